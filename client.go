@@ -1,0 +1,615 @@
+package hostednumbers
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/internal/retry"
+)
+
+// Version is the SDK's version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Defaults for every setting an Option can change.
+const (
+	// DefaultBaseURL is Twilio's Numbers API in its default region.
+	DefaultBaseURL = "https://numbers.twilio.com"
+	// DefaultMaxRetries is how many times a request may be resent.
+	DefaultMaxRetries = 3
+	// DefaultMinRetryWait and DefaultMaxRetryWait bound the backoff.
+	DefaultMinRetryWait = 500 * time.Millisecond
+	DefaultMaxRetryWait = 15 * time.Second
+	// DefaultMaxRetryAfter is the longest Retry-After the client waits out
+	// by itself; a longer one returns the 429 to the caller at once.
+	DefaultMaxRetryAfter = 60 * time.Second
+	// DefaultTimeout bounds each attempt of a request (connect to last body
+	// byte). The caller's context bounds the request as a whole.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMaxResponseBytes caps how much of a response body is read.
+	DefaultMaxResponseBytes = 8 << 20
+	// DefaultMaxIdleConnsPerHost is how many idle connections the default
+	// transport keeps to the API, so that a busy service reuses them
+	// instead of opening a new TLS connection for most requests.
+	DefaultMaxIdleConnsPerHost = 64
+)
+
+// Client talks to the Bulk Hosted Number Orders API. It is safe for
+// concurrent use by many goroutines; create one and share it.
+type Client struct {
+	// BulkHostedNumberOrders creates, fetches and waits for bulk hosting
+	// requests.
+	BulkHostedNumberOrders *BulkHostedNumberOrdersService
+
+	baseURL          string
+	accountSID       string
+	authorization    []string // the Authorization header value; never printed
+	userAgent        []string
+	jsonType         []string
+	logger           *slog.Logger
+	maxResponseBytes int64
+	http             *retryablehttp.Client
+	transport        http.RoundTripper
+	bufs             sync.Pool
+}
+
+// Option configures a Client.
+type Option func(*settings) error
+
+type credentialSource int
+
+const (
+	fromOptions credentialSource = iota
+	fromEnvironment
+)
+
+type settings struct {
+	accountSID, username, password string
+	credentials                    credentialSource
+	apiKey                         bool
+	baseURL                        string
+	region, edge                   string
+	regionFromEnv                  bool
+	httpClient                     *http.Client
+	maxRetries                     int
+	minWait, maxWait               time.Duration
+	maxRetryAfter                  time.Duration
+	timeout                        time.Duration
+	timeoutSet                     bool
+	userAgentSuffix                string
+	logger                         *slog.Logger
+	maxResponseBytes               int64
+}
+
+// WithCredentials authenticates with an account SID (AC…) and its auth token.
+func WithCredentials(accountSID, authToken string) Option {
+	return func(s *settings) error {
+		s.accountSID, s.username, s.password = accountSID, accountSID, authToken
+		s.credentials, s.apiKey = fromOptions, false
+		return nil
+	}
+}
+
+// WithAPIKey authenticates with an API key SID (SK…) and its secret, on
+// behalf of the account (AC…) the key belongs to.
+func WithAPIKey(keySID, keySecret, accountSID string) Option {
+	return func(s *settings) error {
+		s.accountSID, s.username, s.password = accountSID, keySID, keySecret
+		s.credentials, s.apiKey = fromOptions, true
+		return nil
+	}
+}
+
+// WithBaseURL sends requests to rawURL instead of DefaultBaseURL: a proxy,
+// or a test server. Plain http is accepted only for loopback hosts, so
+// credentials never cross a network in clear text. It takes precedence
+// over a region and edge from the environment.
+func WithBaseURL(rawURL string) Option {
+	return func(s *settings) error { s.baseURL = rawURL; return nil }
+}
+
+// WithRegion selects the Twilio region (au1, ie1, …):
+// https://numbers.{region}.twilio.com.
+func WithRegion(region string) Option {
+	return func(s *settings) error { s.region, s.regionFromEnv = region, false; return nil }
+}
+
+// WithEdge selects the Twilio edge location (sydney, dublin, …). Without a
+// region the edge uses us1: https://numbers.{edge}.us1.twilio.com.
+func WithEdge(edge string) Option {
+	return func(s *settings) error { s.edge, s.regionFromEnv = edge, false; return nil }
+}
+
+// WithHTTPClient sends requests through hc's transport (proxies, tracing,
+// custom TLS, a mock) and keeps its timeout (unless WithTimeout is given)
+// and cookie jar. A nil transport means http.DefaultTransport. The client never follows
+// redirects, whatever hc says, because a followed POST could be resent.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(s *settings) error {
+		if hc == nil {
+			return &ValidationError{Problems: []FieldError{{Field: "http_client", Message: "is nil"}}}
+		}
+		s.httpClient = hc
+		return nil
+	}
+}
+
+// WithMaxRetries sets how many times a request may be resent (0 disables
+// retries). Whether a given failure may be retried at all is fixed by the
+// retry policy described in the package documentation.
+func WithMaxRetries(n int) Option {
+	return func(s *settings) error { s.maxRetries = n; return nil }
+}
+
+// WithRetryBackoff bounds the exponential backoff between attempts.
+func WithRetryBackoff(minWait, maxWait time.Duration) Option {
+	return func(s *settings) error { s.minWait, s.maxWait = minWait, maxWait; return nil }
+}
+
+// WithMaxRetryAfter sets the longest Retry-After the client waits out on
+// its own before retrying; a longer one ends the retries with the 429.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(s *settings) error { s.maxRetryAfter = d; return nil }
+}
+
+// WithTimeout bounds each attempt of a request. Zero means no per-attempt
+// limit; the caller's context still bounds the whole request.
+func WithTimeout(d time.Duration) Option {
+	return func(s *settings) error { s.timeout, s.timeoutSet = d, true; return nil }
+}
+
+// WithUserAgentSuffix appends a product token (myservice/1.2) to the
+// User-Agent header.
+func WithUserAgentSuffix(suffix string) Option {
+	return func(s *settings) error { s.userAgentSuffix = suffix; return nil }
+}
+
+// WithLogger logs each request's outcome (at Debug) and each retry (at
+// Info) to l. Records carry the method, path, status, Twilio-Request-Id,
+// attempt count and duration, never credentials. Without it the client is
+// silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error { s.logger = l; return nil }
+}
+
+// WithMaxResponseBytes caps how much of a response body the client reads;
+// a longer body is an error wrapping ErrResponseTooLarge.
+func WithMaxResponseBytes(n int64) Option {
+	return func(s *settings) error { s.maxResponseBytes = n; return nil }
+}
+
+func defaultSettings() settings {
+	return settings{
+		maxRetries:       DefaultMaxRetries,
+		minWait:          DefaultMinRetryWait,
+		maxWait:          DefaultMaxRetryWait,
+		maxRetryAfter:    DefaultMaxRetryAfter,
+		timeout:          DefaultTimeout,
+		maxResponseBytes: DefaultMaxResponseBytes,
+	}
+}
+
+// NewClient returns a Client configured by opts. Credentials are required
+// (WithCredentials or WithAPIKey); every problem with the configuration is
+// reported at once in a *ValidationError, which never quotes a secret.
+func NewClient(opts ...Option) (*Client, error) {
+	s := defaultSettings()
+	return newClient(&s, opts)
+}
+
+// NewClientFromEnv is NewClient with credentials, region and edge read
+// from the environment variables Twilio's own tools use:
+// TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or TWILIO_API_KEY with
+// TWILIO_API_SECRET (and TWILIO_ACCOUNT_SID); TWILIO_REGION; TWILIO_EDGE.
+// Options override the environment.
+func NewClientFromEnv(opts ...Option) (*Client, error) {
+	s := defaultSettings()
+	s.credentials = fromEnvironment
+	s.accountSID = os.Getenv("TWILIO_ACCOUNT_SID")
+	if key := os.Getenv("TWILIO_API_KEY"); key != "" {
+		s.apiKey, s.username, s.password = true, key, os.Getenv("TWILIO_API_SECRET")
+	} else {
+		s.username, s.password = s.accountSID, os.Getenv("TWILIO_AUTH_TOKEN")
+	}
+	s.region, s.edge, s.regionFromEnv = os.Getenv("TWILIO_REGION"), os.Getenv("TWILIO_EDGE"), true
+	return newClient(&s, opts)
+}
+
+func newClient(s *settings, opts []Option) (*Client, error) {
+	v := configValidator{}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(s); err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				v.problems = append(v.problems, ve.Problems...)
+				continue
+			}
+			return nil, fmt.Errorf("hostednumbers: new client: %w", err)
+		}
+	}
+	v.credentials(s)
+	base := v.baseURL(s)
+	v.check(s.maxRetries >= 0, "max_retries", "must not be negative")
+	v.check(s.minWait >= 0 && s.maxWait >= s.minWait, "retry_backoff", "needs 0 <= min <= max")
+	v.check(s.maxRetryAfter >= 0, "max_retry_after", "must not be negative")
+	v.check(s.timeout >= 0, "timeout", "must not be negative")
+	v.check(s.maxResponseBytes > 0, "max_response_bytes", "must be positive")
+	v.check(!strings.ContainsFunc(s.userAgentSuffix, isControlOrNonASCII), "user_agent_suffix", "must be printable ASCII")
+	if err := v.err(); err != nil {
+		return nil, fmt.Errorf("hostednumbers: new client: %w", err)
+	}
+
+	rt, hc := httpClientFor(s)
+	ua := "hostednumbers-go/" + Version + " (" + runtime.GOOS + " " + runtime.GOARCH + ") go/" + strings.TrimPrefix(runtime.Version(), "go")
+	if s.userAgentSuffix != "" {
+		ua += " " + s.userAgentSuffix
+	}
+	policy := retry.Policy{MaxRetries: s.maxRetries, MinWait: s.minWait, MaxWait: s.maxWait, MaxRetryAfter: s.maxRetryAfter}
+	c := &Client{
+		baseURL:          base,
+		accountSID:       s.accountSID,
+		authorization:    []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(s.username+":"+s.password))},
+		userAgent:        []string{ua},
+		jsonType:         []string{"application/json"},
+		logger:           s.logger,
+		maxResponseBytes: s.maxResponseBytes,
+		transport:        rt,
+	}
+	c.http = &retryablehttp.Client{
+		HTTPClient:     hc,
+		RetryMax:       s.maxRetries,
+		RetryWaitMin:   s.minWait,
+		RetryWaitMax:   s.maxWait,
+		CheckRetry:     policy.CheckRetry,
+		Backoff:        policy.Backoff,
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: c.beforeAttempt,
+		// Logger stays nil: retryablehttp's default logger writes to stderr.
+	}
+	c.BulkHostedNumberOrders = &BulkHostedNumberOrdersService{client: c}
+	return c, nil
+}
+
+// httpClientFor returns the transport to send through and the http.Client
+// that retryablehttp drives. The transport is wrapped so that retryablehttp,
+// which closes idle connections whenever a request gives up, cannot empty a
+// pool that other goroutines are using.
+func httpClientFor(s *settings) (http.RoundTripper, *http.Client) {
+	var hc http.Client
+	if s.httpClient != nil {
+		hc = *s.httpClient
+	}
+	rt := hc.Transport
+	if rt == nil {
+		if s.httpClient != nil {
+			rt = http.DefaultTransport
+		} else {
+			rt = newTransport()
+		}
+	}
+	hc.Transport = keepIdleConns{rt}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if s.httpClient == nil || s.timeoutSet {
+		hc.Timeout = s.timeout
+	}
+	return rt, &hc
+}
+
+// newTransport is http.DefaultTransport's configuration with a connection
+// pool sized for a service that sends many concurrent requests to one host.
+func newTransport() *http.Transport {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          4 * DefaultMaxIdleConnsPerHost,
+		MaxIdleConnsPerHost:   DefaultMaxIdleConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// keepIdleConns hides the wrapped transport's CloseIdleConnections.
+type keepIdleConns struct{ rt http.RoundTripper }
+
+func (k keepIdleConns) RoundTrip(r *http.Request) (*http.Response, error) { return k.rt.RoundTrip(r) }
+
+// CloseIdleConnections closes the idle connections of the client's
+// transport, for a service that is shutting down.
+func (c *Client) CloseIdleConnections() {
+	if ci, ok := c.transport.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// AccountSID returns the account the client acts for.
+func (c *Client) AccountSID() string { return c.accountSID }
+
+// BaseURL returns the API address the client sends requests to.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// String describes the client without its credentials.
+func (c *Client) String() string {
+	return fmt.Sprintf("hostednumbers.Client{BaseURL: %q, AccountSID: %q, Credentials: [redacted]}", c.baseURL, c.accountSID)
+}
+
+// Format prints String for every verb (%v, %+v, %#v, %s), so that no
+// formatting of a Client can reach its credentials.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue logs the client as String does.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+type configValidator struct{ validator }
+
+func (v *configValidator) check(ok bool, field, msg string) {
+	if !ok {
+		v.problems = append(v.problems, FieldError{Field: field, Message: msg})
+	}
+}
+
+func (v *configValidator) credentials(s *settings) {
+	names := [3]string{"account_sid", "auth_token", ""}
+	if s.apiKey {
+		names = [3]string{"account_sid", "api_secret", "api_key"}
+	}
+	if s.credentials == fromEnvironment {
+		names = [3]string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", ""}
+		if s.apiKey {
+			names = [3]string{"TWILIO_ACCOUNT_SID", "TWILIO_API_SECRET", "TWILIO_API_KEY"}
+		}
+	}
+	if s.credentials == fromOptions && s.accountSID == "" && s.password == "" && s.username == "" {
+		v.check(false, "credentials", "none given: use WithCredentials or WithAPIKey")
+		return
+	}
+	// Values are never quoted: a token pasted into the wrong argument must
+	// not end up in an error message.
+	switch {
+	case s.accountSID == "":
+		v.check(false, names[0], "is not set")
+	case !format.SID(s.accountSID, "AC"):
+		v.check(false, names[0], "must be AC followed by 32 hex digits")
+	}
+	if s.apiKey {
+		switch {
+		case s.username == "":
+			v.check(false, names[2], "is not set")
+		case !format.SID(s.username, "SK"):
+			v.check(false, names[2], "must be SK followed by 32 hex digits")
+		}
+	}
+	switch {
+	case s.password == "":
+		v.check(false, names[1], "is not set")
+	case strings.ContainsFunc(s.password, isControlOrSpace):
+		v.check(false, names[1], "must not contain spaces or control characters")
+	}
+}
+
+// baseURL resolves and checks the API address.
+func (v *configValidator) baseURL(s *settings) string {
+	if s.baseURL != "" {
+		if (s.region != "" || s.edge != "") && !s.regionFromEnv {
+			v.check(false, "base_url", "cannot be combined with a region or edge")
+		}
+		u, err := url.Parse(s.baseURL)
+		switch {
+		case err != nil:
+			// url's error quotes the URL, which may hold a password.
+			v.check(false, "base_url", "is not a valid URL")
+		case u.User != nil:
+			v.check(false, "base_url", "must not carry user information; use WithCredentials or WithAPIKey")
+		case u.Scheme != "https" && u.Scheme != "http", u.Host == "":
+			v.check(false, "base_url", "must be an absolute https URL")
+		case u.Scheme == "http" && !isLoopback(u.Hostname()):
+			v.check(false, "base_url", "plain http is allowed for loopback hosts only; credentials would travel in clear text")
+		case u.RawQuery != "" || u.Fragment != "":
+			v.check(false, "base_url", "must not have a query or fragment")
+		default:
+			return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
+		}
+		return ""
+	}
+	for _, part := range [2]struct{ name, value string }{{"region", s.region}, {"edge", s.edge}} {
+		v.check(part.value == "" || !strings.ContainsFunc(part.value, notHostLabel), part.name, "must be lower-case letters, digits and hyphens")
+	}
+	switch {
+	case s.region == "" && s.edge == "":
+		return DefaultBaseURL
+	case s.edge == "":
+		return "https://numbers." + s.region + ".twilio.com"
+	case s.region == "":
+		return "https://numbers." + s.edge + ".us1.twilio.com"
+	default:
+		return "https://numbers." + s.edge + "." + s.region + ".twilio.com"
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func isControlOrNonASCII(r rune) bool { return r < 0x20 || r >= 0x7f }
+func isControlOrSpace(r rune) bool    { return r <= 0x20 || r == 0x7f }
+func notHostLabel(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-')
+}
+
+// beforeAttempt runs before every attempt of every request.
+func (c *Client) beforeAttempt(_ retryablehttp.Logger, req *http.Request, attempt int) {
+	retry.BeginAttempt(req.Context())
+	if attempt > 0 && c.logger != nil {
+		c.logger.LogAttrs(req.Context(), slog.LevelInfo, "hostednumbers: retrying request",
+			slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.Int("attempt", attempt+1))
+	}
+}
+
+// response is what do learned from a completed exchange.
+type response struct {
+	status    int
+	requestID string
+}
+
+// do sends one API request with the retry policy, reads the body through
+// the size cap, and either decodes a 2xx body into out or returns an
+// *APIError. The returned error is not yet prefixed with the operation.
+func (c *Client) do(ctx context.Context, method, path, query string, body []byte, out any) (response, error) {
+	start := time.Now()
+	ctx = retry.Track(ctx, method)
+	u := c.baseURL + path
+	if query != "" {
+		u += "?" + query
+	}
+	var rawBody any // nil, not a nil []byte, when there is no body
+	if body != nil {
+		rawBody = body
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, rawBody)
+	if err != nil {
+		return response{}, err
+	}
+	req.Header["Authorization"] = c.authorization
+	req.Header["User-Agent"] = c.userAgent
+	req.Header["Accept"] = c.jsonType
+	if body != nil {
+		req.Header["Content-Type"] = c.jsonType
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%v)", ctxErr, err)
+		}
+		c.log(ctx, slog.LevelWarn, method, path, response{}, start, err)
+		return response{}, err
+	}
+	r := response{status: resp.StatusCode, requestID: resp.Header.Get("Twilio-Request-Id")}
+	err = c.readResponse(resp, r, out)
+	level := slog.LevelDebug
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	c.log(ctx, level, method, path, r, start, err)
+	return r, err
+}
+
+func (c *Client) readResponse(resp *http.Response, r response, out any) error {
+	buf := c.getBuffer()
+	defer c.putBuffer(buf)
+	if resp.ContentLength > 0 && resp.ContentLength <= c.maxResponseBytes {
+		buf.Grow(int(resp.ContentLength))
+	}
+	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, c.maxResponseBytes+1))
+	resp.Body.Close()
+	tooLarge := int64(buf.Len()) > c.maxResponseBytes
+	if tooLarge {
+		buf.Truncate(int(c.maxResponseBytes))
+	}
+
+	if r.status < 200 || r.status > 299 {
+		return newAPIError(resp, r, buf.Bytes())
+	}
+	fail := func(err error) error { return &DecodeError{HTTPStatus: r.status, RequestID: r.requestID, Err: err} }
+	switch {
+	case tooLarge:
+		return fail(fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.maxResponseBytes))
+	case readErr != nil:
+		return fail(fmt.Errorf("reading body: %w", readErr))
+	}
+	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
+		return fail(err)
+	}
+	if v, ok := out.(interface{ check() error }); ok {
+		if err := v.check(); err != nil {
+			return fail(err)
+		}
+	}
+	return nil
+}
+
+func newAPIError(resp *http.Response, r response, body []byte) *APIError {
+	e := &APIError{HTTPStatus: r.status, RequestID: r.requestID}
+	if d, ok := retry.RetryAfter(resp, time.Now()); ok {
+		e.RetryAfter = d
+	}
+	var doc struct {
+		Code     int            `json:"code"`
+		Message  string         `json:"message"`
+		MoreInfo string         `json:"more_info"`
+		Status   int            `json:"status"`
+		Details  map[string]any `json:"details"`
+	}
+	if json.Unmarshal(body, &doc) == nil && (doc.Code != 0 || doc.Message != "") {
+		e.Code, e.Message, e.MoreInfo, e.Status, e.Details = doc.Code, doc.Message, doc.MoreInfo, doc.Status, doc.Details
+	} else {
+		e.Body = bodyExcerpt(body)
+	}
+	return e
+}
+
+func (c *Client) log(ctx context.Context, level slog.Level, method, path string, r response, start time.Time, err error) {
+	if c.logger == nil || !c.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", method),
+		slog.String("path", path),
+		slog.Int("attempts", retry.Attempts(ctx)),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if r.status != 0 {
+		attrs = append(attrs, slog.Int("status", r.status), slog.String("request_id", r.requestID))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, level, "hostednumbers: request", attrs...)
+}
+
+// Response bodies are read into pooled buffers; a buffer that grew past
+// this is dropped rather than kept alive in the pool.
+const maxPooledBuffer = 1 << 20
+
+func (c *Client) getBuffer() *bytes.Buffer {
+	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (c *Client) putBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	c.bufs.Put(b)
+}

@@ -1,0 +1,208 @@
+package hostednumbers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sentinel errors to branch on with errors.Is. An *APIError matches the one
+// its HTTP status belongs to.
+var (
+	// ErrNotFound: the API answered 404 (no such bulk hosting request).
+	ErrNotFound = errors.New("hostednumbers: not found")
+	// ErrUnauthorized: the API answered 401 or 403 (bad or insufficient
+	// credentials).
+	ErrUnauthorized = errors.New("hostednumbers: unauthorized")
+	// ErrRateLimited: the API answered 429, after every retry the policy
+	// allowed.
+	ErrRateLimited = errors.New("hostednumbers: rate limited")
+	// ErrServer: the API (or a proxy in front of it) answered 5xx.
+	ErrServer = errors.New("hostednumbers: server error")
+	// ErrInvalidInput: a *ValidationError; nothing was sent.
+	ErrInvalidInput = errors.New("hostednumbers: invalid input")
+	// ErrResponseTooLarge: a response body exceeded the client's size cap.
+	ErrResponseTooLarge = errors.New("hostednumbers: response body too large")
+)
+
+// APIError is a non-2xx answer from the API, with Twilio's error document
+// decoded when there was one.
+type APIError struct {
+	// HTTPStatus is the status code of the HTTP response.
+	HTTPStatus int
+	// Code is Twilio's error code (20404, 20429, …), 0 if the body had none.
+	Code int
+	// Message is Twilio's error message.
+	Message string
+	// MoreInfo links to Twilio's page for Code.
+	MoreInfo string
+	// Status is the status the error document itself states.
+	Status int
+	// Details holds the error document's details object, if any.
+	Details map[string]any
+	// RequestID is the response's Twilio-Request-Id header; quote it to
+	// Twilio support.
+	RequestID string
+	// RetryAfter is the wait the server asked for with Retry-After (on 429
+	// and 503), zero if it asked for none.
+	RetryAfter time.Duration
+	// Body is a short, whitespace-folded excerpt of a body that was not a
+	// Twilio error document (an HTML page from a proxy, say).
+	Body string
+}
+
+// Error reads like "429 Too Many Requests (code 20429): Too Many Requests
+// (Twilio-Request-Id RQ…)".
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(e.HTTPStatus))
+	if text := http.StatusText(e.HTTPStatus); text != "" {
+		b.WriteByte(' ')
+		b.WriteString(text)
+	}
+	if e.Code != 0 {
+		b.WriteString(" (code ")
+		b.WriteString(strconv.Itoa(e.Code))
+		b.WriteByte(')')
+	}
+	switch {
+	case e.Message != "":
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	case e.Body != "":
+		b.WriteString(": ")
+		b.WriteString(e.Body)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (Twilio-Request-Id ")
+		b.WriteString(e.RequestID)
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrNotFound) and the other sentinels work.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.HTTPStatus == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.HTTPStatus == http.StatusUnauthorized || e.HTTPStatus == http.StatusForbidden
+	case ErrRateLimited:
+		return e.HTTPStatus == http.StatusTooManyRequests
+	case ErrServer:
+		return e.HTTPStatus >= 500
+	}
+	return false
+}
+
+// DecodeError is a successful HTTP status whose body could not be used: it
+// was not the JSON the API documents, was cut short or too large, or named
+// no valid bulk hosting SID. For a create, Accepted reports true: Twilio
+// queued the numbers, so check the account (RequestID helps Twilio support)
+// before sending the same numbers again.
+type DecodeError struct {
+	// HTTPStatus is the (2xx) status of the response.
+	HTTPStatus int
+	// RequestID is the response's Twilio-Request-Id header.
+	RequestID string
+	// Err says what was wrong with the body.
+	Err error
+}
+
+// Accepted reports whether the server accepted the request, which it did
+// whenever the status was 2xx.
+func (e *DecodeError) Accepted() bool { return e.HTTPStatus >= 200 && e.HTTPStatus < 300 }
+
+func (e *DecodeError) Error() string {
+	var b strings.Builder
+	if e.HTTPStatus == http.StatusAccepted {
+		b.WriteString("request was accepted (")
+	} else {
+		b.WriteString("request succeeded (")
+	}
+	b.WriteString(strconv.Itoa(e.HTTPStatus))
+	b.WriteByte(' ')
+	b.WriteString(http.StatusText(e.HTTPStatus))
+	if e.RequestID != "" {
+		b.WriteString(", Twilio-Request-Id ")
+		b.WriteString(e.RequestID)
+	}
+	b.WriteString(") but its response could not be decoded: ")
+	b.WriteString(e.Err.Error())
+	if e.HTTPStatus == http.StatusAccepted {
+		b.WriteString("; the order may exist: check before submitting the same numbers again")
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying decoding problem.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// FieldError is one problem with one input field.
+type FieldError struct {
+	// Field is the path of the field, such as
+	// request_items[2].numbers[7].phone_number, or the name of a setting
+	// or environment variable.
+	Field string
+	// Message says what is wrong with it.
+	Message string
+}
+
+func (f FieldError) String() string { return f.Field + ": " + f.Message }
+
+// ValidationError lists every problem found with an input before anything
+// was sent. errors.Is(err, ErrInvalidInput) matches it.
+type ValidationError struct {
+	// Problems are the problems found, in the order of the fields.
+	Problems []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	if len(e.Problems) > 1 {
+		b.WriteString(strconv.Itoa(len(e.Problems)))
+		b.WriteString(" problems: ")
+	}
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrInvalidInput) match.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidInput }
+
+// Field returns the problem reported for the field with this path, if any.
+func (e *ValidationError) Field(path string) (FieldError, bool) {
+	for _, p := range e.Problems {
+		if p.Field == path {
+			return p, true
+		}
+	}
+	return FieldError{}, false
+}
+
+// bodyExcerpt folds the white space of a non-JSON error body and cuts it to
+// a readable length, at a character boundary.
+func bodyExcerpt(body []byte) string {
+	const max = 200
+	if len(body) > 4*max {
+		body = body[:4*max]
+	}
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
