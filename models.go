@@ -851,6 +851,7 @@ func (s *memberSet) appendExtra(dst []byte, extra map[string]any, at path) ([]by
 // model in Extra. The fake server in hostednumberstest reads requests with it.
 func (p *CreateBulkHostedNumberOrderParams) UnmarshalJSON(data []byte) error {
 	type plain CreateBulkHostedNumberOrderParams
+	*p = CreateBulkHostedNumberOrderParams{} // no leftovers from a reused value
 	if err := json.Unmarshal(data, (*plain)(p)); err != nil {
 		return err
 	}
@@ -862,6 +863,7 @@ func (p *CreateBulkHostedNumberOrderParams) UnmarshalJSON(data []byte) error {
 // UnmarshalJSON decodes a request item, keeping unmodelled members in Extra.
 func (it *RequestItem) UnmarshalJSON(data []byte) error {
 	type plain RequestItem
+	*it = RequestItem{}
 	if err := json.Unmarshal(data, (*plain)(it)); err != nil {
 		return err
 	}
@@ -873,6 +875,7 @@ func (it *RequestItem) UnmarshalJSON(data []byte) error {
 // UnmarshalJSON decodes a number, keeping unmodelled members in Extra.
 func (n *Number) UnmarshalJSON(data []byte) error {
 	type plain Number
+	*n = Number{}
 	if err := json.Unmarshal(data, (*plain)(n)); err != nil {
 		return err
 	}
