@@ -59,7 +59,7 @@ type Client struct {
 
 	baseURL          string
 	accountSID       string
-	authorization    []string // the Authorization header value; never printed
+	authorization    *authHeader
 	userAgent        []string
 	jsonType         []string
 	logger           *slog.Logger
@@ -68,6 +68,14 @@ type Client struct {
 	transport        http.RoundTripper
 	bufs             sync.Pool
 }
+
+// authHeader holds the Authorization header value behind a pointer: fmt
+// prints a nested pointer as an address, so even %#v of a copied Client
+// value cannot show it.
+type authHeader struct{ value []string }
+
+// Format prints a placeholder for every verb.
+func (*authHeader) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "[redacted]") }
 
 // Option configures a Client.
 type Option func(*settings) error
@@ -267,7 +275,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	c := &Client{
 		baseURL:          base,
 		accountSID:       s.accountSID,
-		authorization:    []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(s.username+":"+s.password))},
+		authorization:    &authHeader{value: []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(s.username+":"+s.password))}},
 		userAgent:        []string{ua},
 		jsonType:         []string{"application/json"},
 		logger:           s.logger,
@@ -494,7 +502,7 @@ func (c *Client) do(ctx context.Context, method, path, query string, body []byte
 	if err != nil {
 		return response{}, err
 	}
-	req.Header["Authorization"] = c.authorization
+	req.Header["Authorization"] = c.authorization.value
 	req.Header["User-Agent"] = c.userAgent
 	req.Header["Accept"] = c.jsonType
 	if body != nil {

@@ -269,7 +269,9 @@ func parseCount(raw json.RawMessage) (int, error) {
 		return 0, nil
 	}
 	if s[0] == '"' {
-		s = s[1 : len(s)-1]
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, err
+		}
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {

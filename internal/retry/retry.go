@@ -195,6 +195,10 @@ func Exponential(min, max time.Duration, attempt int, jitter float64) time.Durat
 	}
 	d := min
 	for i := 0; i < attempt && d < max; i++ {
+		if d > max/2 { // doubling would pass max, or overflow
+			d = max
+			break
+		}
 		d *= 2
 	}
 	if d > max {

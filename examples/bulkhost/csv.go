@@ -1,0 +1,263 @@
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/internal/format"
+)
+
+// CSV column names, as they must appear in the header (case and
+// surrounding spaces do not matter).
+const (
+	colPhoneNumber          = "phone_number"
+	colFriendlyName         = "friendly_name"
+	colStatusCallbackURL    = "status_callback_url"
+	colStatusCallbackMethod = "status_callback_method"
+	colSMSURL               = "sms_url"
+	colSMSMethod            = "sms_method"
+	colSMSApplicationSID    = "sms_application_sid"
+	colAccountSID           = "account_sid"
+	colCCEmails             = "cc_emails"
+)
+
+// knownColumns lists every column the CSV may have, phone_number first.
+var knownColumns = []string{
+	colPhoneNumber, colFriendlyName, colStatusCallbackURL, colStatusCallbackMethod,
+	colSMSURL, colSMSMethod, colSMSApplicationSID, colAccountSID, colCCEmails,
+}
+
+// problem is one thing wrong with the input. line is the CSV line it is
+// about, or 0 for a flag or the file as a whole.
+type problem struct {
+	line int
+	msg  string
+}
+
+func (p problem) String() string {
+	if p.line > 0 {
+		return "line " + strconv.Itoa(p.line) + ": " + p.msg
+	}
+	return p.msg
+}
+
+// numberList is what the CSV holds: the numbers to host, each with the
+// line it came from.
+type numberList struct {
+	numbers []hostednumbers.Number
+	// lines[i] is the CSV line of numbers[i].
+	lines []int
+	// phoneReported holds the lines whose phone_number has already been
+	// reported as a problem, so that the same fault found again by
+	// params.Validate is not reported twice.
+	phoneReported map[int]bool
+}
+
+// readNumbers reads the CSV: a header row naming the columns, then one
+// phone number per row. It reports every problem it finds, each with its
+// line; rows whose shape is wrong are left out of the list.
+func readNumbers(r io.Reader) (*numberList, []problem) {
+	var problems []problem
+	add := func(line int, format string, args ...any) {
+		problems = append(problems, problem{line: line, msg: fmt.Sprintf(format, args...)})
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1 // the column count is checked here, so every bad row is reported
+	cr.Comment = '#'
+
+	header, err := cr.Read()
+	if err == io.EOF {
+		add(0, "the CSV is empty: its first line must be a header naming the columns, phone_number among them")
+		return nil, problems
+	}
+	if err != nil {
+		return nil, append(problems, csvReadProblem(err))
+	}
+	headerLine, _ := cr.FieldPos(0)
+	cols := make([]string, len(header))
+	at := make(map[string]int, len(header))
+	var unknown []string
+	for i, h := range header {
+		if i == 0 {
+			h = strings.TrimPrefix(h, "\ufeff") // a byte order mark, as spreadsheets write it
+		}
+		name := strings.ToLower(strings.TrimSpace(h))
+		cols[i] = name
+		switch {
+		case name == "":
+			add(headerLine, "column %d has no name in the header", i+1)
+		case !slices.Contains(knownColumns, name):
+			unknown = append(unknown, strconv.Quote(strings.TrimSpace(h)))
+		default:
+			if first, dup := at[name]; dup {
+				add(headerLine, "column %s appears twice in the header (columns %d and %d)", name, first+1, i+1)
+			} else {
+				at[name] = i
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		add(headerLine, "unknown column%s %s; the columns are %s",
+			plural(len(unknown)), strings.Join(unknown, ", "), strings.Join(knownColumns, ", "))
+	}
+	if _, ok := at[colPhoneNumber]; !ok {
+		add(headerLine, "the header has no phone_number column")
+	}
+	if len(problems) > 0 {
+		return nil, problems // rows cannot be read without a sound header
+	}
+
+	list := &numberList{phoneReported: make(map[int]bool)}
+	firstLine := make(map[string]int)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			problems = append(problems, csvReadProblem(err))
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				continue // the reader has moved past the bad record
+			}
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(cols) {
+			add(line, "%d field%s, but the header has %d", len(rec), plural(len(rec)), len(cols))
+			continue
+		}
+		n := numberFromRecord(cols, rec)
+		switch {
+		case n.PhoneNumber == "":
+			add(line, "phone_number is empty")
+			list.phoneReported[line] = true
+		case !format.E164(n.PhoneNumber):
+			add(line, "phone_number %q: not an E.164 number (+ then 1 to 15 digits, the first not 0)", n.PhoneNumber)
+			list.phoneReported[line] = true
+		default:
+			if first, dup := firstLine[n.PhoneNumber]; dup {
+				add(line, "%s is a duplicate of line %d", n.PhoneNumber, first)
+				list.phoneReported[line] = true
+			} else {
+				firstLine[n.PhoneNumber] = line
+			}
+		}
+		list.numbers = append(list.numbers, n)
+		list.lines = append(list.lines, line)
+	}
+	if len(list.numbers) == 0 && len(problems) == 0 {
+		add(0, "the CSV lists no phone numbers: there is nothing after its header")
+	}
+	return list, problems
+}
+
+// numberFromRecord builds a Number from one row, cells trimmed. Empty
+// cells leave their setting unset; methods are upper-cased; cc_emails is
+// split at semicolons.
+func numberFromRecord(cols, rec []string) hostednumbers.Number {
+	var n hostednumbers.Number
+	for i, cell := range rec {
+		cell = strings.TrimSpace(cell)
+		if cell == "" {
+			continue
+		}
+		switch cols[i] {
+		case colPhoneNumber:
+			n.PhoneNumber = cell
+		case colFriendlyName:
+			n.FriendlyName = cell
+		case colStatusCallbackURL:
+			n.StatusCallbackURL = cell
+		case colStatusCallbackMethod:
+			n.StatusCallbackMethod = strings.ToUpper(cell)
+		case colSMSURL:
+			n.SMSURL = cell
+		case colSMSMethod:
+			n.SMSMethod = strings.ToUpper(cell)
+		case colSMSApplicationSID:
+			n.SMSApplicationSID = cell
+		case colAccountSID:
+			n.AccountSID = cell
+		case colCCEmails:
+			for _, e := range strings.Split(cell, ";") {
+				if e = strings.TrimSpace(e); e != "" {
+					n.CCEmails = append(n.CCEmails, e)
+				}
+			}
+		}
+	}
+	return n
+}
+
+func csvReadProblem(err error) problem {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return problem{line: pe.Line, msg: fmt.Sprintf("column %d: CSV syntax: %v", pe.Column, pe.Err)}
+	}
+	return problem{msg: "reading the CSV: " + err.Error()}
+}
+
+// flagForField names the flag that sets each top-level or request-item
+// field of the create body.
+var flagForField = map[string]string{
+	"friendly_name":                         "-friendly-name",
+	"notification_email":                    "-notification-email",
+	"request_items[0].email":                "-email",
+	"request_items[0].address_sid":          "-address-sid",
+	"request_items[0].contact_phone_number": "-contact-phone",
+	"request_items[0].contact_title":        "-contact-title",
+}
+
+var numberField = regexp.MustCompile(`^request_items\[0\]\.numbers\[(\d+)\]\.([a-z_]+)(?:\[\d+\])?$`)
+
+// validationProblems runs the SDK's own checks on params and translates
+// each FieldError to the flag or CSV line and column it came from.
+func validationProblems(params *hostednumbers.CreateBulkHostedNumberOrderParams, list *numberList) []problem {
+	err := params.Validate()
+	if err == nil {
+		return nil
+	}
+	var ve *hostednumbers.ValidationError
+	if !errors.As(err, &ve) {
+		return []problem{{msg: err.Error()}}
+	}
+	var out []problem
+	for _, fe := range ve.Problems {
+		if fe.Field == "request_items[0].numbers" {
+			// No numbers: readNumbers has already said why.
+			continue
+		}
+		if flag, ok := flagForField[fe.Field]; ok {
+			out = append(out, problem{msg: flag + ": " + fe.Message})
+			continue
+		}
+		if m := numberField.FindStringSubmatch(fe.Field); m != nil {
+			j, _ := strconv.Atoi(m[1])
+			if j < len(list.lines) {
+				line, column := list.lines[j], m[2]
+				if column == colPhoneNumber && list.phoneReported[line] {
+					continue // already reported in the CSV's own words
+				}
+				out = append(out, problem{line: line, msg: column + ": " + fe.Message})
+				continue
+			}
+		}
+		out = append(out, problem{msg: fe.String()})
+	}
+	return out
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,763 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+)
+
+const (
+	addressSID = "AD0123456789abcdef0123456789abcdef"
+	unknownSID = "BH00000000000000000000000000000000"
+)
+
+var sidLine = regexp.MustCompile(`^BH[0-9a-f]{32}$`)
+
+// harness runs the command in-process against a fake server, with
+// Twilio credentials for it in the injected environment.
+type harness struct {
+	t        *testing.T
+	srv      *hostednumberstest.Server
+	env      map[string]string
+	stdin    string
+	terminal bool
+	demoSrv  *hostednumberstest.Server // set when the demo starts its server
+
+	stdout, stderr bytes.Buffer
+}
+
+func newHarness(t *testing.T, opts ...hostednumberstest.Option) *harness {
+	t.Helper()
+	srv := hostednumberstest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	return &harness{
+		t:   t,
+		srv: srv,
+		env: map[string]string{
+			"TWILIO_ACCOUNT_SID": hostednumberstest.AccountSID,
+			"TWILIO_AUTH_TOKEN":  hostednumberstest.AuthToken,
+		},
+	}
+}
+
+// run runs the command with args and returns its exit status. Output
+// accumulates in h.stdout and h.stderr.
+func (h *harness) run(args ...string) int {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := &cli{
+		getenv:     func(k string) string { return h.env[k] },
+		stdin:      strings.NewReader(h.stdin),
+		stdout:     &h.stdout,
+		stderr:     &h.stderr,
+		isTerminal: func(io.Writer) bool { return h.terminal },
+		clientOptions: []hostednumbers.Option{
+			hostednumbers.WithBaseURL(h.srv.URL),
+			hostednumbers.WithRetryBackoff(time.Millisecond, 5*time.Millisecond),
+		},
+		newDemoServer: func() *hostednumberstest.Server {
+			h.demoSrv = newDemoServer()
+			return h.demoSrv
+		},
+	}
+	code := c.run(ctx, args)
+	h.t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, h.stdout.String(), h.stderr.String())
+	return code
+}
+
+// writeCSV writes content to a file in a fresh directory and returns its path.
+func writeCSV(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
+// submitArgs are the flags of a live submit, before any extra ones.
+func submitArgs(csvPath string, extra ...string) []string {
+	return append([]string{"-live", "-csv", csvPath, "-email", "owner@example.com", "-address-sid", addressSID}, extra...)
+}
+
+// tableRows returns the rows of the results table: the lines between the
+// header and the blank line before the summary, split into columns.
+func tableRows(t *testing.T, out string) [][]string {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	start := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "STATUS") {
+			start = i + 1
+			break
+		}
+	}
+	require.GreaterOrEqual(t, start, 0, "no table header in:\n%s", out)
+	var rows [][]string
+	for _, l := range lines[start:] {
+		if l == "" {
+			break
+		}
+		fields := regexp.MustCompile(`\s{2,}`).Split(l, 4)
+		rows = append(rows, fields)
+	}
+	return rows
+}
+
+const threeNumbers = `phone_number,friendly_name,status_callback_url,status_callback_method,cc_emails
++14155550101,Front desk,https://hooks.example.com/hosting,post,
++14155550102,Sales,,,a@example.com; b@example.com
++14155550103,,,,
+`
+
+func TestSubmitAndWaitAllCompleted(t *testing.T) {
+	h := newHarness(t)
+	code := h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "1ms",
+		"-contact-phone", "+14155550100", "-contact-title", "CTO",
+		"-friendly-name", "Spring migration", "-notification-email", "ops@example.com")...)
+	require.Equal(t, exitOK, code)
+
+	lines := strings.Split(h.stdout.String(), "\n")
+	sid := lines[0]
+	require.Regexp(t, sidLine, sid, "the first line of stdout is the SID")
+
+	rows := tableRows(t, h.stdout.String())
+	require.Len(t, rows, 3)
+	for i, want := range []string{"+14155550101", "+14155550102", "+14155550103"} {
+		assert.Equal(t, "completed", rows[i][0])
+		assert.Equal(t, want, rows[i][1])
+		assert.Regexp(t, `^HR[0-9a-f]{32}$`, rows[i][2])
+		assert.Len(t, rows[i], 3, "no DETAIL for a completed number")
+	}
+	assert.Contains(t, h.stdout.String(), "Bulk hosting request "+sid+": PROCESSED, 3 numbers\n  completed  3\n")
+	assert.Contains(t, h.stderr.String(), "submitted 3 numbers as bulk hosting request "+sid)
+
+	// One create, then fetches; the create carried everything from the
+	// CSV and the flags.
+	reqs := h.srv.Requests()
+	require.GreaterOrEqual(t, len(reqs), 3)
+	assert.Equal(t, "POST", reqs[0].Method)
+	for _, r := range reqs[1:] {
+		assert.Equal(t, "GET", r.Method)
+		assert.Equal(t, "/v2/HostedNumber/Orders/Bulk/"+sid, r.Path)
+	}
+	var body hostednumbers.CreateBulkHostedNumberOrderParams
+	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
+	assert.Equal(t, "Spring migration", body.FriendlyName)
+	assert.Equal(t, "ops@example.com", body.NotificationEmail)
+	require.Len(t, body.RequestItems, 1)
+	item := body.RequestItems[0]
+	assert.Equal(t, "owner@example.com", item.Email)
+	assert.Equal(t, addressSID, item.AddressSID)
+	assert.Equal(t, "+14155550100", item.ContactPhoneNumber)
+	assert.Equal(t, "CTO", item.ContactTitle)
+	require.Len(t, item.Numbers, 3)
+	assert.Equal(t, hostednumbers.Number{PhoneNumber: "+14155550101", HostingOptions: hostednumbers.HostingOptions{
+		FriendlyName: "Front desk", StatusCallbackURL: "https://hooks.example.com/hosting", StatusCallbackMethod: "POST",
+	}}, item.Numbers[0])
+	assert.Equal(t, hostednumbers.Number{PhoneNumber: "+14155550102", HostingOptions: hostednumbers.HostingOptions{
+		FriendlyName: "Sales", CCEmails: []string{"a@example.com", "b@example.com"},
+	}}, item.Numbers[1])
+	assert.Equal(t, hostednumbers.Number{PhoneNumber: "+14155550103"}, item.Numbers[2])
+	assert.Contains(t, reqs[0].Header.Get("User-Agent"), "bulkhost")
+}
+
+const fiveNumbers = `phone_number
++14155550101
++14155550109
++14155550102
++14155550119
++14155550103
+`
+
+func TestSubmitAndWaitSomeFailed(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	code := h.run(submitArgs(writeCSV(t, fiveNumbers), "-wait", "-poll", "1ms")...)
+	require.Equal(t, exitFailures, code)
+
+	rows := tableRows(t, h.stdout.String())
+	require.Len(t, rows, 5)
+	wantDetail := hostednumberstest.DefaultFailureReason + "; next step: " + hostednumberstest.DefaultNextStep
+	want := [][2]string{
+		{"completed", "+14155550101"}, {"completed", "+14155550102"}, {"completed", "+14155550103"},
+		{"failed", "+14155550109"}, {"failed", "+14155550119"},
+	}
+	for i, w := range want {
+		assert.Equal(t, w[0], rows[i][0], "row %d", i)
+		assert.Equal(t, w[1], rows[i][1], "row %d", i)
+		if w[0] == "failed" {
+			require.Len(t, rows[i], 4)
+			assert.Equal(t, wantDetail, rows[i][3])
+		}
+	}
+	assert.Contains(t, h.stdout.String(), ": PROCESSED, 5 numbers\n  completed  3\n  failed     2\n")
+	assert.Contains(t, h.stderr.String(), "2 numbers failed or need action")
+}
+
+func TestJSONOutput(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	h.stdin = fiveNumbers
+	code := h.run(submitArgs("-", "-wait", "-poll", "1ms", "-json")...)
+	require.Equal(t, exitFailures, code)
+
+	// stdout is exactly one JSON document: no SID line before it.
+	dec := json.NewDecoder(bytes.NewReader(h.stdout.Bytes()))
+	dec.DisallowUnknownFields()
+	var got jsonResult
+	require.NoError(t, dec.Decode(&got))
+	require.False(t, dec.More())
+
+	assert.Regexp(t, sidLine, got.BulkHostingSID)
+	assert.Equal(t, "PROCESSED", got.RequestStatus)
+	assert.Equal(t, map[string]int{"completed": 3, "failed": 2}, got.Counts)
+	require.Len(t, got.Orders, 5)
+	wantPhones := []string{"+14155550101", "+14155550102", "+14155550103", "+14155550109", "+14155550119"}
+	for i, o := range got.Orders {
+		assert.Equal(t, wantPhones[i], o.PhoneNumber)
+		assert.Regexp(t, `^HR[0-9a-f]{32}$`, o.HostingOrderSID)
+		if strings.HasSuffix(o.PhoneNumber, "9") {
+			assert.Equal(t, "failed", o.Status)
+			require.NotNil(t, o.FailureReason)
+			require.NotNil(t, o.NextStep)
+			assert.Equal(t, hostednumberstest.DefaultFailureReason, *o.FailureReason)
+			assert.Equal(t, hostednumberstest.DefaultNextStep, *o.NextStep)
+		} else {
+			assert.Equal(t, "completed", o.Status)
+			assert.Nil(t, o.FailureReason)
+			assert.Nil(t, o.NextStep)
+		}
+	}
+
+	// The member names are the documented ones, nulls included.
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(h.stdout.Bytes(), &raw))
+	assert.ElementsMatch(t, []string{"bulk_hosting_sid", "request_status", "counts", "orders"}, mapKeys(raw))
+	first := raw["orders"].([]any)[0].(map[string]any)
+	assert.ElementsMatch(t, []string{"phone_number", "status", "hosting_order_sid", "failure_reason", "next_step"}, mapKeys(first))
+	assert.Nil(t, first["failure_reason"])
+}
+
+func mapKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestSubmitWithoutWait(t *testing.T) {
+	h := newHarness(t)
+	code := h.run(submitArgs(writeCSV(t, threeNumbers))...)
+	require.Equal(t, exitOK, code)
+	out := h.stdout.String()
+	require.Regexp(t, `^BH[0-9a-f]{32}\n$`, out, "stdout holds the SID alone")
+	assert.Contains(t, h.stderr.String(), "bulkhost -live -fetch "+strings.TrimSpace(out)+" -wait")
+	reqs := h.srv.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "POST", reqs[0].Method)
+}
+
+func TestSubmitWithoutWaitJSON(t *testing.T) {
+	h := newHarness(t)
+	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers), "-json")...))
+	var got jsonResult
+	require.NoError(t, json.Unmarshal(h.stdout.Bytes(), &got))
+	assert.Regexp(t, sidLine, got.BulkHostingSID)
+	assert.Equal(t, "QUEUED", got.RequestStatus)
+	assert.Empty(t, got.Counts)
+	assert.NotNil(t, got.Orders)
+	assert.Empty(t, got.Orders)
+}
+
+func TestBadRowsAllReportedNothingSent(t *testing.T) {
+	h := newHarness(t)
+	csv := `phone_number,friendly_name,sms_url,cc_emails
++14155550101,ok,,
++14155550102,ok,,
++0123,bad number,,
+,missing number,,
++14155550101,duplicate,,
++14155550104,too,many,fields,here
++14155550105,bad url,ftp://example.com/sms,
++14155550106,bad cc,,ok@example.com;not-an-email
+`
+	code := h.run("-live", "-csv", writeCSV(t, csv), "-email", "not-an-email", "-address-sid", "AD123")
+	require.Equal(t, exitError, code)
+	errOut := h.stderr.String()
+	for _, want := range []string{
+		`-email: "not-an-email" is not an e-mail address`,
+		`-address-sid: "AD123" is not a SID (AD and 32 hex digits)`,
+		`line 4: phone_number "+0123": not an E.164 number`,
+		`line 5: phone_number is empty`,
+		`line 6: +14155550101 is a duplicate of line 2`,
+		`line 7: 5 fields, but the header has 4`,
+		`line 8: sms_url: "ftp://example.com/sms" is not an absolute http or https URL`,
+		`line 9: cc_emails: "not-an-email" is not an e-mail address`,
+		`nothing was submitted`,
+		`8 problems`,
+	} {
+		assert.Contains(t, errOut, want)
+	}
+	// The SDK's own report of the same phone numbers is not repeated.
+	assert.Equal(t, 1, strings.Count(errOut, "line 4:"))
+	assert.Equal(t, 1, strings.Count(errOut, "line 6:"))
+	// Problems come in order: flags, then lines.
+	assert.Less(t, strings.Index(errOut, "-email:"), strings.Index(errOut, "line 4:"))
+	assert.Less(t, strings.Index(errOut, "line 4:"), strings.Index(errOut, "line 9:"))
+	assert.Empty(t, h.stdout.String())
+	assert.Empty(t, h.srv.Requests(), "nothing reaches the server")
+}
+
+func TestCSVHeaderProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name, csv string
+		want      []string
+	}{
+		{"missing phone_number column", "friendly_name\nFront desk\n", []string{"line 1: the header has no phone_number column"}},
+		{"unknown columns", "phone_number,Friendly_Name,colour,sms_urll\n+14155550101,x,red,\n",
+			[]string{`line 1: unknown columns "colour", "sms_urll"; the columns are phone_number, friendly_name`}},
+		{"column twice", "phone_number,friendly_name, Friendly_Name\n+14155550101,a,b\n",
+			[]string{"line 1: column friendly_name appears twice in the header (columns 2 and 3)"}},
+		{"empty file", "", []string{"the CSV is empty"}},
+		{"header only", "phone_number\n", []string{"the CSV lists no phone numbers"}},
+		{"syntax error", "phone_number,friendly_name\n+14155550101,\"unterminated\n", []string{"CSV syntax"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, tc.csv))...))
+			for _, w := range tc.want {
+				assert.Contains(t, h.stderr.String(), w)
+			}
+			assert.Empty(t, h.srv.Requests())
+		})
+	}
+}
+
+func TestHeaderAndFlagProblemsTogether(t *testing.T) {
+	h := newHarness(t)
+	code := h.run("-live", "-csv", writeCSV(t, "number\n+14155550101\n"), "-email", "nope", "-address-sid", addressSID)
+	require.Equal(t, exitError, code)
+	assert.Contains(t, h.stderr.String(), "3 problems")
+	assert.Contains(t, h.stderr.String(), `-email: "nope" is not an e-mail address`)
+	assert.Contains(t, h.stderr.String(), `line 1: unknown column "number"`)
+	assert.Contains(t, h.stderr.String(), "line 1: the header has no phone_number column")
+	assert.NotContains(t, h.stderr.String(), "request_items")
+	assert.Empty(t, h.srv.Requests())
+}
+
+func TestCSVLenientFormatting(t *testing.T) {
+	h := newHarness(t)
+	// A byte order mark, header names in other cases with spaces, padded
+	// cells, comments and blank lines.
+	csv := "\ufeff Phone_Number , FRIENDLY_NAME,SMS_Method\n" +
+		"# a comment line\n" +
+		"  +14155550101 ,  Front desk  , get \n" +
+		"\n" +
+		"+14155550102,,\n"
+	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, csv))...))
+	reqs := h.srv.Requests()
+	require.Len(t, reqs, 1)
+	var body hostednumbers.CreateBulkHostedNumberOrderParams
+	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
+	require.Len(t, body.RequestItems[0].Numbers, 2)
+	assert.Equal(t, hostednumbers.Number{PhoneNumber: "+14155550101", HostingOptions: hostednumbers.HostingOptions{
+		FriendlyName: "Front desk", SMSMethod: "GET",
+	}}, body.RequestItems[0].Numbers[0])
+	assert.Equal(t, hostednumbers.Number{PhoneNumber: "+14155550102"}, body.RequestItems[0].Numbers[1])
+}
+
+func TestLineNumbersCountCommentsAndBlankLines(t *testing.T) {
+	h := newHarness(t)
+	csv := "phone_number\n# comment\n\n+14155550101\n+1 415 555 0102\n+14155550101\n"
+	require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, csv))...))
+	assert.Contains(t, h.stderr.String(), `line 5: phone_number "+1 415 555 0102": not an E.164 number`)
+	assert.Contains(t, h.stderr.String(), `line 6: +14155550101 is a duplicate of line 4`)
+	assert.Empty(t, h.srv.Requests())
+}
+
+func TestBadFlags(t *testing.T) {
+	csvPath := "numbers.csv" // never read: the flags are refused first
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"-live", "-frobnicate"}, "flag provided but not defined: -frobnicate"},
+		{"bad duration", []string{"-live", "-poll", "soon"}, `invalid value "soon" for flag -poll`},
+		{"zero poll", []string{"-live", "-fetch", unknownSID, "-poll", "0s"}, "-poll: must be positive"},
+		{"negative timeout", []string{"-live", "-fetch", unknownSID, "-timeout", "-1s"}, "-timeout: must be positive"},
+		{"positional argument", []string{"-live", "numbers.csv"}, `unexpected argument "numbers.csv"`},
+		{"fetch with csv", []string{"-live", "-fetch", unknownSID, "-csv", csvPath}, "-csv: does not apply to -fetch"},
+		{"fetch with email", []string{"-live", "-fetch", unknownSID, "-email", "a@example.com"}, "-email: does not apply to -fetch"},
+		{"malformed fetch SID", []string{"-live", "-fetch", "BH123"}, `-fetch: "BH123" is not a bulk hosting SID (BH and 32 hex digits)`},
+		{"hostile fetch SID", []string{"-live", "-fetch", "../../Accounts"}, `-fetch: "../../Accounts" is not a bulk hosting SID`},
+		{"no csv", []string{"-live", "-email", "a@example.com", "-address-sid", addressSID}, "-csv: is required"},
+		{"missing csv file", []string{"-live", "-csv", filepath.Join(t.TempDir(), "nope.csv"), "-email", "a@example.com", "-address-sid", addressSID}, "-csv: open"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			require.Equal(t, exitError, h.run(tc.args...))
+			assert.Contains(t, h.stderr.String(), tc.want)
+			assert.Empty(t, h.stdout.String())
+			assert.Empty(t, h.srv.Requests())
+		})
+	}
+}
+
+func TestMissingContactFlags(t *testing.T) {
+	h := newHarness(t)
+	require.Equal(t, exitError, h.run("-live", "-csv", writeCSV(t, threeNumbers)))
+	assert.Contains(t, h.stderr.String(), "-email: is required")
+	assert.Contains(t, h.stderr.String(), "-address-sid: is required")
+	assert.Empty(t, h.srv.Requests())
+}
+
+func TestHelp(t *testing.T) {
+	h := newHarness(t)
+	require.Equal(t, exitOK, h.run("-h"))
+	usage := h.stderr.String()
+	for _, want := range []string{"Usage:", "-csv file", "-fetch BH…", "-live", "phone_number", "exit", "status 1", "Exit status:"} {
+		assert.Contains(t, usage, want)
+	}
+	assert.Empty(t, h.srv.Requests())
+}
+
+func TestCreateServerErrorIsNotRetried(t *testing.T) {
+	h := newHarness(t)
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
+	require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "1ms")...))
+	reqs := h.srv.Requests()
+	require.Len(t, reqs, 1, "a create answered 500 is never resent")
+	errOut := h.stderr.String()
+	assert.Contains(t, errOut, "500 Internal Server Error")
+	assert.Contains(t, errOut, "HTTP status:        500")
+	assert.Contains(t, errOut, "Twilio error code:  20500")
+	assert.Contains(t, errOut, "Twilio-Request-Id:  "+reqs[0].RequestID)
+	assert.Contains(t, errOut, "may have reached Twilio")
+	assert.Empty(t, h.stdout.String())
+}
+
+func TestCreateUnauthorized(t *testing.T) {
+	h := newHarness(t)
+	h.env["TWILIO_AUTH_TOKEN"] = "wrong-token"
+	require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, threeNumbers))...))
+	errOut := h.stderr.String()
+	assert.Contains(t, errOut, "401 Unauthorized")
+	assert.Contains(t, errOut, "Twilio error code:  20003")
+	assert.Contains(t, errOut, "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+	assert.Contains(t, errOut, "no bulk hosting request was created")
+	assert.NotContains(t, errOut, "wrong-token")
+	assert.Len(t, h.srv.Requests(), 1)
+}
+
+func TestCreateAcceptedButUnreadable(t *testing.T) {
+	h := newHarness(t)
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 202, Body: `{"bulk_hosting_sid": `})
+	require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait")...))
+	errOut := h.stderr.String()
+	assert.Contains(t, errOut, "Twilio ACCEPTED the request (HTTP 202)")
+	assert.Contains(t, errOut, "do NOT submit these numbers again blindly")
+	assert.Contains(t, errOut, "Twilio-Request-Id")
+	assert.Len(t, h.srv.Requests(), 1, "no fetch of an unknown SID")
+}
+
+func TestBadCredentialsInEnvironment(t *testing.T) {
+	h := newHarness(t)
+	h.env["TWILIO_ACCOUNT_SID"] = "not-a-sid"
+	h.env["TWILIO_AUTH_TOKEN"] = "secret token"
+	require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, threeNumbers))...))
+	assert.Contains(t, h.stderr.String(), "TWILIO_ACCOUNT_SID: must be AC followed by 32 hex digits")
+	assert.Contains(t, h.stderr.String(), "TWILIO_AUTH_TOKEN: must not contain spaces")
+	assert.NotContains(t, h.stderr.String(), "secret token")
+	assert.Empty(t, h.srv.Requests())
+}
+
+// createOrder submits numbers straight through the SDK and returns the SID.
+func createOrder(t *testing.T, srv *hostednumberstest.Server, numbers ...string) string {
+	t.Helper()
+	item := hostednumbers.RequestItem{Email: "owner@example.com", AddressSID: addressSID}
+	for _, n := range numbers {
+		item.Numbers = append(item.Numbers, hostednumbers.Number{PhoneNumber: n})
+	}
+	order, err := srv.Client().BulkHostedNumberOrders.Create(context.Background(),
+		&hostednumbers.CreateBulkHostedNumberOrderParams{RequestItems: []hostednumbers.RequestItem{item}})
+	require.NoError(t, err)
+	return order.BulkHostingSID
+}
+
+func TestFetchExisting(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	sid := createOrder(t, h.srv, "+14155550101", "+14155550109")
+
+	// The first fetch finds the order in progress: nothing failed yet.
+	require.Equal(t, exitOK, h.run("-live", "-fetch", sid))
+	rows := tableRows(t, h.stdout.String())
+	require.Len(t, rows, 2)
+	for _, r := range rows {
+		assert.Equal(t, "pending-loa", r[0])
+	}
+	assert.Contains(t, h.stdout.String(), sid+": IN_PROGRESS, 2 numbers\n  pending-loa  2\n")
+
+	// The second finds it processed, one number failed.
+	h.stdout.Reset()
+	require.Equal(t, exitFailures, h.run("-live", "-fetch", sid, "-json"))
+	var got jsonResult
+	require.NoError(t, json.Unmarshal(h.stdout.Bytes(), &got))
+	assert.Equal(t, sid, got.BulkHostingSID)
+	assert.Equal(t, "PROCESSED", got.RequestStatus)
+	assert.Equal(t, map[string]int{"completed": 1, "failed": 1}, got.Counts)
+	require.Len(t, got.Orders, 2)
+	assert.Equal(t, "+14155550109", got.Orders[1].PhoneNumber)
+	assert.Equal(t, "failed", got.Orders[1].Status)
+
+	for _, r := range h.srv.Requests()[1:] {
+		assert.Equal(t, "GET", r.Method)
+		assert.Equal(t, "/v2/HostedNumber/Orders/Bulk/"+sid, r.Path)
+	}
+}
+
+func TestFetchAndWait(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	sid := createOrder(t, h.srv, "+14155550101", "+14155550109")
+	require.Equal(t, exitFailures, h.run("-live", "-fetch", sid, "-wait", "-poll", "1ms"))
+	rows := tableRows(t, h.stdout.String())
+	require.Len(t, rows, 2)
+	assert.Equal(t, []string{"completed", "failed"}, []string{rows[0][0], rows[1][0]})
+	assert.NotContains(t, h.stdout.String(), "\n"+sid+"\n", "-fetch prints no SID line of its own")
+}
+
+func TestFetchUnknown(t *testing.T) {
+	h := newHarness(t)
+	require.Equal(t, exitError, h.run("-live", "-fetch", unknownSID))
+	reqs := h.srv.Requests()
+	require.Len(t, reqs, 1, "a 404 is not retried")
+	errOut := h.stderr.String()
+	assert.Contains(t, errOut, "fetching "+unknownSID)
+	assert.Contains(t, errOut, "404 Not Found")
+	assert.Contains(t, errOut, "HTTP status:        404")
+	assert.Contains(t, errOut, "Twilio-Request-Id:  "+reqs[0].RequestID)
+	assert.Empty(t, h.stdout.String())
+}
+
+func TestProgressOnTerminal(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithFetchesPerStage(2))
+	h.terminal = true
+	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "1ms")...))
+	errOut := h.stderr.String()
+	assert.Contains(t, errOut, "\r")
+	assert.Contains(t, errOut, "\x1b[K")
+	assert.Contains(t, errOut, ": IN_PROGRESS, 3 numbers: 3 pending-loa\x1b[K")
+	assert.Contains(t, errOut, ": PROCESSED, 3 numbers: 3 completed\x1b[K\n", "the last state stays on screen")
+	assert.NotContains(t, h.stdout.String(), "\r")
+}
+
+func TestProgressOffTerminal(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithFetchesPerStage(2))
+	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "1ms")...))
+	errOut := h.stderr.String()
+	assert.NotContains(t, errOut, "\r")
+	assert.NotContains(t, errOut, "\x1b")
+	sid := strings.TrimSpace(strings.SplitN(h.stdout.String(), "\n", 2)[0])
+	// Two fetches per stage, but one line per change.
+	assert.GreaterOrEqual(t, len(h.srv.Requests()), 5)
+	assert.Equal(t, 1, strings.Count(errOut, sid+": IN_PROGRESS, 3 numbers: 3 pending-loa\n"))
+	assert.Equal(t, 1, strings.Count(errOut, sid+": PROCESSED, 3 numbers: 3 completed\n"))
+}
+
+func TestWaitTimeout(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithStageDuration(time.Hour))
+	code := h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "5ms", "-timeout", "150ms")...)
+	require.Equal(t, exitError, code)
+	sid := strings.TrimSpace(strings.SplitN(h.stdout.String(), "\n", 2)[0])
+	require.Regexp(t, sidLine, sid)
+	errOut := h.stderr.String()
+	assert.Contains(t, errOut, "waiting for "+sid)
+	assert.Contains(t, errOut, "-timeout")
+	assert.Contains(t, errOut, "follow it again with: bulkhost -live -fetch "+sid+" -wait")
+	assert.Equal(t, 1, countMethod(h.srv, "POST"))
+}
+
+func countMethod(srv *hostednumberstest.Server, method string) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
+func TestCredentialsWithoutLiveAreRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"-csv", "numbers.csv", "-email", "owner@example.com", "-address-sid", addressSID},
+		{"-fetch", unknownSID},
+		{},
+	} {
+		h := newHarness(t)
+		require.Equal(t, exitError, h.run(args...))
+		assert.Contains(t, h.stderr.String(), "refusing to run: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set")
+		assert.Contains(t, h.stderr.String(), "Pass -live")
+		assert.Empty(t, h.srv.Requests())
+		assert.Nil(t, h.demoSrv, "no demo either")
+	}
+}
+
+func TestPartialCredentialsAreCredentials(t *testing.T) {
+	h := newHarness(t)
+	h.env = map[string]string{"TWILIO_API_KEY": "SK0123456789abcdef0123456789abcdef"}
+	require.Equal(t, exitError, h.run())
+	assert.Contains(t, h.stderr.String(), "refusing to run: TWILIO_API_KEY is set")
+
+	h.stderr.Reset()
+	require.Equal(t, exitError, h.run("-live", "-fetch", unknownSID))
+	assert.Contains(t, h.stderr.String(), "TWILIO_ACCOUNT_SID: is not set")
+	assert.Empty(t, h.srv.Requests())
+}
+
+func TestLiveWithoutCredentials(t *testing.T) {
+	h := newHarness(t)
+	h.env = nil
+	require.Equal(t, exitError, h.run("-live", "-fetch", unknownSID))
+	assert.Contains(t, h.stderr.String(), "-live: no Twilio credentials in the environment")
+	assert.Nil(t, h.demoSrv)
+	assert.Empty(t, h.srv.Requests())
+}
+
+func TestDryRun(t *testing.T) {
+	h := newHarness(t) // credentials present, no -live: -dry-run sends nothing anyway
+	require.Equal(t, exitOK, h.run("-dry-run", "-csv", writeCSV(t, threeNumbers), "-email", "owner@example.com", "-address-sid", addressSID))
+	var body hostednumbers.CreateBulkHostedNumberOrderParams
+	require.NoError(t, json.Unmarshal(h.stdout.Bytes(), &body))
+	require.Len(t, body.RequestItems, 1)
+	assert.Len(t, body.RequestItems[0].Numbers, 3)
+	assert.Contains(t, h.stderr.String(), "nothing was submitted (-dry-run)")
+	assert.Empty(t, h.srv.Requests())
+	assert.Nil(t, h.demoSrv)
+}
+
+func TestDemo(t *testing.T) {
+	h := newHarness(t)
+	h.env = nil // no credentials at all
+	code := h.run("-poll", "1ms")
+	require.Equal(t, exitFailures, code, "the sample scripts failures")
+	errOut := h.stderr.String()
+	assert.Contains(t, errOut, "no Twilio credentials in the environment: running against a local fake server with the bundled sample CSV")
+	assert.Contains(t, errOut, "exit status 1")
+
+	sid := strings.SplitN(h.stdout.String(), "\n", 2)[0]
+	require.Regexp(t, sidLine, sid)
+	rows := tableRows(t, h.stdout.String())
+	require.Len(t, rows, 10)
+	failed := 0
+	for _, r := range rows {
+		if r[0] == "failed" {
+			failed++
+			assert.True(t, strings.HasSuffix(r[1], "9"), r[1])
+		} else {
+			assert.Equal(t, "completed", r[0])
+		}
+	}
+	assert.Equal(t, 3, failed)
+	assert.Contains(t, h.stdout.String(), sid+": PROCESSED, 10 numbers\n  completed  7\n  failed     3\n")
+
+	// It ran against its own server, with the demo contact details and
+	// the sample's per-number settings; the harness's server saw nothing.
+	require.NotNil(t, h.demoSrv)
+	assert.Empty(t, h.srv.Requests())
+	reqs := h.demoSrv.Requests()
+	require.NotEmpty(t, reqs)
+	var body hostednumbers.CreateBulkHostedNumberOrderParams
+	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
+	assert.Equal(t, "owner@example.com", body.RequestItems[0].Email)
+	assert.Equal(t, demoDefault("address-sid"), body.RequestItems[0].AddressSID)
+	assert.Equal(t, "Front desk", body.RequestItems[0].Numbers[0].FriendlyName)
+}
+
+func TestDemoFetchIsRefused(t *testing.T) {
+	h := newHarness(t)
+	h.env = nil
+	require.Equal(t, exitError, h.run("-fetch", unknownSID))
+	assert.Contains(t, h.stderr.String(), "-fetch: needs -live")
+	assert.Nil(t, h.demoSrv)
+}
+
+func TestSampleCSVIsValid(t *testing.T) {
+	list, problems := readNumbers(bytes.NewReader(sampleCSV))
+	require.Empty(t, problems)
+	require.Len(t, list.numbers, 10)
+	failing := 0
+	for _, n := range list.numbers {
+		assert.Regexp(t, `^\+1415555010[0-9]$|^\+141555501[1-2][0-9]$`, n.PhoneNumber, "fictional 555-01xx numbers")
+		assert.NotEmpty(t, n.FriendlyName)
+		if strings.HasSuffix(n.PhoneNumber, "9") {
+			failing++
+		}
+	}
+	assert.Equal(t, 3, failing)
+}
+
+func TestDefaultTerminalDetection(t *testing.T) {
+	c := &cli{getenv: func(string) string { return "" }}
+	assert.False(t, c.terminal(&bytes.Buffer{}))
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	require.NoError(t, err)
+	defer f.Close()
+	assert.False(t, c.terminal(f), "a regular file is not a terminal")
+}
+
+func TestTableOrderAndOddValues(t *testing.T) {
+	// Groups out of order, an unknown status, Twilio's pending_loa
+	// spelling, a count given as a string, and a reason with a tab and a
+	// newline in it.
+	const doc = `{
+	  "bulk_hosting_sid": "BHaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	  "request_status": "PROCESSED",
+	  "total_count": 4,
+	  "results": [
+	    {"order_status": "action-required", "count": "1", "orders": [
+	      {"hosting_order_sid": "HR00000000000000000000000000000001", "phone_number": "+14155550104",
+	       "failure_reason": "LOA\tunsigned\nby owner", "next_step": null}]},
+	    {"order_status": "porting-soon", "count": 1, "orders": [
+	      {"hosting_order_sid": "HR00000000000000000000000000000002", "phone_number": "+14155550103"}]},
+	    {"order_status": "completed", "count": "1", "orders": [
+	      {"hosting_order_sid": "HR00000000000000000000000000000003", "phone_number": "+14155550101"}]},
+	    {"order_status": "pending_loa", "count": "1", "orders": [
+	      {"hosting_order_sid": "HR00000000000000000000000000000004", "phone_number": "+14155550102"}]}
+	  ]
+	}`
+	var order hostednumbers.BulkHostedNumberOrder
+	require.NoError(t, json.Unmarshal([]byte(doc), &order))
+
+	var out, errOut bytes.Buffer
+	c := &cli{stdout: &out, stderr: &errOut}
+	require.Equal(t, exitFailures, c.show(&order, &config{}), "action-required counts as failed")
+
+	want := "STATUS           PHONE NUMBER  HOSTED NUMBER ORDER                 DETAIL\n" +
+		"pending-loa      +14155550102  HR00000000000000000000000000000004\n" +
+		"completed        +14155550101  HR00000000000000000000000000000003\n" +
+		"action-required  +14155550104  HR00000000000000000000000000000001  LOA unsigned by owner\n" +
+		"porting-soon     +14155550103  HR00000000000000000000000000000002\n" +
+		"\n" +
+		"Bulk hosting request BHaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: PROCESSED, 4 numbers\n" +
+		"  pending-loa      1\n" +
+		"  completed        1\n" +
+		"  action-required  1\n" +
+		"  porting-soon     1\n"
+	assert.Equal(t, want, out.String())
+	assert.Contains(t, errOut.String(), "1 number failed or needs action")
+
+	assert.Equal(t, "BHaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: PROCESSED, 4 numbers: 1 pending-loa, 1 completed, 1 action-required, 1 porting-soon",
+		progressLine(&order))
+}

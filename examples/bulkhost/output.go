@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/hostednumbers/hostednumbers-go"
+)
+
+// statusOrder is the order statuses are listed in: the way an order moves
+// through hosting, the ones that need a person last, next to the summary.
+var statusOrder = []hostednumbers.OrderStatus{
+	hostednumbers.OrderStatusTwilioProcessing,
+	hostednumbers.OrderStatusReceived,
+	hostednumbers.OrderStatusPendingVerification,
+	hostednumbers.OrderStatusVerified,
+	hostednumbers.OrderStatusPendingLOA,
+	hostednumbers.OrderStatusCarrierProcessing,
+	hostednumbers.OrderStatusTesting,
+	hostednumbers.OrderStatusCompleted,
+	hostednumbers.OrderStatusFailed,
+	hostednumbers.OrderStatusActionRequired,
+}
+
+// compareStatus sorts documented statuses in statusOrder and any others
+// after them, by name.
+func compareStatus(a, b hostednumbers.OrderStatus) int {
+	ia, ib := slices.Index(statusOrder, a), slices.Index(statusOrder, b)
+	switch {
+	case ia >= 0 && ib >= 0:
+		return ia - ib
+	case ia >= 0:
+		return -1
+	case ib >= 0:
+		return 1
+	}
+	return strings.Compare(string(a), string(b))
+}
+
+// sortedOrders returns the orders grouped by status, in statusOrder, each
+// group in the order the server listed it.
+func sortedOrders(o *hostednumbers.BulkHostedNumberOrder) []hostednumbers.HostedNumberOrder {
+	orders := o.Orders()
+	slices.SortStableFunc(orders, func(a, b hostednumbers.HostedNumberOrder) int {
+		return compareStatus(a.Status, b.Status)
+	})
+	return orders
+}
+
+// statusCount is the number of orders with one status.
+type statusCount struct {
+	status hostednumbers.OrderStatus
+	n      int
+}
+
+func sortedCounts(o *hostednumbers.BulkHostedNumberOrder) []statusCount {
+	var out []statusCount
+	for s, n := range o.CountsByStatus() {
+		out = append(out, statusCount{s, n})
+	}
+	slices.SortFunc(out, func(a, b statusCount) int { return compareStatus(a.status, b.status) })
+	return out
+}
+
+// detail is what a person needs to know about an order: why it failed and
+// what to do next.
+func detail(ord hostednumbers.HostedNumberOrder) string {
+	var parts []string
+	if r := oneLine(ord.FailureReason.String); r != "" {
+		parts = append(parts, r)
+	}
+	if s := oneLine(ord.NextStep.String); s != "" {
+		parts = append(parts, "next step: "+s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// statusText is a status as the table shows it: on one line, and never
+// blank, even if the server sent none.
+func statusText(s hostednumbers.OrderStatus) string {
+	if t := oneLine(string(s)); t != "" {
+		return t
+	}
+	return "(none)"
+}
+
+// oneLine folds white space (tabs and newlines included, which would break
+// the table) into single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// writeTable prints the orders grouped by status as an aligned table,
+// then a count per status.
+func writeTable(w io.Writer, o *hostednumbers.BulkHostedNumberOrder) error {
+	var buf bytes.Buffer
+	orders := sortedOrders(o)
+	if len(orders) == 0 {
+		fmt.Fprintf(&buf, "Bulk hosting request %s is %s: no per-number results yet.\n", o.BulkHostingSID, o.RequestStatus)
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATUS\tPHONE NUMBER\tHOSTED NUMBER ORDER\tDETAIL")
+	for _, ord := range orders {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", statusText(ord.Status), oneLine(ord.PhoneNumber), oneLine(ord.HostingOrderSID), detail(ord))
+	}
+	tw.Flush()
+
+	total := o.TotalCount
+	counted := 0
+	counts := sortedCounts(o)
+	for _, sc := range counts {
+		counted += sc.n
+	}
+	if total == 0 {
+		total = counted
+	}
+	fmt.Fprintf(&buf, "\nBulk hosting request %s: %s, %d number%s\n", o.BulkHostingSID, o.RequestStatus, total, plural(total))
+	nameWidth, countWidth := 0, 0
+	for _, sc := range counts {
+		nameWidth = max(nameWidth, len(statusText(sc.status)))
+		countWidth = max(countWidth, len(strconv.Itoa(sc.n)))
+	}
+	for _, sc := range counts {
+		fmt.Fprintf(&buf, "  %-*s  %*d\n", nameWidth, statusText(sc.status), countWidth, sc.n)
+	}
+
+	// Cells end in padding where a row's DETAIL is empty: trim it.
+	var out bytes.Buffer
+	for line := range strings.Lines(buf.String()) {
+		out.WriteString(strings.TrimRight(line, " \n"))
+		out.WriteByte('\n')
+	}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+// jsonResult is the document -json prints. Its shape is part of the
+// command's interface: see the package documentation.
+type jsonResult struct {
+	BulkHostingSID string         `json:"bulk_hosting_sid"`
+	RequestStatus  string         `json:"request_status"`
+	Counts         map[string]int `json:"counts"`
+	Orders         []jsonOrder    `json:"orders"`
+}
+
+type jsonOrder struct {
+	PhoneNumber     string  `json:"phone_number"`
+	Status          string  `json:"status"`
+	HostingOrderSID string  `json:"hosting_order_sid"`
+	FailureReason   *string `json:"failure_reason"`
+	NextStep        *string `json:"next_step"`
+}
+
+func toJSONResult(o *hostednumbers.BulkHostedNumberOrder) jsonResult {
+	r := jsonResult{
+		BulkHostingSID: o.BulkHostingSID,
+		RequestStatus:  string(o.RequestStatus),
+		Counts:         make(map[string]int),
+		Orders:         []jsonOrder{},
+	}
+	for s, n := range o.CountsByStatus() {
+		r.Counts[string(s)] += n
+	}
+	for _, ord := range sortedOrders(o) {
+		r.Orders = append(r.Orders, jsonOrder{
+			PhoneNumber:     ord.PhoneNumber,
+			Status:          string(ord.Status),
+			HostingOrderSID: ord.HostingOrderSID,
+			FailureReason:   nullable(ord.FailureReason),
+			NextStep:        nullable(ord.NextStep),
+		})
+	}
+	return r
+}
+
+func nullable(s hostednumbers.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+func writeJSON(w io.Writer, o *hostednumbers.BulkHostedNumberOrder) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(toJSONResult(o))
+}
+
+// progressLine sums a snapshot up in one line:
+// "BH…: IN_PROGRESS, 10 numbers: 7 completed, 3 failed".
+func progressLine(o *hostednumbers.BulkHostedNumberOrder) string {
+	var b strings.Builder
+	b.WriteString(o.BulkHostingSID)
+	b.WriteString(": ")
+	b.WriteString(oneLine(string(o.RequestStatus)))
+	if o.TotalCount > 0 {
+		b.WriteString(", ")
+		b.WriteString(strconv.Itoa(o.TotalCount))
+		b.WriteString(" number")
+		b.WriteString(plural(o.TotalCount))
+	}
+	for i, sc := range sortedCounts(o) {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(sc.n))
+		b.WriteByte(' ')
+		b.WriteString(statusText(sc.status))
+	}
+	return b.String()
+}
+
+// progress draws the state of a request being waited for. On a terminal
+// it rewrites one line in place; elsewhere (a log file, a pipe) it writes
+// a line each time the status or the counts change.
+type progress struct {
+	w        io.Writer
+	terminal bool
+	last     string
+	drawn    bool
+}
+
+func newProgress(w io.Writer, terminal bool, sid string) *progress {
+	p := &progress{w: w, terminal: terminal}
+	if !terminal {
+		fmt.Fprintf(w, "bulkhost: waiting for %s to be processed\n", sid)
+	}
+	return p
+}
+
+// update is the WaitOptions.OnSnapshot callback.
+func (p *progress) update(o *hostednumbers.BulkHostedNumberOrder) {
+	line := progressLine(o)
+	if p.terminal {
+		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
+		p.drawn = true
+		return
+	}
+	if line != p.last {
+		fmt.Fprintln(p.w, line)
+		p.last = line
+	}
+}
+
+// done ends the progress display, leaving its last line on the screen.
+func (p *progress) done() {
+	if p.terminal && p.drawn {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
+}

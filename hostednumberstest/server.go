@@ -1,0 +1,453 @@
+package hostednumberstest
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	hostednumbers "github.com/hostednumbers/hostednumbers-go"
+)
+
+const (
+	bulkPath  = "/v2/HostedNumber/Orders/Bulk"
+	orderPath = "/v2/HostedNumber/Orders"
+	// maxBodyBytes bounds how much of a request body the server reads.
+	maxBodyBytes = 32 << 20
+)
+
+// Server is a running fake of the Bulk Hosted Number Orders API. Create one
+// with NewServer and Close it when done. All methods are safe for
+// concurrent use.
+type Server struct {
+	// URL is the base URL of the server, http://127.0.0.1:port, without a
+	// trailing slash: pass it to hostednumbers.WithBaseURL, or use Client.
+	URL string
+
+	cfg       config
+	ts        *httptest.Server
+	salt      uint64        // makes SIDs and request IDs differ between servers
+	done      chan struct{} // closed by Close: ends latency waits
+	closeOnce sync.Once
+
+	mu       sync.Mutex
+	seq      uint64 // last SID or request ID counter handed out
+	requests []Request
+	faults   []queuedFault
+	orders   map[string]*order
+}
+
+// Request is one request the server received, as Requests reports it.
+type Request struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is the URL path, decoded.
+	Path string
+	// Query holds the URL's query parameters.
+	Query url.Values
+	// Header is a copy of the request headers without Authorization (and
+	// Proxy-Authorization).
+	Header http.Header
+	// Body is the request body as received.
+	Body []byte
+	// Username is the basic-auth user the request presented, "" if none.
+	// The password is never kept.
+	Username string
+	// Authorized reports whether the request carried the credentials the
+	// server accepts.
+	Authorized bool
+	// Faulted reports whether an injected fault applied to the request.
+	// A fault with only Latency delays a request that is then handled
+	// normally; every other fault answers it (or drops it) by itself.
+	Faulted bool
+	// RequestID is the Twilio-Request-Id the server gave the request (and
+	// sent, unless the connection was dropped).
+	RequestID string
+}
+
+func (r Request) clone() Request {
+	if r.Query != nil {
+		q := make(url.Values, len(r.Query))
+		for k, v := range r.Query {
+			q[k] = append([]string(nil), v...)
+		}
+		r.Query = q
+	}
+	r.Header = r.Header.Clone()
+	r.Body = bytes.Clone(r.Body)
+	return r
+}
+
+// order is the server's state of one bulk hosting request.
+type order struct {
+	sid                             string
+	friendlyName, notificationEmail string
+	created, completed              time.Time
+	fetches                         int
+	numbers                         []orderNumber
+}
+
+type orderNumber struct {
+	hrSID, pxSID      string
+	phone, accountSID string
+	email             string
+	outcome           Outcome
+}
+
+// NewServer starts a fake API server on a loopback address, configured by
+// opts. It panics if an option is invalid or no port can be opened, as
+// httptest.NewServer does. Close it when done.
+func NewServer(opts ...Option) *Server {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cfg)
+		}
+	}
+	if cfg.fetchesPerStage < 1 {
+		panic(fmt.Sprintf("hostednumberstest: WithFetchesPerStage(%d): want at least 1", cfg.fetchesPerStage))
+	}
+	if cfg.stageDuration < 0 {
+		panic(fmt.Sprintf("hostednumberstest: WithStageDuration(%v): want 0 or more", cfg.stageDuration))
+	}
+	s := &Server{
+		cfg:    cfg,
+		salt:   rand.Uint64(),
+		done:   make(chan struct{}),
+		orders: make(map[string]*order),
+	}
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	// Set before Start, so that handlers see it without a data race.
+	s.URL = "http://" + s.ts.Listener.Addr().String()
+	s.ts.Start()
+	return s
+}
+
+// Close shuts the server down. Requests held up by a Latency fault are
+// ended at once, their connections closed without an answer, so Close
+// returns promptly. Close may be called more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.ts.Close()
+	})
+}
+
+// Client returns a hostednumbers.Client for the server: its credentials,
+// its URL, a transport that Close cleans up, and retry waits of 1 to 10ms
+// so that retries do not slow tests down. opts are applied after these and
+// override them. Client panics if the options are invalid; the message
+// names the problem, never a credential.
+func (s *Server) Client(opts ...hostednumbers.Option) *hostednumbers.Client {
+	all := append([]hostednumbers.Option{
+		hostednumbers.WithCredentials(s.cfg.accountSID, s.cfg.authToken),
+		hostednumbers.WithBaseURL(s.URL),
+		hostednumbers.WithHTTPClient(&http.Client{
+			Transport: s.ts.Client().Transport,
+			Timeout:   hostednumbers.DefaultTimeout,
+		}),
+		hostednumbers.WithRetryBackoff(time.Millisecond, 10*time.Millisecond),
+	}, opts...)
+	c, err := hostednumbers.NewClient(all...)
+	if err != nil {
+		msg := err.Error()
+		if s.cfg.authToken != "" {
+			msg = strings.ReplaceAll(msg, s.cfg.authToken, "[redacted]")
+		}
+		panic("hostednumberstest: Server.Client: " + msg)
+	}
+	return c
+}
+
+// Requests returns a copy of every request the server has received, in the
+// order they arrived, including unauthorised and faulted ones.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = r.clone()
+	}
+	return out
+}
+
+// Order returns the order with this bulk hosting SID as a fetch would
+// return it now, without counting as a fetch, and whether it exists.
+func (s *Server) Order(sid string) (*hostednumbers.BulkHostedNumberOrder, bool) {
+	s.mu.Lock()
+	o, ok := s.orders[sid]
+	var doc orderJSON
+	if ok {
+		doc = s.renderLocked(o, time.Now(), "")
+	}
+	s.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	out := new(hostednumbers.BulkHostedNumberOrder)
+	if err := json.Unmarshal(mustJSON(doc), out); err != nil {
+		panic("hostednumberstest: Order: the SDK cannot decode the server's own order: " + err.Error())
+	}
+	return out, true
+}
+
+// Reset forgets every order, recorded request and queued fault. SIDs
+// handed out later still differ from earlier ones.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+	s.faults = nil
+	s.orders = make(map[string]*order)
+}
+
+// sidLocked returns a new SID with the given prefix, unique on this server.
+func (s *Server) sidLocked(prefix string) string {
+	s.seq++
+	return fmt.Sprintf("%s%016x%016x", prefix, s.salt, s.seq)
+}
+
+func (s *Server) authorized(user, pass string) bool {
+	u := subtle.ConstantTimeCompare([]byte(user), []byte(s.cfg.accountSID))
+	p := subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.authToken))
+	return u&p == 1
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	tooLarge := len(body) > maxBodyBytes
+	user, pass, hasAuth := r.BasicAuth()
+	authorized := hasAuth && s.authorized(user, pass)
+	header := r.Header.Clone()
+	header.Del("Authorization")
+	header.Del("Proxy-Authorization")
+
+	s.mu.Lock()
+	requestID := s.sidLocked("RQ")
+	fault, faulted := s.takeFaultLocked(r.Method)
+	s.requests = append(s.requests, Request{
+		Method:     r.Method,
+		Path:       r.URL.Path,
+		Query:      r.URL.Query(),
+		Header:     header,
+		Body:       body,
+		Username:   user,
+		Authorized: authorized,
+		Faulted:    faulted,
+		RequestID:  requestID,
+	})
+	s.mu.Unlock()
+
+	h := w.Header()
+	h.Set("Twilio-Request-Id", requestID)
+	h.Set("Content-Type", "application/json")
+	if faulted {
+		if fault.Latency > 0 && !s.sleep(r.Context(), fault.Latency) {
+			abort(w)
+			return
+		}
+		if fault.RetryAfter != "" {
+			h.Set("Retry-After", fault.RetryAfter)
+		}
+		if fault.DropConnection {
+			abort(w)
+			return
+		}
+		if fault.Status != 0 {
+			writeFault(w, &fault)
+			return
+		}
+	}
+
+	switch {
+	case readErr != nil:
+		writeError(w, http.StatusBadRequest, 20001, "Could not read the request body", nil)
+		return
+	case tooLarge:
+		writeError(w, http.StatusRequestEntityTooLarge, 20413, "Request Entity Too Large", nil)
+		return
+	case !authorized:
+		h.Set("WWW-Authenticate", `Basic realm="Twilio API"`)
+		writeError(w, http.StatusUnauthorized, 20003, "Authenticate", nil)
+		return
+	}
+
+	switch path := r.URL.Path; {
+	case path == bulkPath:
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, http.MethodPost)
+			return
+		}
+		s.create(w, r, body)
+	case strings.HasPrefix(path, bulkPath+"/"):
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, http.MethodGet)
+			return
+		}
+		s.fetch(w, r, strings.TrimPrefix(path, bulkPath+"/"))
+	default:
+		notFound(w, path)
+	}
+}
+
+// sleep waits for d and reports whether it did: false if the request's
+// context ended or the server was closed first.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.done:
+		return false
+	}
+}
+
+// abort closes the request's connection without writing an answer.
+func abort(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
+		return
+	}
+	// Not hijackable (HTTP/2): make net/http reset the stream instead.
+	panic(http.ErrAbortHandler)
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, 20415,
+			"Unsupported Media Type: the Content-Type must be application/json", nil)
+		return
+	}
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
+		writeError(w, http.StatusBadRequest, 20001, "Invalid JSON: the body must be a JSON object", nil)
+		return
+	}
+	var params hostednumbers.CreateBulkHostedNumberOrderParams
+	if err := json.Unmarshal(body, &params); err != nil {
+		writeError(w, http.StatusBadRequest, 20001, "Invalid JSON: "+err.Error(), nil)
+		return
+	}
+	if err := params.Validate(); err != nil {
+		writeValidationError(w, err)
+		return
+	}
+
+	o := &order{
+		friendlyName:      params.FriendlyName,
+		notificationEmail: params.NotificationEmail,
+	}
+	for i := range params.RequestItems {
+		it := &params.RequestItems[i]
+		for j := range it.Numbers {
+			n := &it.Numbers[j]
+			acct := n.AccountSID
+			if acct == "" {
+				acct = it.AccountSID
+			}
+			if acct == "" {
+				acct = s.cfg.accountSID
+			}
+			outcome := s.cfg.outcome(n.PhoneNumber)
+			if outcome.Status == "" {
+				outcome.Status = hostednumbers.OrderStatusCompleted
+			}
+			outcome.Status = hostednumbers.ParseOrderStatus(string(outcome.Status))
+			o.numbers = append(o.numbers, orderNumber{
+				phone:      n.PhoneNumber,
+				accountSID: acct,
+				email:      it.Email,
+				outcome:    outcome,
+			})
+		}
+	}
+
+	s.mu.Lock()
+	o.sid = s.sidLocked("BH")
+	for i := range o.numbers {
+		o.numbers[i].hrSID = s.sidLocked("HR")
+		o.numbers[i].pxSID = "PX" + o.numbers[i].hrSID[2:]
+	}
+	o.created = time.Now()
+	s.orders[o.sid] = o
+	doc := s.renderLocked(o, o.created, "")
+	s.mu.Unlock()
+
+	writeJSON(w, http.StatusAccepted, doc)
+}
+
+func (s *Server) fetch(w http.ResponseWriter, r *http.Request, sid string) {
+	filter := r.URL.Query().Get("OrderStatus")
+	s.mu.Lock()
+	o, ok := s.orders[sid]
+	var doc orderJSON
+	if ok {
+		o.fetches++
+		doc = s.renderLocked(o, time.Now(), filter)
+	}
+	s.mu.Unlock()
+	if !ok {
+		notFound(w, r.URL.Path)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func writeValidationError(w http.ResponseWriter, err error) {
+	var ve *hostednumbers.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) == 0 {
+		writeError(w, http.StatusBadRequest, 20001, "Invalid parameter: "+err.Error(), nil)
+		return
+	}
+	problems := make([]map[string]string, len(ve.Problems))
+	for i, p := range ve.Problems {
+		problems[i] = map[string]string{"field": p.Field, "message": p.Message}
+	}
+	writeError(w, http.StatusBadRequest, 20001, "Invalid parameter: "+ve.Problems[0].Field, map[string]any{
+		"field":    ve.Problems[0].Field,
+		"problems": problems,
+	})
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed", nil)
+}
+
+func notFound(w http.ResponseWriter, path string) {
+	writeError(w, http.StatusNotFound, 20404, "The requested resource "+path+" was not found", nil)
+}
+
+func writeError(w http.ResponseWriter, status, code int, message string, details map[string]any) {
+	writeJSON(w, status, errorDocument(status, code, message, details))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(mustJSON(v))
+}
+
+// mustJSON encodes v, which is always one of this package's own documents.
+func mustJSON(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic("hostednumberstest: encoding a response: " + err.Error())
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
