@@ -373,14 +373,22 @@ func TestValidation_EveryRuleNamesItsFieldAndNothingIsSent(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{"phone without plus", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[1].Numbers[1].PhoneNumber = "14155550103" }, "request_items[1].numbers[1].phone_number", "not an E.164"},
-		{"phone starting with 0", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[0].Numbers[0].PhoneNumber = "+04155550101" }, "request_items[0].numbers[0].phone_number", "not an E.164"},
+		{"phone without plus", func(p *hn.CreateBulkHostedNumberOrderParams) {
+			p.RequestItems[1].Numbers[1].PhoneNumber = "14155550103"
+		}, "request_items[1].numbers[1].phone_number", "not an E.164"},
+		{"phone starting with 0", func(p *hn.CreateBulkHostedNumberOrderParams) {
+			p.RequestItems[0].Numbers[0].PhoneNumber = "+04155550101"
+		}, "request_items[0].numbers[0].phone_number", "not an E.164"},
 		{"phone too long", func(p *hn.CreateBulkHostedNumberOrderParams) {
 			p.RequestItems[0].Numbers[0].PhoneNumber = "+1234567890123456"
 		}, "request_items[0].numbers[0].phone_number", "not an E.164"},
-		{"phone with spaces", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[0].Numbers[0].PhoneNumber = "+1 415 555 0101" }, "request_items[0].numbers[0].phone_number", "not an E.164"},
+		{"phone with spaces", func(p *hn.CreateBulkHostedNumberOrderParams) {
+			p.RequestItems[0].Numbers[0].PhoneNumber = "+1 415 555 0101"
+		}, "request_items[0].numbers[0].phone_number", "not an E.164"},
 		{"phone missing", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[0].Numbers[1].PhoneNumber = "" }, "request_items[0].numbers[1].phone_number", "is required"},
-		{"duplicate phone across items", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[1].Numbers[1].PhoneNumber = "+14155550101" }, "request_items[1].numbers[1].phone_number", "listed twice; first at request_items[0].numbers[0]"},
+		{"duplicate phone across items", func(p *hn.CreateBulkHostedNumberOrderParams) {
+			p.RequestItems[1].Numbers[1].PhoneNumber = "+14155550101"
+		}, "request_items[1].numbers[1].phone_number", "listed twice; first at request_items[0].numbers[0]"},
 		{"contact phone", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[0].ContactPhoneNumber = "415-555-0100" }, "request_items[0].contact_phone_number", "not an E.164"},
 		{"item email", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[1].Email = "second.example.com" }, "request_items[1].email", "not an e-mail address"},
 		{"notification email", func(p *hn.CreateBulkHostedNumberOrderParams) { p.NotificationEmail = "ops@" }, "notification_email", "not an e-mail address"},
@@ -402,11 +410,17 @@ func TestValidation_EveryRuleNamesItsFieldAndNothingIsSent(t *testing.T) {
 		{"number friendly name", func(p *hn.CreateBulkHostedNumberOrderParams) {
 			p.RequestItems[1].Numbers[0].FriendlyName = strings.Repeat("é", 129)
 		}, "request_items[1].numbers[0].friendly_name", "129 characters long"},
-		{"relative callback url", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[0].Numbers[0].StatusCallbackURL = "/hosting" }, "request_items[0].numbers[0].status_callback_url", "absolute http or https URL"},
+		{"relative callback url", func(p *hn.CreateBulkHostedNumberOrderParams) {
+			p.RequestItems[0].Numbers[0].StatusCallbackURL = "/hosting"
+		}, "request_items[0].numbers[0].status_callback_url", "absolute http or https URL"},
 		{"ftp sms url", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[0].SMSURL = "ftp://example.com/x" }, "request_items[0].sms_url", "absolute http or https URL"},
-		{"fallback url", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[1].Numbers[0].SMSFallbackURL = "https://" }, "request_items[1].numbers[0].sms_fallback_url", "absolute http or https URL"},
+		{"fallback url", func(p *hn.CreateBulkHostedNumberOrderParams) {
+			p.RequestItems[1].Numbers[0].SMSFallbackURL = "https://"
+		}, "request_items[1].numbers[0].sms_fallback_url", "absolute http or https URL"},
 		{"sms method", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[0].SMSMethod = "PUT" }, "request_items[0].sms_method", "not GET or POST"},
-		{"callback method", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[0].Numbers[1].StatusCallbackMethod = "post" }, "request_items[0].numbers[1].status_callback_method", "not GET or POST"},
+		{"callback method", func(p *hn.CreateBulkHostedNumberOrderParams) {
+			p.RequestItems[0].Numbers[1].StatusCallbackMethod = "post"
+		}, "request_items[0].numbers[1].status_callback_method", "not GET or POST"},
 		{"fallback method", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[1].SMSFallbackMethod = "DELETE" }, "request_items[1].sms_fallback_method", "not GET or POST"},
 		{"item without numbers", func(p *hn.CreateBulkHostedNumberOrderParams) { p.RequestItems[1].Numbers = nil }, "request_items[1].numbers", "at least one phone number"},
 		{"empty extra member name", func(p *hn.CreateBulkHostedNumberOrderParams) { p.Extra = map[string]any{"": 1} }, "extra", "empty member name"},

@@ -59,7 +59,7 @@ type Client struct {
 
 	baseURL          string
 	accountSID       string
-	authorization    *authHeader
+	authorization    func() []string // the Authorization header; see newClient
 	userAgent        []string
 	jsonType         []string
 	logger           *slog.Logger
@@ -68,14 +68,6 @@ type Client struct {
 	transport        http.RoundTripper
 	bufs             sync.Pool
 }
-
-// authHeader holds the Authorization header value behind a pointer: fmt
-// prints a nested pointer as an address, so even %#v of a copied Client
-// value cannot show it.
-type authHeader struct{ value []string }
-
-// Format prints a placeholder for every verb.
-func (*authHeader) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "[redacted]") }
 
 // Option configures a Client.
 type Option func(*settings) error
@@ -275,13 +267,17 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	c := &Client{
 		baseURL:          base,
 		accountSID:       s.accountSID,
-		authorization:    &authHeader{value: []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(s.username+":"+s.password))}},
 		userAgent:        []string{ua},
 		jsonType:         []string{"application/json"},
 		logger:           s.logger,
 		maxResponseBytes: s.maxResponseBytes,
 		transport:        rt,
 	}
+	// The header sits behind a func: fmt prints a func as an address
+	// whatever the verb, so no formatting of a Client (even a copied
+	// value) can reach it.
+	auth := []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(s.username+":"+s.password))}
+	c.authorization = func() []string { return auth }
 	c.http = &retryablehttp.Client{
 		HTTPClient:     hc,
 		RetryMax:       s.maxRetries,
@@ -440,7 +436,11 @@ func (v *configValidator) baseURL(s *settings) string {
 		}
 		return ""
 	}
-	for _, part := range [2]struct{ name, value string }{{"region", s.region}, {"edge", s.edge}} {
+	regionField, edgeField := "region", "edge"
+	if s.regionFromEnv {
+		regionField, edgeField = "TWILIO_REGION", "TWILIO_EDGE"
+	}
+	for _, part := range [2]struct{ name, value string }{{regionField, s.region}, {edgeField, s.edge}} {
 		v.check(part.value == "" || !strings.ContainsFunc(part.value, notHostLabel), part.name, "must be lower-case letters, digits and hyphens")
 	}
 	switch {
@@ -502,7 +502,7 @@ func (c *Client) do(ctx context.Context, method, path, query string, body []byte
 	if err != nil {
 		return response{}, err
 	}
-	req.Header["Authorization"] = c.authorization.value
+	req.Header["Authorization"] = c.authorization()
 	req.Header["User-Agent"] = c.userAgent
 	req.Header["Accept"] = c.jsonType
 	if body != nil {

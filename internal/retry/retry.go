@@ -167,12 +167,16 @@ func (p Policy) Retryable(ctx context.Context, resp *http.Response, err error) b
 }
 
 // CheckRetry has the signature retryablehttp expects. A cancelled or
-// expired context always ends the request with the context's error.
+// expired context ends the request with the context's error, unless a
+// response that is final (a success, or an error not worth retrying) has
+// already arrived: that one is returned, so that a create the server
+// accepted is never reported as a bare context error.
 func (p Policy) CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctxErr := ctx.Err(); ctxErr != nil {
+	retry := p.Retryable(ctx, resp, err)
+	if ctxErr := ctx.Err(); ctxErr != nil && (retry || err != nil || resp == nil) {
 		return false, ctxErr
 	}
-	return p.Retryable(ctx, resp, err), nil
+	return retry, nil
 }
 
 // Backoff has the signature retryablehttp expects. A Retry-After header on
