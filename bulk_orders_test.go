@@ -902,3 +902,72 @@ func TestBasicAuthHeaderIsTheOnlyPlaceTheTokenTravels(t *testing.T) {
 	assert.NotContains(t, err.Error(), testAuthToken)
 	assert.NotContains(t, err.Error(), strings.TrimPrefix(auth, "Basic "))
 }
+
+func TestOrderStatus_UnmarshalFoldsSpellings(t *testing.T) {
+	var got []hn.OrderStatus
+	require.NoError(t, json.Unmarshal([]byte(`["pending_loa","Carrier_Processing","completed","brand_new",null]`), &got))
+	assert.Equal(t, []hn.OrderStatus{hn.OrderStatusPendingLOA, hn.OrderStatusCarrierProcessing, hn.OrderStatusCompleted, "brand_new", ""}, got)
+	var s hn.OrderStatus
+	assert.Error(t, json.Unmarshal([]byte(`7`), &s))
+}
+
+func TestRequestItemAndNumber_MarshalOnTheirOwn(t *testing.T) {
+	item := hn.RequestItem{Email: "o@example.com", Numbers: []hn.Number{{PhoneNumber: "+14155550101", Extra: map[string]any{"x": 1}}}}
+	b, err := json.Marshal(item)
+	require.NoError(t, err)
+	assert.Equal(t, `{"email":"o@example.com","numbers":[{"phone_number":"+14155550101","x":1}]}`, string(b))
+	b, err = json.Marshal(item.Numbers[0])
+	require.NoError(t, err)
+	assert.Equal(t, `{"phone_number":"+14155550101","x":1}`, string(b))
+
+	_, err = json.Marshal(hn.Number{PhoneNumber: "+14155550101", Extra: map[string]any{"bad": make(chan int)}})
+	assert.Error(t, err)
+	_, err = json.Marshal(hn.RequestItem{Extra: map[string]any{"bad": make(chan int)}})
+	assert.Error(t, err)
+	_, err = json.Marshal(hn.CreateBulkHostedNumberOrderParams{Extra: map[string]any{"bad": make(chan int)}})
+	assert.Error(t, err)
+}
+
+func TestCreateParams_UnmarshalRejectsWrongShapes(t *testing.T) {
+	for _, in := range []string{`[]`, `{"request_items":{}}`, `{"request_items":[{"numbers":"x"}]}`, `{"request_items":[{"numbers":[7]}]}`, `{"friendly_name":1}`} {
+		var p hn.CreateBulkHostedNumberOrderParams
+		assert.Error(t, json.Unmarshal([]byte(in), &p), in)
+	}
+}
+
+func TestValidation_LongBadValuesAreQuotedShort(t *testing.T) {
+	long := "+1" + strings.Repeat("é", 60)
+	p := &hn.CreateBulkHostedNumberOrderParams{FriendlyName: "bad\xffutf8", RequestItems: []hn.RequestItem{{Numbers: []hn.Number{{PhoneNumber: long}}}}}
+	var ve *hn.ValidationError
+	require.ErrorAs(t, p.Validate(), &ve)
+	pr, ok := ve.Field("request_items[0].numbers[0].phone_number")
+	require.True(t, ok)
+	assert.Contains(t, pr.Message, "…")
+	assert.Less(t, len(pr.Message), len(long)+60)
+	pr, ok = ve.Field("friendly_name")
+	require.True(t, ok)
+	assert.Equal(t, "is not valid UTF-8", pr.Message)
+	_, ok = ve.Field("no_such_field")
+	assert.False(t, ok)
+}
+
+func TestWait_PollsThroughConnectionFailuresButNotBadResponses(t *testing.T) {
+	client, mock := newMockClient(t, hn.WithMaxRetries(0))
+	responder, calls := sequence(
+		func(*http.Request) (*http.Response, error) { return nil, errors.New("connection reset by peer") },
+		respond(200, loadFixture(t, "fetch_200.json")),
+	)
+	mock.RegisterResponder(http.MethodGet, bulkURL+"/"+testBulkSID, responder)
+	order, err := client.BulkHostedNumberOrders.Wait(context.Background(), testBulkSID, &hn.WaitOptions{PollInterval: time.Millisecond})
+	require.NoError(t, err)
+	assert.True(t, order.RequestStatus.Finished())
+	assert.EqualValues(t, 2, calls.Load())
+
+	client, mock = newMockClient(t)
+	responder, calls = sequence(respond(200, []byte(`{"bulk_hosting_sid":"nope"}`)))
+	mock.RegisterResponder(http.MethodGet, bulkURL+"/"+testBulkSID, responder)
+	_, err = client.BulkHostedNumberOrders.Wait(context.Background(), testBulkSID, &hn.WaitOptions{PollInterval: time.Millisecond})
+	var de *hn.DecodeError
+	require.ErrorAs(t, err, &de)
+	assert.EqualValues(t, 1, calls.Load(), "an unusable answer is not polled again")
+}

@@ -263,7 +263,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	if s.userAgentSuffix != "" {
 		ua += " " + s.userAgentSuffix
 	}
-	policy := retry.Policy{MaxRetries: s.maxRetries, MinWait: s.minWait, MaxWait: s.maxWait, MaxRetryAfter: s.maxRetryAfter}
+	policy := retry.Policy{MaxRetryAfter: s.maxRetryAfter}
 	c := &Client{
 		baseURL:          base,
 		accountSID:       s.accountSID,

@@ -27,13 +27,10 @@ import (
 	"time"
 )
 
-// Policy holds the retry limits and backoff bounds.
+// Policy is the retry decision and backoff that retryablehttp asks for.
+// retryablehttp itself holds the attempt limit and the backoff bounds it
+// passes to Backoff.
 type Policy struct {
-	// MaxRetries is how many times a request may be sent again after the
-	// first attempt.
-	MaxRetries int
-	// MinWait and MaxWait bound the exponential backoff.
-	MinWait, MaxWait time.Duration
 	// MaxRetryAfter caps how long a server's Retry-After may make the client
 	// wait. A longer Retry-After ends the retries, so the caller gets the
 	// 429 at once and can schedule the work itself.

@@ -137,32 +137,33 @@ func TestExponential_NeverNegativeAndMonotonicInAttempt(t *testing.T) {
 }
 
 func TestPolicyBackoff(t *testing.T) {
-	p := Policy{MaxRetries: 3, MinWait: 100 * time.Millisecond, MaxWait: time.Second, MaxRetryAfter: time.Minute}
+	p := Policy{MaxRetryAfter: time.Minute}
+	const minWait, maxWait = 100 * time.Millisecond, time.Second
 
 	t.Run("without response uses jittered exponential backoff", func(t *testing.T) {
 		for i := 0; i < 50; i++ {
-			d := p.Backoff(p.MinWait, p.MaxWait, 2, nil)
+			d := p.Backoff(minWait, maxWait, 2, nil)
 			assert.GreaterOrEqual(t, d, 200*time.Millisecond)
 			assert.Less(t, d, 400*time.Millisecond)
 		}
 	})
 	t.Run("response without Retry-After uses backoff", func(t *testing.T) {
 		resp := &http.Response{StatusCode: 503, Header: http.Header{}}
-		d := p.Backoff(p.MinWait, p.MaxWait, 0, resp)
+		d := p.Backoff(minWait, maxWait, 0, resp)
 		assert.GreaterOrEqual(t, d, 50*time.Millisecond)
 		assert.Less(t, d, 100*time.Millisecond)
 	})
 	t.Run("Retry-After seconds wins", func(t *testing.T) {
 		resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"3"}}}
-		assert.Equal(t, 3*time.Second, p.Backoff(p.MinWait, p.MaxWait, 0, resp))
+		assert.Equal(t, 3*time.Second, p.Backoff(minWait, maxWait, 0, resp))
 	})
 	t.Run("Retry-After in the past means no wait", func(t *testing.T) {
 		resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)}}}
-		assert.Equal(t, time.Duration(0), p.Backoff(p.MinWait, p.MaxWait, 2, resp))
+		assert.Equal(t, time.Duration(0), p.Backoff(minWait, maxWait, 2, resp))
 	})
 	t.Run("garbage Retry-After falls back to backoff", func(t *testing.T) {
 		resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"later"}}}
-		d := p.Backoff(p.MinWait, p.MaxWait, 0, resp)
+		d := p.Backoff(minWait, maxWait, 0, resp)
 		assert.GreaterOrEqual(t, d, 50*time.Millisecond)
 		assert.Less(t, d, 100*time.Millisecond)
 	})
@@ -327,7 +328,7 @@ func TestTrack_RecordsWrittenHeadersPerAttempt(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	p := Policy{MaxRetries: 3}
+	p := Policy{}
 	dialErr := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 
 	ctx := Track(context.Background(), http.MethodPost)
@@ -373,7 +374,7 @@ func TestTrack_ComposesWithCallerTrace(t *testing.T) {
 }
 
 func TestPolicyRetryable(t *testing.T) {
-	p := Policy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: time.Millisecond, MaxRetryAfter: 10 * time.Second}
+	p := Policy{MaxRetryAfter: 10 * time.Second}
 	respWith := func(status int, retryAfter string) *http.Response {
 		h := http.Header{}
 		if retryAfter != "" {
@@ -424,7 +425,7 @@ func TestPolicyRetryable(t *testing.T) {
 }
 
 func TestPolicyCheckRetry_EndsOnContextError(t *testing.T) {
-	p := Policy{MaxRetries: 3, MaxRetryAfter: time.Minute}
+	p := Policy{MaxRetryAfter: time.Minute}
 	resp := &http.Response{StatusCode: 503, Header: http.Header{}}
 
 	ctx := Track(context.Background(), http.MethodGet)
@@ -446,7 +447,7 @@ func TestPolicyCheckRetry_EndsOnContextError(t *testing.T) {
 }
 
 func TestPolicyCheckRetry_KeepsAFinalResponseThatArrivedAsTheContextEnded(t *testing.T) {
-	p := Policy{MaxRetries: 3, MaxRetryAfter: time.Minute}
+	p := Policy{MaxRetryAfter: time.Minute}
 	ctx, cancel := context.WithCancel(Track(context.Background(), http.MethodPost))
 	cancel()
 	for _, status := range []int{200, 202, 400, 404, 500} {
