@@ -53,11 +53,12 @@ func (s *BulkHostedNumberOrdersService) Create(ctx context.Context, params *Crea
 			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", err)
 		}
 	}
-	order := new(BulkHostedNumberOrder)
-	if _, err := s.client.do(ctx, http.MethodPost, bulkOrdersPath, "", body, order); err != nil {
+	var w bulkOrderWire
+	if _, err := s.client.do(ctx, http.MethodPost, bulkOrdersPath, "", body, &w); err != nil {
 		return nil, fmt.Errorf("hostednumbers: create bulk order: %w", err)
 	}
-	return order, nil
+	order := w.BulkHostedNumberOrder
+	return &order, nil
 }
 
 // Fetch returns a bulk hosting request with its results:
@@ -72,11 +73,12 @@ func (s *BulkHostedNumberOrdersService) Fetch(ctx context.Context, sid string, p
 	if params != nil && params.OrderStatus != "" {
 		query = "OrderStatus=" + url.QueryEscape(string(params.OrderStatus))
 	}
-	order := new(BulkHostedNumberOrder)
-	if _, err := s.client.do(ctx, http.MethodGet, bulkOrdersPath+"/"+sid, query, nil, order); err != nil {
+	var w bulkOrderWire
+	if _, err := s.client.do(ctx, http.MethodGet, bulkOrdersPath+"/"+sid, query, nil, &w); err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch bulk order %s: %w", sid, err)
 	}
-	return order, nil
+	order := w.BulkHostedNumberOrder
+	return &order, nil
 }
 
 // checkBulkHostingSID stops a malformed or hostile SID (../../Accounts,

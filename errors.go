@@ -117,6 +117,8 @@ type DecodeError struct {
 // whenever the status was 2xx.
 func (e *DecodeError) Accepted() bool { return e.HTTPStatus >= 200 && e.HTTPStatus < 300 }
 
+// Error says the request was accepted (or succeeded), with its status and
+// request ID, and why the body could not be used.
 func (e *DecodeError) Error() string {
 	var b strings.Builder
 	if e.HTTPStatus == http.StatusAccepted {
@@ -152,6 +154,7 @@ type FieldError struct {
 	Message string
 }
 
+// String reads "field: message".
 func (f FieldError) String() string { return f.Field + ": " + f.Message }
 
 // ValidationError lists every problem found with an input before anything
@@ -161,6 +164,7 @@ type ValidationError struct {
 	Problems []FieldError
 }
 
+// Error lists every problem, "field: message", separated by semicolons.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	if len(e.Problems) > 1 {
