@@ -479,7 +479,7 @@ func TestValidation_FriendlyNameCountsCharactersNotBytes(t *testing.T) {
 	assert.ErrorIs(t, p.Validate(), hn.ErrInvalidInput)
 }
 
-func TestValidation_LargeOrderIsValidatedQuickly(t *testing.T) {
+func TestValidation_LargeOrderFindsALateDuplicate(t *testing.T) {
 	items := []hn.RequestItem{{Email: "o@example.com"}}
 	for i := range 5000 {
 		items[0].Numbers = append(items[0].Numbers, hn.Number{PhoneNumber: "+1415" + leftPad(i, 7)})
@@ -800,7 +800,7 @@ func TestWait_CancelledMidPollReturnsPromptlyWithLastSnapshot(t *testing.T) {
 func TestWait_DeadlineEndsTheWait(t *testing.T) {
 	client, mock := newMockClient(t)
 	mock.RegisterResponder(http.MethodGet, bulkURL+"/"+testBulkSID, stage(t, "QUEUED"))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	_, err := client.BulkHostedNumberOrders.Wait(ctx, testBulkSID, &hn.WaitOptions{PollInterval: time.Millisecond, MaxPollInterval: 2 * time.Millisecond})
 	require.ErrorIs(t, err, context.DeadlineExceeded)

@@ -1132,8 +1132,12 @@ func TestConnectionReuse_ConcurrentRequestsShareTheDefaultPool(t *testing.T) {
 	}
 	assert.Equal(t, int32(goroutines*perGoroutine), requests.Load())
 	t.Logf("%d requests over %d connections", requests.Load(), newConns.Load())
-	assert.LessOrEqual(t, newConns.Load(), int32(goroutines+4),
-		"connections are kept for reuse, not closed and reopened (a pool of 2 idle connections would open hundreds)")
+	// One connection per goroutine, plus slack for the moment a finished
+	// connection is not yet back in the pool when its goroutine's next
+	// request asks for one. The same test with a pool of GOMAXPROCS+1 (3
+	// on a 2-core machine) idle connections opened 63 to 81.
+	assert.LessOrEqual(t, newConns.Load(), int32(goroutines+goroutines/2),
+		"connections are kept for reuse, not closed and reopened")
 }
 
 // ctGate holds requests until n of them are in flight at once, so that each
