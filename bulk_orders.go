@@ -54,7 +54,7 @@ func (s *BulkHostedNumberOrdersService) Create(ctx context.Context, params *Crea
 		}
 	}
 	var w bulkOrderWire
-	if _, err := s.client.do(ctx, http.MethodPost, bulkOrdersPath, "", body, &w); err != nil {
+	if err := s.client.do(ctx, http.MethodPost, bulkOrdersPath, "", body, &w); err != nil {
 		return nil, fmt.Errorf("hostednumbers: create bulk order: %w", err)
 	}
 	order := w.BulkHostedNumberOrder
@@ -74,7 +74,7 @@ func (s *BulkHostedNumberOrdersService) Fetch(ctx context.Context, sid string, p
 		query = "OrderStatus=" + url.QueryEscape(string(params.OrderStatus))
 	}
 	var w bulkOrderWire
-	if _, err := s.client.do(ctx, http.MethodGet, bulkOrdersPath+"/"+sid, query, nil, &w); err != nil {
+	if err := s.client.do(ctx, http.MethodGet, bulkOrdersPath+"/"+sid, query, nil, &w); err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch bulk order %s: %w", sid, err)
 	}
 	order := w.BulkHostedNumberOrder
@@ -163,9 +163,7 @@ func (s *BulkHostedNumberOrdersService) Wait(ctx context.Context, sid string, op
 	interval := w.PollInterval
 	var last *BulkHostedNumberOrder
 	failures := 0
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	<-timer.C
+	var timer *time.Timer
 	for {
 		order, err := s.Fetch(ctx, sid, nil)
 		switch {
@@ -188,7 +186,12 @@ func (s *BulkHostedNumberOrdersService) Wait(ctx context.Context, sid string, op
 				return last, err
 			}
 		}
-		timer.Reset(interval)
+		if timer == nil {
+			timer = time.NewTimer(interval)
+			defer timer.Stop()
+		} else {
+			timer.Reset(interval)
+		}
 		select {
 		case <-ctx.Done():
 			return last, fmt.Errorf("hostednumbers: wait for bulk order %s: %w", sid, ctx.Err())

@@ -487,7 +487,7 @@ type response struct {
 // do sends one API request with the retry policy, reads the body through
 // the size cap, and either decodes a 2xx body into out or returns an
 // *APIError. The returned error is not yet prefixed with the operation.
-func (c *Client) do(ctx context.Context, method, path, query string, body []byte, out any) (response, error) {
+func (c *Client) do(ctx context.Context, method, path, query string, body []byte, out any) error {
 	start := time.Now()
 	ctx = retry.Track(ctx, method)
 	u := c.baseURL + path
@@ -500,7 +500,7 @@ func (c *Client) do(ctx context.Context, method, path, query string, body []byte
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, rawBody)
 	if err != nil {
-		return response{}, err
+		return err
 	}
 	req.Header["Authorization"] = c.authorization()
 	req.Header["User-Agent"] = c.userAgent
@@ -518,7 +518,7 @@ func (c *Client) do(ctx context.Context, method, path, query string, body []byte
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
 		}
 		c.log(ctx, slog.LevelWarn, method, path, response{}, start, err)
-		return response{}, err
+		return err
 	}
 	r := response{status: resp.StatusCode, requestID: resp.Header.Get("Twilio-Request-Id")}
 	err = c.readResponse(resp, r, out)
@@ -527,7 +527,7 @@ func (c *Client) do(ctx context.Context, method, path, query string, body []byte
 		level = slog.LevelWarn
 	}
 	c.log(ctx, level, method, path, r, start, err)
-	return r, err
+	return err
 }
 
 func (c *Client) readResponse(resp *http.Response, r response, out any) error {
