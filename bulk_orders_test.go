@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -970,4 +972,58 @@ func TestWait_PollsThroughConnectionFailuresButNotBadResponses(t *testing.T) {
 	var de *hn.DecodeError
 	require.ErrorAs(t, err, &de)
 	assert.EqualValues(t, 1, calls.Load(), "an unusable answer is not polled again")
+}
+
+func TestWait_LeavesNoGoroutineBehind(t *testing.T) {
+	client, mock := newMockClient(t)
+	responder, _ := sequence(stage(t, "QUEUED"), stage(t, "IN_PROGRESS"), respond(200, loadFixture(t, "fetch_200.json")))
+	mock.RegisterResponder(http.MethodGet, bulkURL+"/"+testBulkSID, responder)
+	before := runtime.NumGoroutine()
+
+	_, err := client.BulkHostedNumberOrders.Wait(context.Background(), testBulkSID, &hn.WaitOptions{PollInterval: time.Millisecond})
+	require.NoError(t, err)
+	mock.RegisterResponder(http.MethodGet, bulkURL+"/"+testBulkSID, stage(t, "IN_PROGRESS"))
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err = client.BulkHostedNumberOrders.Wait(ctx, testBulkSID, &hn.WaitOptions{
+		PollInterval: time.Hour,
+		OnSnapshot:   func(*hn.BulkHostedNumberOrder) { cancel() },
+	})
+	require.ErrorIs(t, err, context.Canceled)
+
+	// httpmock ends a helper goroutine of its own just after each response,
+	// so give the count a moment to settle.
+	assert.Eventually(t, func() bool { return runtime.NumGoroutine() <= before }, 2*time.Second, 5*time.Millisecond,
+		"Wait starts no goroutine that outlives it")
+}
+
+// FuzzCreateParams_EncodingRoundTrips checks that whatever strings a caller
+// puts in the params, the hand-written encoder produces valid JSON that
+// decodes back to the same params.
+func FuzzCreateParams_EncodingRoundTrips(f *testing.F) {
+	f.Add("Spring migration", "owner@example.com", "+14155550101", "Head of \"Telecom\"", "k")
+	f.Add("<script>&</script>", "\u2028\u2029", "\x00\x1f\x7f", "tab\there\nnewline", "")
+	f.Fuzz(func(t *testing.T, name, email, phone, title, extraKey string) {
+		for _, s := range []string{name, email, phone, title, extraKey} {
+			if !utf8.ValidString(s) {
+				t.Skip("invalid UTF-8 is replaced by U+FFFD on the wire, as encoding/json does")
+			}
+		}
+		p := hn.CreateBulkHostedNumberOrderParams{
+			FriendlyName: name,
+			RequestItems: []hn.RequestItem{{
+				Email: email, ContactTitle: title,
+				HostingOptions: hn.HostingOptions{CCEmails: []string{email, title}},
+				Numbers:        []hn.Number{{PhoneNumber: phone, HostingOptions: hn.HostingOptions{FriendlyName: title}}},
+			}},
+		}
+		if extraKey != "" && extraKey != "friendly_name" && extraKey != "notification_email" && extraKey != "request_items" {
+			p.Extra = map[string]any{extraKey: name}
+		}
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		require.True(t, json.Valid(b), "%s", b)
+		var back hn.CreateBulkHostedNumberOrderParams
+		require.NoError(t, json.Unmarshal(b, &back))
+		assert.Equal(t, p, back)
+	})
 }
