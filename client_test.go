@@ -308,45 +308,30 @@ func ctSetenv(t *testing.T, env map[string]string) {
 	}
 }
 
-func TestNewClientFromEnv_AccountAndToken(t *testing.T) {
-	var user, pass string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, _ = r.BasicAuth()
-		ctWrite(w, http.StatusOK, ctFixture(t, "fetch_200.json"))
-	}))
-	defer srv.Close()
-	ctSetenv(t, map[string]string{"TWILIO_ACCOUNT_SID": ctAccountSID, "TWILIO_AUTH_TOKEN": ctAuthToken})
-
-	c, err := NewClientFromEnv(WithBaseURL(srv.URL))
-	require.NoError(t, err)
-	_, err = c.BulkHostedNumberOrders.Fetch(context.Background(), ctBulkSID, nil)
-	require.NoError(t, err)
-	assert.Equal(t, ctAccountSID, user)
-	assert.Equal(t, ctAuthToken, pass)
-	assert.Equal(t, ctAccountSID, c.AccountSID())
-}
-
-func TestNewClientFromEnv_APIKey(t *testing.T) {
-	var user, pass string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, _ = r.BasicAuth()
-		ctWrite(w, http.StatusOK, ctFixture(t, "fetch_200.json"))
-	}))
-	defer srv.Close()
-	ctSetenv(t, map[string]string{
-		"TWILIO_ACCOUNT_SID": ctAccountSID,
-		"TWILIO_AUTH_TOKEN":  "ignored-when-an-api-key-is-set",
-		"TWILIO_API_KEY":     ctAPIKey,
-		"TWILIO_API_SECRET":  ctAPISecret,
-	})
-
-	c, err := NewClientFromEnv(WithBaseURL(srv.URL))
-	require.NoError(t, err)
-	_, err = c.BulkHostedNumberOrders.Fetch(context.Background(), ctBulkSID, nil)
-	require.NoError(t, err)
-	assert.Equal(t, ctAPIKey, user)
-	assert.Equal(t, ctAPISecret, pass)
-	assert.Equal(t, ctAccountSID, c.AccountSID())
+func TestNewClientFromEnv_AuthenticatesWithTheVariables(t *testing.T) {
+	tests := []struct {
+		name       string
+		env        map[string]string
+		user, pass string
+	}{
+		{"account and token", map[string]string{"TWILIO_ACCOUNT_SID": ctAccountSID, "TWILIO_AUTH_TOKEN": ctAuthToken}, ctAccountSID, ctAuthToken},
+		{"api key", map[string]string{
+			"TWILIO_ACCOUNT_SID": ctAccountSID,
+			"TWILIO_AUTH_TOKEN":  "ignored-when-an-api-key-is-set",
+			"TWILIO_API_KEY":     ctAPIKey,
+			"TWILIO_API_SECRET":  ctAPISecret,
+		}, ctAPIKey, ctAPISecret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctSetenv(t, tt.env)
+			capture, sent := ctCaptureAuthorization(t)
+			c, err := NewClientFromEnv(capture)
+			require.NoError(t, err)
+			assert.Equal(t, "Basic "+ctBasicAuth(tt.user, tt.pass), sent(c))
+			assert.Equal(t, ctAccountSID, c.AccountSID())
+		})
+	}
 }
 
 func TestNewClientFromEnv_MissingOrMalformedVariablesAreNamed(t *testing.T) {
