@@ -614,7 +614,7 @@ func TestFetch_SendsPathAndFilterAndDecodesResults(t *testing.T) {
 	assert.Equal(t, 2, g.Count)
 	assert.False(t, g.GetMoreInfo.Valid)
 	require.Len(t, g.Orders, 2)
-	assert.Equal(t, hn.HostedNumberOrder{
+	assert.Equal(t, hn.BulkOrderResult{
 		Status:             hn.OrderStatusPendingLOA,
 		HostingOrderSID:    "HRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		PhoneNumber:        "+12222222222",

@@ -478,36 +478,68 @@ func (c *Client) beforeAttempt(_ retryablehttp.Logger, req *http.Request, attemp
 	}
 }
 
-// response is what do learned from a completed exchange.
-type response struct {
-	status    int
-	requestID string
+// Response is what the SDK knows about the HTTP exchange behind a result:
+// every value a call returns carries one as LastResponse (never part of its
+// JSON), and an *APIError carries the same facts as its own fields. Quote
+// RequestID to Twilio support.
+type Response struct {
+	// StatusCode is the HTTP status of the final response.
+	StatusCode int
+	// RequestID is the response's Twilio-Request-Id header.
+	RequestID string
+	// Header holds the final response's headers.
+	Header http.Header
+	// Attempts is how many times the request was sent (1 without retries).
+	Attempts int
+	// Elapsed is the time from the first attempt to the end of the body.
+	Elapsed time.Duration
+}
+
+// request is one API call as do sends it.
+type request struct {
+	method string
+	// path is appended to the client's base URL, query after a '?'.
+	path, query string
+	// rawURL, when set, is the whole URL instead (a next_page_url the API
+	// gave); the caller has checked it is on the client's own origin.
+	rawURL string
+	// body is sent with contentType; nil sends no body.
+	body        []byte
+	contentType []string
 }
 
 // do sends one API request with the retry policy, reads the body through
-// the size cap, and either decodes a 2xx body into out or returns an
-// *APIError. The returned error is not yet prefixed with the operation.
-func (c *Client) do(ctx context.Context, method, path, query string, body []byte, out any) error {
+// the size cap, and either decodes a 2xx body into out (out nil: the body
+// is read and dropped, as for a 204) or returns an *APIError. The returned
+// error is not yet prefixed with the operation.
+func (c *Client) do(ctx context.Context, r request, out any) (*Response, error) {
 	start := time.Now()
-	ctx = retry.Track(ctx, method)
-	u := c.baseURL + path
-	if query != "" {
-		u += "?" + query
+	ctx = retry.Track(ctx, r.method)
+	u := r.rawURL
+	if u == "" {
+		u = c.baseURL + r.path
+		if r.query != "" {
+			u += "?" + r.query
+		}
 	}
 	var rawBody any // nil, not a nil []byte, when there is no body
-	if body != nil {
-		rawBody = body
+	if r.body != nil {
+		rawBody = r.body
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, rawBody)
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, u, rawBody)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header["Authorization"] = c.authorization()
 	req.Header["User-Agent"] = c.userAgent
 	req.Header["Accept"] = c.jsonType
-	if body != nil {
+	if r.body != nil {
 		req.Header["Content-Type"] = c.jsonType
+		if r.contentType != nil {
+			req.Header["Content-Type"] = r.contentType
+		}
 	}
+	logPath := req.URL.Path
 
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -517,20 +549,24 @@ func (c *Client) do(ctx context.Context, method, path, query string, body []byte
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
 		}
-		c.log(ctx, slog.LevelWarn, method, path, response{}, start, err)
-		return err
+		c.log(ctx, slog.LevelWarn, r.method, logPath, nil, start, err)
+		return nil, err
 	}
-	r := response{status: resp.StatusCode, requestID: resp.Header.Get("Twilio-Request-Id")}
-	err = c.readResponse(resp, r, out)
+	meta := &Response{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("Twilio-Request-Id"), Header: resp.Header}
+	err = c.readResponse(resp, meta, out)
+	meta.Attempts, meta.Elapsed = retry.Attempts(ctx), time.Since(start)
 	level := slog.LevelDebug
 	if err != nil {
 		level = slog.LevelWarn
 	}
-	c.log(ctx, level, method, path, r, start, err)
-	return err
+	c.log(ctx, level, r.method, logPath, meta, start, err)
+	if err != nil {
+		return nil, err
+	}
+	return meta, nil
 }
 
-func (c *Client) readResponse(resp *http.Response, r response, out any) error {
+func (c *Client) readResponse(resp *http.Response, r *Response, out any) error {
 	buf := c.getBuffer()
 	defer c.putBuffer(buf)
 	if resp.ContentLength > 0 && resp.ContentLength <= c.maxResponseBytes {
@@ -543,15 +579,18 @@ func (c *Client) readResponse(resp *http.Response, r response, out any) error {
 		buf.Truncate(int(c.maxResponseBytes))
 	}
 
-	if r.status < 200 || r.status > 299 {
+	if r.StatusCode < 200 || r.StatusCode > 299 {
 		return newAPIError(resp, r, buf.Bytes())
 	}
-	fail := func(err error) error { return &DecodeError{HTTPStatus: r.status, RequestID: r.requestID, Err: err} }
+	fail := func(err error) error { return &DecodeError{HTTPStatus: r.StatusCode, RequestID: r.RequestID, Err: err} }
 	switch {
 	case tooLarge:
 		return fail(fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.maxResponseBytes))
 	case readErr != nil:
 		return fail(fmt.Errorf("reading body: %w", readErr))
+	}
+	if out == nil {
+		return nil
 	}
 	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
 		return fail(err)
@@ -564,8 +603,8 @@ func (c *Client) readResponse(resp *http.Response, r response, out any) error {
 	return nil
 }
 
-func newAPIError(resp *http.Response, r response, body []byte) *APIError {
-	e := &APIError{HTTPStatus: r.status, RequestID: r.requestID}
+func newAPIError(resp *http.Response, r *Response, body []byte) *APIError {
+	e := &APIError{HTTPStatus: r.StatusCode, RequestID: r.RequestID}
 	if d, ok := retry.RetryAfter(resp, time.Now()); ok {
 		e.RetryAfter = d
 	}
@@ -584,7 +623,7 @@ func newAPIError(resp *http.Response, r response, body []byte) *APIError {
 	return e
 }
 
-func (c *Client) log(ctx context.Context, level slog.Level, method, path string, r response, start time.Time, err error) {
+func (c *Client) log(ctx context.Context, level slog.Level, method, path string, r *Response, start time.Time, err error) {
 	if c.logger == nil || !c.logger.Enabled(ctx, level) {
 		return
 	}
@@ -594,8 +633,8 @@ func (c *Client) log(ctx context.Context, level slog.Level, method, path string,
 		slog.Int("attempts", retry.Attempts(ctx)),
 		slog.Duration("duration", time.Since(start)),
 	}
-	if r.status != 0 {
-		attrs = append(attrs, slog.Int("status", r.status), slog.String("request_id", r.requestID))
+	if r != nil {
+		attrs = append(attrs, slog.Int("status", r.StatusCode), slog.String("request_id", r.RequestID))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

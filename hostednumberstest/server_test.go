@@ -161,7 +161,7 @@ func TestFailNumbersEndingInFailsOnlyThoseNumbers(t *testing.T) {
 	assert.False(t, done.Results[0].GetMoreInfo.Valid)
 	assert.Contains(t, done.Results[1].GetMoreInfo.String, "Eligibility API")
 
-	byNumber := map[string]hostednumbers.HostedNumberOrder{}
+	byNumber := map[string]hostednumbers.BulkOrderResult{}
 	for _, o := range done.Orders() {
 		byNumber[o.PhoneNumber] = o
 	}

@@ -45,9 +45,9 @@ func compareStatus(a, b hostednumbers.OrderStatus) int {
 
 // sortedOrders returns the orders grouped by status, in statusOrder, each
 // group in the order the server listed it.
-func sortedOrders(o *hostednumbers.BulkHostedNumberOrder) []hostednumbers.HostedNumberOrder {
+func sortedOrders(o *hostednumbers.BulkHostedNumberOrder) []hostednumbers.BulkOrderResult {
 	orders := o.Orders()
-	slices.SortStableFunc(orders, func(a, b hostednumbers.HostedNumberOrder) int {
+	slices.SortStableFunc(orders, func(a, b hostednumbers.BulkOrderResult) int {
 		return compareStatus(a.Status, b.Status)
 	})
 	return orders
@@ -70,7 +70,7 @@ func sortedCounts(o *hostednumbers.BulkHostedNumberOrder) []statusCount {
 
 // detail is what a person needs to know about an order: why it failed and
 // what to do next.
-func detail(ord hostednumbers.HostedNumberOrder) string {
+func detail(ord hostednumbers.BulkOrderResult) string {
 	var parts []string
 	if r := oneLine(ord.FailureReason.String); r != "" {
 		parts = append(parts, r)
