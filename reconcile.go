@@ -126,8 +126,8 @@ func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *R
 		next      atomic.Int64
 		completed atomic.Int64
 		wg        sync.WaitGroup
-		failOnce sync.Once
-		failure  error
+		failOnce  sync.Once
+		failure   error
 	)
 	for range workers {
 		wg.Add(1)
