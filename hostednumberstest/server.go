@@ -259,6 +259,49 @@ func (s *Server) Orders() []*hostednumbers.BulkHostedNumberOrder {
 	return out
 }
 
+// HostedNumberOrders returns every hosted number order (HR…) the server
+// holds, oldest first, canceled ones left out, each as
+// GET /v2/HostedNumber/Orders/{Sid} would return it now.
+func (s *Server) HostedNumberOrders() []hostednumbers.HostedNumberOrder {
+	s.mu.Lock()
+	now := time.Now()
+	docs := make([]hostedOrderJSON, 0, len(s.hostedList))
+	for _, h := range s.hostedList {
+		if !h.canceled {
+			docs = append(docs, s.renderHostedLocked(h, now))
+		}
+	}
+	s.mu.Unlock()
+	out := make([]hostednumbers.HostedNumberOrder, len(docs))
+	for i := range docs {
+		if err := json.Unmarshal(mustJSON(docs[i]), &out[i]); err != nil {
+			panic("hostednumberstest: the SDK cannot decode the server's own hosted number order: " + err.Error())
+		}
+	}
+	return out
+}
+
+// AuthorizationDocuments returns every authorisation document (PX…) the
+// server holds, oldest first, each as
+// GET /v2/HostedNumber/AuthorizationDocuments/{Sid} would return it now.
+func (s *Server) AuthorizationDocuments() []hostednumbers.AuthorizationDocument {
+	s.mu.Lock()
+	now := time.Now()
+	docs := make([]docJSON, len(s.docList))
+	for i, d := range s.docList {
+		st, updated := s.docStatusLocked(d, now)
+		docs[i] = renderDoc(d, st, updated, s.URL)
+	}
+	s.mu.Unlock()
+	out := make([]hostednumbers.AuthorizationDocument, len(docs))
+	for i := range docs {
+		if err := json.Unmarshal(mustJSON(docs[i]), &out[i]); err != nil {
+			panic("hostednumberstest: the SDK cannot decode the server's own authorisation document: " + err.Error())
+		}
+	}
+	return out
+}
+
 func decodeBulkOrder(doc orderJSON) *hostednumbers.BulkHostedNumberOrder {
 	out := new(hostednumbers.BulkHostedNumberOrder)
 	if err := json.Unmarshal(mustJSON(doc), out); err != nil {
