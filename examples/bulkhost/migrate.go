@@ -179,8 +179,11 @@ func (m *migration) runAll(ctx context.Context) int {
 	}
 	if !cfg.wait {
 		if cfg.jsonOut {
-			// -json without -wait: the report as it stands, not refreshed.
-			return m.c.report(m.j, cfg, false)
+			// -json without -wait: the journal as it stands.
+			if err := writeStatusJSON(c.stdout, m.j); err != nil {
+				fmt.Fprintf(c.stderr, "bulkhost: writing the report: %v\n", err)
+				return exitError
+			}
 		}
 		fmt.Fprintf(c.stderr, "bulkhost: %s.\n", batchSummary(m.j))
 		fmt.Fprintf(c.stderr, "bulkhost: follow the numbers with: bulkhost -live -status -state %s -wait\n", m.j.path)

@@ -156,7 +156,7 @@ func (c *cli) followJournal(ctx context.Context, client *hostednumbers.Client, j
 		}
 	}
 	p.done()
-	return c.report(j, cfg, true)
+	return c.report(j, cfg)
 }
 
 // transientErr reports whether a failed refresh is worth trying again.
@@ -379,7 +379,7 @@ func reportRows(j *journal) []reportRow {
 // report prints every number of the journal, as a table or JSON, and
 // returns the exit status: 0 all completed, 1 some failed or need action,
 // 3 some still on their way.
-func (c *cli) report(j *journal, cfg *config, refreshed bool) int {
+func (c *cli) report(j *journal, cfg *config) int {
 	var err error
 	if cfg.jsonOut {
 		err = writeStatusJSON(c.stdout, j)
