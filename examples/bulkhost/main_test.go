@@ -39,7 +39,6 @@ type harness struct {
 	stdinReader io.Reader
 	maxInput    int64
 
-
 	stdout, stderr bytes.Buffer
 }
 

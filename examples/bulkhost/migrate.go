@@ -18,7 +18,7 @@ const journalSuffix = ".bulkhost.json"
 
 // reconcileSlack is how long before its first create a batch's numbers'
 // orders may be dated and still count as made by it: clocks differ.
-const reconcileSlack = 5 * time.Minute
+const reconcileSlack = time.Minute
 
 // Steps a crash test may stop the command at (see envTestCrashAt).
 const (

@@ -40,39 +40,22 @@ type reconciled struct {
 	missing []string
 }
 
-// reconcile asks Twilio which of phones already have a hosted number
-// order created at or after since.
+// reconcile asks Twilio (the SDK's Reconcile) which of phones already
+// have a hosted number order created at or after since.
 func reconcile(ctx context.Context, client *hostednumbers.Client, phones []string, since time.Time) (*reconciled, error) {
-	r := &reconciled{orders: make(map[string][]hostednumbers.HostedNumberOrder)}
-	sids := make(map[string]bool)
-	orphan := false
-	for _, p := range phones {
-		for o, err := range client.HostedNumberOrders.All(ctx, &hostednumbers.ListHostedNumberOrdersParams{PhoneNumber: p}) {
-			if err != nil {
-				return nil, err
-			}
-			if o.DateCreated.Valid && o.DateCreated.Time.Before(since) {
-				continue
-			}
-			r.orders[p] = append(r.orders[p], o)
-			if o.BulkHostingRequestSID.Valid && o.BulkHostingRequestSID.String != "" {
-				sids[o.BulkHostingRequestSID.String] = true
-			} else {
-				orphan = true
-			}
-		}
-		if len(r.orders[p]) == 0 {
-			r.missing = append(r.missing, p)
-		}
+	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{PhoneNumbers: phones, Since: since})
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case len(r.missing) == len(phones):
+	r := &reconciled{bulkSID: rec.BulkHostingSID, missing: rec.Missing, orders: make(map[string][]hostednumbers.HostedNumberOrder, len(rec.Numbers))}
+	for _, n := range rec.Numbers {
+		r.orders[n.PhoneNumber] = n.Orders
+	}
+	switch rec.Verdict {
+	case hostednumbers.ReconcileNoneCreated:
 		r.verdict = noneCreated
-	case len(r.missing) == 0 && len(sids) == 1 && !orphan:
+	case hostednumbers.ReconcileAllInOne:
 		r.verdict = allInOne
-		for sid := range sids {
-			r.bulkSID = sid
-		}
 	default:
 		r.verdict = partial
 	}
