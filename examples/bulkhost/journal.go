@@ -186,7 +186,7 @@ func loadJournal(path string, now func() time.Time) (*journal, error) {
 	}
 	if *head.Format > journalFormat {
 		return nil, &journalError{path, fmt.Sprintf("was written by a newer bulkhost (journal format %d; this bulkhost reads format %d and older): "+
-			"run the newer bulkhost, or name another file with -state; it is left untouched", *head.Format, journalFormat)}
+			"run the newer bulkhost, or name another file with -state; bulkhost does not overwrite it", *head.Format, journalFormat)}
 	}
 	if *head.Format < 1 {
 		return nil, refuse(fmt.Sprintf("is damaged: format %d", *head.Format))
@@ -196,9 +196,6 @@ func loadJournal(path string, now func() time.Time) (*journal, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(j); err != nil {
 		return nil, refuse(fmt.Sprintf("is damaged (%v)", err))
-	}
-	if dec.More() {
-		return nil, refuse("is damaged (data after the journal)")
 	}
 	if msg := j.check(); msg != "" {
 		return nil, refuse("is damaged (" + msg + ")")
