@@ -267,64 +267,15 @@ type ResultGroup struct {
 	Orders []BulkOrderResult `json:"orders"`
 }
 
-type resultGroupWire struct {
-	OrderStatus NullString        `json:"order_status"`
-	Count       json.RawMessage   `json:"count"`
-	GetMoreInfo NullString        `json:"get_more_info"`
-	Orders      []BulkOrderResult `json:"orders"`
-}
-
-// UnmarshalJSON decodes a group, accepting count as a string or a number
-// and stamping the group's status on each of its orders.
-func (g *ResultGroup) UnmarshalJSON(data []byte) error {
-	var w resultGroupWire
-	if err := json.Unmarshal(data, &w); err != nil {
-		return err
-	}
-	return w.decodeInto(g)
-}
-
-func (w *resultGroupWire) decodeInto(g *ResultGroup) error {
-	count, err := parseCount(w.Count)
-	if err != nil {
-		return err
-	}
-	status := ParseOrderStatus(w.OrderStatus.String)
-	for i := range w.Orders {
-		w.Orders[i].Status = status
-	}
-	*g = ResultGroup{
-		OrderStatus:    status,
-		RawOrderStatus: w.OrderStatus.String,
-		Count:          count,
-		GetMoreInfo:    w.GetMoreInfo,
-		Orders:         w.Orders,
-	}
-	return nil
-}
-
-// bulkOrderWire is what the client decodes a response into: the order with
-// its groups as resultGroupWire, which has no UnmarshalJSON. encoding/json
-// hands an object-valued Unmarshaler its bytes only after scanning them to
-// find their end, and the nested json.Unmarshal scans them twice more, so
-// decoding through ResultGroup.UnmarshalJSON reads every order three times;
-// this reads it once. The outer Results shadows the embedded one.
+// bulkOrderWire is what the client decodes a response into: the order,
+// read in one pass by decodeJSON (bulk_orders_decode.go) instead of
+// through encoding/json, then checked.
 type bulkOrderWire struct {
 	BulkHostedNumberOrder
-	Results []resultGroupWire `json:"results"`
 }
 
-// check converts the groups and checks the order; the client runs it on
-// every decoded response.
+// check checks the order; the client runs it on every decoded response.
 func (w *bulkOrderWire) check() error {
-	if w.Results != nil {
-		w.BulkHostedNumberOrder.Results = make([]ResultGroup, len(w.Results))
-		for i := range w.Results {
-			if err := w.Results[i].decodeInto(&w.BulkHostedNumberOrder.Results[i]); err != nil {
-				return err
-			}
-		}
-	}
 	return w.BulkHostedNumberOrder.check()
 }
 
@@ -516,10 +467,9 @@ func (p *CreateBulkHostedNumberOrderParams) Validate() error {
 	v.friendlyName(topLevel("friendly_name"), p.FriendlyName)
 	v.email(topLevel("notification_email"), p.NotificationEmail)
 	v.extra(topLevel(""), p.Extra)
-	// Keyed by the number's digits as an integer (E.164 has at most 15 and
-	// no leading zero, so this is exact): 16-byte map slots instead of 48
-	// with a string key and a path value, and a cheaper hash.
-	seen := make(map[uint64]numberAt, countNumbers(p.RequestItems))
+	// seen holds only the numbers listed more than once (nil when there
+	// are none, the usual case), each with where it was first listed.
+	seen := duplicateNumbers(p.RequestItems)
 	for i := range p.RequestItems {
 		it := &p.RequestItems[i]
 		at := func(field string) path { return path{item: i, number: -1, field: field} }
@@ -542,8 +492,13 @@ func (p *CreateBulkHostedNumberOrderParams) Validate() error {
 			case !format.E164(n.PhoneNumber):
 				v.add(np, fmt.Sprintf("%s is not an E.164 phone number (+ and 1 to 15 digits, the first not 0)", quoteShort(n.PhoneNumber)))
 			default:
+				if seen == nil {
+					break
+				}
 				key := e164Key(n.PhoneNumber)
-				if first, dup := seen[key]; dup {
+				if first, dup := seen[key]; !dup {
+					break
+				} else if first.item >= 0 {
 					at := path{item: int(first.item), number: int(first.number)}
 					v.add(np, fmt.Sprintf("%s is listed twice; first at %s", n.PhoneNumber, at))
 				} else {
@@ -575,6 +530,37 @@ func countNumbers(items []RequestItem) int {
 		n += len(items[i].Numbers)
 	}
 	return n
+}
+
+// duplicateNumbers returns the valid E.164 numbers listed more than once,
+// keyed by e164Key and each marked not yet seen ({-1, -1}), or nil when
+// every number is listed once. It sorts the keys in a scratch slice instead
+// of building a map of every number: a map entry is made only for a
+// duplicate.
+func duplicateNumbers(items []RequestItem) map[uint64]numberAt {
+	n := countNumbers(items)
+	if n < 2 {
+		return nil
+	}
+	keys := make([]uint64, 0, n)
+	for i := range items {
+		for j := range items[i].Numbers {
+			if s := items[i].Numbers[j].PhoneNumber; format.E164(s) {
+				keys = append(keys, e164Key(s))
+			}
+		}
+	}
+	slices.Sort(keys)
+	var dups map[uint64]numberAt
+	for k := 1; k < len(keys); k++ {
+		if keys[k] == keys[k-1] {
+			if dups == nil {
+				dups = make(map[uint64]numberAt)
+			}
+			dups[keys[k]] = numberAt{-1, -1}
+		}
+	}
+	return dups
 }
 
 func (v *validator) options(p path, o *HostingOptions) {

@@ -1,7 +1,6 @@
 package hostednumbers
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -15,7 +14,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -72,7 +70,7 @@ type Client struct {
 	maxResponseBytes int64
 	http             *retryablehttp.Client
 	transport        http.RoundTripper
-	bufs             sync.Pool
+	bufs             bodyBuffers
 }
 
 // Option configures a Client.
@@ -575,20 +573,17 @@ func (c *Client) do(ctx context.Context, r request, out any) (*Response, error) 
 }
 
 func (c *Client) readResponse(resp *http.Response, r *Response, out any) error {
-	buf := c.getBuffer()
-	defer c.putBuffer(buf)
-	if resp.ContentLength > 0 && resp.ContentLength <= c.maxResponseBytes {
-		buf.Grow(int(resp.ContentLength))
-	}
-	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, c.maxResponseBytes+1))
+	buf := c.bufs.get(resp.ContentLength)
+	defer func() { c.bufs.put(buf) }() // buf may be replaced by a larger one
+	body, readErr := c.bufs.readBody(resp.Body, &buf, resp.ContentLength, c.maxResponseBytes)
 	resp.Body.Close()
-	tooLarge := int64(buf.Len()) > c.maxResponseBytes
+	tooLarge := int64(len(body)) > c.maxResponseBytes
 	if tooLarge {
-		buf.Truncate(int(c.maxResponseBytes))
+		body = body[:c.maxResponseBytes]
 	}
 
 	if r.StatusCode < 200 || r.StatusCode > 299 {
-		return newAPIError(resp, r, buf.Bytes())
+		return newAPIError(resp, r, body)
 	}
 	fail := func(err error) error { return &DecodeError{HTTPStatus: r.StatusCode, RequestID: r.RequestID, Err: err} }
 	switch {
@@ -600,7 +595,7 @@ func (c *Client) readResponse(resp *http.Response, r *Response, out any) error {
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
+	if err := decodeBody(body, out); err != nil {
 		return fail(err)
 	}
 	if v, ok := out.(interface{ check() error }); ok {
@@ -648,23 +643,4 @@ func (c *Client) log(ctx context.Context, level slog.Level, method, path string,
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	c.logger.LogAttrs(ctx, level, "hostednumbers: request", attrs...)
-}
-
-// Response bodies are read into pooled buffers; a buffer that grew past
-// this is dropped rather than kept alive in the pool.
-const maxPooledBuffer = 1 << 20
-
-func (c *Client) getBuffer() *bytes.Buffer {
-	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
-		return b
-	}
-	return new(bytes.Buffer)
-}
-
-func (c *Client) putBuffer(b *bytes.Buffer) {
-	if b.Cap() > maxPooledBuffer {
-		return
-	}
-	b.Reset()
-	c.bufs.Put(b)
 }

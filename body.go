@@ -1,0 +1,147 @@
+package hostednumbers
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"sync"
+)
+
+// Response bodies are read into buffers kept in two pools, so that a
+// service fetching large orders reuses their buffers instead of growing a
+// new one for every response, while a burst of large responses does not
+// keep its memory alive: sync.Pool drops what has not been used for two
+// garbage collections.
+const (
+	// firstRead is the most the client allocates for a body before any of
+	// it has arrived, whatever its Content-Length says; beyond that the
+	// buffer doubles as bytes are read.
+	firstRead = 64 << 10
+	// minRead is the first allocation for a body of unknown length.
+	minRead = 4 << 10
+	// maxSmallBuffer is the largest buffer kept in the pool for ordinary
+	// responses; larger ones go to the pool for large responses.
+	maxSmallBuffer = firstRead
+	// maxPooledBuffer is the largest buffer kept for reuse at all.
+	maxPooledBuffer = 16 << 20
+)
+
+// bodyBuffers are the two pools of response buffers. Each holds *[]byte
+// with length 0.
+type bodyBuffers struct {
+	small, large sync.Pool
+}
+
+// get returns a buffer for a body of contentLength bytes (-1: unknown), or
+// nil when the pool has none and the reader should allocate as bytes
+// arrive.
+func (p *bodyBuffers) get(contentLength int64) *[]byte {
+	if contentLength > maxSmallBuffer {
+		if b, ok := p.large.Get().(*[]byte); ok {
+			return b
+		}
+		return nil
+	}
+	if b, ok := p.small.Get().(*[]byte); ok {
+		return b
+	}
+	return nil
+}
+
+// put keeps b for reuse unless it is too large to keep.
+func (p *bodyBuffers) put(b *[]byte) {
+	if b == nil {
+		return
+	}
+	switch c := cap(*b); {
+	case c == 0 || c > maxPooledBuffer:
+		return
+	case c > maxSmallBuffer:
+		*b = (*b)[:0]
+		p.large.Put(b)
+	default:
+		*b = (*b)[:0]
+		p.small.Put(b)
+	}
+}
+
+// readBody appends r's bytes to *bp, stopping after limit+1 bytes so that
+// the caller can tell a body over the limit, and returns them. *bp is
+// replaced whenever the buffer has to grow (bp nil: a new buffer is made),
+// so that the caller can give the final buffer back to the pool.
+//
+// Memory follows what arrives: at most firstRead bytes are allocated
+// before any byte is read, however large contentLength is, and the buffer
+// then doubles as it fills, never past contentLength+1 (room to see the
+// end of the body) or limit+1. A declared length that is a lie therefore
+// costs at most twice what was actually sent, and an honest one ends in a
+// buffer of exactly the right size. When the buffer outgrows the small
+// pool's size, a buffer from the large pool is used instead of a new one.
+func (p *bodyBuffers) readBody(r io.Reader, bp **[]byte, contentLength, limit int64) ([]byte, error) {
+	if *bp == nil {
+		*bp = new([]byte)
+	}
+	buf := **bp
+	stop := limit + 1
+	for int64(len(buf)) < stop {
+		if len(buf) == cap(buf) {
+			buf = p.grow(bp, buf, contentLength, stop)
+		}
+		end := cap(buf)
+		if int64(end) > stop {
+			end = int(stop)
+		}
+		n, err := r.Read(buf[len(buf):end])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			**bp = buf
+			if errors.Is(err, io.EOF) {
+				return buf, nil
+			}
+			return buf, err
+		}
+	}
+	**bp = buf
+	return buf, nil
+}
+
+// grow returns buf with more capacity, following readBody's rules.
+func (p *bodyBuffers) grow(bp **[]byte, buf []byte, contentLength, stop int64) []byte {
+	want := int64(2 * cap(buf))
+	switch {
+	case cap(buf) > 0:
+	case contentLength >= 0:
+		want = min(contentLength+1, firstRead)
+	default:
+		want = minRead
+	}
+	if contentLength >= int64(len(buf)) {
+		want = min(want, contentLength+1)
+	}
+	want = max(min(want, stop), int64(len(buf))+1)
+	if want > maxSmallBuffer && cap(buf) <= maxSmallBuffer {
+		// Moving up to the size of large responses: reuse one if the
+		// pool has one large enough (a smaller one is left to the
+		// garbage collector; the buffer made here replaces it).
+		if big, ok := p.large.Get().(*[]byte); ok && int64(cap(*big)) >= want {
+			nb := append((*big)[:0], buf...)
+			p.put(*bp)
+			*big = nb
+			*bp = big
+			return nb
+		}
+	}
+	nb := make([]byte, len(buf), want)
+	copy(nb, buf)
+	**bp = nb
+	return nb
+}
+
+// decodeBody decodes a successful response into out: with out's own
+// single-pass decoder when it has one, else with encoding/json.
+func decodeBody(data []byte, out any) error {
+	if d, ok := out.(interface{ decodeJSON([]byte) error }); ok {
+		return d.decodeJSON(data)
+	}
+	return json.Unmarshal(data, out)
+}
