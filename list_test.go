@@ -291,7 +291,9 @@ func TestNext_ForeignNextPageURLIsRefusedWithoutSending(t *testing.T) {
 	}{
 		{"another host", func(string) string { return "https://api.attacker.example/v2/HostedNumber/Orders?Page=1" }},
 		{"another port on the same host", func(string) string { return foreign.URL + "/v2/HostedNumber/Orders?Page=1" }},
-		{"another scheme", func(own string) string { return strings.Replace(own, "http://", "https://", 1) + "/v2/HostedNumber/Orders?Page=1" }},
+		{"another scheme", func(own string) string {
+			return strings.Replace(own, "http://", "https://", 1) + "/v2/HostedNumber/Orders?Page=1"
+		}},
 		{"user information", func(own string) string {
 			return strings.Replace(own, "http://", "http://user:pass@", 1) + "/v2/HostedNumber/Orders?Page=1"
 		}},

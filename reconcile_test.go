@@ -366,8 +366,10 @@ func TestReconcile_LookupErrorsNameTheNumberAndGiveNoVerdict(t *testing.T) {
 		check    func(t *testing.T, err error)
 	}{
 		{
-			name:     "server error after the retries",
-			answer:   func(w http.ResponseWriter) { rsJSON(w, 503, []byte(`{"code":20503,"message":"unavailable","status":503}`)) },
+			name: "server error after the retries",
+			answer: func(w http.ResponseWriter) {
+				rsJSON(w, 503, []byte(`{"code":20503,"message":"unavailable","status":503}`))
+			},
 			attempts: 3, // the client's retry policy applies: 1 + WithMaxRetries(2)
 			check: func(t *testing.T, err error) {
 				var apiErr *hn.APIError
