@@ -100,16 +100,17 @@ type attempt struct {
 
 // numberState is the last known state of one number.
 type numberState struct {
-	PhoneNumber        string    `json:"phone_number"`
-	Line               int       `json:"line"`
-	BulkHostingSID     string    `json:"bulk_hosting_sid,omitempty"`
-	HostingOrderSID    string    `json:"hosting_order_sid,omitempty"`
-	Status             string    `json:"status,omitempty"`
-	FailureReason      *string   `json:"failure_reason,omitempty"`
-	NextStep           *string   `json:"next_step,omitempty"`
-	SigningDocumentSID string    `json:"signing_document_sid,omitempty"`
-	LOAStatus          string    `json:"loa_status,omitempty"`
-	Checked            time.Time `json:"checked,omitzero"`
+	PhoneNumber        string  `json:"phone_number"`
+	Line               int     `json:"line"`
+	BulkHostingSID     string  `json:"bulk_hosting_sid,omitempty"`
+	HostingOrderSID    string  `json:"hosting_order_sid,omitempty"`
+	Status             string  `json:"status,omitempty"`
+	FailureReason      *string `json:"failure_reason,omitempty"`
+	NextStep           *string `json:"next_step,omitempty"`
+	SigningDocumentSID string  `json:"signing_document_sid,omitempty"`
+	LOAStatus          string  `json:"loa_status,omitempty"`
+	// Checked is when a refresh last found the number changed.
+	Checked time.Time `json:"checked,omitzero"`
 }
 
 // hasOrder reports whether Twilio is known to hold an order for the number.

@@ -188,10 +188,11 @@ func allSettled(j *journal) bool {
 // LOA document), orders made outside a bulk request one by one, and every
 // LOA document not yet settled. The journal is saved if anything changed.
 func (c *cli) refresh(ctx context.Context, client *hostednumbers.Client, j *journal) error {
-	changed := false
+	changed := false // anything in the journal
+	touched := false // the number being updated
 	set := func(dst *string, v string) {
 		if *dst != v {
-			*dst, changed = v, true
+			*dst, changed, touched = v, true, true
 		}
 	}
 	setNull := func(dst **string, v hostednumbers.NullString) {
@@ -200,7 +201,7 @@ func (c *cli) refresh(ctx context.Context, client *hostednumbers.Client, j *jour
 			nv = &v.String
 		}
 		if (*dst == nil) != (nv == nil) || *dst != nil && **dst != *nv {
-			*dst, changed = nv, true
+			*dst, changed, touched = nv, true, true
 		}
 	}
 	now := c.clock().UTC()
@@ -215,7 +216,7 @@ func (c *cli) refresh(ctx context.Context, client *hostednumbers.Client, j *jour
 				if n == nil || j.batch[r.PhoneNumber] != b || n.BulkHostingSID != sid {
 					continue // not a number this batch sent in this request
 				}
-				before := changed
+				touched = false
 				set(&n.HostingOrderSID, r.HostingOrderSID)
 				set(&n.Status, string(r.Status))
 				setNull(&n.FailureReason, r.FailureReason)
@@ -223,7 +224,7 @@ func (c *cli) refresh(ctx context.Context, client *hostednumbers.Client, j *jour
 				if r.SigningDocumentSID.Valid {
 					set(&n.SigningDocumentSID, r.SigningDocumentSID.String)
 				}
-				if changed != before {
+				if touched {
 					n.Checked = now
 				}
 			}
@@ -236,14 +237,14 @@ func (c *cli) refresh(ctx context.Context, client *hostednumbers.Client, j *jour
 			if err != nil {
 				return err
 			}
-			before := changed
+			touched = false
 			set(&n.Status, string(o.Status))
 			setNull(&n.FailureReason, o.FailureReason)
 			setNull(&n.NextStep, o.NextStep)
 			if o.SigningDocumentSID.Valid {
 				set(&n.SigningDocumentSID, o.SigningDocumentSID.String)
 			}
-			if changed != before {
+			if touched {
 				n.Checked = now
 			}
 		}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+)
+
+// submitted runs a submit without -wait and returns the journal's path.
+func submitted(t *testing.T, h *harness, csv string, extra ...string) string {
+	t.Helper()
+	csvPath := writeCSV(t, csv)
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, extra...)...))
+	h.stdout.Reset()
+	h.stderr.Reset()
+	return csvPath
+}
+
+func TestStatusExitCodes(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	csvPath := submitted(t, h, fiveNumbers, "-batch-size", "3")
+	state := csvPath + journalSuffix
+
+	// First refresh: the requests are in progress, every number pending.
+	require.Equal(t, exitPending, h.run("-live", "-status", "-state", state))
+	rows := tableRows(t, h.stdout.String())
+	require.Len(t, rows, 5)
+	for _, r := range rows {
+		assert.Equal(t, "pending-loa", r[0])
+		assert.Regexp(t, `^HR[0-9a-f]{32}$`, r[3])
+		assert.Equal(t, "signing", r[4], "the LOA is out for signing")
+	}
+	assert.Contains(t, h.stderr.String(), "5 numbers are still on the way")
+
+	// Second: processed, two failed. -csv finds the journal as well.
+	h.stdout.Reset()
+	h.stderr.Reset()
+	require.Equal(t, exitFailures, h.run("-live", "-status", "-csv", csvPath))
+	rows = tableRows(t, h.stdout.String())
+	require.Len(t, rows, 5)
+	assert.Equal(t, []string{"completed", "+14155550101", "1"}, rows[0][:3])
+	assert.Equal(t, []string{"failed", "+14155550109", "1"}, rows[3][:3])
+	assert.Equal(t, []string{"failed", "+14155550119", "2"}, rows[4][:3])
+	assert.Contains(t, rows[3][5], hostednumberstest.DefaultFailureReason+"; next step: ")
+	assert.Contains(t, h.stdout.String(), "2 batches: 2 accepted; 5 numbers\n  completed  3\n  failed     2\n")
+	assert.Zero(t, countMethod(h.srv, "POST")-2, "status never creates")
+
+	// The journal holds the refreshed state.
+	j, err := loadJournal(state, time.Now)
+	require.NoError(t, err)
+	n := j.index["+14155550109"]
+	assert.Equal(t, "failed", n.Status)
+	require.NotNil(t, n.FailureReason)
+	assert.Equal(t, hostednumberstest.DefaultFailureReason, *n.FailureReason)
+	assert.False(t, n.Checked.IsZero())
+}
+
+func TestStatusAllCompleted(t *testing.T) {
+	h := newHarness(t)
+	csvPath := submitted(t, h, threeNumbers)
+	require.Equal(t, exitOK, h.run("-live", "-status", "-csv", csvPath, "-wait", "-poll", "1ms"))
+	assert.Contains(t, h.stdout.String(), "  completed  3\n")
+	assert.Contains(t, h.stderr.String(), "following the 3 numbers of journal "+csvPath+journalSuffix)
+	assert.Contains(t, h.stderr.String(), "1 batch, 3 numbers: 3 completed\n")
+}
+
+func TestStatusJSONHasNoProgress(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithFetchesPerStage(2))
+	csvPath := submitted(t, h, threeNumbers)
+	h.terminal = true
+	require.Equal(t, exitOK, h.run("-live", "-status", "-csv", csvPath, "-wait", "-poll", "1ms", "-json"))
+	var doc statusDocument
+	require.NoError(t, jsonUnmarshalStrict(h.stdout.Bytes(), &doc))
+	assert.Equal(t, map[string]int{"completed": 3}, doc.Counts)
+	for _, n := range doc.Numbers {
+		require.NotNil(t, n.LOAStatus)
+		assert.Equal(t, "signed", *n.LOAStatus)
+		require.NotNil(t, n.SigningDocumentSID)
+		assert.Regexp(t, `^PX[0-9a-f]{32}$`, *n.SigningDocumentSID)
+	}
+	assert.NotContains(t, h.stderr.String(), "\r")
+	assert.NotContains(t, h.stderr.String(), "3 numbers:")
+}
+
+func TestStatusShowsUnsubmittedAndRejected(t *testing.T) {
+	h := newHarness(t)
+	h.env["TWILIO_AUTH_TOKEN"] = "wrong-token"
+	csvPath := writeCSV(t, fiveNumbers)
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-batch-size", "2")...))
+	h.env["TWILIO_AUTH_TOKEN"] = hostednumberstest.AuthToken
+	h.stdout.Reset()
+	h.stderr.Reset()
+	require.Equal(t, exitFailures, h.run("-live", "-status", "-csv", csvPath, "-json"))
+	var doc statusDocument
+	require.NoError(t, json.Unmarshal(h.stdout.Bytes(), &doc))
+	assert.Equal(t, map[string]int{statusNotSubmitted: 3, statusRejected: 2}, doc.Counts)
+	assert.Equal(t, statusNotSubmitted, doc.Numbers[0].Status, "not submitted first, rejected last")
+	assert.Equal(t, statusRejected, doc.Numbers[4].Status)
+	assert.Contains(t, h.stderr.String(), "run the submit command again to resume")
+	assert.Zero(t, countMethod(h.srv, "GET"), "nothing to ask Twilio about")
+}
+
+func TestStatusWithoutJournal(t *testing.T) {
+	h := newHarness(t)
+	require.Equal(t, exitError, h.run("-live", "-status", "-csv", writeCSV(t, threeNumbers)))
+	assert.Contains(t, h.stderr.String(), "there is no journal at")
+	assert.Empty(t, h.srv.Requests())
+}
+
+func TestStatusTransientErrorsArePolledThrough(t *testing.T) {
+	h := newHarness(t)
+	csvPath := submitted(t, h, threeNumbers)
+	// Every retry of the first refresh fails; the next refresh works.
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "GET", Status: 503, Count: hostednumbers.DefaultMaxRetries + 1})
+	require.Equal(t, exitOK, h.run("-live", "-status", "-csv", csvPath, "-wait", "-poll", "1ms"))
+	assert.Contains(t, h.stdout.String(), "  completed  3\n")
+
+	// Without -wait, one failed refresh is the answer, and the journal is
+	// left as it was.
+	h.stdout.Reset()
+	h.stderr.Reset()
+	before, err := os.ReadFile(csvPath + journalSuffix)
+	require.NoError(t, err)
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "GET", Status: 404})
+	require.Equal(t, exitError, h.run("-live", "-status", "-csv", csvPath))
+	assert.Contains(t, h.stderr.String(), "refreshing the numbers:")
+	assert.Contains(t, h.stderr.String(), "keeps what was known before")
+	after, err := os.ReadFile(csvPath + journalSuffix)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+}
+
+func TestCountsLineAndOrder(t *testing.T) {
+	j := testJournal(t, "/x/j.json")
+	j.Batches[0].State = stateAccepted
+	j.Batches[0].BulkHostingSIDs = []string{"BH0123456789abcdef0123456789abcdef"}
+	j.Batches[0].Numbers[0].BulkHostingSID = "BH0123456789abcdef0123456789abcdef"
+	j.Batches[0].Numbers[0].Status = "completed"
+	j.Batches[0].Numbers[1].BulkHostingSID = "BH0123456789abcdef0123456789abcdef"
+	j.Batches[1].State = stateUnknown
+	j.Batches[2].State = stateRejected
+	assert.Equal(t, "3 batches, 5 numbers: 2 outcome-unknown, 1 submitted, 1 completed, 1 rejected", countsLine(j))
+	assert.False(t, allSettled(j), "a submitted number can still change")
+	j.Batches[0].Numbers[1].Status = "failed"
+	assert.True(t, allSettled(j))
+	assert.True(t, strings.HasPrefix(batchSummary(j), "3 batches: 1 accepted, 1 outcome unknown, 1 rejected"))
+}
