@@ -1,0 +1,170 @@
+// Package downstream is an example of a service built on hostednumbers, and
+// of its tests: a Migrator that hosts a batch of phone numbers on Twilio
+// and reports what became of each, with an HTTP front end. It depends only
+// on the hostednumbers.BulkHostedNumberOrdersAPI interface, so its tests
+// (in this directory) run it three ways: against a hand-written mock of the
+// interface, against a transport mock (httpmock) fed by the hostednumberstest
+// builders, and against the hostednumberstest fake server.
+package downstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+
+	hostednumbers "github.com/hostednumbers/hostednumbers-go"
+)
+
+// ErrInvalidRequest marks a migration refused for its input, before
+// anything reached Twilio.
+var ErrInvalidRequest = errors.New("downstream: invalid migration request")
+
+// Migrator hosts phone numbers and waits until Twilio has processed them.
+// It is safe for concurrent use if Orders is.
+type Migrator struct {
+	// Orders is the bulk hosting API: client.BulkHostedNumberOrders, or a
+	// mock.
+	Orders hostednumbers.BulkHostedNumberOrdersAPI
+	// OwnerEmail is where Twilio sends the authorisation documents.
+	OwnerEmail string
+	// Wait tunes the polling; nil uses the SDK's defaults.
+	Wait *hostednumbers.WaitOptions
+	// OnProgress, if set, is called with every state seen while waiting.
+	OnProgress func(status hostednumbers.RequestStatus, counts map[hostednumbers.OrderStatus]int)
+}
+
+// Report is what became of the numbers of one migration.
+type Report struct {
+	// BulkHostingSID identifies Twilio's bulk request; set as soon as it
+	// was created, also when waiting for it failed.
+	BulkHostingSID string `json:"bulk_hosting_sid"`
+	// Status is the last request status seen.
+	Status hostednumbers.RequestStatus `json:"status"`
+	// Completed are the numbers hosted, sorted.
+	Completed []string `json:"completed"`
+	// Failed are the numbers that failed or need action, sorted by number.
+	Failed []FailedNumber `json:"failed"`
+	// InProgress are the other numbers by status (pending-loa, …).
+	InProgress map[hostednumbers.OrderStatus][]string `json:"in_progress"`
+	// Snapshots counts the states seen while waiting.
+	Snapshots int `json:"snapshots"`
+}
+
+// FailedNumber is a number Twilio could not host, and why.
+type FailedNumber struct {
+	// PhoneNumber is the number, in E.164 form.
+	PhoneNumber string `json:"phone_number"`
+	// Status is failed or action-required.
+	Status hostednumbers.OrderStatus `json:"status"`
+	// Reason is Twilio's failure_reason.
+	Reason string `json:"reason"`
+	// NextStep is what Twilio says to do about it.
+	NextStep string `json:"next_step"`
+}
+
+// Migrate submits numbers as one bulk hosting request and waits until it
+// is processed. An input the SDK refuses returns an error matching
+// ErrInvalidRequest (and nothing is sent); a failure while waiting returns
+// the Report so far, with its BulkHostingSID, and the error.
+func (m *Migrator) Migrate(ctx context.Context, numbers []string) (*Report, error) {
+	if len(numbers) == 0 {
+		return nil, fmt.Errorf("%w: no numbers", ErrInvalidRequest)
+	}
+	item := hostednumbers.RequestItem{Email: m.OwnerEmail}
+	for _, n := range numbers {
+		item.Numbers = append(item.Numbers, hostednumbers.Number{PhoneNumber: n})
+	}
+	created, err := m.Orders.Create(ctx, &hostednumbers.CreateBulkHostedNumberOrderParams{
+		RequestItems: []hostednumbers.RequestItem{item},
+	})
+	var invalid *hostednumbers.ValidationError
+	if errors.As(err, &invalid) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("downstream: submit migration: %w", err)
+	}
+
+	report := &Report{BulkHostingSID: created.BulkHostingSID, Status: created.RequestStatus}
+	var opts hostednumbers.WaitOptions
+	if m.Wait != nil {
+		opts = *m.Wait
+	}
+	opts.OnSnapshot = func(o *hostednumbers.BulkHostedNumberOrder) {
+		report.Snapshots++
+		report.Status = o.RequestStatus
+		if m.OnProgress != nil {
+			m.OnProgress(o.RequestStatus, o.CountsByStatus())
+		}
+	}
+	done, err := m.Orders.Wait(ctx, created.BulkHostingSID, &opts)
+	if done != nil {
+		report.fill(done)
+	}
+	if err != nil {
+		return report, fmt.Errorf("downstream: wait for %s: %w", created.BulkHostingSID, err)
+	}
+	return report, nil
+}
+
+func (r *Report) fill(o *hostednumbers.BulkHostedNumberOrder) {
+	r.Status = o.RequestStatus
+	r.Completed, r.Failed, r.InProgress = nil, nil, nil
+	for _, n := range o.Orders() {
+		switch n.Status {
+		case hostednumbers.OrderStatusCompleted:
+			r.Completed = append(r.Completed, n.PhoneNumber)
+		case hostednumbers.OrderStatusFailed, hostednumbers.OrderStatusActionRequired:
+			r.Failed = append(r.Failed, FailedNumber{
+				PhoneNumber: n.PhoneNumber, Status: n.Status,
+				Reason: n.FailureReason.String, NextStep: n.NextStep.String,
+			})
+		default:
+			if r.InProgress == nil {
+				r.InProgress = make(map[hostednumbers.OrderStatus][]string)
+			}
+			r.InProgress[n.Status] = append(r.InProgress[n.Status], n.PhoneNumber)
+		}
+	}
+	sort.Strings(r.Completed)
+	sort.Slice(r.Failed, func(i, j int) bool { return r.Failed[i].PhoneNumber < r.Failed[j].PhoneNumber })
+}
+
+// migrationRequest is the body ServeHTTP takes.
+type migrationRequest struct {
+	Numbers []string `json:"numbers"`
+}
+
+// ServeHTTP runs one migration per POST with a JSON body
+// {"numbers": ["+14155550101", …]} and answers 200 with the Report; 400
+// for a bad request, 502 when Twilio refused or failed, 504 when the
+// request's context ended first.
+func (m *Migrator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	var req migrationRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+		http.Error(w, "bad JSON: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	report, err := m.Migrate(r.Context(), req.Numbers)
+	switch {
+	case errors.Is(err, ErrInvalidRequest):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		http.Error(w, err.Error(), http.StatusGatewayTimeout)
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(report)
+}

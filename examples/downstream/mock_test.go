@@ -1,0 +1,215 @@
+package downstream_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	hostednumbers "github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/examples/downstream"
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+)
+
+// mockOrders is a hand-written mock of hostednumbers.BulkHostedNumberOrdersAPI:
+// Create answers created (or createErr); Fetch and Wait walk through
+// snapshots, and Wait calls OnSnapshot for each as the SDK's does.
+type mockOrders struct {
+	mu        sync.Mutex
+	created   *hostednumbers.BulkHostedNumberOrder
+	createErr error
+	snapshots []*hostednumbers.BulkHostedNumberOrder
+	waitErr   error // returned once the snapshots run out before PROCESSED
+	creates   []*hostednumbers.CreateBulkHostedNumberOrderParams
+	fetches   int
+}
+
+func (m *mockOrders) Create(_ context.Context, params *hostednumbers.CreateBulkHostedNumberOrderParams) (*hostednumbers.BulkHostedNumberOrder, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.creates = append(m.creates, params)
+	return m.created, m.createErr
+}
+
+func (m *mockOrders) Fetch(_ context.Context, sid string, _ *hostednumbers.FetchBulkHostedNumberOrderParams) (*hostednumbers.BulkHostedNumberOrder, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fetches >= len(m.snapshots) {
+		return nil, fmt.Errorf("mock: fetch %s: %w", sid, hostednumbers.ErrNotFound)
+	}
+	m.fetches++
+	return m.snapshots[m.fetches-1], nil
+}
+
+func (m *mockOrders) Wait(ctx context.Context, sid string, opts *hostednumbers.WaitOptions) (*hostednumbers.BulkHostedNumberOrder, error) {
+	var last *hostednumbers.BulkHostedNumberOrder
+	for {
+		if err := ctx.Err(); err != nil {
+			return last, err
+		}
+		o, err := m.Fetch(ctx, sid, nil)
+		if err != nil {
+			if m.waitErr != nil {
+				err = m.waitErr
+			}
+			return last, err
+		}
+		last = o
+		if opts != nil && opts.OnSnapshot != nil {
+			opts.OnSnapshot(o)
+		}
+		if o.RequestStatus.Finished() {
+			return o, nil
+		}
+	}
+}
+
+var _ hostednumbers.BulkHostedNumberOrdersAPI = (*mockOrders)(nil)
+
+var numbers = []string{"+14155550101", "+14155550109", "+14155550102"}
+
+// states returns the order of numbers, built by the test kit, in each stage.
+func states(nums ...string) (queued, inProgress, processed *hostednumbers.BulkHostedNumberOrder) {
+	spec := hostednumberstest.BulkOrderSpec{Numbers: nums, Outcome: hostednumberstest.FailNumbersEndingIn("9")}
+	queued = spec.Order()
+	spec.Status = hostednumbers.RequestStatusInProgress
+	inProgress = spec.Order()
+	spec.Status = hostednumbers.RequestStatusProcessed
+	processed = spec.Order()
+	return queued, inProgress, processed
+}
+
+func TestMockMigrateReportsEveryNumber(t *testing.T) {
+	queued, inProgress, processed := states(numbers...)
+	mock := &mockOrders{created: queued, snapshots: []*hostednumbers.BulkHostedNumberOrder{inProgress, processed}}
+	var progress []string
+	m := &downstream.Migrator{
+		Orders:     mock,
+		OwnerEmail: "owner@example.com",
+		OnProgress: func(s hostednumbers.RequestStatus, counts map[hostednumbers.OrderStatus]int) {
+			progress = append(progress, fmt.Sprint(s, " ", counts))
+		},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	report, err := m.Migrate(ctx, numbers)
+	require.NoError(t, err)
+	assert.Equal(t, &downstream.Report{
+		BulkHostingSID: hostednumberstest.ExampleBulkHostingSID,
+		Status:         hostednumbers.RequestStatusProcessed,
+		Completed:      []string{"+14155550101", "+14155550102"},
+		Failed: []downstream.FailedNumber{{
+			PhoneNumber: "+14155550109", Status: hostednumbers.OrderStatusFailed,
+			Reason: hostednumberstest.DefaultFailureReason, NextStep: hostednumberstest.DefaultNextStep,
+		}},
+		Snapshots: 2,
+	}, report)
+	assert.Equal(t, []string{"IN_PROGRESS map[pending-loa:3]", "PROCESSED map[completed:2 failed:1]"}, progress)
+
+	require.Len(t, mock.creates, 1)
+	items := mock.creates[0].RequestItems
+	require.Len(t, items, 1)
+	assert.Equal(t, "owner@example.com", items[0].Email)
+	var sent []string
+	for _, n := range items[0].Numbers {
+		sent = append(sent, n.PhoneNumber)
+	}
+	assert.Equal(t, numbers, sent)
+}
+
+func TestMockMigrateRefusesInvalidInput(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	t.Run("no numbers", func(t *testing.T) {
+		mock := &mockOrders{}
+		_, err := (&downstream.Migrator{Orders: mock}).Migrate(ctx, nil)
+		assert.ErrorIs(t, err, downstream.ErrInvalidRequest)
+		assert.Empty(t, mock.creates, "nothing submitted")
+	})
+	t.Run("refused by the SDK", func(t *testing.T) {
+		invalid := &hostednumbers.ValidationError{Problems: []hostednumbers.FieldError{
+			{Field: "request_items[0].numbers[0].phone_number", Message: "must be E.164"},
+		}}
+		mock := &mockOrders{createErr: fmt.Errorf("hostednumbers: create bulk order: %w", invalid)}
+		_, err := (&downstream.Migrator{Orders: mock}).Migrate(ctx, []string{"555"})
+		require.ErrorIs(t, err, downstream.ErrInvalidRequest)
+		var got *hostednumbers.ValidationError
+		require.ErrorAs(t, err, &got)
+		assert.Equal(t, "request_items[0].numbers[0].phone_number", got.Problems[0].Field)
+	})
+}
+
+func TestMockMigrateKeepsTheSIDWhenWaitingFails(t *testing.T) {
+	queued, inProgress, _ := states(numbers...)
+	mock := &mockOrders{created: queued, snapshots: []*hostednumbers.BulkHostedNumberOrder{inProgress},
+		waitErr: context.DeadlineExceeded}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	report, err := (&downstream.Migrator{Orders: mock}).Migrate(ctx, numbers)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NotNil(t, report)
+	assert.Equal(t, hostednumberstest.ExampleBulkHostingSID, report.BulkHostingSID)
+	assert.Equal(t, hostednumbers.RequestStatusInProgress, report.Status)
+	assert.Equal(t, map[hostednumbers.OrderStatus][]string{hostednumbers.OrderStatusPendingLOA: numbers}, report.InProgress)
+	assert.Contains(t, err.Error(), report.BulkHostingSID)
+}
+
+// post sends body to the migrator's handler and returns the answer.
+func post(t *testing.T, h http.Handler, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/migrations", strings.NewReader(body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestMockHandlerStatuses(t *testing.T) {
+	queued, _, processed := states(numbers...)
+	tests := []struct {
+		name       string
+		mock       *mockOrders
+		body       string
+		wantStatus int
+		wantBody   string
+	}{
+		{"processed", &mockOrders{created: queued, snapshots: []*hostednumbers.BulkHostedNumberOrder{processed}},
+			`{"numbers":["+14155550101","+14155550109","+14155550102"]}`, 200, `"completed":["+14155550101","+14155550102"]`},
+		{"bad JSON", &mockOrders{}, `{"numbers":`, 400, "bad JSON"},
+		{"no numbers", &mockOrders{}, `{"numbers":[]}`, 400, "no numbers"},
+		{"Twilio refuses", &mockOrders{createErr: &hostednumbers.APIError{HTTPStatus: 400, Code: 21422, Message: "Invalid number"}},
+			`{"numbers":["+14155550101"]}`, 502, "submit migration"},
+		{"waiting ran out of time", &mockOrders{created: queued, waitErr: context.DeadlineExceeded},
+			`{"numbers":["+14155550101"]}`, 504, "wait for " + queued.BulkHostingSID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := post(t, &downstream.Migrator{Orders: tt.mock}, tt.body)
+			assert.Equal(t, tt.wantStatus, rec.Code)
+			assert.Contains(t, rec.Body.String(), tt.wantBody)
+			if rec.Code == 200 {
+				var report downstream.Report
+				require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &report))
+				assert.Equal(t, queued.BulkHostingSID, report.BulkHostingSID)
+			}
+		})
+	}
+	t.Run("GET", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		(&downstream.Migrator{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/migrations", nil))
+		assert.Equal(t, 405, rec.Code)
+		assert.Equal(t, "POST", rec.Header().Get("Allow"))
+	})
+	assert.True(t, errors.Is(fmt.Errorf("x: %w", downstream.ErrInvalidRequest), downstream.ErrInvalidRequest))
+}
