@@ -53,16 +53,21 @@ func (p *bodyBuffers) put(b *[]byte) {
 	if b == nil {
 		return
 	}
-	switch c := cap(*b); {
-	case c == 0 || c > maxPooledBuffer:
-		return
-	case c > maxSmallBuffer:
+	if pool := p.poolFor(cap(*b)); pool != nil {
 		*b = (*b)[:0]
-		p.large.Put(b)
-	default:
-		*b = (*b)[:0]
-		p.small.Put(b)
+		pool.Put(b)
 	}
+}
+
+// poolFor returns the pool that keeps buffers of capacity c, nil for none.
+func (p *bodyBuffers) poolFor(c int) *sync.Pool {
+	switch {
+	case c == 0 || c > maxPooledBuffer:
+		return nil
+	case c > maxSmallBuffer:
+		return &p.large
+	}
+	return &p.small
 }
 
 // readBody appends r's bytes to *bp, stopping after limit+1 bytes so that
