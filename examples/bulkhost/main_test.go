@@ -38,6 +38,8 @@ type harness struct {
 	// stdinReader, if set, is standard input instead of stdin.
 	stdinReader io.Reader
 	maxInput    int64
+	// checkpoint, if set, is called at each step a crash test may stop at.
+	checkpoint func(step string)
 
 	stdout, stderr bytes.Buffer
 }
@@ -74,6 +76,7 @@ func (h *harness) runCtx(ctx context.Context, args ...string) int {
 	}
 	c := &cli{
 		maxInput:   h.maxInput,
+		checkpoint: h.checkpoint,
 		getenv:     func(k string) string { return h.env[k] },
 		stdin:      stdin,
 		stdout:     &h.stdout,
@@ -84,7 +87,10 @@ func (h *harness) runCtx(ctx context.Context, args ...string) int {
 			hostednumbers.WithRetryBackoff(time.Millisecond, 5*time.Millisecond),
 		},
 		newDemoServer: func() *hostednumberstest.Server {
-			h.demoSrv = newDemoServer()
+			// The demo's script, with stages that move on every fetch.
+			h.demoSrv = hostednumberstest.NewServer(hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+			t := h.t
+			t.Cleanup(h.demoSrv.Close)
 			return h.demoSrv
 		},
 	}
@@ -883,4 +889,44 @@ func TestTableOrderAndOddValues(t *testing.T) {
 
 	assert.Equal(t, "BHaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: PROCESSED, 4 numbers: 1 pending-loa, 1 completed, 1 action-required, 1 porting-soon",
 		progressLine(&order))
+}
+
+// TestDemoInterruptAndRunAgain is the README's story: the demo with a
+// journal of its own, interrupted while it follows the numbers, then run
+// again.
+func TestDemoInterruptAndRunAgain(t *testing.T) {
+	h := newHarness(t)
+	h.env = nil
+	state := filepath.Join(t.TempDir(), "demo.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h.checkpoint = func(step string) {
+		if step == stepMidWait {
+			cancel() // as Ctrl-C does
+		}
+	}
+	require.Equal(t, exitInterrupted, h.runCtx(ctx, "-state", state, "-poll", "1ms"))
+	assert.Contains(t, h.stderr.String(), "following the numbers: interrupted")
+	first := h.demoSrv
+	j, err := loadJournal(state, time.Now)
+	require.NoError(t, err)
+	assert.True(t, j.Demo)
+	assert.Equal(t, []batchState{stateAccepted, stateAccepted, stateAccepted}, batchStates(j))
+
+	h.checkpoint = nil
+	h.stdout.Reset()
+	h.stderr.Reset()
+	require.Equal(t, exitOK, h.run("-state", state, "-poll", "1ms"))
+	assert.NotSame(t, first, h.demoSrv)
+	errOut := h.stderr.String()
+	assert.Contains(t, errOut, "resuming from journal "+state+" (3 batches: 3 accepted)")
+	assert.Contains(t, errOut, "its 3 requests are re-created on this run's fake server")
+	assert.NotContains(t, errOut, "will be lost", "the scripted fault is for a new journal only")
+	assert.Contains(t, h.stdout.String(), "3 batches: 3 accepted; 10 numbers\n  completed  7\n  failed     3\n")
+	assert.Equal(t, 3, countMethod(h.demoSrv, "POST"))
+
+	// A live run refuses the demo's journal, and the demo a live one.
+	h = newHarness(t)
+	require.Equal(t, exitError, h.run("-live", "-status", "-state", state))
+	assert.Contains(t, h.stderr.String(), "is the demo's")
 }

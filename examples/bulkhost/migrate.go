@@ -514,6 +514,9 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 	if !ok {
 		return code
 	}
+	if err := m.restoreDemo(ctx); err != nil {
+		return m.stepFailed(ctx, "(demo) restoring the fake server's requests", err)
+	}
 	scripted := len(m.j.Batches) > 1
 	for _, b := range m.j.Batches {
 		scripted = scripted && b.State == statePlanned
@@ -532,6 +535,9 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 		fmt.Fprintf(c.stderr, "bulkhost: (demo) the first run stopped: %s. Running the same command again, as you would:\n", batchSummary(m.j))
 	}
 	code = m.runAll(ctx)
+	if code == exitInterrupted && cfg.statePath == "" {
+		fmt.Fprintln(c.stderr, "bulkhost: (demo) this journal was temporary and is removed now: pass -state FILE to keep it, then run the same command again to resume.")
+	}
 	if code == exitFailures {
 		fmt.Fprintf(c.stderr, "bulkhost: (demo) the numbers ending in 9 failed, as the fake server is scripted to do: a live run would have exited with status %d; the demo ran as designed, so it exits with 0.\n", demoScriptedFailures)
 		return exitOK
@@ -542,6 +548,51 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 	return code
 }
 
+// demoStage is how long each stage (QUEUED, IN_PROGRESS) of a request
+// lasts on the demo's fake server: long enough to watch the progress line,
+// and to press Ctrl-C and resume.
+const demoStage = 1500 * time.Millisecond
+
 func newDemoServer() *hostednumberstest.Server {
-	return hostednumberstest.NewServer(hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	return hostednumberstest.NewServer(
+		hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")),
+		hostednumberstest.WithStageDuration(demoStage))
+}
+
+// restoreDemo re-creates, on this run's fake server, the requests a
+// demo journal names: the fake server of the run that wrote them ended
+// with it. The numbers of each request are sent again as one request and
+// the journal takes the new SIDs, as if the server had kept them; their
+// per-number state is refreshed from there. A real migration never does
+// this: Twilio keeps its requests.
+func (m *migration) restoreDemo(ctx context.Context) error {
+	var restored int
+	for _, b := range m.j.Batches {
+		for i, old := range b.BulkHostingSIDs {
+			var numbers []*numberState
+			for _, n := range b.Numbers {
+				if n.BulkHostingSID == old {
+					numbers = append(numbers, n)
+				}
+			}
+			if len(numbers) == 0 {
+				continue
+			}
+			order, err := m.client.BulkHostedNumberOrders.Create(ctx, m.paramsFor(numbers))
+			if err != nil {
+				return err
+			}
+			for _, n := range numbers {
+				*n = numberState{PhoneNumber: n.PhoneNumber, Line: n.Line, BulkHostingSID: order.BulkHostingSID}
+			}
+			b.BulkHostingSIDs[i] = order.BulkHostingSID
+			restored++
+		}
+	}
+	if restored == 0 {
+		return nil
+	}
+	fmt.Fprintf(m.c.stderr, "bulkhost: (demo) the fake server of the run that wrote this journal ended with it: its %d request%s %s re-created on this run's fake server (with new SIDs), as Twilio would have kept them.\n",
+		restored, plural(restored), map[bool]string{true: "is", false: "are"}[restored == 1])
+	return m.j.save()
 }
