@@ -1,47 +1,59 @@
-// Command bulkhost hosts many existing phone numbers on Twilio in one bulk
-// hosting request, read from a CSV file, and shows how each number fared.
+// Command bulkhost migrates many existing phone numbers to Twilio hosting:
+// it reads them from a CSV file, submits them in bulk hosting requests of
+// at most -batch-size numbers, keeps a journal of every step so that a
+// crash, a timeout or Ctrl-C never leaves you guessing, and follows every
+// number until it is hosted or needs a person.
 //
 // Usage:
 //
-//	bulkhost -live -csv numbers.csv -email owner@example.com -address-sid AD… [flags]
+//	bulkhost -live -csv numbers.csv -email owner@example.com -address-sid AD… [-wait] [flags]
+//	bulkhost -live -status -csv numbers.csv [-wait] [-json]
 //	bulkhost -live -fetch BH… [-wait] [-json]
 //	bulkhost                  # demo: no credentials needed, see below
 //
-// Submitting reads every number from the CSV, checks everything before
-// anything is sent, creates one bulk hosting request with all the numbers
-// and prints its SID (BH…) on standard output. With -wait it then follows
-// the request until Twilio has processed it, drawing progress on standard
-// error, and prints each number's result. -fetch shows an existing request
-// the same way.
+// Submitting reads every number from the CSV and checks everything before
+// anything is sent (duplicates across the whole file included), plans the
+// batches in a journal, and creates one bulk hosting request per batch,
+// printing each request's SID (BH…) on standard output. With -wait it
+// then follows every number until it is completed, failed or needs action,
+// and prints the report. -status does the following and reporting alone,
+// from the journal; -fetch shows one existing request.
 //
 // # Flags
 //
-//	-csv file            the phone numbers, as CSV (- reads standard input)
+//	-csv file            the phone numbers, as CSV (- reads standard input; then -state is required)
 //	-email address       owner's e-mail address; the authorisation document goes there (required to submit)
 //	-address-sid AD…     address the numbers are registered at (required to submit)
 //	-contact-phone +1…   authorised contact's phone number, E.164
 //	-contact-title text  authorised contact's job title
-//	-friendly-name text  label of the bulk hosting request (at most 128 characters)
+//	-friendly-name text  label of each bulk hosting request (at most 128 characters)
 //	-notification-email address
-//	                     receives Twilio's notices about the request
+//	                     receives Twilio's notices about the requests
+//	-state file          the journal (default: the CSV's path with .bulkhost.json added)
+//	-batch-size n        at most n numbers per bulk hosting request (default 1000)
+//	-status              refresh and show every number of the journal instead of submitting
 //	-fetch BH…           show an existing bulk hosting request instead of submitting
-//	-wait                follow the request until it is PROCESSED, then show the results
-//	-poll duration       first interval between fetches with -wait (default 2s, doubling up to a minute)
+//	-wait                follow the numbers until each is completed, failed or needs action
+//	-poll duration       first interval between refreshes with -wait (default 2s, doubling up to a minute)
 //	-timeout duration    give up on the whole run after this long (default 30m)
-//	-json                print the result as JSON instead of a table
+//	-attempt-timeout duration
+//	                     give up on one attempt of one API request after this long (default 30s)
+//	-json                print the result as JSON instead of a table, and no progress
 //	-live                use the real Twilio API with the credentials in the environment
-//	-dry-run             check the CSV and flags, print the request body, send nothing
+//	-dry-run             check the CSV and flags, print the request bodies, send nothing
 //
 // # CSV
 //
 // The first line is a header naming the columns; names are matched without
-// regard to case or surrounding spaces. phone_number is required, in E.164
-// form (+14155550101). The other columns are optional settings for each
-// number: friendly_name, status_callback_url, status_callback_method,
-// sms_url, sms_method, sms_application_sid (AP…), account_sid (AC…, a
-// subaccount) and cc_emails (addresses separated by semicolons). Cells are
-// trimmed, an empty cell leaves its setting unset, and methods (GET, POST)
-// may be in any case. Blank lines and lines starting with # are skipped.
+// regard to case or surrounding spaces (a UTF-8 byte order mark, as
+// spreadsheets write it, is fine, and so are quoted names). phone_number is
+// required, in E.164 form (+14155550101). The other columns are optional
+// settings for each number: friendly_name, status_callback_url,
+// status_callback_method, sms_url, sms_method, sms_application_sid (AP…),
+// account_sid (AC…, a subaccount) and cc_emails (addresses separated by
+// semicolons). Cells are trimmed, an empty cell leaves its setting unset,
+// and methods (GET, POST) may be in any case. Blank lines and lines
+// starting with # are skipped.
 //
 //	phone_number,friendly_name,status_callback_url,cc_emails
 //	+14155550101,Front desk,https://hooks.example.com/hosting,
@@ -51,35 +63,88 @@
 // its CSV line (line 4: phone_number "+0123": not an E.164 number ...;
 // line 7: +14155550101 is a duplicate of line 3) or its flag (-email: ...),
 // and then nothing is submitted. An unknown column is an error, so that a
-// misspelt one is not silently ignored.
+// misspelt one is not silently ignored. The input is read up to 64 MiB, and
+// a line up to 64 KiB: past either, bulkhost stops with an error naming the
+// limit (so -csv /dev/zero or a binary file cannot fill the memory). An
+// explicit empty -csv is an error.
+//
+// # Journal and resume
+//
+// A migration is recorded in its journal, a JSON file (-state; by default
+// next to the CSV, numbers.csv.bulkhost.json). It holds the input's
+// SHA-256 digest, the batches with their numbers, each batch's state, every
+// create and reconciliation with its times, outcome and Twilio-Request-Id,
+// and the last known status of every number (hosted number order, failure
+// reason, next step, LOA document and its status). A batch moves
+//
+//	planned -> sending -> accepted (BH…) | rejected | outcome_unknown
+//
+// Each change is written before the step it records — "sending" before
+// the create goes out, the BH… SID as soon as it is known — and written
+// atomically and durably: to a temporary file in the same directory, which
+// is synced, renamed over the journal, and the directory synced. Whatever
+// kills bulkhost, the journal is the old one or the new one, never half.
+//
+// To resume, run the same command again. Accepted batches are followed,
+// planned and rejected ones submitted (rejected means Twilio certainly
+// made nothing). A batch left "sending" (the process died during its
+// create) or "outcome_unknown" (the create timed out, the connection broke,
+// Twilio answered 5xx, or its answer could not be read) is first
+// reconciled: bulkhost asks Twilio for the hosted number orders of each of
+// its numbers (hostednumbers' Reconcile) and submits the batch again only
+// if Twilio has none of them, only the missing numbers if it has some, and
+// nothing if it has them all in one request, whose SID it adopts. So no
+// number is hosted twice.
+//
+// A journal that is damaged, is not bulkhost's, comes from a newer
+// bulkhost (a higher "format"), or was made for another input (another
+// digest) is refused with a message saying which, and is never
+// overwritten: move it away, or name another file with -state. A journal
+// of the demo and one of a live migration are not interchangeable.
+//
+// # Status
+//
+// -status (with -state, or with -csv to find the journal next to it)
+// refreshes every batch and every number from Twilio — the hosted number
+// order's status, failure reason and next step from each bulk request,
+// orders made outside one individually, and the status of each LOA
+// document (opened, signing, signed, canceled, failed) — records it in the
+// journal, and prints the report. With -wait it refreshes until every
+// submitted number is completed, failed or needs action, drawing progress
+// on standard error: on a terminal one line that updates in place,
+// elsewhere one line per change, nothing at all with -json. A submit with
+// -wait ends the same way.
 //
 // # Output
 //
-// Without -json, standard output gets the request's SID (when submitting)
-// and then, with -wait or -fetch, a table of the numbers grouped by status,
-// with columns STATUS, PHONE NUMBER, HOSTED NUMBER ORDER and DETAIL (the
-// failure reason and next step), followed by the count of numbers in each
-// status. Progress and messages go to standard error: on a terminal one
-// line that updates in place, elsewhere one line per change.
+// Without -json, standard output gets the SID of each request created (or
+// adopted) and, with -wait or -status, a table of the numbers grouped by
+// status, with columns STATUS, PHONE NUMBER, BATCH, HOSTED NUMBER ORDER, LOA
+// and DETAIL (the failure reason and next step), followed by the journal's
+// batches and the count of numbers in each status. Besides Twilio's ten
+// statuses, a number may be not-submitted (its batch is planned),
+// outcome-unknown (its batch is being reconciled), submitted (Twilio has
+// it, with no result yet) or rejected. Messages go to standard error.
 //
-// With -json, standard output gets exactly one JSON document:
+// With -json (on a submit, -status or both), standard output gets exactly
+// one JSON document:
 //
 //	{
-//	  "bulk_hosting_sid": "BH…",
-//	  "request_status": "PROCESSED",
+//	  "journal": "numbers.csv.bulkhost.json",
+//	  "input": {"name": "numbers.csv", "sha256": "…", "numbers": 10},
 //	  "counts": {"completed": 7, "failed": 3},
-//	  "orders": [
-//	    {"phone_number": "+14155550101", "status": "completed", "hosting_order_sid": "HR…",
-//	     "failure_reason": null, "next_step": null}
+//	  "batches": [{"index": 1, "state": "accepted", "bulk_hosting_sids": ["BH…"], "numbers": 10}],
+//	  "numbers": [
+//	    {"phone_number": "+14155550101", "line": 2, "batch": 1, "status": "completed",
+//	     "bulk_hosting_sid": "BH…", "hosting_order_sid": "HR…", "failure_reason": null,
+//	     "next_step": null, "signing_document_sid": "PX…", "loa_status": "signed"}
 //	  ]
 //	}
 //
-// request_status is QUEUED, IN_PROGRESS or PROCESSED; counts maps each
-// hosted number order status (completed, failed, action-required,
-// pending-loa, …) to its number of orders; orders lists every number,
-// grouped by status like the table, with failure_reason and next_step null
-// when Twilio gave none. Without -wait, a submit prints the request as
-// created: no counts and no orders yet.
+// with null for whatever is not known (yet). -fetch -json prints one
+// request instead: {"bulk_hosting_sid", "request_status", "counts",
+// "orders": [{"phone_number", "status", "hosting_order_sid",
+// "failure_reason", "next_step"}]}.
 //
 // # Credentials and the demo
 //
@@ -89,24 +154,46 @@
 // -live flag. Credentials without -live are refused, so that nothing reaches
 // Twilio by accident; -dry-run needs neither.
 //
-// With no credentials at all, bulkhost runs the whole flow against a local
+// With no credentials at all, bulkhost runs the whole job against a local
 // fake server (package hostednumberstest) with a bundled sample CSV of ten
-// fictional numbers and example contact details, and waits for the result:
+// fictional numbers and example contact details, in batches of 4:
 //
 //	go run ./examples/bulkhost
 //
-// The fake server fails every number ending in 9, as Twilio would fail a
-// number it cannot host, so the demo ends with exit status 1 (go run
-// reports "exit status 1"): that is the demo working as scripted.
+// The fake server drops its answer to the second batch's create after
+// making the orders, so the demo shows a resume: the batch is recorded as
+// outcome unknown, the same command runs again, finds the batch's numbers
+// at Twilio and adopts their request instead of sending it twice. It then
+// follows the numbers; the fake fails every number ending in 9, as Twilio
+// fails a number it cannot host. The demo exits with 0 when all of that
+// happened as scripted, and says that a live run would have exited with 1.
+// Its journal is temporary unless -state is given; with -state, interrupt
+// it (Ctrl-C) and run the same command again to watch it resume:
+//
+//	go run ./examples/bulkhost -state demo.json   # press Ctrl-C while it follows the numbers
+//	go run ./examples/bulkhost -state demo.json   # resumes: nothing is submitted twice
+//
+// (The demo's fake server ends with its run; the second run re-creates the
+// journal's requests on its own fake server, as Twilio would have kept them.)
 //
 // # Exit status
 //
-//	0  everything went well (submitted; or every number completed or is still in progress)
-//	1  some number failed or needs action (failed, action-required), after -wait or with -fetch
-//	2  bad input (flags, CSV, credentials), or an API or network error
+//	0    all went well: every number completed (after -wait or -status), or every batch submitted (without -wait)
+//	1    some number failed, needs action, or was rejected (after -wait or -status; -fetch: failed or action-required)
+//	2    bad input (flags, CSV, credentials, journal), or an API or network error: run the same command again to resume
+//	3    numbers are still on their way (-status without -wait), or not submitted yet
+//	130  interrupted by SIGINT or SIGTERM; the journal is consistent: run the same command again to resume
 //
-// After an error on submit, bulkhost says whether the request may have been
-// created all the same: a server error or a timeout does not prove that it
-// was not, and an accepted request whose answer could not be read certainly
-// was, so do not submit the same numbers again without checking.
+// SIGINT and SIGTERM stop bulkhost at any point, reading the input
+// included; a create in flight is then recorded as outcome unknown and
+// reconciled on the next run. The error for a request attempt that took
+// too long names -attempt-timeout; for the whole run, -timeout.
+//
+// # Test hooks
+//
+// Two environment variables exist for bulkhost's own tests and are not for
+// operators: BULKHOST_TEST_CRASH_AT=step[:n] makes the process kill itself
+// with SIGKILL at the n-th occurrence of a step (after-sending,
+// after-answer, mid-wait), and BULKHOST_TEST_BASE_URL points -live at a
+// fake server on a loopback http address (any other address is refused).
 package main

@@ -485,7 +485,10 @@ func TestHelp(t *testing.T) {
 	h := newHarness(t)
 	require.Equal(t, exitOK, h.run("-h"))
 	usage := h.stderr.String()
-	for _, want := range []string{"Usage:", "-csv file", "-fetch BH…", "-live", "phone_number", "exit", "status 1", "Exit status:"} {
+	for _, want := range []string{"Usage:", "-csv file", "-fetch BH…", "-live", "phone_number", "Exit status:",
+		"-state file", "-batch-size n", "-status", "-attempt-timeout duration",
+		"Journal:", "atomically and durably", "Resume: run the same command again", "reconciled",
+		"Status: -status refreshes", "LOA status", "\n  3    numbers still on their way", "\n  130  interrupted", "\n  1    some number failed"} {
 		assert.Contains(t, usage, want)
 	}
 	assert.Empty(t, h.srv.Requests())

@@ -200,7 +200,7 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	fs.StringVar(&cfg.friendlyName, "friendly-name", "", "`label` of each bulk hosting request (at most 128 characters)")
 	fs.StringVar(&cfg.notificationEml, "notification-email", "", "`address` for Twilio's notices about the requests")
 	fs.StringVar(&cfg.statePath, "state", "", "the migration's journal `file` (default: the CSV's path + "+journalSuffix+"; the demo: a temporary file)")
-	fs.IntVar(&cfg.batchSize, "batch-size", defaultBatchSize, "at most this many `numbers` per bulk hosting request (demo: 4)")
+	fs.IntVar(&cfg.batchSize, "batch-size", defaultBatchSize, "at most `n` numbers per bulk hosting request (demo: 4)")
 	fs.BoolVar(&cfg.status, "status", false, "refresh and show every number of the journal instead of submitting; with -wait, follow them until each is completed or failed")
 	fs.StringVar(&cfg.fetchSID, "fetch", "", "show the existing bulk hosting request `BH…` instead of submitting one")
 	fs.BoolVar(&cfg.wait, "wait", false, "after submitting (or with -status or -fetch), follow the numbers until they are done, then show them (implied by the demo)")

@@ -6,12 +6,15 @@ import (
 	"strings"
 )
 
-const usageHead = `bulkhost hosts many phone numbers on Twilio in one bulk hosting request.
+const usageHead = `bulkhost migrates phone numbers to Twilio hosting in bulk hosting requests,
+keeps a journal of every step, resumes where it stopped, and follows each
+number to the end.
 
 Usage:
   bulkhost -live -csv numbers.csv -email owner@example.com -address-sid AD… [-wait] [-json]
-  bulkhost -live -fetch BH… [-wait] [-json]
-  bulkhost [-poll 200ms] [-json]       demo: no credentials needed (see below)
+  bulkhost -live -status -csv numbers.csv [-wait] [-json]     follow the numbers of a journal
+  bulkhost -live -fetch BH… [-wait] [-json]                   show one bulk hosting request
+  bulkhost [-state demo.json] [-json]                         demo: no credentials needed
 
 Flags:
 `
@@ -21,20 +24,47 @@ CSV: a header row, then one number per row. Columns (case-insensitive):
   phone_number (required, E.164), friendly_name, status_callback_url,
   status_callback_method, sms_url, sms_method, sms_application_sid,
   account_sid, cc_emails (separated by ;). Lines starting with # are skipped.
-  Every problem is reported with its line; then nothing is submitted.
+  At most 64 MiB, and 64 KiB per line. Every problem is reported with its
+  line, duplicates across the whole file included; then nothing is submitted.
+
+Journal: every migration is recorded in -state (default: the CSV's path +
+  .bulkhost.json): the input's digest, the batches (of -batch-size numbers)
+  and their states planned -> sending -> accepted BH… / rejected /
+  outcome_unknown, request ids, times, and the last known status of every
+  number. Each step is written, atomically and durably, before it is taken.
+  A damaged journal, one from a newer bulkhost, or one made for another
+  input is refused and never overwritten.
+
+Resume: run the same command again. Accepted batches are followed, planned
+  and rejected ones submitted; a batch left sending or outcome_unknown is
+  first reconciled with Twilio: submitted again only if Twilio has none of
+  its numbers, only the missing ones if it has some, and adopted if it has
+  them all in one request. No number is hosted twice.
+
+Status: -status refreshes every number of the journal from Twilio (hosted
+  number order status, failure reason, next step, LOA status) and prints a
+  table (or -json) with counts per status; -wait follows until each
+  submitted number is completed, failed or needs action, with one updating
+  progress line on a terminal, plain lines elsewhere, none with -json.
 
 Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and
   TWILIO_API_SECRET), plus -live. Credentials without -live are refused.
 
 Demo: with no TWILIO_* credentials at all, bulkhost submits a bundled sample
-  of ten fictional numbers to a local fake server and follows it to the end.
-  The fake server fails the numbers ending in 9, so the demo ends with exit
-  status 1, as scripted.
+  of ten fictional numbers to a local fake server in batches of 4, loses the
+  answer to batch 2 and resumes, then follows the numbers to the end. The
+  fake fails the numbers ending in 9; the demo exits 0 when all went as
+  scripted and says what a live run would have exited with. Its journal is
+  temporary unless -state is given: interrupt it and run it again to resume.
 
 Exit status:
-  0  all well: submitted, or every number completed or is still in progress
-  1  some number failed or needs action (after -wait, or with -fetch)
-  2  bad input (flags, CSV, credentials), or an API or network error
+  0    every number completed (-wait, -status), or every batch submitted
+  1    some number failed, needs action, or was rejected
+  2    bad input (flags, CSV, credentials, journal), or an API or network
+       error: run the same command again to resume
+  3    numbers still on their way (-status without -wait), or not submitted
+  130  interrupted (SIGINT, SIGTERM): the journal is consistent; run the
+       same command again to resume
 `
 
 func printUsage(fs *flag.FlagSet) {
