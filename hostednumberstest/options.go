@@ -73,8 +73,10 @@ func WithCredentials(accountSID, authToken string) Option {
 // WithFetchesPerStage makes an order move one stage on every n fetches
 // instead of every fetch: with n = 3 the first two fetches return QUEUED,
 // the next three IN_PROGRESS, and the sixth and later PROCESSED. Only
-// fetches that were authorised and answered by the server itself (not by
-// an injected Status or DropConnection fault) count. n must be at least 1;
+// fetches of the bulk order that the server processed count: not those
+// answered by an injected Status or DropConnection fault (a
+// ProcessThenDrop fault's fetch counts). Its hosted number orders move
+// with it. n must be at least 1;
 // NewServer panics otherwise.
 func WithFetchesPerStage(n int) Option {
 	return func(c *config) { c.fetchesPerStage = n }

@@ -79,9 +79,9 @@ func first(values []string) string {
 func paginate(n int, position func(i int) uint64, pr pageRequest) (start, end int) {
 	switch {
 	case pr.token == "":
-		start = min(pr.page*pr.size, n)
-		if pr.page > 0 && start/pr.page != pr.size { // overflow guard
-			start = n
+		start = n
+		if pr.page <= n/pr.size { // so that page*size cannot overflow
+			start = min(pr.page*pr.size, n)
 		}
 		end = min(start+pr.size, n)
 	case pr.before:

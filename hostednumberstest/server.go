@@ -29,7 +29,8 @@ const (
 	maxBodyBytes = 32 << 20
 )
 
-// Server is a running fake of the Bulk Hosted Number Orders API. Create one
+// Server is a running fake of the Hosted Number Orders API: bulk orders,
+// hosted number orders and authorisation documents. Create one
 // with NewServer and Close it when done. All methods are safe for
 // concurrent use.
 type Server struct {
