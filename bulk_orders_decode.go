@@ -1,6 +1,7 @@
 package hostednumbers
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"unicode"
@@ -356,28 +357,41 @@ func foldRune(r rune) rune {
 // str reads the string at d.pos and returns its raw content, checked to
 // be valid JSON, and whether it has escapes or bytes outside ASCII.
 func (d *decoder) str() (raw []byte, escaped, nonASCII bool, err error) {
+	data := d.data
 	start := d.pos + 1
-	for i := start; i < len(d.data); i++ {
-		switch c := d.data[i]; {
+	i := start
+	for {
+		// Skip eight bytes at a time while none of them needs a look.
+		for i+8 <= len(data) && !special8(binary.LittleEndian.Uint64(data[i:])) {
+			i += 8
+		}
+		for i < len(data) && plainByte(data[i]) {
+			i++
+		}
+		if i >= len(data) {
+			d.pos = len(data)
+			return nil, false, false, d.unexpected("")
+		}
+		switch c := data[i]; {
 		case c == '"':
 			d.pos = i + 1
-			return d.data[start:i], escaped, nonASCII, nil
+			return data[start:i], escaped, nonASCII, nil
 		case c == '\\':
 			escaped = true
 			i++
-			if i >= len(d.data) {
+			if i >= len(data) {
 				d.pos = i
 				return nil, false, false, d.unexpected("")
 			}
-			switch d.data[i] {
+			switch data[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
 				for k := 1; k <= 4; k++ {
-					if i+k >= len(d.data) {
+					if i+k >= len(data) {
 						d.pos = i + k
 						return nil, false, false, d.unexpected("")
 					}
-					if !isHex(d.data[i+k]) {
+					if !isHex(data[i+k]) {
 						d.pos = i + k
 						return nil, false, false, d.unexpected("in \\u hexadecimal character escape")
 					}
@@ -387,15 +401,28 @@ func (d *decoder) str() (raw []byte, escaped, nonASCII bool, err error) {
 				d.pos = i
 				return nil, false, false, d.unexpected("in string escape code")
 			}
+			i++
 		case c < 0x20:
 			d.pos = i
 			return nil, false, false, d.unexpected("in string literal")
-		case c >= utf8.RuneSelf:
+		default: // c >= utf8.RuneSelf
 			nonASCII = true
+			i++
 		}
 	}
-	d.pos = len(d.data)
-	return nil, false, false, d.unexpected("")
+}
+
+// plainByte reports whether c stands for itself inside a JSON string and
+// is ASCII.
+func plainByte(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf }
+
+// special8 reports whether any of the eight bytes in w is not plainByte:
+// below 0x20, a quote, a backslash or above 0x7f.
+func special8(w uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - lo) & ^v & hi }
+	below := (w - 0x20*lo) & ^w & hi
+	return (below | zero(w^('"'*lo)) | zero(w^('\\'*lo)) | w&hi) != 0
 }
 
 func isHex(c byte) bool {
