@@ -50,6 +50,8 @@ type migration struct {
 	byNum  map[string]hostednumbers.Number
 	// newSIDs are the bulk hosting requests created in this run.
 	newSIDs []string
+	// release unlocks the journal.
+	release func()
 }
 
 // submit is the main job with credentials: read and check the input,
@@ -78,6 +80,7 @@ func (c *cli) submit(ctx context.Context, cfg *config) int {
 	if !ok {
 		return code
 	}
+	defer m.release()
 	return m.runAll(ctx)
 }
 
@@ -120,8 +123,21 @@ func (c *cli) dryRun(cfg *config, in *input) int {
 	return exitOK
 }
 
-// openMigration loads the journal at path, or plans and writes a new one.
-func (c *cli) openMigration(cfg *config, in *input, path string, client *hostednumbers.Client) (*migration, int, bool) {
+// openMigration locks and loads the journal at path, or plans and writes
+// a new one. The lock is held until release is called.
+func (c *cli) openMigration(cfg *config, in *input, path string, client *hostednumbers.Client) (m *migration, code int, ok bool) {
+	unlock, err := lockJournal(path)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
+		return nil, exitError, false
+	}
+	defer func() {
+		if ok {
+			m.release = unlock
+		} else {
+			unlock()
+		}
+	}()
 	j, err := loadJournal(path, c.clock)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
@@ -158,7 +174,7 @@ func (c *cli) openMigration(cfg *config, in *input, path string, client *hostedn
 		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %d number%s in %d batch%s of up to %d.\n",
 			path, len(phones), plural(len(phones)), len(j.Batches), pluralES(len(j.Batches)), j.BatchSize)
 	}
-	m := &migration{c: c, cfg: cfg, client: client, j: j, base: in.params, byNum: make(map[string]hostednumbers.Number, len(in.list.numbers))}
+	m = &migration{c: c, cfg: cfg, client: client, j: j, base: in.params, byNum: make(map[string]hostednumbers.Number, len(in.list.numbers))}
 	for _, n := range in.list.numbers {
 		m.byNum[n.PhoneNumber] = n
 	}
@@ -514,6 +530,7 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 	if !ok {
 		return code
 	}
+	defer m.release()
 	if err := m.restoreDemo(ctx); err != nil {
 		return m.stepFailed(ctx, "(demo) restoring the fake server's requests", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,6 +85,14 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) int {
 	if err != nil {
 		c.printProblems("bad command line", []string{err.Error()})
 		return exitError
+	}
+	if _, err := os.Stat(path); err == nil {
+		unlock, err := lockJournal(path)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
+			return exitError
+		}
+		defer unlock()
 	}
 	j, err := loadJournal(path, c.clock)
 	if err != nil {
