@@ -507,9 +507,6 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // abort closes the request's connection without writing an answer.
 func (w *statusWriter) abort() {
 	w.status = 0
