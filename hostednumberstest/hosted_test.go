@@ -659,3 +659,20 @@ func TestNewRoutesAnswerTwilioErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestStatusFilterFoldsSpellings(t *testing.T) {
+	srv := newServer(t)
+	client := srv.Client()
+	bh := create(t, client, numbersParams("+14155550101", "+14155550102")).BulkHostingSID
+	fetch(t, client, bh) // IN_PROGRESS: both pending-loa
+	for _, spelling := range []string{"pending-loa", "pending_loa", "PENDING_LOA"} {
+		t.Run(spelling, func(t *testing.T) {
+			got := listOrders(t, srv, url.Values{"Status": {spelling}}.Encode())
+			assert.Equal(t, []string{"+14155550101", "+14155550102"}, phones(got))
+			px := got[0].SigningDocumentSID.String
+			dependents, _ := allPages[hostednumbers.HostedNumberOrder](t, srv,
+				docsPath+"/"+px+"/DependentHostedNumberOrders?"+url.Values{"Status": {spelling}}.Encode())
+			assert.Len(t, dependents, 2)
+		})
+	}
+}
