@@ -224,3 +224,39 @@ func TestTestBaseURLMustBeLoopback(t *testing.T) {
 	assert.False(t, loopbackURL("http://10.0.0.1"))
 	assert.False(t, loopbackURL("ftp://127.0.0.1"))
 }
+
+func TestInterruptDuringCreate(t *testing.T) {
+	h := newHarness(t)
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Latency: 5 * time.Second})
+	csvPath := writeCSV(t, threeNumbers)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	done := make(chan int, 1)
+	go func() { done <- h.runCtx(ctx, submitArgs(csvPath)...) }()
+	select {
+	case code := <-done:
+		assert.Equal(t, exitInterrupted, code)
+	case <-time.After(5 * time.Second):
+		t.Fatal("an interrupt does not end a create")
+	}
+	assert.Contains(t, h.stderr.String(), "run the same command again to resume")
+	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	require.NoError(t, err)
+	assert.Equal(t, []batchState{stateUnknown}, batchStates(j), "a create cut off may have been processed")
+
+	h.stderr.Reset()
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath)...))
+	assert.Contains(t, h.stderr.String(), "batch 1: none created: submitting again")
+	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550102", "+14155550103")
+}
+
+func TestDemoRefusesLiveJournal(t *testing.T) {
+	h := newHarness(t)
+	csvPath := writeCSV(t, string(sampleCSV))
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath)...))
+	h.env = nil
+	h.stderr.Reset()
+	require.Equal(t, exitError, h.run("-csv", csvPath, "-state", csvPath+journalSuffix))
+	assert.Contains(t, h.stderr.String(), "is a real migration's: the demo would not find its requests")
+	assert.Empty(t, h.demoSrv.Requests())
+}

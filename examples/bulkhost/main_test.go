@@ -928,7 +928,8 @@ func TestDemoInterruptAndRunAgain(t *testing.T) {
 	assert.Contains(t, h.stdout.String(), "3 batches: 3 accepted; 10 numbers\n  completed  7\n  failed     3\n")
 	assert.Equal(t, 3, countMethod(h.demoSrv, "POST"))
 
-	// A live run refuses the demo's journal, and the demo a live one.
+	// A live run refuses the demo's journal (and the demo a live one:
+	// TestDemoRefusesLiveJournal).
 	h = newHarness(t)
 	require.Equal(t, exitError, h.run("-live", "-status", "-state", state))
 	assert.Contains(t, h.stderr.String(), "is the demo's")
