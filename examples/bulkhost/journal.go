@@ -262,7 +262,8 @@ func (j *journal) matches(in journalInput) error {
 		return nil
 	}
 	return &journalError{j.path, fmt.Sprintf("was made for another input (%s, %d numbers, sha256 %.12s…), not for %s (%d numbers, sha256 %.12s…); "+
-		"bulkhost does not overwrite it: run with the input it was made for, or name a new journal for this input with -state",
+		"bulkhost does not overwrite it: run with the input it was made for, or name a new journal for this input with -state "+
+		"(and leave the numbers this journal already submitted out of it: Twilio has them)",
 		j.Input.Name, j.Input.Numbers, j.Input.SHA256, in.Name, in.Numbers, in.SHA256)}
 }
 
