@@ -59,7 +59,7 @@ type Client struct {
 
 	baseURL          string
 	accountSID       string
-	authorization    func() []string // the Authorization header; see newClient
+	authorization    func() []string     // the Authorization header; see newClient
 	redact           func(string) string // removes credentials echoed by a server
 	userAgent        []string
 	jsonType         []string
@@ -286,7 +286,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	pairs := []string{
 		encoded, "[redacted]",
 		strings.TrimRight(encoded, "="), "[redacted]",
-		base64.URLEncoding.EncodeToString([]byte(s.username+":"+s.password)), "[redacted]",
+		base64.URLEncoding.EncodeToString([]byte(s.username + ":" + s.password)), "[redacted]",
 	}
 	if len(s.password) >= 8 { // shorter, it would mangle ordinary words; no real token is
 		pairs = append(pairs, s.password, "[redacted]")

@@ -144,7 +144,6 @@ func (e *resendRefusedError) Error() string {
 		"that resend was refused (only the SDK's retry policy resends)"
 }
 
-
 // logAttempt writes one record per attempt, at Debug: attempt number,
 // status, request id and latency (to the response headers).
 func (t *onceTransport) logAttempt(ctx context.Context, req *http.Request, resp *http.Response, start time.Time, err error) {
