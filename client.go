@@ -56,6 +56,12 @@ type Client struct {
 	// BulkHostedNumberOrders creates, fetches and waits for bulk hosting
 	// requests.
 	BulkHostedNumberOrders *BulkHostedNumberOrdersService
+	// HostedNumberOrders lists, fetches, updates and cancels the hosted
+	// number orders (one per phone number) that bulk requests make.
+	HostedNumberOrders *HostedNumberOrdersService
+	// AuthorizationDocuments lists and fetches the authorisation documents
+	// (LOAs) owners sign, and the orders each one authorises.
+	AuthorizationDocuments *AuthorizationDocumentsService
 
 	baseURL          string
 	accountSID       string
@@ -304,6 +310,8 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 		// Logger stays nil: retryablehttp's default logger writes to stderr.
 	}
 	c.BulkHostedNumberOrders = &BulkHostedNumberOrdersService{client: c}
+	c.HostedNumberOrders = &HostedNumberOrdersService{client: c}
+	c.AuthorizationDocuments = &AuthorizationDocumentsService{client: c}
 	return c, nil
 }
 

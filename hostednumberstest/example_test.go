@@ -2,8 +2,10 @@ package hostednumberstest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	hostednumbers "github.com/hostednumbers/hostednumbers-go"
@@ -62,3 +64,73 @@ func ExampleServer_InjectFault() {
 	// true
 	// POSTs received: 1
 }
+
+func ExampleFault_processThenDrop() {
+	srv := hostednumberstest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	ctx := context.Background()
+	params := &hostednumbers.CreateBulkHostedNumberOrderParams{
+		RequestItems: []hostednumbers.RequestItem{{
+			Email:   "owner@example.com",
+			Numbers: []hostednumbers.Number{{PhoneNumber: "+14155550101"}, {PhoneNumber: "+14155550102"}},
+		}},
+	}
+
+	// The create is processed, but its answer never arrives.
+	srv.InjectFault(hostednumberstest.Fault{Method: "POST", ProcessThenDrop: true})
+	_, err := client.BulkHostedNumberOrders.Create(ctx, params)
+	fmt.Println("create failed:", err != nil)
+
+	// Reconcile finds the bulk request the create made: no second create.
+	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(rec.Verdict, rec.BulkHostingSID == srv.Requests()[0].CreatedSID)
+	fmt.Println("bulk orders held:", len(srv.Orders()))
+	// Output:
+	// create failed: true
+	// all-in-one true
+	// bulk orders held: 1
+}
+
+func ExampleBulkOrderSpec() {
+	spec := hostednumberstest.BulkOrderSpec{
+		Status:  hostednumbers.RequestStatusProcessed,
+		Numbers: []string{"+14155550101", "+14155550109"},
+		Outcome: hostednumberstest.FailNumbersEndingIn("9"),
+	}
+	// A value to return from a mocked BulkHostedNumberOrdersAPI...
+	order := spec.Order()
+	fmt.Println(order.BulkHostingSID, order.RequestStatus, order.CountsByStatus())
+	// ...or the body of a mocked HTTP answer.
+	fmt.Println(json.Valid(spec.JSON()), len(spec.HostedNumberOrdersJSON()))
+	// Output:
+	// BH0123456789abcdef0123456789abcdef PROCESSED map[completed:1 failed:1]
+	// true 2
+}
+
+func ExampleServer_Transport() {
+	srv := hostednumberstest.NewServer()
+	defer srv.Close()
+	var seen []string
+	client := srv.Client(hostednumbers.WithHTTPClient(&http.Client{
+		Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			seen = append(seen, r.Method+" "+r.URL.Path)
+			return srv.Transport().RoundTrip(r)
+		}),
+	}))
+	order, err := client.BulkHostedNumberOrders.Create(context.Background(), nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(seen, srv.Requests()[0].Status, srv.Requests()[0].CreatedSID == order.BulkHostingSID)
+	// Output:
+	// [POST /v2/HostedNumber/Orders/Bulk] 202 true
+}
+
+// roundTripFunc makes a function an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -10,7 +10,8 @@ import (
 
 // Fault is misbehaviour queued with Server.InjectFault. A request that
 // matches a queued fault is first recorded, then delayed by Latency, then
-// answered by the fault: its connection dropped (DropConnection) or Status
+// answered by the fault: processed and its answer dropped
+// (ProcessThenDrop), its connection dropped (DropConnection), or Status
 // and Body sent. A fault with neither only delays the request (or does
 // nothing), after which the server handles the request normally.
 type Fault struct {
@@ -21,7 +22,11 @@ type Fault struct {
 	// less) means 1.
 	Count int
 	// Status is the HTTP status to answer with, 200 to 999; 0 means no
-	// answer of the fault's own.
+	// answer of the fault's own. A Status from 200 to 299 on a request
+	// other than a GET first lets the server process the request, as a
+	// real success would: a fault with Status 202 on a create still
+	// creates the order (see Request.CreatedSID), only its answer is the
+	// fault's. GETs are not processed, so they do not count as fetches.
 	Status int
 	// Body is the body sent with Status. Empty means, for a Status of 400
 	// or more, a Twilio error document {"code": 20000+Status, "message":
@@ -38,8 +43,14 @@ type Fault struct {
 	// is closed.
 	Latency time.Duration
 	// DropConnection reads the whole request, then closes the connection
-	// without writing a byte of an answer.
+	// without writing a byte of an answer. The request is not processed.
 	DropConnection bool
+	// ProcessThenDrop handles the request as the server would (a create
+	// makes its bulk order, hosted number orders and documents; a DELETE
+	// cancels) and then closes the connection without sending the answer:
+	// the client cannot know whether its request took effect. It wins over
+	// Status and DropConnection.
+	ProcessThenDrop bool
 }
 
 // queuedFault is a Fault with the number of requests it still applies to.

@@ -49,6 +49,7 @@ type config struct {
 	fetchesPerStage       int
 	stageDuration         time.Duration
 	outcome               func(phoneNumber string) Outcome
+	pageSize              int
 }
 
 func defaultConfig() config {
@@ -57,6 +58,7 @@ func defaultConfig() config {
 		authToken:       AuthToken,
 		fetchesPerStage: 1,
 		outcome:         allCompleted,
+		pageSize:        DefaultPageSize,
 	}
 }
 
@@ -76,6 +78,26 @@ func WithCredentials(accountSID, authToken string) Option {
 // NewServer panics otherwise.
 func WithFetchesPerStage(n int) Option {
 	return func(c *config) { c.fetchesPerStage = n }
+}
+
+// WithPageSize sets the page size of list answers whose request gives no
+// PageSize (Twilio's is DefaultPageSize, 50); a small n, such as 2, makes
+// tests cross pages with few orders. A request's own PageSize still wins.
+// n must be from 1 to 1000; NewServer panics otherwise.
+func WithPageSize(n int) Option {
+	return func(c *config) { c.pageSize = n }
+}
+
+// FastRetryOptions returns the client options Server.Client uses so that
+// retries do not slow tests down: waits of 1 to 10ms between attempts
+// instead of the SDK's default backoff (over two seconds for a GET that
+// keeps failing with 503). Add them to a client you build by hand, for
+// example one whose transport is an httpmock mock:
+//
+//	opts := append(hostednumberstest.FastRetryOptions(), hostednumbers.WithHTTPClient(hc), …)
+//	client, err := hostednumbers.NewClient(opts...)
+func FastRetryOptions() []hostednumbers.Option {
+	return []hostednumbers.Option{hostednumbers.WithRetryBackoff(time.Millisecond, 10*time.Millisecond)}
 }
 
 // WithStageDuration makes orders move on with time instead of fetches: an

@@ -73,35 +73,50 @@ func errorDocument(status, code int, message string, details map[string]any) err
 	}
 }
 
-// stageLocked returns the stage o is in at now, and stamps its completion
-// time the first time it is seen PROCESSED.
+// stageLocked returns the stage o is in at now, and stamps the time each
+// stage was first seen, and its completion time, as it moves on.
 func (s *Server) stageLocked(o *order, now time.Time) int {
 	var stage int
-	if d := s.cfg.stageDuration; d > 0 {
+	d := s.cfg.stageDuration
+	if d > 0 {
 		stage = int(min(now.Sub(o.created)/d, stageProcessed))
-		if stage == stageProcessed && o.completed.IsZero() {
-			o.completed = o.created.Add(2 * d)
-		}
 	} else {
 		stage = min(o.fetches/s.cfg.fetchesPerStage, stageProcessed)
-		if stage == stageProcessed && o.completed.IsZero() {
-			o.completed = now
+	}
+	stage = max(stage, stageQueued)
+	for k := o.stage + 1; k <= stage; k++ {
+		if d > 0 {
+			o.movedAt[k] = o.created.Add(time.Duration(k) * d)
+		} else {
+			o.movedAt[k] = now
 		}
 	}
-	return max(stage, stageQueued)
+	if stage > o.stage {
+		o.stage = stage
+	}
+	if stage == stageProcessed && o.completed.IsZero() {
+		o.completed = o.movedAt[stageProcessed]
+	}
+	return stage
 }
 
 // renderLocked returns o as the API would show it at now, keeping only the
 // result groups whose status matches filter, if filter is not empty.
 func (s *Server) renderLocked(o *order, now time.Time, filter string) orderJSON {
-	stage := s.stageLocked(o, now)
+	return renderBulk(o, s.stageLocked(o, now), s.URL, filter)
+}
+
+// renderBulk returns o as the API shows it in stage, with URLs on baseURL:
+// no results while QUEUED, then one group per status of its hosted number
+// orders (canceled ones left out), in order of first appearance.
+func renderBulk(o *order, stage int, baseURL, filter string) orderJSON {
 	doc := orderJSON{
 		BulkHostingSID:    o.sid,
 		RequestStatus:     string(stageStatus[stage]),
 		FriendlyName:      nullable(o.friendlyName),
 		NotificationEmail: nullable(o.notificationEmail),
 		DateCreated:       formatTime(o.created),
-		URL:               s.URL + bulkPath + "/" + o.sid,
+		URL:               baseURL + bulkPath + "/" + o.sid,
 		TotalCount:        len(o.numbers),
 		Results:           []groupJSON{},
 	}
@@ -113,12 +128,11 @@ func (s *Server) renderLocked(o *order, now time.Time, filter string) orderJSON 
 	}
 	want := foldStatus(filter)
 	index := make(map[hostednumbers.OrderStatus]int)
-	for i := range o.numbers {
-		n := &o.numbers[i]
-		status := hostednumbers.OrderStatusPendingLOA
-		if stage == stageProcessed {
-			status = n.outcome.Status
+	for _, n := range o.numbers {
+		if n.canceled {
+			continue
 		}
+		status := n.statusAt(stage)
 		if filter != "" && foldStatus(string(status)) != want {
 			continue
 		}
@@ -134,7 +148,7 @@ func (s *Server) renderLocked(o *order, now time.Time, filter string) orderJSON 
 				doc.Results[g].GetMoreInfo = nullable(getMoreInfo)
 			}
 		}
-		doc.Results[g].Orders = append(doc.Results[g].Orders, s.renderNumber(n, status))
+		doc.Results[g].Orders = append(doc.Results[g].Orders, renderNumber(n, status, baseURL))
 	}
 	for i := range doc.Results {
 		doc.Results[i].Count = strconv.Itoa(len(doc.Results[i].Orders))
@@ -142,18 +156,24 @@ func (s *Server) renderLocked(o *order, now time.Time, filter string) orderJSON 
 	return doc
 }
 
-func (s *Server) renderNumber(n *orderNumber, status hostednumbers.OrderStatus) orderItem {
+// renderNumber renders one entry of a result group. Like Twilio's example,
+// it shows signing_document_sid only once the document is out for signing
+// (and not for failed numbers), failure_reason and next_step only for
+// failed and action-required ones.
+func renderNumber(n *hostedOrder, status hostednumbers.OrderStatus, baseURL string) orderItem {
 	item := orderItem{
-		HostingOrderSID: n.hrSID,
+		HostingOrderSID: n.sid,
 		PhoneNumber:     n.phone,
 		AccountSID:      n.accountSID,
-		URL:             s.URL + orderPath + "/" + n.hrSID,
+		URL:             baseURL + orderPath + "/" + n.sid,
 		Email:           nullable(n.email),
 	}
 	switch status {
 	case hostednumbers.OrderStatusPendingLOA, hostednumbers.OrderStatusCarrierProcessing,
 		hostednumbers.OrderStatusTesting, hostednumbers.OrderStatusCompleted:
-		item.SigningDocumentSID = nullable(n.pxSID)
+		if n.doc != nil {
+			item.SigningDocumentSID = nullable(n.doc.sid)
+		}
 	case hostednumbers.OrderStatusFailed, hostednumbers.OrderStatusActionRequired:
 		item.FailureReason = nullable(n.outcome.FailureReason)
 		item.NextStep = nullable(n.outcome.NextStep)

@@ -21,8 +21,10 @@ import (
 )
 
 const (
-	bulkPath  = "/v2/HostedNumber/Orders/Bulk"
-	orderPath = "/v2/HostedNumber/Orders"
+	bulkPath          = "/v2/HostedNumber/Orders/Bulk"
+	orderPath         = "/v2/HostedNumber/Orders"
+	docPath           = "/v2/HostedNumber/AuthorizationDocuments"
+	dependentsSegment = "DependentHostedNumberOrders"
 	// maxBodyBytes bounds how much of a request body the server reads.
 	maxBodyBytes = 32 << 20
 )
@@ -43,9 +45,31 @@ type Server struct {
 
 	mu       sync.Mutex
 	seq      uint64 // last SID or request ID counter handed out
-	requests []Request
+	requests []*Request
 	faults   []queuedFault
-	orders   map[string]*order
+	state
+}
+
+// state is everything the API holds: bulk orders, the hosted number orders
+// they made, and their authorisation documents. Lists keep creation order,
+// which is also SID counter order; maps index them.
+type state struct {
+	orders     map[string]*order
+	orderList  []*order
+	hosted     map[string]*hostedOrder
+	hostedList []*hostedOrder
+	byPhone    map[string][]*hostedOrder
+	docs       map[string]*authDoc
+	docList    []*authDoc
+}
+
+func newState() state {
+	return state{
+		orders:  make(map[string]*order),
+		hosted:  make(map[string]*hostedOrder),
+		byPhone: make(map[string][]*hostedOrder),
+		docs:    make(map[string]*authDoc),
+	}
 }
 
 // Request is one request the server received, as Requests reports it.
@@ -74,6 +98,16 @@ type Request struct {
 	// RequestID is the Twilio-Request-Id the server gave the request (and
 	// sent, unless the connection was dropped).
 	RequestID string
+	// Status is the HTTP status the server answered with: 0 while the
+	// request is still being handled, and 0 if its connection was dropped
+	// (DropConnection, ProcessThenDrop, or the client gave up during a
+	// Latency fault).
+	Status int
+	// CreatedSID is the SID of what the request created: the BH… SID of a
+	// bulk create the server processed, even when the answer was then
+	// replaced by a fault or dropped (Fault.ProcessThenDrop, a 2xx
+	// Fault.Status). Empty if the request created nothing.
+	CreatedSID string
 }
 
 func (r Request) clone() Request {
@@ -95,14 +129,12 @@ type order struct {
 	friendlyName, notificationEmail string
 	created, completed              time.Time
 	fetches                         int
-	numbers                         []orderNumber
-}
-
-type orderNumber struct {
-	hrSID, pxSID      string
-	phone, accountSID string
-	email             string
-	outcome           Outcome
+	// stage is the last stage seen and movedAt when each stage was first
+	// seen: the date_updated of the orders whose status it set.
+	stage   int
+	movedAt [stageProcessed + 1]time.Time
+	numbers []*hostedOrder
+	docs    []*authDoc
 }
 
 // NewServer starts a fake API server on a loopback address, configured by
@@ -121,11 +153,14 @@ func NewServer(opts ...Option) *Server {
 	if cfg.stageDuration < 0 {
 		panic(fmt.Sprintf("hostednumberstest: WithStageDuration(%v): want 0 or more", cfg.stageDuration))
 	}
+	if cfg.pageSize < 1 || cfg.pageSize > maxPageSize {
+		panic(fmt.Sprintf("hostednumberstest: WithPageSize(%d): want 1 to %d", cfg.pageSize, maxPageSize))
+	}
 	s := &Server{
-		cfg:    cfg,
-		salt:   rand.Uint64(),
-		done:   make(chan struct{}),
-		orders: make(map[string]*order),
+		cfg:   cfg,
+		salt:  rand.Uint64(),
+		done:  make(chan struct{}),
+		state: newState(),
 	}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	// Set before Start, so that handlers see it without a data race.
@@ -145,20 +180,24 @@ func (s *Server) Close() {
 }
 
 // Client returns a hostednumbers.Client for the server: its credentials,
-// its URL, a transport that Close cleans up, and retry waits of 1 to 10ms
-// so that retries do not slow tests down. opts are applied after these and
-// override them. Client panics if the options are invalid; the message
-// names the problem, never a credential.
+// its URL, an *http.Client over Transport (which Close cleans up) with
+// hostednumbers.DefaultTimeout, and FastRetryOptions, so that retries do
+// not slow tests down. opts are applied after these and override them; to
+// wrap the transport, pass
+// hostednumbers.WithHTTPClient(&http.Client{Transport: wrap(srv.Transport())}).
+// Client panics if the options are invalid; the message names the problem,
+// never a credential.
 func (s *Server) Client(opts ...hostednumbers.Option) *hostednumbers.Client {
-	all := append([]hostednumbers.Option{
+	all := []hostednumbers.Option{
 		hostednumbers.WithCredentials(s.cfg.accountSID, s.cfg.authToken),
 		hostednumbers.WithBaseURL(s.URL),
 		hostednumbers.WithHTTPClient(&http.Client{
-			Transport: s.ts.Client().Transport,
+			Transport: s.Transport(),
 			Timeout:   hostednumbers.DefaultTimeout,
 		}),
-		hostednumbers.WithRetryBackoff(time.Millisecond, 10*time.Millisecond),
-	}, opts...)
+	}
+	all = append(all, FastRetryOptions()...)
+	all = append(all, opts...)
 	c, err := hostednumbers.NewClient(all...)
 	if err != nil {
 		msg := err.Error()
@@ -169,6 +208,11 @@ func (s *Server) Client(opts ...hostednumbers.Option) *hostednumbers.Client {
 	}
 	return c
 }
+
+// Transport returns the http.RoundTripper that Client's clients use: one
+// that reaches this server and whose idle connections Close cleans up.
+// Wrap it to watch or alter a client's traffic.
+func (s *Server) Transport() http.RoundTripper { return s.ts.Client().Transport }
 
 // Requests returns a copy of every request the server has received, in the
 // order they arrived, including unauthorised and faulted ones.
@@ -195,21 +239,86 @@ func (s *Server) Order(sid string) (*hostednumbers.BulkHostedNumberOrder, bool) 
 	if !ok {
 		return nil, false
 	}
-	out := new(hostednumbers.BulkHostedNumberOrder)
-	if err := json.Unmarshal(mustJSON(doc), out); err != nil {
-		panic("hostednumberstest: Order: the SDK cannot decode the server's own order: " + err.Error())
-	}
-	return out, true
+	return decodeBulkOrder(doc), true
 }
 
-// Reset forgets every order, recorded request and queued fault. SIDs
-// handed out later still differ from earlier ones.
+// Orders returns every bulk order the server holds, oldest first, each as
+// a fetch would return it now, without counting as a fetch.
+func (s *Server) Orders() []*hostednumbers.BulkHostedNumberOrder {
+	s.mu.Lock()
+	now := time.Now()
+	docs := make([]orderJSON, len(s.orderList))
+	for i, o := range s.orderList {
+		docs[i] = s.renderLocked(o, now, "")
+	}
+	s.mu.Unlock()
+	out := make([]*hostednumbers.BulkHostedNumberOrder, len(docs))
+	for i := range docs {
+		out[i] = decodeBulkOrder(docs[i])
+	}
+	return out
+}
+
+// HostedNumberOrders returns every hosted number order (HR…) the server
+// holds, oldest first, canceled ones left out, each as
+// GET /v2/HostedNumber/Orders/{Sid} would return it now.
+func (s *Server) HostedNumberOrders() []hostednumbers.HostedNumberOrder {
+	s.mu.Lock()
+	now := time.Now()
+	docs := make([]hostedOrderJSON, 0, len(s.hostedList))
+	for _, h := range s.hostedList {
+		if !h.canceled {
+			docs = append(docs, s.renderHostedLocked(h, now))
+		}
+	}
+	s.mu.Unlock()
+	out := make([]hostednumbers.HostedNumberOrder, len(docs))
+	for i := range docs {
+		if err := json.Unmarshal(mustJSON(docs[i]), &out[i]); err != nil {
+			panic("hostednumberstest: the SDK cannot decode the server's own hosted number order: " + err.Error())
+		}
+	}
+	return out
+}
+
+// AuthorizationDocuments returns every authorisation document (PX…) the
+// server holds, oldest first, each as
+// GET /v2/HostedNumber/AuthorizationDocuments/{Sid} would return it now.
+func (s *Server) AuthorizationDocuments() []hostednumbers.AuthorizationDocument {
+	s.mu.Lock()
+	now := time.Now()
+	docs := make([]docJSON, len(s.docList))
+	for i, d := range s.docList {
+		st, updated := s.docStatusLocked(d, now)
+		docs[i] = renderDoc(d, st, updated, s.URL)
+	}
+	s.mu.Unlock()
+	out := make([]hostednumbers.AuthorizationDocument, len(docs))
+	for i := range docs {
+		if err := json.Unmarshal(mustJSON(docs[i]), &out[i]); err != nil {
+			panic("hostednumberstest: the SDK cannot decode the server's own authorisation document: " + err.Error())
+		}
+	}
+	return out
+}
+
+func decodeBulkOrder(doc orderJSON) *hostednumbers.BulkHostedNumberOrder {
+	out := new(hostednumbers.BulkHostedNumberOrder)
+	if err := json.Unmarshal(mustJSON(doc), out); err != nil {
+		panic("hostednumberstest: the SDK cannot decode the server's own bulk order: " + err.Error())
+	}
+	return out
+}
+
+// Reset forgets every order, hosted number order, authorisation document,
+// recorded request and queued fault. SIDs handed out later still differ
+// from earlier ones.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = nil
 	s.faults = nil
-	s.orders = make(map[string]*order)
+	s.state = newState()
 }
 
 // sidLocked returns a new SID with the given prefix, unique on this server.
@@ -226,9 +335,13 @@ func (s *Server) authorized(user, pass string) bool {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	tooLarge := len(body) > maxBodyBytes
 	user, pass, hasAuth := r.BasicAuth()
-	authorized := hasAuth && s.authorized(user, pass)
+	in := incoming{
+		body:       body,
+		readErr:    readErr,
+		tooLarge:   len(body) > maxBodyBytes,
+		authorized: hasAuth && s.authorized(user, pass),
+	}
 	header := r.Header.Clone()
 	header.Del("Authorization")
 	header.Del("Proxy-Authorization")
@@ -236,70 +349,180 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	requestID := s.sidLocked("RQ")
 	fault, faulted := s.takeFaultLocked(r.Method)
-	s.requests = append(s.requests, Request{
+	in.rec = &Request{
 		Method:     r.Method,
 		Path:       r.URL.Path,
 		Query:      r.URL.Query(),
 		Header:     header,
 		Body:       body,
 		Username:   user,
-		Authorized: authorized,
+		Authorized: in.authorized,
 		Faulted:    faulted,
 		RequestID:  requestID,
-	})
+	}
+	s.requests = append(s.requests, in.rec)
 	s.mu.Unlock()
 
-	h := w.Header()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		s.mu.Lock()
+		in.rec.Status = sw.status
+		s.mu.Unlock()
+	}()
+	h := sw.Header()
 	h.Set("Twilio-Request-Id", requestID)
 	h.Set("Content-Type", "application/json")
 	if faulted {
 		if fault.Latency > 0 && !s.sleep(r.Context(), fault.Latency) {
-			abort(w)
+			sw.abort()
 			return
 		}
 		if fault.RetryAfter != "" {
 			h.Set("Retry-After", fault.RetryAfter)
 		}
-		if fault.DropConnection {
-			abort(w)
+		switch {
+		case fault.ProcessThenDrop:
+			s.handle(newDiscardWriter(), r, &in)
+			sw.abort()
 			return
-		}
-		if fault.Status != 0 {
-			writeFault(w, &fault)
+		case fault.DropConnection:
+			sw.abort()
+			return
+		case fault.Status != 0:
+			if fault.Status < 300 && r.Method != http.MethodGet {
+				s.handle(newDiscardWriter(), r, &in)
+			}
+			writeFault(sw, &fault)
 			return
 		}
 	}
+	s.handle(sw, r, &in)
+}
 
+// incoming is what serveHTTP learnt about a request before handling it.
+type incoming struct {
+	body       []byte
+	readErr    error
+	tooLarge   bool
+	authorized bool
+	rec        *Request // the request's entry in Server.requests
+}
+
+// handle answers a request as the API would.
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, in *incoming) {
 	switch {
-	case readErr != nil:
+	case in.readErr != nil:
 		writeError(w, http.StatusBadRequest, 20001, "Could not read the request body", nil)
 		return
-	case tooLarge:
+	case in.tooLarge:
 		writeError(w, http.StatusRequestEntityTooLarge, 20413, "Request Entity Too Large", nil)
 		return
-	case !authorized:
-		h.Set("WWW-Authenticate", `Basic realm="Twilio API"`)
+	case !in.authorized:
+		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate", nil)
 		return
 	}
 
-	switch path := r.URL.Path; {
+	path := r.URL.Path
+	switch {
 	case path == bulkPath:
 		if r.Method != http.MethodPost {
 			methodNotAllowed(w, http.MethodPost)
 			return
 		}
-		s.create(w, r, body)
+		s.create(w, r, in)
 	case strings.HasPrefix(path, bulkPath+"/"):
 		if r.Method != http.MethodGet {
 			methodNotAllowed(w, http.MethodGet)
 			return
 		}
 		s.fetch(w, r, strings.TrimPrefix(path, bulkPath+"/"))
+	case path == orderPath:
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, http.MethodGet)
+			return
+		}
+		s.listHosted(w, r)
+	case strings.HasPrefix(path, orderPath+"/") && !strings.Contains(path[len(orderPath)+1:], "/"):
+		sid := path[len(orderPath)+1:]
+		switch r.Method {
+		case http.MethodGet:
+			s.fetchHosted(w, r, sid)
+		case http.MethodPost:
+			s.updateHosted(w, r, sid, in.body)
+		case http.MethodDelete:
+			s.cancelHosted(w, r, sid)
+		default:
+			methodNotAllowed(w, "GET, POST, DELETE")
+		}
+	case path == docPath:
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, http.MethodGet)
+			return
+		}
+		s.listDocs(w, r)
+	case strings.HasPrefix(path, docPath+"/"):
+		rest := path[len(docPath)+1:]
+		sid, sub, nested := strings.Cut(rest, "/")
+		switch {
+		case !nested:
+			if r.Method != http.MethodGet {
+				methodNotAllowed(w, http.MethodGet)
+				return
+			}
+			s.fetchDoc(w, r, sid)
+		case sub == dependentsSegment:
+			if r.Method != http.MethodGet {
+				methodNotAllowed(w, http.MethodGet)
+				return
+			}
+			s.listDependents(w, r, sid)
+		default:
+			notFound(w, path)
+		}
 	default:
 		notFound(w, path)
 	}
 }
+
+// statusWriter records the status a handler answers with, and whether it
+// dropped the connection instead.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// abort closes the request's connection without writing an answer.
+func (w *statusWriter) abort() {
+	w.status = 0
+	if conn, _, err := http.NewResponseController(w.ResponseWriter).Hijack(); err == nil {
+		_ = conn.Close()
+		return
+	}
+	// Not hijackable (HTTP/2): make net/http reset the stream instead.
+	panic(http.ErrAbortHandler)
+}
+
+// newDiscardWriter returns a ResponseWriter whose answer goes nowhere: the
+// request is processed, its answer never sent.
+func newDiscardWriter() http.ResponseWriter { return httptest.NewRecorder() }
 
 // sleep waits for d and reports whether it did: false if the request's
 // context ended or the server was closed first.
@@ -316,17 +539,8 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// abort closes the request's connection without writing an answer.
-func abort(w http.ResponseWriter) {
-	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-		_ = conn.Close()
-		return
-	}
-	// Not hijackable (HTTP/2): make net/http reset the stream instead.
-	panic(http.ErrAbortHandler)
-}
-
-func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Server) create(w http.ResponseWriter, r *http.Request, in *incoming) {
+	body := in.body
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, 20415,
 			"Unsupported Media Type: the Content-Type must be application/json", nil)
@@ -350,39 +564,39 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte) {
 		friendlyName:      params.FriendlyName,
 		notificationEmail: params.NotificationEmail,
 	}
+	items := make([][]*hostedOrder, len(params.RequestItems))
 	for i := range params.RequestItems {
-		it := &params.RequestItems[i]
-		for j := range it.Numbers {
-			n := &it.Numbers[j]
-			acct := n.AccountSID
-			if acct == "" {
-				acct = it.AccountSID
-			}
-			if acct == "" {
-				acct = s.cfg.accountSID
-			}
-			outcome := s.cfg.outcome(n.PhoneNumber)
-			if outcome.Status == "" {
-				outcome.Status = hostednumbers.OrderStatusCompleted
-			}
-			outcome.Status = hostednumbers.ParseOrderStatus(string(outcome.Status))
-			o.numbers = append(o.numbers, orderNumber{
-				phone:      n.PhoneNumber,
-				accountSID: acct,
-				email:      it.Email,
-				outcome:    outcome,
-			})
-		}
+		items[i] = s.newHostedOrders(&params.RequestItems[i])
 	}
 
 	s.mu.Lock()
 	o.sid = s.sidLocked("BH")
-	for i := range o.numbers {
-		o.numbers[i].hrSID = s.sidLocked("HR")
-		o.numbers[i].pxSID = "PX" + o.numbers[i].hrSID[2:]
-	}
 	o.created = time.Now()
+	o.movedAt[stageQueued] = o.created
 	s.orders[o.sid] = o
+	s.orderList = append(s.orderList, o)
+	for i, numbers := range items {
+		d := &authDoc{
+			sid:        s.sidLocked("PX"),
+			addressSID: params.RequestItems[i].AddressSID,
+			email:      params.RequestItems[i].Email,
+			ccEmails:   params.RequestItems[i].CCEmails,
+			created:    o.created,
+			bulk:       o,
+			orders:     numbers,
+		}
+		s.docs[d.sid] = d
+		s.docList = append(s.docList, d)
+		o.docs = append(o.docs, d)
+		for _, h := range numbers {
+			h.sid = s.sidLocked("HR")
+			h.incomingPhoneNumberSID = "PN" + h.sid[2:]
+			h.bulk, h.doc, h.created = o, d, o.created
+			s.addHostedLocked(h)
+			o.numbers = append(o.numbers, h)
+		}
+	}
+	in.rec.CreatedSID = o.sid
 	doc := s.renderLocked(o, o.created, "")
 	s.mu.Unlock()
 

@@ -35,6 +35,9 @@ type harness struct {
 	stdin    string
 	terminal bool
 	demoSrv  *hostednumberstest.Server // set when the demo starts its server
+	// stdinReader, if set, is standard input instead of stdin.
+	stdinReader io.Reader
+	maxInput    int64
 
 	stdout, stderr bytes.Buffer
 }
@@ -59,9 +62,20 @@ func (h *harness) run(args ...string) int {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	return h.runCtx(ctx, args...)
+}
+
+// runCtx is run with ctx standing for the signals (SIGINT, SIGTERM).
+func (h *harness) runCtx(ctx context.Context, args ...string) int {
+	h.t.Helper()
+	var stdin io.Reader = strings.NewReader(h.stdin)
+	if h.stdinReader != nil {
+		stdin = h.stdinReader
+	}
 	c := &cli{
+		maxInput:   h.maxInput,
 		getenv:     func(k string) string { return h.env[k] },
-		stdin:      strings.NewReader(h.stdin),
+		stdin:      stdin,
 		stdout:     &h.stdout,
 		stderr:     &h.stderr,
 		isTerminal: func(io.Writer) bool { return h.terminal },
@@ -92,7 +106,7 @@ func submitArgs(csvPath string, extra ...string) []string {
 	return append([]string{"-live", "-csv", csvPath, "-email", "owner@example.com", "-address-sid", addressSID}, extra...)
 }
 
-// tableRows returns the rows of the results table: the lines between the
+// tableRows returns the rows of a results table: the lines between the
 // header and the blank line before the summary, split into columns.
 func tableRows(t *testing.T, out string) [][]string {
 	t.Helper()
@@ -110,7 +124,7 @@ func tableRows(t *testing.T, out string) [][]string {
 		if l == "" {
 			break
 		}
-		fields := regexp.MustCompile(`\s{2,}`).Split(l, 4)
+		fields := regexp.MustCompile(`\s{2,}`).Split(l, -1)
 		rows = append(rows, fields)
 	}
 	return rows
@@ -124,7 +138,8 @@ const threeNumbers = `phone_number,friendly_name,status_callback_url,status_call
 
 func TestSubmitAndWaitAllCompleted(t *testing.T) {
 	h := newHarness(t)
-	code := h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "1ms",
+	csvPath := writeCSV(t, threeNumbers)
+	code := h.run(submitArgs(csvPath, "-wait", "-poll", "1ms",
 		"-contact-phone", "+14155550100", "-contact-title", "CTO",
 		"-friendly-name", "Spring migration", "-notification-email", "ops@example.com")...)
 	require.Equal(t, exitOK, code)
@@ -135,23 +150,31 @@ func TestSubmitAndWaitAllCompleted(t *testing.T) {
 
 	rows := tableRows(t, h.stdout.String())
 	require.Len(t, rows, 3)
+	hosted := h.srv.HostedNumberOrders()
+	require.Len(t, hosted, 3)
 	for i, want := range []string{"+14155550101", "+14155550102", "+14155550103"} {
-		assert.Equal(t, "completed", rows[i][0])
-		assert.Equal(t, want, rows[i][1])
-		assert.Regexp(t, `^HR[0-9a-f]{32}$`, rows[i][2])
-		assert.Len(t, rows[i], 3, "no DETAIL for a completed number")
+		require.Len(t, rows[i], 5, "no DETAIL for a completed number")
+		assert.Equal(t, []string{"completed", want, "1"}, rows[i][:3])
+		assert.Regexp(t, `^HR[0-9a-f]{32}$`, rows[i][3])
+		assert.Equal(t, "signed", rows[i][4], "the LOA status")
+		for _, o := range hosted {
+			if o.PhoneNumber == want {
+				assert.Equal(t, o.SID, rows[i][3])
+			}
+		}
 	}
-	assert.Contains(t, h.stdout.String(), "Bulk hosting request "+sid+": PROCESSED, 3 numbers\n  completed  3\n")
-	assert.Contains(t, h.stderr.String(), "submitted 3 numbers as bulk hosting request "+sid)
+	assert.Contains(t, h.stdout.String(), "\nJournal "+csvPath+journalSuffix+": 1 batch: 1 accepted; 3 numbers\n  completed  3\n")
+	assert.Contains(t, h.stderr.String(), "batch 1: submitted 3 numbers as bulk hosting request "+sid)
 
 	// One create, then fetches; the create carried everything from the
 	// CSV and the flags.
 	reqs := h.srv.Requests()
 	require.GreaterOrEqual(t, len(reqs), 3)
 	assert.Equal(t, "POST", reqs[0].Method)
+	assert.Equal(t, 1, countMethod(h.srv, "POST"))
 	for _, r := range reqs[1:] {
 		assert.Equal(t, "GET", r.Method)
-		assert.Equal(t, "/v2/HostedNumber/Orders/Bulk/"+sid, r.Path)
+		assert.Contains(t, []string{"/v2/HostedNumber/Orders/Bulk/" + sid, "/v2/HostedNumber/AuthorizationDocuments/" + hosted[0].SigningDocumentSID.String}, r.Path)
 	}
 	var body hostednumbers.CreateBulkHostedNumberOrderParams
 	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
@@ -172,6 +195,18 @@ func TestSubmitAndWaitAllCompleted(t *testing.T) {
 	}}, item.Numbers[1])
 	assert.Equal(t, hostednumbers.Number{PhoneNumber: "+14155550103"}, item.Numbers[2])
 	assert.Contains(t, reqs[0].Header.Get("User-Agent"), "bulkhost")
+
+	// The journal holds what the report showed.
+	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	require.NoError(t, err)
+	require.Len(t, j.Batches, 1)
+	assert.Equal(t, stateAccepted, j.Batches[0].State)
+	assert.Equal(t, []string{sid}, j.Batches[0].BulkHostingSIDs)
+	for _, n := range j.Batches[0].Numbers {
+		assert.Equal(t, "completed", n.Status)
+		assert.Equal(t, sid, n.BulkHostingSID)
+		assert.Regexp(t, `^HR`, n.HostingOrderSID)
+	}
 }
 
 const fiveNumbers = `phone_number
@@ -198,35 +233,48 @@ func TestSubmitAndWaitSomeFailed(t *testing.T) {
 		assert.Equal(t, w[0], rows[i][0], "row %d", i)
 		assert.Equal(t, w[1], rows[i][1], "row %d", i)
 		if w[0] == "failed" {
-			require.Len(t, rows[i], 4)
-			assert.Equal(t, wantDetail, rows[i][3])
+			require.Len(t, rows[i], 6)
+			assert.Equal(t, wantDetail, rows[i][5])
 		}
 	}
-	assert.Contains(t, h.stdout.String(), ": PROCESSED, 5 numbers\n  completed  3\n  failed     2\n")
+	assert.Contains(t, h.stdout.String(), "; 5 numbers\n  completed  3\n  failed     2\n")
 	assert.Contains(t, h.stderr.String(), "2 numbers failed or need action")
 }
 
 func TestJSONOutput(t *testing.T) {
 	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	h.stdin = fiveNumbers
-	code := h.run(submitArgs("-", "-wait", "-poll", "1ms", "-json")...)
+	state := filepath.Join(t.TempDir(), "journal.json")
+	code := h.run(submitArgs("-", "-state", state, "-wait", "-poll", "1ms", "-json")...)
 	require.Equal(t, exitFailures, code)
 
 	// stdout is exactly one JSON document: no SID line before it.
 	dec := json.NewDecoder(bytes.NewReader(h.stdout.Bytes()))
 	dec.DisallowUnknownFields()
-	var got jsonResult
+	var got statusDocument
 	require.NoError(t, dec.Decode(&got))
 	require.False(t, dec.More())
+	// No progress with -json, on either stream.
+	assert.NotContains(t, h.stderr.String(), "5 numbers:")
 
-	assert.Regexp(t, sidLine, got.BulkHostingSID)
-	assert.Equal(t, "PROCESSED", got.RequestStatus)
+	assert.Equal(t, state, got.Journal)
+	assert.Equal(t, "standard input", got.Input.Name)
+	assert.Equal(t, 5, got.Input.Numbers)
 	assert.Equal(t, map[string]int{"completed": 3, "failed": 2}, got.Counts)
-	require.Len(t, got.Orders, 5)
+	require.Len(t, got.Batches, 1)
+	assert.Equal(t, "accepted", got.Batches[0].State)
+	require.Len(t, got.Batches[0].BulkHostingSIDs, 1)
+	sid := got.Batches[0].BulkHostingSIDs[0]
+	assert.Regexp(t, sidLine, sid)
+	require.Len(t, got.Numbers, 5)
 	wantPhones := []string{"+14155550101", "+14155550102", "+14155550103", "+14155550109", "+14155550119"}
-	for i, o := range got.Orders {
+	for i, o := range got.Numbers {
 		assert.Equal(t, wantPhones[i], o.PhoneNumber)
-		assert.Regexp(t, `^HR[0-9a-f]{32}$`, o.HostingOrderSID)
+		require.NotNil(t, o.HostingOrderSID)
+		assert.Regexp(t, `^HR[0-9a-f]{32}$`, *o.HostingOrderSID)
+		require.NotNil(t, o.BulkHostingSID)
+		assert.Equal(t, sid, *o.BulkHostingSID)
+		assert.Equal(t, 1, o.Batch)
 		if strings.HasSuffix(o.PhoneNumber, "9") {
 			assert.Equal(t, "failed", o.Status)
 			require.NotNil(t, o.FailureReason)
@@ -243,9 +291,10 @@ func TestJSONOutput(t *testing.T) {
 	// The member names are the documented ones, nulls included.
 	var raw map[string]any
 	require.NoError(t, json.Unmarshal(h.stdout.Bytes(), &raw))
-	assert.ElementsMatch(t, []string{"bulk_hosting_sid", "request_status", "counts", "orders"}, mapKeys(raw))
-	first := raw["orders"].([]any)[0].(map[string]any)
-	assert.ElementsMatch(t, []string{"phone_number", "status", "hosting_order_sid", "failure_reason", "next_step"}, mapKeys(first))
+	assert.ElementsMatch(t, []string{"journal", "input", "counts", "batches", "numbers"}, mapKeys(raw))
+	first := raw["numbers"].([]any)[0].(map[string]any)
+	assert.ElementsMatch(t, []string{"phone_number", "line", "batch", "status", "bulk_hosting_sid", "hosting_order_sid",
+		"failure_reason", "next_step", "signing_document_sid", "loa_status"}, mapKeys(first))
 	assert.Nil(t, first["failure_reason"])
 }
 
@@ -259,11 +308,12 @@ func mapKeys(m map[string]any) []string {
 
 func TestSubmitWithoutWait(t *testing.T) {
 	h := newHarness(t)
-	code := h.run(submitArgs(writeCSV(t, threeNumbers))...)
+	csvPath := writeCSV(t, threeNumbers)
+	code := h.run(submitArgs(csvPath)...)
 	require.Equal(t, exitOK, code)
 	out := h.stdout.String()
 	require.Regexp(t, `^BH[0-9a-f]{32}\n$`, out, "stdout holds the SID alone")
-	assert.Contains(t, h.stderr.String(), "bulkhost -live -fetch "+strings.TrimSpace(out)+" -wait")
+	assert.Contains(t, h.stderr.String(), "bulkhost -live -status -state "+csvPath+journalSuffix+" -wait")
 	reqs := h.srv.Requests()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, "POST", reqs[0].Method)
@@ -272,13 +322,14 @@ func TestSubmitWithoutWait(t *testing.T) {
 func TestSubmitWithoutWaitJSON(t *testing.T) {
 	h := newHarness(t)
 	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers), "-json")...))
-	var got jsonResult
+	var got statusDocument
 	require.NoError(t, json.Unmarshal(h.stdout.Bytes(), &got))
-	assert.Regexp(t, sidLine, got.BulkHostingSID)
-	assert.Equal(t, "QUEUED", got.RequestStatus)
-	assert.Empty(t, got.Counts)
-	assert.NotNil(t, got.Orders)
-	assert.Empty(t, got.Orders)
+	require.Len(t, got.Batches, 1)
+	assert.Equal(t, "accepted", got.Batches[0].State)
+	assert.Equal(t, map[string]int{"submitted": 3}, got.Counts)
+	require.Len(t, got.Numbers, 3)
+	assert.Nil(t, got.Numbers[0].HostingOrderSID, "not known before a refresh")
+	assert.Len(t, h.srv.Requests(), 1)
 }
 
 func TestBadRowsAllReportedNothingSent(t *testing.T) {
@@ -437,7 +488,8 @@ func TestHelp(t *testing.T) {
 func TestCreateServerErrorIsNotRetried(t *testing.T) {
 	h := newHarness(t)
 	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
-	require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "1ms")...))
+	csvPath := writeCSV(t, threeNumbers)
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms")...))
 	reqs := h.srv.Requests()
 	require.Len(t, reqs, 1, "a create answered 500 is never resent")
 	errOut := h.stderr.String()
@@ -446,20 +498,69 @@ func TestCreateServerErrorIsNotRetried(t *testing.T) {
 	assert.Contains(t, errOut, "Twilio error code:  20500")
 	assert.Contains(t, errOut, "Twilio-Request-Id:  "+reqs[0].RequestID)
 	assert.Contains(t, errOut, "may have reached Twilio")
+	assert.Contains(t, errOut, "Run the same command again to resume")
 	assert.Empty(t, h.stdout.String())
+
+	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	require.NoError(t, err)
+	assert.Equal(t, stateUnknown, j.Batches[0].State)
+	require.Len(t, j.Batches[0].Attempts, 1)
+	assert.Equal(t, reqs[0].RequestID, j.Batches[0].Attempts[0].RequestID)
+	assert.False(t, j.Batches[0].Attempts[0].Ended.IsZero())
+
+	// Run again: Twilio has none of the numbers, so they are sent again,
+	// once.
+	h.stdout.Reset()
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms")...))
+	assert.Contains(t, h.stderr.String(), "batch 1: none created: submitting again")
+	assert.Equal(t, 2, countMethod(h.srv, "POST"))
+	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550102", "+14155550103")
+}
+
+// assertOneOrderEach checks that the fake holds exactly one hosted number
+// order for each phone number, and none for any other.
+func assertOneOrderEach(t *testing.T, srv *hostednumberstest.Server, phones ...string) {
+	t.Helper()
+	count := make(map[string]int)
+	for _, o := range srv.HostedNumberOrders() {
+		count[o.PhoneNumber]++
+	}
+	want := make(map[string]int, len(phones))
+	for _, p := range phones {
+		want[p] = 1
+	}
+	assert.Equal(t, want, count, "hosted number orders per phone number")
 }
 
 func TestCreateUnauthorized(t *testing.T) {
 	h := newHarness(t)
 	h.env["TWILIO_AUTH_TOKEN"] = "wrong-token"
-	require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, threeNumbers))...))
+	csvPath := writeCSV(t, fiveNumbers)
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-batch-size", "2")...))
 	errOut := h.stderr.String()
 	assert.Contains(t, errOut, "401 Unauthorized")
 	assert.Contains(t, errOut, "Twilio error code:  20003")
 	assert.Contains(t, errOut, "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
 	assert.Contains(t, errOut, "no bulk hosting request was created")
 	assert.NotContains(t, errOut, "wrong-token")
-	assert.Len(t, h.srv.Requests(), 1)
+	assert.Len(t, h.srv.Requests(), 1, "refused credentials stop the other batches")
+	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	require.NoError(t, err)
+	assert.Equal(t, []batchState{stateRejected, statePlanned, statePlanned}, batchStates(j))
+
+	// With the right token, the same command submits all three batches.
+	h.env["TWILIO_AUTH_TOKEN"] = hostednumberstest.AuthToken
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2")...))
+	assert.Equal(t, 4, countMethod(h.srv, "POST"))
+	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550109", "+14155550102", "+14155550119", "+14155550103")
+}
+
+func batchStates(j *journal) []batchState {
+	out := make([]batchState, len(j.Batches))
+	for i, b := range j.Batches {
+		out[i] = b.State
+	}
+	return out
 }
 
 func TestCreateAcceptedButUnreadable(t *testing.T) {
@@ -467,8 +568,8 @@ func TestCreateAcceptedButUnreadable(t *testing.T) {
 	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 202, Body: `{"bulk_hosting_sid": `})
 	require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait")...))
 	errOut := h.stderr.String()
-	assert.Contains(t, errOut, "Twilio ACCEPTED the request (HTTP 202)")
-	assert.Contains(t, errOut, "do NOT submit these numbers again blindly")
+	assert.Contains(t, errOut, "Twilio ACCEPTED batch 1 (HTTP 202)")
+	assert.Contains(t, errOut, "asks Twilio which of its numbers it has before it sends anything again")
 	assert.Contains(t, errOut, "Twilio-Request-Id")
 	assert.Len(t, h.srv.Requests(), 1, "no fetch of an unknown SID")
 }
@@ -556,10 +657,9 @@ func TestProgressOnTerminal(t *testing.T) {
 	h.terminal = true
 	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "1ms")...))
 	errOut := h.stderr.String()
-	assert.Contains(t, errOut, "\r")
-	assert.Contains(t, errOut, "\x1b[K")
-	assert.Contains(t, errOut, ": IN_PROGRESS, 3 numbers: 3 pending-loa\x1b[K")
-	assert.Contains(t, errOut, ": PROCESSED, 3 numbers: 3 completed\x1b[K\n", "the last state stays on screen")
+	assert.Contains(t, errOut, "\r1 batch, 3 numbers: 3 pending-loa\x1b[K")
+	assert.Contains(t, errOut, "\r1 batch, 3 numbers: 3 completed\x1b[K\n", "the last state stays on screen")
+	assert.NotContains(t, errOut, "following the", "no plain start line on a terminal")
 	assert.NotContains(t, h.stdout.String(), "\r")
 }
 
@@ -569,23 +669,30 @@ func TestProgressOffTerminal(t *testing.T) {
 	errOut := h.stderr.String()
 	assert.NotContains(t, errOut, "\r")
 	assert.NotContains(t, errOut, "\x1b")
-	sid := strings.TrimSpace(strings.SplitN(h.stdout.String(), "\n", 2)[0])
 	// Two fetches per stage, but one line per change.
-	assert.GreaterOrEqual(t, len(h.srv.Requests()), 5)
-	assert.Equal(t, 1, strings.Count(errOut, sid+": IN_PROGRESS, 3 numbers: 3 pending-loa\n"))
-	assert.Equal(t, 1, strings.Count(errOut, sid+": PROCESSED, 3 numbers: 3 completed\n"))
+	assert.GreaterOrEqual(t, countMethod(h.srv, "GET"), 5)
+	assert.Equal(t, 1, strings.Count(errOut, "1 batch, 3 numbers: 3 pending-loa\n"))
+	assert.Equal(t, 1, strings.Count(errOut, "1 batch, 3 numbers: 3 completed\n"))
 }
 
 func TestWaitTimeout(t *testing.T) {
 	h := newHarness(t, hostednumberstest.WithStageDuration(time.Hour))
-	code := h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "5ms", "-timeout", "150ms")...)
+	csvPath := writeCSV(t, threeNumbers)
+	code := h.run(submitArgs(csvPath, "-wait", "-poll", "5ms", "-timeout", "150ms")...)
 	require.Equal(t, exitError, code)
 	sid := strings.TrimSpace(strings.SplitN(h.stdout.String(), "\n", 2)[0])
 	require.Regexp(t, sidLine, sid)
 	errOut := h.stderr.String()
-	assert.Contains(t, errOut, "waiting for "+sid)
-	assert.Contains(t, errOut, "-timeout")
-	assert.Contains(t, errOut, "follow it again with: bulkhost -live -fetch "+sid+" -wait")
+	assert.Contains(t, errOut, "following the numbers: context deadline exceeded")
+	assert.Contains(t, errOut, "the run took longer than -timeout (150ms) allows")
+	assert.NotContains(t, errOut, "-attempt-timeout")
+	assert.Contains(t, errOut, "follow the numbers again with the same command")
+	assert.Equal(t, 1, countMethod(h.srv, "POST"))
+
+	// The same command again follows the same request: nothing is resent.
+	h.stderr.Reset()
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-wait", "-poll", "5ms", "-timeout", "50ms")...))
+	assert.Contains(t, h.stderr.String(), "resuming from journal")
 	assert.Equal(t, 1, countMethod(h.srv, "POST"))
 }
 
@@ -651,13 +758,21 @@ func TestDemo(t *testing.T) {
 	h := newHarness(t)
 	h.env = nil // no credentials at all
 	code := h.run("-poll", "1ms")
-	require.Equal(t, exitFailures, code, "the sample scripts failures")
+	require.Equal(t, exitOK, code, "the demo ran as designed")
 	errOut := h.stderr.String()
-	assert.Contains(t, errOut, "no Twilio credentials in the environment: running against a local fake server with the bundled sample CSV")
-	assert.Contains(t, errOut, "exit status 1")
+	assert.Contains(t, errOut, "no Twilio credentials in the environment: running the demo against a local fake server with the bundled sample CSV")
+	assert.Contains(t, errOut, "10 numbers in 3 batches of up to 4")
+	// The scripted lost answer, and the resume that settles it.
+	assert.Contains(t, errOut, "batch 2 may have reached Twilio")
+	assert.Contains(t, errOut, "Running the same command again")
+	assert.Contains(t, errOut, "batch 2: all found in BH")
+	assert.Contains(t, errOut, "a live run would have exited with status 1")
 
-	sid := strings.SplitN(h.stdout.String(), "\n", 2)[0]
-	require.Regexp(t, sidLine, sid)
+	sids := strings.Split(strings.SplitN(h.stdout.String(), "STATUS", 2)[0], "\n")
+	require.Len(t, sids, 4, "three SIDs, one per batch, and the table")
+	for _, sid := range sids[:3] {
+		require.Regexp(t, sidLine, sid)
+	}
 	rows := tableRows(t, h.stdout.String())
 	require.Len(t, rows, 10)
 	failed := 0
@@ -670,7 +785,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 3, failed)
-	assert.Contains(t, h.stdout.String(), sid+": PROCESSED, 10 numbers\n  completed  7\n  failed     3\n")
+	assert.Contains(t, h.stdout.String(), "3 batches: 3 accepted; 10 numbers\n  completed  7\n  failed     3\n")
 
 	// It ran against its own server, with the demo contact details and
 	// the sample's per-number settings; the harness's server saw nothing.
@@ -683,6 +798,14 @@ func TestDemo(t *testing.T) {
 	assert.Equal(t, "owner@example.com", body.RequestItems[0].Email)
 	assert.Equal(t, demoDefault("address-sid"), body.RequestItems[0].AddressSID)
 	assert.Equal(t, "Front desk", body.RequestItems[0].Numbers[0].FriendlyName)
+	// Three creates, the lost one never resent: one order per number.
+	assert.Equal(t, 3, countMethod(h.demoSrv, "POST"))
+	list, _ := readNumbers(bytes.NewReader(sampleCSV))
+	var phones []string
+	for _, n := range list.numbers {
+		phones = append(phones, n.PhoneNumber)
+	}
+	assertOneOrderEach(t, h.demoSrv, phones...)
 }
 
 func TestDemoFetchIsRefused(t *testing.T) {

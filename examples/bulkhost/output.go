@@ -218,27 +218,34 @@ func progressLine(o *hostednumbers.BulkHostedNumberOrder) string {
 	return b.String()
 }
 
-// progress draws the state of a request being waited for. On a terminal
+// progress draws the state of what is being waited for. On a terminal
 // it rewrites one line in place; elsewhere (a log file, a pipe) it writes
-// a line each time the status or the counts change.
+// a line each time the state changes. A quiet progress (-json) draws
+// nothing.
 type progress struct {
 	w        io.Writer
 	terminal bool
+	quiet    bool
 	last     string
 	drawn    bool
 }
 
-func newProgress(w io.Writer, terminal bool, sid string) *progress {
-	p := &progress{w: w, terminal: terminal}
-	if !terminal {
-		fmt.Fprintf(w, "bulkhost: waiting for %s to be processed\n", sid)
-	}
-	return p
+func newProgress(w io.Writer, terminal, quiet bool) *progress {
+	return &progress{w: w, terminal: terminal, quiet: quiet}
 }
 
-// update is the WaitOptions.OnSnapshot callback.
-func (p *progress) update(o *hostednumbers.BulkHostedNumberOrder) {
-	line := progressLine(o)
+// start says what is being waited for, off a terminal.
+func (p *progress) start(msg string) {
+	if !p.terminal && !p.quiet {
+		fmt.Fprintln(p.w, msg)
+	}
+}
+
+// update shows the current state.
+func (p *progress) update(line string) {
+	if p.quiet {
+		return
+	}
 	if p.terminal {
 		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
 		p.drawn = true

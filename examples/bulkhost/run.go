@@ -8,8 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,16 +28,30 @@ var sampleCSV []byte
 
 // Exit statuses.
 const (
-	exitOK       = 0 // everything went well
-	exitFailures = 1 // some number failed or needs action
-	exitError    = 2 // bad input, or the API or network failed
+	exitOK          = 0   // everything went well
+	exitFailures    = 1   // some number failed or needs action
+	exitError       = 2   // bad input, or the API or network failed
+	exitPending     = 3   // numbers are still on their way (-status, -wait)
+	exitInterrupted = 130 // stopped by SIGINT or SIGTERM; run the same command again to resume
 )
 
 // Defaults.
 const (
-	defaultPoll     = 2 * time.Second
-	defaultDemoPoll = 200 * time.Millisecond
-	defaultTimeout  = 30 * time.Minute
+	defaultPoll           = 2 * time.Second
+	defaultDemoPoll       = 200 * time.Millisecond
+	defaultTimeout        = 30 * time.Minute
+	defaultAttemptTimeout = hostednumbers.DefaultTimeout
+	defaultBatchSize      = 1000
+	demoBatchSize         = 4
+)
+
+// Environment variables read by tests only. They are not for operators:
+// the first makes the command kill itself with SIGKILL at a named step, so
+// that crash tests can prove a resume is safe; the second points -live at
+// a fake server on a loopback address.
+const (
+	envTestCrashAt = "BULKHOST_TEST_CRASH_AT"
+	envTestBaseURL = "BULKHOST_TEST_BASE_URL"
 )
 
 // demoDefault returns the contact detail the demo uses for a flag that is
@@ -82,8 +99,16 @@ type cli struct {
 	// the environment for -live (tests point it at a fake server).
 	clientOptions []hostednumbers.Option
 	// newDemoServer starts the fake server of the demo. nil means
-	// hostednumberstest.NewServer with numbers ending in 9 failing.
+	// newDemoServer.
 	newDemoServer func() *hostednumberstest.Server
+	// maxInput and maxLine override the input limits when positive.
+	maxInput, maxLine int64
+	// now is the clock; nil means time.Now.
+	now func() time.Time
+	// checkpoint, if set, is called at each step a crash test may stop at.
+	checkpoint func(step string)
+
+	signals context.Context // ends on SIGINT or SIGTERM, not on -timeout
 }
 
 // config is the parsed command line.
@@ -93,14 +118,28 @@ type config struct {
 	contactPhone, contactTitle    string
 	friendlyName, notificationEml string
 	fetchSID                      string
+	statePath                     string
+	batchSize                     int
+	status                        bool
 	wait, live, jsonOut, dryRun   bool
-	poll, timeout                 time.Duration
+	poll, timeout, attemptTimeout time.Duration
 	given                         map[string]bool // flags set on the command line
 
 	demo bool // no credentials: run against an embedded fake server
 }
 
+func (c *cli) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
 func (c *cli) run(ctx context.Context, args []string) int {
+	c.signals = ctx
+	if c.checkpoint == nil {
+		c.checkpoint = crashHook(c.getenv(envTestCrashAt))
+	}
 	cfg, code, ok := c.parseFlags(args)
 	if !ok {
 		return code
@@ -110,10 +149,43 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
-	if cfg.fetchSID != "" {
+	switch {
+	case cfg.fetchSID != "":
 		return c.fetch(ctx, cfg)
+	case cfg.status:
+		return c.statusMode(ctx, cfg)
+	case cfg.demo && !cfg.dryRun:
+		return c.demo(ctx, cfg)
 	}
 	return c.submit(ctx, cfg)
+}
+
+// crashHook returns the checkpoint of a crash test: spec is a step name,
+// optionally followed by ":n" to stop at its n-th occurrence. At that
+// point the process kills itself with SIGKILL, as a power cut or the
+// kernel's OOM killer would: no deferred call, no journal write.
+func crashHook(spec string) func(string) {
+	if spec == "" {
+		return func(string) {}
+	}
+	step, nth := spec, 1
+	if i := strings.LastIndexByte(spec, ':'); i >= 0 {
+		if n, err := strconv.Atoi(spec[i+1:]); err == nil && n > 0 {
+			step, nth = spec[:i], n
+		}
+	}
+	seen := 0
+	return func(s string) {
+		if s != step {
+			return
+		}
+		if seen++; seen == nth {
+			if p, err := os.FindProcess(os.Getpid()); err == nil {
+				_ = p.Kill()
+			}
+			select {} // the signal is on its way
+		}
+	}
 }
 
 func (c *cli) parseFlags(args []string) (*config, int, bool) {
@@ -125,15 +197,19 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	fs.StringVar(&cfg.addressSID, "address-sid", "", "`AD…` SID of the address the numbers are registered at (required to submit)")
 	fs.StringVar(&cfg.contactPhone, "contact-phone", "", "authorised contact's phone `number`, E.164")
 	fs.StringVar(&cfg.contactTitle, "contact-title", "", "authorised contact's job `title`")
-	fs.StringVar(&cfg.friendlyName, "friendly-name", "", "`label` of the bulk hosting request (at most 128 characters)")
-	fs.StringVar(&cfg.notificationEml, "notification-email", "", "`address` for Twilio's notices about the request")
+	fs.StringVar(&cfg.friendlyName, "friendly-name", "", "`label` of each bulk hosting request (at most 128 characters)")
+	fs.StringVar(&cfg.notificationEml, "notification-email", "", "`address` for Twilio's notices about the requests")
+	fs.StringVar(&cfg.statePath, "state", "", "the migration's journal `file` (default: the CSV's path + "+journalSuffix+"; the demo: a temporary file)")
+	fs.IntVar(&cfg.batchSize, "batch-size", defaultBatchSize, "at most this many `numbers` per bulk hosting request (demo: 4)")
+	fs.BoolVar(&cfg.status, "status", false, "refresh and show every number of the journal instead of submitting; with -wait, follow them until each is completed or failed")
 	fs.StringVar(&cfg.fetchSID, "fetch", "", "show the existing bulk hosting request `BH…` instead of submitting one")
-	fs.BoolVar(&cfg.wait, "wait", false, "follow the request until it is PROCESSED, then show the results (implied by the demo)")
-	fs.DurationVar(&cfg.poll, "poll", defaultPoll, "first `interval` between fetches with -wait; it doubles up to a minute (demo: 200ms, steady)")
-	fs.DurationVar(&cfg.timeout, "timeout", defaultTimeout, "give up on the whole run after this `duration`")
-	fs.BoolVar(&cfg.jsonOut, "json", false, "print the result as one JSON document instead of a table")
+	fs.BoolVar(&cfg.wait, "wait", false, "after submitting (or with -status or -fetch), follow the numbers until they are done, then show them (implied by the demo)")
+	fs.DurationVar(&cfg.poll, "poll", defaultPoll, "first `interval` between refreshes with -wait; it doubles up to a minute (demo: 200ms, steady)")
+	fs.DurationVar(&cfg.timeout, "timeout", defaultTimeout, "give up on the whole run after this `duration` (the journal keeps what was done)")
+	fs.DurationVar(&cfg.attemptTimeout, "attempt-timeout", defaultAttemptTimeout, "give up on one attempt of one API request after this `duration`")
+	fs.BoolVar(&cfg.jsonOut, "json", false, "print the result as one JSON document instead of a table, and no progress")
 	fs.BoolVar(&cfg.live, "live", false, "use the real Twilio API with the credentials in the environment")
-	fs.BoolVar(&cfg.dryRun, "dry-run", false, "check the CSV and flags, print the request body, and send nothing")
+	fs.BoolVar(&cfg.dryRun, "dry-run", false, "check the CSV and flags, print the request bodies, and send nothing")
 	// flag calls Usage after every parse error as well as for -h: print
 	// the long text only when it was asked for.
 	fs.Usage = func() {}
@@ -159,14 +235,37 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	if cfg.timeout <= 0 {
 		problems = append(problems, "-timeout: must be positive")
 	}
+	if cfg.attemptTimeout <= 0 {
+		problems = append(problems, "-attempt-timeout: must be positive")
+	}
+	if cfg.batchSize < 1 {
+		problems = append(problems, "-batch-size: must be at least 1")
+	}
+	if cfg.given["csv"] && strings.TrimSpace(cfg.csvPath) == "" {
+		problems = append(problems, "-csv: is empty: name the CSV file of phone numbers (- for standard input)")
+	}
+	if cfg.given["state"] && strings.TrimSpace(cfg.statePath) == "" {
+		problems = append(problems, "-state: is empty: name the journal file")
+	}
+	contact := []string{"email", "address-sid", "contact-phone", "contact-title", "friendly-name", "notification-email", "dry-run", "batch-size"}
 	if cfg.fetchSID != "" {
 		if !format.SID(cfg.fetchSID, "BH") {
 			problems = append(problems, fmt.Sprintf("-fetch: %q is not a bulk hosting SID (BH and 32 hex digits)", cfg.fetchSID))
 		}
-		for _, name := range []string{"csv", "email", "address-sid", "contact-phone", "contact-title", "friendly-name", "notification-email", "dry-run"} {
+		for _, name := range append([]string{"csv", "state", "status"}, contact...) {
 			if cfg.given[name] {
 				problems = append(problems, fmt.Sprintf("-%s: does not apply to -fetch, which shows an existing request", name))
 			}
+		}
+	}
+	if cfg.status && cfg.fetchSID == "" {
+		for _, name := range contact {
+			if cfg.given[name] {
+				problems = append(problems, fmt.Sprintf("-%s: does not apply to -status, which only reads the journal and asks Twilio", name))
+			}
+		}
+		if !cfg.given["state"] && !cfg.given["csv"] {
+			problems = append(problems, "-status: name the journal with -state (or the CSV it was made for with -csv)")
 		}
 	}
 	if len(problems) > 0 {
@@ -203,11 +302,16 @@ func (c *cli) checkMode(cfg *config) (int, bool) {
 	if !cfg.demo {
 		return exitOK, true
 	}
-	if cfg.fetchSID != "" {
-		c.printProblems("bad command line", []string{
-			"-fetch: needs -live and Twilio credentials in the environment; without them bulkhost runs against a fresh local fake server, which holds no requests",
-		})
-		return exitError, false
+	for _, mode := range []struct {
+		on   bool
+		name string
+	}{{cfg.fetchSID != "", "-fetch"}, {cfg.status, "-status"}} {
+		if mode.on {
+			c.printProblems("bad command line", []string{
+				mode.name + ": needs -live and Twilio credentials in the environment; without them bulkhost runs against a fresh local fake server, which holds no requests",
+			})
+			return exitError, false
+		}
 	}
 	if cfg.dryRun {
 		// Nothing is sent, so the demo's server and waiting do not apply.
@@ -218,17 +322,13 @@ func (c *cli) checkMode(cfg *config) (int, bool) {
 		}
 		return exitOK, true
 	}
-	source := "the bundled sample CSV"
-	if cfg.csvPath != "" {
-		source = cfg.csvPath
-	}
-	fmt.Fprintf(c.stderr, "bulkhost: no Twilio credentials in the environment: running against a local fake server with %s.\n"+
-		"bulkhost: the fake server fails every number ending in 9, so this demo ends with exit status 1.\n"+
-		"bulkhost: to use Twilio, set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and pass -live.\n", source)
 	c.applyDemoDefaults(cfg)
 	cfg.wait = true
 	if !cfg.given["poll"] {
 		cfg.poll = defaultDemoPoll
+	}
+	if !cfg.given["batch-size"] {
+		cfg.batchSize = demoBatchSize
 	}
 	return exitOK, true
 }
@@ -247,27 +347,66 @@ func (c *cli) applyDemoDefaults(cfg *config) {
 	set("notification-email", &cfg.notificationEml)
 }
 
+// input is the checked input of a submit.
+type input struct {
+	params   *hostednumbers.CreateBulkHostedNumberOrderParams
+	list     *numberList
+	name     string
+	id       journalInput
+	problems []problem
+}
+
+// readInputCtx reads the input as readInput does, but returns as soon as
+// ctx ends, even while a read of standard input is blocked.
+func (c *cli) readInputCtx(ctx context.Context, cfg *config) (*input, error) {
+	done := make(chan *input, 1)
+	go func() { done <- c.readInput(ctx, cfg) }()
+	select {
+	case in := <-done:
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return in, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // readInput reads the CSV and the contact flags into the create body and
 // reports every problem with either.
-func (c *cli) readInput(cfg *config) (*hostednumbers.CreateBulkHostedNumberOrderParams, string, []problem) {
+func (c *cli) readInput(ctx context.Context, cfg *config) *input {
 	var src io.Reader
-	name := cfg.csvPath
+	in := &input{name: cfg.csvPath}
 	switch cfg.csvPath {
 	case "":
 		if !cfg.demo {
-			return nil, "", []problem{{msg: "-csv: is required: name the CSV file of phone numbers (- for standard input), or use -fetch"}}
+			in.problems = []problem{{msg: "-csv: is required: name the CSV file of phone numbers (- for standard input), or use -fetch or -status"}}
+			return in
 		}
-		src, name = bytes.NewReader(sampleCSV), "sample.csv (bundled)"
+		src, in.name = bytes.NewReader(sampleCSV), "sample.csv (bundled)"
 	case "-":
-		src, name = c.stdin, "standard input"
+		src, in.name = c.stdin, "standard input"
 	default:
 		f, err := os.Open(cfg.csvPath)
 		if err != nil {
-			return nil, name, []problem{{msg: "-csv: " + err.Error()}}
+			in.problems = []problem{{msg: "-csv: " + err.Error()}}
+			return in
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			in.problems = []problem{{msg: "-csv: " + cfg.csvPath + " is a directory, not a CSV file"}}
+			return in
+		}
 		src = f
 	}
+	maxInput, maxLine := int64(defaultMaxInputBytes), int64(defaultMaxLineBytes)
+	if c.maxInput > 0 {
+		maxInput = c.maxInput
+	}
+	if c.maxLine > 0 {
+		maxLine = c.maxLine
+	}
+	br := newBoundedReader(ctx, src, maxInput, maxLine)
 
 	var flagProblems []problem
 	if cfg.email == "" {
@@ -276,11 +415,12 @@ func (c *cli) readInput(cfg *config) (*hostednumbers.CreateBulkHostedNumberOrder
 	if cfg.addressSID == "" {
 		flagProblems = append(flagProblems, problem{msg: "-address-sid: is required: the AD… SID of the address the numbers are registered at"})
 	}
-	list, csvProblems := readNumbers(src)
+	list, csvProblems := readNumbers(br)
 	if list == nil {
 		list = &numberList{} // the header is unusable; the flags can still be checked
 	}
-	params := &hostednumbers.CreateBulkHostedNumberOrderParams{
+	in.list = list
+	in.params = &hostednumbers.CreateBulkHostedNumberOrderParams{
 		FriendlyName:      cfg.friendlyName,
 		NotificationEmail: cfg.notificationEml,
 		RequestItems: []hostednumbers.RequestItem{{
@@ -291,76 +431,41 @@ func (c *cli) readInput(cfg *config) (*hostednumbers.CreateBulkHostedNumberOrder
 			Numbers:            list.numbers,
 		}},
 	}
-	problems := append(validationProblems(params, list), csvProblems...)
+	in.id = journalInput{Name: in.name, SHA256: br.digest(), Numbers: len(list.numbers)}
+	var limit *inputLimitError
+	if errors.As(br.err, &limit) {
+		// Nothing after the limit was read: the rest of the report would
+		// be about a cut-off file.
+		in.problems = []problem{{msg: "-csv " + in.name + ": " + limit.Error()}}
+		return in
+	}
+	problems := append(validationProblems(in.params, list), csvProblems...)
 	// Flags first, then the CSV by line.
 	slices.SortStableFunc(problems, func(a, b problem) int { return a.line - b.line })
-	return params, name, append(flagProblems, problems...)
+	in.problems = append(flagProblems, problems...)
+	return in
 }
 
-// submit creates one bulk hosting request from the CSV and, with -wait,
-// follows it to the end.
-func (c *cli) submit(ctx context.Context, cfg *config) int {
-	params, name, problems := c.readInput(cfg)
-	if len(problems) > 0 {
-		msgs := make([]string, len(problems))
-		for i, p := range problems {
-			msgs[i] = p.String()
-		}
-		where := "the flags"
-		if name != "" {
-			where += " and " + name
-		}
-		fmt.Fprintf(c.stderr, "bulkhost: %d problem%s with %s; nothing was submitted:\n", len(msgs), plural(len(msgs)), where)
-		for _, m := range msgs {
-			fmt.Fprintf(c.stderr, "  %s\n", m)
-		}
-		return exitError
+// reportProblems prints the problems with the input and returns exitError.
+func (c *cli) reportProblems(in *input) int {
+	msgs := make([]string, len(in.problems))
+	for i, p := range in.problems {
+		msgs[i] = p.String()
 	}
-	count := len(params.RequestItems[0].Numbers)
-	if cfg.dryRun {
-		body, err := params.MarshalJSON()
-		if err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: encoding the request: %v\n", err)
-			return exitError
-		}
-		c.stdout.Write(append(body, '\n'))
-		fmt.Fprintf(c.stderr, "bulkhost: %d number%s in %s and the flags are valid; nothing was submitted (-dry-run).\n", count, plural(count), name)
-		return exitOK
+	where := "the flags"
+	if in.name != "" {
+		where += " and " + in.name
 	}
-
-	client, cleanup, err := c.client(cfg)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return exitError
+	fmt.Fprintf(c.stderr, "bulkhost: %d problem%s with %s; nothing was submitted:\n", len(msgs), plural(len(msgs)), where)
+	for _, m := range msgs {
+		fmt.Fprintf(c.stderr, "  %s\n", m)
 	}
-	defer cleanup()
-
-	order, err := client.BulkHostedNumberOrders.Create(ctx, params)
-	if err != nil {
-		c.printCreateError(err)
-		return exitError
-	}
-	if !cfg.jsonOut {
-		fmt.Fprintln(c.stdout, order.BulkHostingSID)
-	}
-	fmt.Fprintf(c.stderr, "bulkhost: submitted %d number%s as bulk hosting request %s (%s).\n",
-		count, plural(count), order.BulkHostingSID, order.RequestStatus)
-	if !cfg.wait {
-		if cfg.jsonOut {
-			if err := writeJSON(c.stdout, order); err != nil {
-				fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-				return exitError
-			}
-		}
-		fmt.Fprintf(c.stderr, "bulkhost: follow it with: bulkhost -live -fetch %s -wait\n", order.BulkHostingSID)
-		return exitOK
-	}
-	return c.follow(ctx, client, cfg, order.BulkHostingSID)
+	return exitError
 }
 
 // fetch shows an existing bulk hosting request, following it first with -wait.
 func (c *cli) fetch(ctx context.Context, cfg *config) int {
-	client, cleanup, err := c.client(cfg)
+	client, cleanup, err := c.client(cfg, nil)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
 		return exitError
@@ -371,31 +476,26 @@ func (c *cli) fetch(ctx context.Context, cfg *config) int {
 	}
 	order, err := client.BulkHostedNumberOrders.Fetch(ctx, cfg.fetchSID, nil)
 	if err != nil {
-		c.printError(fmt.Sprintf("fetching %s", cfg.fetchSID), err)
-		return exitError
+		return c.printError(ctx, fmt.Sprintf("fetching %s", cfg.fetchSID), err, cfg)
 	}
 	return c.show(order, cfg)
 }
 
-// follow waits for the request to be processed, drawing progress on
+// follow waits for one bulk request to be processed, drawing progress on
 // stderr, and shows the final results.
 func (c *cli) follow(ctx context.Context, client *hostednumbers.Client, cfg *config, sid string) int {
-	p := newProgress(c.stderr, c.terminal(c.stderr), sid)
-	opts := &hostednumbers.WaitOptions{PollInterval: cfg.poll, OnSnapshot: p.update}
-	if cfg.demo {
-		opts.MaxPollInterval = cfg.poll
-	}
+	p := newProgress(c.stderr, c.terminal(c.stderr), cfg.jsonOut)
+	p.start("bulkhost: waiting for " + sid + " to be processed")
+	opts := &hostednumbers.WaitOptions{PollInterval: cfg.poll, OnSnapshot: func(o *hostednumbers.BulkHostedNumberOrder) { p.update(progressLine(o)) }}
 	order, err := client.BulkHostedNumberOrders.Wait(ctx, sid, opts)
 	p.done()
 	if err != nil {
-		c.printError(fmt.Sprintf("waiting for %s", sid), err)
+		code := c.printError(ctx, fmt.Sprintf("waiting for %s", sid), err, cfg)
 		if order != nil {
 			fmt.Fprintf(c.stderr, "bulkhost: last known state: %s\n", progressLine(order))
 		}
-		if !cfg.demo {
-			fmt.Fprintf(c.stderr, "bulkhost: the request exists; follow it again with: bulkhost -live -fetch %s -wait\n", sid)
-		}
-		return exitError
+		fmt.Fprintf(c.stderr, "bulkhost: the request exists; follow it again with: bulkhost -live -fetch %s -wait\n", sid)
+		return code
 	}
 	return c.show(order, cfg)
 }
@@ -421,26 +521,18 @@ func (c *cli) show(order *hostednumbers.BulkHostedNumberOrder, cfg *config) int 
 }
 
 // client returns the API client for the mode, and what to call when done.
-func (c *cli) client(cfg *config) (*hostednumbers.Client, func(), error) {
+// The demo's client talks to srv.
+func (c *cli) client(cfg *config, srv *hostednumberstest.Server) (*hostednumbers.Client, func(), error) {
 	if cfg.demo {
-		newServer := c.newDemoServer
-		if newServer == nil {
-			newServer = newDemoServer
-		}
-		srv := newServer()
-		client := srv.Client(hostednumbers.WithUserAgentSuffix("bulkhost"))
-		return client, srv.Close, nil
+		client := srv.Client(hostednumbers.WithUserAgentSuffix("bulkhost"), hostednumbers.WithTimeout(cfg.attemptTimeout))
+		return client, client.CloseIdleConnections, nil
 	}
-	client, err := c.liveClient()
+	client, err := c.liveClient(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	fmt.Fprintf(c.stderr, "bulkhost: using %s as account %s.\n", client.BaseURL(), client.AccountSID())
 	return client, client.CloseIdleConnections, nil
-}
-
-func newDemoServer() *hostednumberstest.Server {
-	return hostednumberstest.NewServer(hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 }
 
 // envNameForSetting names the environment variable behind each client
@@ -457,14 +549,14 @@ var envNameForSetting = map[string]string{
 // liveClient builds a client from the environment as
 // hostednumbers.NewClientFromEnv would, but through c.getenv, and names
 // the variables in its errors.
-func (c *cli) liveClient() (*hostednumbers.Client, error) {
+func (c *cli) liveClient(cfg *config) (*hostednumbers.Client, error) {
 	get := c.getenv
 	sid := get("TWILIO_ACCOUNT_SID")
 	var problems []string
 	if sid == "" {
 		problems = append(problems, "TWILIO_ACCOUNT_SID: is not set")
 	}
-	opts := make([]hostednumbers.Option, 0, 4+len(c.clientOptions))
+	opts := make([]hostednumbers.Option, 0, 6+len(c.clientOptions))
 	if key := get("TWILIO_API_KEY"); key != "" {
 		opts = append(opts, hostednumbers.WithAPIKey(key, get("TWILIO_API_SECRET"), sid))
 	} else {
@@ -472,6 +564,10 @@ func (c *cli) liveClient() (*hostednumbers.Client, error) {
 			problems = append(problems, "TWILIO_AUTH_TOKEN: is not set (or use TWILIO_API_KEY and TWILIO_API_SECRET)")
 		}
 		opts = append(opts, hostednumbers.WithCredentials(sid, get("TWILIO_AUTH_TOKEN")))
+	}
+	testURL := get(envTestBaseURL)
+	if testURL != "" && !loopbackURL(testURL) {
+		problems = append(problems, envTestBaseURL+": is for tests against a local fake server only: it must be an http URL on a loopback address")
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("the Twilio credentials in the environment: %s", strings.Join(problems, "; "))
@@ -482,7 +578,10 @@ func (c *cli) liveClient() (*hostednumbers.Client, error) {
 	if e := get("TWILIO_EDGE"); e != "" {
 		opts = append(opts, hostednumbers.WithEdge(e))
 	}
-	opts = append(opts, hostednumbers.WithUserAgentSuffix("bulkhost"))
+	if testURL != "" {
+		opts = append(opts, hostednumbers.WithBaseURL(testURL), hostednumbers.WithRetryBackoff(time.Millisecond, 10*time.Millisecond))
+	}
+	opts = append(opts, hostednumbers.WithUserAgentSuffix("bulkhost"), hostednumbers.WithTimeout(cfg.attemptTimeout))
 	opts = append(opts, c.clientOptions...)
 	client, err := hostednumbers.NewClient(opts...)
 	if err != nil {
@@ -500,6 +599,20 @@ func (c *cli) liveClient() (*hostednumbers.Client, error) {
 		return nil, err
 	}
 	return client, nil
+}
+
+// loopbackURL reports whether raw is an http URL on a loopback address.
+func loopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *cli) terminal(w io.Writer) bool {
@@ -528,35 +641,17 @@ func (c *cli) printProblems(title string, msgs []string) {
 	}
 }
 
-// printCreateError explains a failed create, above all whether the
-// numbers may have been accepted anyway.
-func (c *cli) printCreateError(err error) {
-	c.printError("submitting the request", err)
-	var apiErr *hostednumbers.APIError
-	var decodeErr *hostednumbers.DecodeError
-	var validationErr *hostednumbers.ValidationError
-	switch {
-	case errors.As(err, &decodeErr):
-		if decodeErr.Accepted() {
-			fmt.Fprintf(c.stderr, "bulkhost: Twilio ACCEPTED the request (HTTP %d), but its answer could not be read, so its BH… SID is unknown.\n"+
-				"bulkhost: do NOT submit these numbers again blindly: look for the new bulk hosting request in the account first%s.\n",
-				decodeErr.HTTPStatus, requestIDHint(decodeErr.RequestID))
-		}
-	case errors.As(err, &apiErr) && apiErr.HTTPStatus < 500 && apiErr.HTTPStatus != 0:
-		fmt.Fprintln(c.stderr, "bulkhost: Twilio refused the request; no bulk hosting request was created.")
-	case errors.As(err, &validationErr):
-		// Nothing was sent.
-	default:
-		// A 5xx, a timeout or a broken connection after sending: the
-		// server may have processed the request. The client never resends
-		// a create in that case, and neither should the operator blindly.
-		fmt.Fprintln(c.stderr, "bulkhost: the request may have reached Twilio and been processed all the same:\n"+
-			"bulkhost: check the account for a new bulk hosting request before submitting these numbers again.")
-	}
-}
+// interrupted reports whether the run was stopped by SIGINT or SIGTERM.
+func (c *cli) interrupted() bool { return c.signals != nil && c.signals.Err() != nil }
 
-// printError prints err with the particulars of an API error.
-func (c *cli) printError(what string, err error) {
+// printError prints err with the particulars of an API error and returns
+// the exit status it calls for: exitInterrupted after SIGINT or SIGTERM,
+// exitError otherwise.
+func (c *cli) printError(ctx context.Context, what string, err error, cfg *config) int {
+	if c.interrupted() {
+		fmt.Fprintf(c.stderr, "bulkhost: %s: interrupted\n", what)
+		return exitInterrupted
+	}
 	fmt.Fprintf(c.stderr, "bulkhost: %s: %v\n", what, err)
 	var apiErr *hostednumbers.APIError
 	if errors.As(err, &apiErr) {
@@ -580,8 +675,14 @@ func (c *cli) printError(what string, err error) {
 		fmt.Fprintf(c.stderr, "  Twilio-Request-Id:  %s\n", decodeErr.RequestID)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintln(c.stderr, "  the run took longer than -timeout allows")
+		if ctx.Err() != nil {
+			fmt.Fprintf(c.stderr, "  the run took longer than -timeout (%v) allows\n", cfg.timeout)
+		} else {
+			fmt.Fprintf(c.stderr, "  one attempt of the request took longer than -attempt-timeout (%v) allows (the client's hostednumbers.WithTimeout); "+
+				"raise -attempt-timeout if the network or the API is slow\n", cfg.attemptTimeout)
+		}
 	}
+	return exitError
 }
 
 func requestIDHint(id string) string {

@@ -1,0 +1,645 @@
+package hostednumberstest
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	hostednumbers "github.com/hostednumbers/hostednumbers-go"
+)
+
+// hostedOrder is the server's state of one hosted number order (HR…), made
+// by a bulk create for one of its numbers.
+type hostedOrder struct {
+	sid, incomingPhoneNumberSID string
+	bulk                        *order
+	doc                         *authDoc
+	phone, accountSID, email    string
+	addressSID, friendlyName    string
+	contactTitle, contactPhone  string
+	ccEmails                    []string
+	sms                         bool
+	outcome                     Outcome
+	created                     time.Time
+	// pinned, once an update set it, is the status from then on, whatever
+	// the stage of the bulk order.
+	pinned   hostednumbers.OrderStatus
+	pinnedAt time.Time
+	// Verification call fields, set by updates.
+	verificationAttempts      int
+	verificationCallSIDs      []string
+	verificationCallDelay     int
+	verificationCallExtension string
+	verificationCode          string
+	canceled                  bool
+}
+
+// authDoc is the server's state of one authorisation document (PX…): one
+// per request item of a bulk create, covering the item's numbers.
+type authDoc struct {
+	sid, addressSID, email string
+	ccEmails               []string
+	created                time.Time
+	bulk                   *order
+	orders                 []*hostedOrder
+}
+
+// smsCapabilityMember is the create-body member (of a number, or of its
+// request item) that sets capabilities.sms of the hosted number orders:
+// Twilio's single-order create has SmsCapability; bulk documents nothing.
+const smsCapabilityMember = "sms_capability"
+
+// newHostedOrders returns the orders of one request item, without SIDs.
+// It calls the outcome script, so it runs without the lock.
+func (s *Server) newHostedOrders(it *hostednumbers.RequestItem) []*hostedOrder {
+	out := make([]*hostedOrder, 0, len(it.Numbers))
+	for j := range it.Numbers {
+		n := &it.Numbers[j]
+		h := &hostedOrder{
+			phone:        n.PhoneNumber,
+			accountSID:   firstNonEmpty(n.AccountSID, it.AccountSID, s.cfg.accountSID),
+			email:        it.Email,
+			addressSID:   it.AddressSID,
+			friendlyName: firstNonEmpty(n.FriendlyName, it.FriendlyName),
+			contactTitle: it.ContactTitle,
+			contactPhone: it.ContactPhoneNumber,
+			ccEmails:     n.CCEmails,
+			sms:          true,
+		}
+		if h.ccEmails == nil {
+			h.ccEmails = it.CCEmails
+		}
+		if v, ok := it.Extra[smsCapabilityMember].(bool); ok {
+			h.sms = v
+		}
+		if v, ok := n.Extra[smsCapabilityMember].(bool); ok {
+			h.sms = v
+		}
+		h.outcome = s.cfg.outcome(n.PhoneNumber)
+		if h.outcome.Status == "" {
+			h.outcome.Status = hostednumbers.OrderStatusCompleted
+		}
+		h.outcome.Status = hostednumbers.ParseOrderStatus(string(h.outcome.Status))
+		out = append(out, h)
+	}
+	return out
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (s *Server) addHostedLocked(h *hostedOrder) {
+	s.hosted[h.sid] = h
+	s.hostedList = append(s.hostedList, h)
+	s.byPhone[h.phone] = append(s.byPhone[h.phone], h)
+}
+
+// statusAt is the status of h while its bulk order is in stage: received
+// while QUEUED, pending-loa while IN_PROGRESS, the outcome once PROCESSED,
+// unless an update pinned another.
+func (h *hostedOrder) statusAt(stage int) hostednumbers.OrderStatus {
+	if h.pinned != "" {
+		return h.pinned
+	}
+	switch stage {
+	case stageQueued:
+		return hostednumbers.OrderStatusReceived
+	case stageInProgress:
+		return hostednumbers.OrderStatusPendingLOA
+	}
+	return h.outcome.Status
+}
+
+// hostedStatusLocked returns h's status now and when it last changed.
+func (s *Server) hostedStatusLocked(h *hostedOrder, now time.Time) (hostednumbers.OrderStatus, time.Time) {
+	stage := s.stageLocked(h.bulk, now)
+	if h.pinned != "" {
+		return h.pinned, h.pinnedAt
+	}
+	return h.statusAt(stage), h.bulk.movedAt[stage]
+}
+
+// Authorisation document statuses.
+const (
+	docOpened   = "opened"
+	docSigning  = "signing"
+	docSigned   = "signed"
+	docCanceled = "canceled"
+	docFailed   = "failed"
+)
+
+// docStage places an order status on the document's way: 0 opened (not
+// yet sent for signing), 1 signing (pending-loa), 2 signed (past the
+// LOA), 3 failed without being signed.
+func docStage(status hostednumbers.OrderStatus) int {
+	switch status {
+	case hostednumbers.OrderStatusPendingLOA:
+		return 1
+	case hostednumbers.OrderStatusCarrierProcessing, hostednumbers.OrderStatusTesting, hostednumbers.OrderStatusCompleted:
+		return 2
+	case hostednumbers.OrderStatusFailed, hostednumbers.OrderStatusActionRequired:
+		return 3
+	}
+	return 0
+}
+
+// docStatusLocked derives a document's status from its orders: the least
+// advanced of those not past it (opened, then signing, then signed);
+// failed when every order failed; canceled when every order was canceled.
+func (s *Server) docStatusLocked(d *authDoc, now time.Time) (string, time.Time) {
+	updated := d.created
+	least, live := 3, 0
+	for _, h := range d.orders {
+		status, at := s.hostedStatusLocked(h, now)
+		if at.After(updated) {
+			updated = at
+		}
+		if h.canceled {
+			continue
+		}
+		live++
+		least = min(least, docStage(status))
+	}
+	if live == 0 {
+		return docCanceled, updated
+	}
+	return [...]string{docOpened, docSigning, docSigned, docFailed}[least], updated
+}
+
+type capabilitiesJSON struct {
+	SMS   bool `json:"sms"`
+	Voice bool `json:"voice"`
+}
+
+// hostedOrderJSON is a hosted number order as the API renders it: every
+// member of numbers.v2.hosted_number_order.
+type hostedOrderJSON struct {
+	SID                       string           `json:"sid"`
+	AccountSID                string           `json:"account_sid"`
+	IncomingPhoneNumberSID    *string          `json:"incoming_phone_number_sid"`
+	AddressSID                *string          `json:"address_sid"`
+	SigningDocumentSID        *string          `json:"signing_document_sid"`
+	PhoneNumber               string           `json:"phone_number"`
+	Capabilities              capabilitiesJSON `json:"capabilities"`
+	FriendlyName              *string          `json:"friendly_name"`
+	Status                    string           `json:"status"`
+	FailureReason             *string          `json:"failure_reason"`
+	DateCreated               string           `json:"date_created"`
+	DateUpdated               string           `json:"date_updated"`
+	Email                     *string          `json:"email"`
+	CCEmails                  []string         `json:"cc_emails"`
+	URL                       string           `json:"url"`
+	ContactTitle              *string          `json:"contact_title"`
+	ContactPhoneNumber        *string          `json:"contact_phone_number"`
+	BulkHostingRequestSID     *string          `json:"bulk_hosting_request_sid"`
+	NextStep                  *string          `json:"next_step"`
+	VerificationAttempts      int              `json:"verification_attempts"`
+	VerificationCallSIDs      []string         `json:"verification_call_sids"`
+	VerificationCallDelay     int              `json:"verification_call_delay"`
+	VerificationCallExtension *string          `json:"verification_call_extension"`
+	VerificationCode          *string          `json:"verification_code"`
+	VerificationType          string           `json:"verification_type"`
+}
+
+// dependentOrderJSON is a hosted number order as the dependent-orders list
+// of a document renders it (numbers.v2.authorization_document.dependent_hosted_number_order).
+type dependentOrderJSON struct {
+	SID                    string           `json:"sid"`
+	BulkHostingRequestSID  *string          `json:"bulk_hosting_request_sid"`
+	NextStep               *string          `json:"next_step"`
+	AccountSID             string           `json:"account_sid"`
+	IncomingPhoneNumberSID *string          `json:"incoming_phone_number_sid"`
+	AddressSID             *string          `json:"address_sid"`
+	SigningDocumentSID     *string          `json:"signing_document_sid"`
+	PhoneNumber            string           `json:"phone_number"`
+	Capabilities           capabilitiesJSON `json:"capabilities"`
+	FriendlyName           *string          `json:"friendly_name"`
+	Status                 string           `json:"status"`
+	FailureReason          *string          `json:"failure_reason"`
+	DateCreated            string           `json:"date_created"`
+	DateUpdated            string           `json:"date_updated"`
+	Email                  *string          `json:"email"`
+	CCEmails               []string         `json:"cc_emails"`
+	ContactTitle           *string          `json:"contact_title"`
+	ContactPhoneNumber     *string          `json:"contact_phone_number"`
+}
+
+// docJSON is an authorisation document as the API renders it.
+type docJSON struct {
+	SID         string            `json:"sid"`
+	AddressSID  *string           `json:"address_sid"`
+	Status      string            `json:"status"`
+	Email       *string           `json:"email"`
+	CCEmails    []string          `json:"cc_emails"`
+	DateCreated string            `json:"date_created"`
+	DateUpdated string            `json:"date_updated"`
+	URL         string            `json:"url"`
+	Links       map[string]string `json:"links"`
+}
+
+// renderHosted renders h with the given status and update time; baseURL
+// prefixes its url.
+func renderHosted(h *hostedOrder, status hostednumbers.OrderStatus, updated time.Time, baseURL string) hostedOrderJSON {
+	doc := hostedOrderJSON{
+		SID:                       h.sid,
+		AccountSID:                h.accountSID,
+		IncomingPhoneNumberSID:    nullable(h.incomingPhoneNumberSID),
+		AddressSID:                nullable(h.addressSID),
+		PhoneNumber:               h.phone,
+		Capabilities:              capabilitiesJSON{SMS: h.sms},
+		FriendlyName:              nullable(h.friendlyName),
+		Status:                    string(status),
+		DateCreated:               formatTime(h.created),
+		DateUpdated:               formatTime(updated),
+		Email:                     nullable(h.email),
+		CCEmails:                  nonNil(h.ccEmails),
+		URL:                       baseURL + orderPath + "/" + h.sid,
+		ContactTitle:              nullable(h.contactTitle),
+		ContactPhoneNumber:        nullable(h.contactPhone),
+		VerificationAttempts:      h.verificationAttempts,
+		VerificationCallSIDs:      nonNil(h.verificationCallSIDs),
+		VerificationCallDelay:     h.verificationCallDelay,
+		VerificationCallExtension: nullable(h.verificationCallExtension),
+		VerificationCode:          nullable(h.verificationCode),
+		VerificationType:          "phone-call",
+	}
+	if h.doc != nil {
+		doc.SigningDocumentSID = nullable(h.doc.sid)
+	}
+	if h.bulk != nil {
+		doc.BulkHostingRequestSID = nullable(h.bulk.sid)
+	}
+	if status == hostednumbers.OrderStatusFailed || status == hostednumbers.OrderStatusActionRequired {
+		doc.FailureReason = nullable(h.outcome.FailureReason)
+		doc.NextStep = nullable(h.outcome.NextStep)
+	}
+	return doc
+}
+
+func (d hostedOrderJSON) dependent() dependentOrderJSON {
+	return dependentOrderJSON{
+		SID:                    d.SID,
+		BulkHostingRequestSID:  d.BulkHostingRequestSID,
+		NextStep:               d.NextStep,
+		AccountSID:             d.AccountSID,
+		IncomingPhoneNumberSID: d.IncomingPhoneNumberSID,
+		AddressSID:             d.AddressSID,
+		SigningDocumentSID:     d.SigningDocumentSID,
+		PhoneNumber:            d.PhoneNumber,
+		Capabilities:           d.Capabilities,
+		FriendlyName:           d.FriendlyName,
+		Status:                 d.Status,
+		FailureReason:          d.FailureReason,
+		DateCreated:            d.DateCreated,
+		DateUpdated:            d.DateUpdated,
+		Email:                  d.Email,
+		CCEmails:               d.CCEmails,
+		ContactTitle:           d.ContactTitle,
+		ContactPhoneNumber:     d.ContactPhoneNumber,
+	}
+}
+
+func renderDoc(d *authDoc, status string, updated time.Time, baseURL string) docJSON {
+	self := baseURL + docPath + "/" + d.sid
+	return docJSON{
+		SID:         d.sid,
+		AddressSID:  nullable(d.addressSID),
+		Status:      status,
+		Email:       nullable(d.email),
+		CCEmails:    nonNil(d.ccEmails),
+		DateCreated: formatTime(d.created),
+		DateUpdated: formatTime(updated),
+		URL:         self,
+		Links:       map[string]string{"dependent_hosted_number_orders": self + "/" + dependentsSegment},
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) renderHostedLocked(h *hostedOrder, now time.Time) hostedOrderJSON {
+	status, updated := s.hostedStatusLocked(h, now)
+	return renderHosted(h, status, updated, s.URL)
+}
+
+// hostedFilter is the filter query of the two hosted number order lists.
+type hostedFilter struct {
+	status                    hostednumbers.OrderStatus
+	sms                       *bool
+	phone, incoming, friendly string
+}
+
+// parseHostedFilter reads the filters, answering 400 itself (and returning
+// false) when one is invalid. allowed lists the statuses the Status filter
+// takes.
+func parseHostedFilter(w http.ResponseWriter, q url.Values, allowed []hostednumbers.OrderStatus) (hostedFilter, bool) {
+	f := hostedFilter{
+		phone:    q.Get("PhoneNumber"),
+		incoming: q.Get("IncomingPhoneNumberSid"),
+		friendly: q.Get("FriendlyName"),
+	}
+	if raw := q.Get("Status"); raw != "" {
+		f.status = hostednumbers.ParseOrderStatus(raw)
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == f.status
+		}
+		if !ok {
+			names := make([]string, len(allowed))
+			for i, a := range allowed {
+				names[i] = string(a)
+			}
+			writeInvalidParameter(w, "Status", fmt.Sprintf("%q is not one of %s", raw, strings.Join(names, ", ")))
+			return f, false
+		}
+	}
+	if raw, ok := q["SmsCapability"]; ok {
+		b, err := strconv.ParseBool(first(raw))
+		if err != nil {
+			writeInvalidParameter(w, "SmsCapability", "must be true or false")
+			return f, false
+		}
+		f.sms = &b
+	}
+	return f, true
+}
+
+// allOrderStatuses are the ten statuses the order list filters by; the
+// dependent-orders list takes only the first seven.
+var (
+	allOrderStatuses = []hostednumbers.OrderStatus{
+		hostednumbers.OrderStatusReceived, hostednumbers.OrderStatusVerified, hostednumbers.OrderStatusPendingLOA,
+		hostednumbers.OrderStatusCarrierProcessing, hostednumbers.OrderStatusCompleted, hostednumbers.OrderStatusFailed,
+		hostednumbers.OrderStatusActionRequired, hostednumbers.OrderStatusTwilioProcessing,
+		hostednumbers.OrderStatusPendingVerification, hostednumbers.OrderStatusTesting,
+	}
+	dependentOrderStatuses = allOrderStatuses[:7]
+)
+
+// matchLocked reports whether h passes f, and returns its rendering.
+func (s *Server) matchLocked(h *hostedOrder, f *hostedFilter, now time.Time) (hostedOrderJSON, bool) {
+	if h.canceled ||
+		(f.phone != "" && h.phone != f.phone) ||
+		(f.incoming != "" && h.incomingPhoneNumberSID != f.incoming) ||
+		(f.friendly != "" && h.friendlyName != f.friendly) ||
+		(f.sms != nil && h.sms != *f.sms) {
+		return hostedOrderJSON{}, false
+	}
+	doc := s.renderHostedLocked(h, now)
+	if f.status != "" && hostednumbers.OrderStatus(doc.Status) != f.status {
+		return hostedOrderJSON{}, false
+	}
+	return doc, true
+}
+
+// listHostedLocked returns the orders of candidates that pass f, rendered.
+func (s *Server) listHostedLocked(candidates []*hostedOrder, f *hostedFilter, now time.Time) []hostedOrderJSON {
+	var out []hostedOrderJSON
+	for _, h := range candidates {
+		if doc, ok := s.matchLocked(h, f, now); ok {
+			out = append(out, doc)
+		}
+	}
+	return out
+}
+
+func (s *Server) listHosted(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, ok := parseHostedFilter(w, q, allOrderStatuses)
+	if !ok {
+		return
+	}
+	pr, ok := s.parsePage(w, q)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	candidates := s.hostedList
+	if f.phone != "" {
+		candidates = s.byPhone[f.phone] // the index keeps per-number lookups cheap
+	}
+	items := s.listHostedLocked(candidates, &f, time.Now())
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, pageOf(s.URL, orderPath, q, pr, items, hostedPosition, identity))
+}
+
+func hostedPosition(d hostedOrderJSON) uint64 { return sidPosition(d.SID) }
+
+func identity[T any](v T) T { return v }
+
+// sidPosition is the counter part of a SID this server made: SIDs made
+// later have higher positions.
+func sidPosition(sid string) uint64 {
+	if len(sid) != 34 {
+		return 0
+	}
+	n, _ := strconv.ParseUint(sid[18:], 16, 64)
+	return n
+}
+
+// hostedLocked returns the live order with this SID.
+func (s *Server) hostedLocked(sid string) (*hostedOrder, bool) {
+	h, ok := s.hosted[sid]
+	if !ok || h.canceled {
+		return nil, false
+	}
+	return h, true
+}
+
+func (s *Server) fetchHosted(w http.ResponseWriter, r *http.Request, sid string) {
+	s.mu.Lock()
+	h, ok := s.hostedLocked(sid)
+	var doc hostedOrderJSON
+	if ok {
+		doc = s.renderHostedLocked(h, time.Now())
+	}
+	s.mu.Unlock()
+	if !ok {
+		notFound(w, r.URL.Path)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// updateHosted changes an order's status and verification call settings
+// as POST /v2/HostedNumber/Orders/{Sid} does, from a form body.
+func (s *Server) updateHosted(w http.ResponseWriter, r *http.Request, sid string, body []byte) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		writeError(w, http.StatusUnsupportedMediaType, 20415,
+			"Unsupported Media Type: the Content-Type must be application/x-www-form-urlencoded", nil)
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 20001, "Invalid form body: "+err.Error(), nil)
+		return
+	}
+	raw := form.Get("Status")
+	status := hostednumbers.ParseOrderStatus(raw)
+	switch {
+	case raw == "":
+		writeInvalidParameter(w, "Status", "is required")
+		return
+	case !status.Known():
+		writeInvalidParameter(w, "Status", fmt.Sprintf("%q is not a hosted number order status", raw))
+		return
+	}
+	delay, hasDelay := -1, false
+	if v, ok := form["VerificationCallDelay"]; ok {
+		n, err := strconv.Atoi(first(v))
+		if err != nil || n < 0 || n > 60 {
+			writeInvalidParameter(w, "VerificationCallDelay", "must be a whole number from 0 to 60")
+			return
+		}
+		delay, hasDelay = n, true
+	}
+	ext, hasExt := form["VerificationCallExtension"]
+	if hasExt && strings.Trim(first(ext), "0123456789") != "" {
+		writeInvalidParameter(w, "VerificationCallExtension", "must be digits")
+		return
+	}
+
+	s.mu.Lock()
+	h, ok := s.hostedLocked(sid)
+	var doc hostedOrderJSON
+	if ok {
+		now := time.Now()
+		h.pinned, h.pinnedAt = status, now
+		if hasDelay {
+			h.verificationCallDelay = delay
+		}
+		if hasExt {
+			h.verificationCallExtension = first(ext)
+		}
+		if status == hostednumbers.OrderStatusPendingVerification {
+			// Twilio places the ownership verification call now.
+			h.verificationAttempts++
+			h.verificationCallSIDs = append(h.verificationCallSIDs, s.sidLocked("CA"))
+			h.verificationCode = fmt.Sprintf("%06d", sidPosition(h.sid)*7919%1000000)
+		}
+		doc = s.renderHostedLocked(h, now)
+	}
+	s.mu.Unlock()
+	if !ok {
+		notFound(w, r.URL.Path)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// cancelHosted deletes an order, which the API allows only while it is
+// received.
+func (s *Server) cancelHosted(w http.ResponseWriter, r *http.Request, sid string) {
+	s.mu.Lock()
+	h, ok := s.hostedLocked(sid)
+	var status hostednumbers.OrderStatus
+	if ok {
+		status, _ = s.hostedStatusLocked(h, time.Now())
+		if status == hostednumbers.OrderStatusReceived {
+			h.canceled = true
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		notFound(w, r.URL.Path)
+	case status != hostednumbers.OrderStatusReceived:
+		writeError(w, http.StatusBadRequest, 21400,
+			fmt.Sprintf("Hosted Number Order %s cannot be canceled: its status is %s, and only an order in received can be", sid, status),
+			map[string]any{"status": string(status)})
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+var docStatuses = []string{docOpened, docSigning, docSigned, docCanceled, docFailed}
+
+func (s *Server) listDocs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	email, status := q.Get("Email"), q.Get("Status")
+	if status != "" {
+		status = strings.ToLower(status)
+		known := false
+		for _, d := range docStatuses {
+			known = known || d == status
+		}
+		if !known {
+			writeInvalidParameter(w, "Status", fmt.Sprintf("%q is not one of %s", q.Get("Status"), strings.Join(docStatuses, ", ")))
+			return
+		}
+	}
+	pr, ok := s.parsePage(w, q)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	now := time.Now()
+	var items []docJSON
+	for _, d := range s.docList {
+		if email != "" && d.email != email {
+			continue
+		}
+		st, updated := s.docStatusLocked(d, now)
+		if status != "" && st != status {
+			continue
+		}
+		items = append(items, renderDoc(d, st, updated, s.URL))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, pageOf(s.URL, docPath, q, pr, items,
+		func(d docJSON) uint64 { return sidPosition(d.SID) }, identity))
+}
+
+func (s *Server) fetchDoc(w http.ResponseWriter, r *http.Request, sid string) {
+	s.mu.Lock()
+	d, ok := s.docs[sid]
+	var doc docJSON
+	if ok {
+		st, updated := s.docStatusLocked(d, time.Now())
+		doc = renderDoc(d, st, updated, s.URL)
+	}
+	s.mu.Unlock()
+	if !ok {
+		notFound(w, r.URL.Path)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func (s *Server) listDependents(w http.ResponseWriter, r *http.Request, sid string) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	d, ok := s.docs[sid]
+	s.mu.Unlock()
+	if !ok {
+		notFound(w, r.URL.Path)
+		return
+	}
+	f, ok := parseHostedFilter(w, q, dependentOrderStatuses)
+	if !ok {
+		return
+	}
+	pr, ok := s.parsePage(w, q)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	items := s.listHostedLocked(d.orders, &f, time.Now())
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, pageOf(s.URL, docPath+"/"+sid+"/"+dependentsSegment, q, pr, items,
+		hostedPosition, hostedOrderJSON.dependent))
+}
