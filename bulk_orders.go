@@ -43,19 +43,21 @@ type BulkHostedNumberOrdersService struct {
 // params are validated first; any problem returns a *ValidationError and
 // nothing is sent. nil params send {}.
 //
-// Create is never resent once the server may have processed it (see the
-// package documentation), so an error never means "maybe created twice".
-// A *DecodeError whose Accepted method reports true means the numbers were
-// accepted even though the answer could not be read.
+// Create leaves the process at most once per attempt, whatever the
+// transport, and is never resent once the server may have processed it
+// (see the package documentation), so an error never means "maybe created
+// twice". Every error answers "may this order exist?": it matches exactly
+// one of ErrNotCreated (safe to submit again once the cause is fixed) and
+// ErrOutcomeUnknown (find out with Reconcile before submitting again).
 func (s *BulkHostedNumberOrdersService) Create(ctx context.Context, params *CreateBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
 	body := []byte("{}")
 	if params != nil {
 		if err := params.Validate(); err != nil {
-			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", err)
+			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", withOutcome(err, ErrNotCreated))
 		}
 		var err error
 		if body, err = params.appendJSON(make([]byte, 0, params.sizeHint())); err != nil {
-			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", err)
+			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", withOutcome(err, ErrNotCreated))
 		}
 	}
 	var w bulkOrderWire
@@ -76,6 +78,15 @@ func (s *BulkHostedNumberOrdersService) Fetch(ctx context.Context, sid string, p
 	if err := checkBulkHostingSID(sid); err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch bulk order: %w", err)
 	}
+	order, err := s.fetch(ctx, sid, params)
+	if err != nil {
+		return nil, fmt.Errorf("hostednumbers: fetch bulk order %s: %w", sid, err)
+	}
+	return order, nil
+}
+
+// fetch is Fetch for a checked SID, with errors not yet prefixed.
+func (s *BulkHostedNumberOrdersService) fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
 	var query string
 	if params != nil && params.OrderStatus != "" {
 		query = "OrderStatus=" + url.QueryEscape(string(params.OrderStatus))
@@ -83,11 +94,28 @@ func (s *BulkHostedNumberOrdersService) Fetch(ctx context.Context, sid string, p
 	var w bulkOrderWire
 	meta, err := s.client.do(ctx, request{method: http.MethodGet, path: bulkOrdersPath + "/" + sid, query: query}, &w)
 	if err != nil {
-		return nil, fmt.Errorf("hostednumbers: fetch bulk order %s: %w", sid, err)
+		return nil, err
 	}
 	order := w.BulkHostedNumberOrder
 	order.LastResponse = meta
+	if err := checkFetchedSID(&order, sid); err != nil {
+		return nil, err
+	}
 	return &order, nil
+}
+
+// checkFetchedSID refuses an answer about another bulk hosting request
+// than the one asked for (a misrouting proxy, a mock returning the wrong
+// fixture): following it would report another order's numbers.
+func checkFetchedSID(order *BulkHostedNumberOrder, sid string) error {
+	if order.BulkHostingSID == sid {
+		return nil
+	}
+	e := &DecodeError{HTTPStatus: http.StatusOK, Err: fmt.Errorf("the answer is about bulk order %s, not %s", quoteShort(order.BulkHostingSID), sid)}
+	if order.LastResponse != nil {
+		e.HTTPStatus, e.RequestID = order.LastResponse.StatusCode, order.LastResponse.RequestID
+	}
+	return e
 }
 
 // checkBulkHostingSID stops a malformed or hostile SID (../../Accounts,
@@ -157,24 +185,71 @@ func (o *WaitOptions) withDefaults() WaitOptions {
 	return w
 }
 
+// BulkHostedNumberOrderFetcher is the one call Wait needs, in the manner
+// of aws-sdk-go-v2's one-method client interfaces: a test that mocks Fetch
+// alone still runs the real polling loop through WaitForBulkOrder.
+// *BulkHostedNumberOrdersService and every BulkHostedNumberOrdersAPI
+// implement it.
+type BulkHostedNumberOrderFetcher interface {
+	// Fetch returns the current state of a bulk hosting request.
+	Fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error)
+}
+
+var _ BulkHostedNumberOrderFetcher = BulkHostedNumberOrdersAPI(nil)
+
 // Wait fetches the bulk hosting request until its status is PROCESSED and
 // returns that final state. It ends early when ctx ends, or when a fetch
 // fails with an error that polling again cannot fix (404, 401/403, a bad
-// response); transient failures are retried as the client's policy allows
-// and then polled through, up to MaxConsecutiveErrors in a row. On an
-// error, Wait also returns the last state it saw, if any. It starts no
-// goroutines.
+// response, an answer about another SID); transient failures are retried
+// as the client's policy allows and then polled through, up to
+// MaxConsecutiveErrors in a row. A 429 is waited out as its Retry-After
+// asks (never polling sooner) and does not count as a failure. On an
+// error, Wait also returns the last state it saw, if any; errors read
+// "hostednumbers: wait for bulk order BH…: …". It starts no goroutines.
 func (s *BulkHostedNumberOrdersService) Wait(ctx context.Context, sid string, opts *WaitOptions) (*BulkHostedNumberOrder, error) {
+	return waitFor(ctx, sid, opts, s.fetch)
+}
+
+// WaitForBulkOrder is Wait over any implementation of Fetch: the loop,
+// backoff, Retry-After handling and error rules are the same. Errors from
+// f are wrapped, so the prefix of f's own errors appears after Wait's.
+func WaitForBulkOrder(ctx context.Context, f BulkHostedNumberOrderFetcher, sid string, opts *WaitOptions) (*BulkHostedNumberOrder, error) {
+	if f == nil {
+		return nil, fmt.Errorf("hostednumbers: wait for bulk order: %w",
+			&ValidationError{Problems: []FieldError{{Field: "fetcher", Message: "is nil"}}})
+	}
+	if svc, ok := f.(*BulkHostedNumberOrdersService); ok && svc != nil {
+		return svc.Wait(ctx, sid, opts)
+	}
+	return waitFor(ctx, sid, opts, func(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
+		order, err := f.Fetch(ctx, sid, params)
+		if err == nil && order == nil {
+			err = &DecodeError{HTTPStatus: http.StatusOK, Err: errors.New("Fetch returned neither an order nor an error")}
+		}
+		if err == nil {
+			err = checkFetchedSID(order, sid)
+		}
+		return order, err
+	})
+}
+
+func waitFor(ctx context.Context, sid string, opts *WaitOptions, fetch func(context.Context, string, *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error)) (*BulkHostedNumberOrder, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("hostednumbers: wait for bulk order: %w", errNilContext)
+	}
 	if err := checkBulkHostingSID(sid); err != nil {
 		return nil, fmt.Errorf("hostednumbers: wait for bulk order: %w", err)
 	}
+	fail := func(err error) error { return fmt.Errorf("hostednumbers: wait for bulk order %s: %w", sid, err) }
 	w := opts.withDefaults()
 	interval := w.PollInterval
 	var last *BulkHostedNumberOrder
 	failures := 0
 	var timer *time.Timer
 	for {
-		order, err := s.Fetch(ctx, sid, nil)
+		wait := interval
+		order, err := fetch(ctx, sid, nil)
+		var apiErr *APIError
 		switch {
 		case err == nil:
 			failures = 0
@@ -186,24 +261,29 @@ func (s *BulkHostedNumberOrdersService) Wait(ctx context.Context, sid string, op
 				return order, nil
 			}
 		case ctx.Err() != nil:
-			return last, fmt.Errorf("hostednumbers: wait for bulk order %s: %w", sid, ctx.Err())
+			return last, fail(ctx.Err())
+		case errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusTooManyRequests:
+			// Rate limited: the server said when to come back. It is not
+			// a failure of the order, so it does not count towards
+			// MaxConsecutiveErrors.
+			wait = max(wait, apiErr.RetryAfter)
 		case !transient(err):
-			return last, err
+			return last, fail(err)
 		default:
 			failures++
 			if failures >= w.MaxConsecutiveErrors {
-				return last, err
+				return last, fail(err)
 			}
 		}
 		if timer == nil {
-			timer = time.NewTimer(interval)
+			timer = time.NewTimer(wait)
 			defer timer.Stop()
 		} else {
-			timer.Reset(interval)
+			timer.Reset(wait)
 		}
 		select {
 		case <-ctx.Done():
-			return last, fmt.Errorf("hostednumbers: wait for bulk order %s: %w", sid, ctx.Err())
+			return last, fail(ctx.Err())
 		case <-timer.C:
 		}
 		interval = min(2*interval, w.MaxPollInterval)

@@ -63,7 +63,8 @@ type Client struct {
 
 	baseURL          string
 	accountSID       string
-	authorization    func() []string // the Authorization header; see newClient
+	authorization    func() []string     // the Authorization header; see newClient
+	redact           func(string) string // removes credentials echoed by a server
 	userAgent        []string
 	jsonType         []string
 	logger           *slog.Logger
@@ -280,8 +281,21 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	// The header sits behind a func: fmt prints a func as an address
 	// whatever the verb, so no formatting of a Client (even a copied
 	// value) can reach it.
-	auth := []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(s.username+":"+s.password))}
+	encoded := base64.StdEncoding.EncodeToString([]byte(s.username + ":" + s.password))
+	auth := []string{"Basic " + encoded}
 	c.authorization = func() []string { return auth }
+	// A proxy's error page may echo the request, Authorization included:
+	// the token, in clear or in base64 (also URL-safe, also unpadded), never
+	// reaches an error or a log.
+	pairs := []string{
+		encoded, "[redacted]",
+		strings.TrimRight(encoded, "="), "[redacted]",
+		base64.URLEncoding.EncodeToString([]byte(s.username + ":" + s.password)), "[redacted]",
+	}
+	if len(s.password) >= 8 { // shorter, it would mangle ordinary words; no real token is
+		pairs = append(pairs, s.password, "[redacted]")
+	}
+	c.redact = strings.NewReplacer(pairs...).Replace
 	c.http = &retryablehttp.Client{
 		HTTPClient:     hc,
 		RetryMax:       s.maxRetries,
@@ -300,9 +314,9 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 }
 
 // httpClientFor returns the transport to send through and the http.Client
-// that retryablehttp drives. The transport is wrapped so that retryablehttp,
-// which closes idle connections whenever a request gives up, cannot empty a
-// pool that other goroutines are using.
+// that retryablehttp drives, whose transport is the client's onceTransport
+// over it. The per-attempt limit is onceTransport's, except for a
+// WithHTTPClient client without WithTimeout, which keeps its own Timeout.
 func httpClientFor(s *settings) (http.RoundTripper, *http.Client) {
 	var hc http.Client
 	if s.httpClient != nil {
@@ -316,11 +330,12 @@ func httpClientFor(s *settings) (http.RoundTripper, *http.Client) {
 			rt = newTransport()
 		}
 	}
-	hc.Transport = keepIdleConns{rt}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	once := &onceTransport{rt: rt, logger: s.logger}
 	if s.httpClient == nil || s.timeoutSet {
-		hc.Timeout = s.timeout
+		once.timeout, hc.Timeout = s.timeout, 0
 	}
+	hc.Transport = once
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return rt, &hc
 }
 
@@ -339,11 +354,6 @@ func newTransport() *http.Transport {
 		ExpectContinueTimeout: time.Second,
 	}
 }
-
-// keepIdleConns hides the wrapped transport's CloseIdleConnections.
-type keepIdleConns struct{ rt http.RoundTripper }
-
-func (k keepIdleConns) RoundTrip(r *http.Request) (*http.Response, error) { return k.rt.RoundTrip(r) }
 
 // CloseIdleConnections closes the idle connections of the client's
 // transport, for a service that is shutting down.
@@ -480,7 +490,8 @@ func (c *Client) beforeAttempt(_ retryablehttp.Logger, req *http.Request, attemp
 	retry.BeginAttempt(req.Context())
 	if attempt > 0 && c.logger != nil {
 		c.logger.LogAttrs(req.Context(), slog.LevelInfo, "hostednumbers: retrying request",
-			slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.Int("attempt", attempt+1))
+			slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.Int("attempt", attempt+1),
+			slog.Int("after_status", retry.LastStatus(req.Context())))
 	}
 }
 
@@ -519,8 +530,56 @@ type request struct {
 // is read and dropped, as for a 204) or returns an *APIError. The returned
 // error is not yet prefixed with the operation.
 func (c *Client) do(ctx context.Context, r request, out any) (*Response, error) {
-	start := time.Now()
+	if ctx == nil {
+		return nil, withOutcome(errNilContext, ErrNotCreated)
+	}
 	ctx = retry.Track(ctx, r.method)
+	meta, err := c.send(ctx, r, out)
+	if err != nil && r.method != http.MethodGet {
+		err = withOutcome(err, outcomeOf(ctx, err))
+	}
+	return meta, err
+}
+
+// errNilContext is returned, never panicked, for a nil context.Context.
+var errNilContext = errors.New("nil context.Context; pass context.Background() or a request's context")
+
+// outcomeOf answers "may the request have been processed?" for a failed
+// call that changes something. ctx is do's, which carries the tracker of
+// the request's latest attempt.
+func outcomeOf(ctx context.Context, err error) error {
+	var (
+		apiErr    *APIError
+		decodeErr *DecodeError
+		valErr    *ValidationError
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		if apiErr.HTTPStatus >= 400 && apiErr.HTTPStatus < 500 {
+			return ErrNotCreated // refused: 429 before any processing, other 4xx as invalid
+		}
+		return ErrOutcomeUnknown // 5xx, or a 3xx that was not followed
+	case errors.As(err, &decodeErr):
+		return ErrOutcomeUnknown // accepted, answer unusable
+	case errors.As(err, &valErr):
+		return ErrNotCreated
+	case retry.RefusedStream(err):
+		return ErrNotCreated
+	case !retry.Written(ctx):
+		return ErrNotCreated // nothing of the latest attempt reached a connection
+	}
+	if s := retry.LastStatus(ctx); s >= 400 && s < 500 {
+		// The latest attempt was answered with a refusal, and the call
+		// then ended (its context, during the wait before a retry).
+		return ErrNotCreated
+	}
+	return ErrOutcomeUnknown
+}
+
+// send is do without the outcome: one API request, all its attempts, in
+// a context that retry.Track made.
+func (c *Client) send(ctx context.Context, r request, out any) (*Response, error) {
+	start := time.Now()
 	u := r.rawURL
 	if u == "" {
 		u = c.baseURL + r.path
@@ -553,7 +612,7 @@ func (c *Client) do(ctx context.Context, r request, out any) (*Response, error) 
 			resp.Body.Close()
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = fmt.Errorf("%w (%v)", ctxErr, err)
+			err = fmt.Errorf("%w (%w)", ctxErr, err)
 		}
 		c.log(ctx, slog.LevelWarn, r.method, logPath, nil, start, err)
 		return nil, err
@@ -583,9 +642,11 @@ func (c *Client) readResponse(resp *http.Response, r *Response, out any) error {
 	}
 
 	if r.StatusCode < 200 || r.StatusCode > 299 {
-		return newAPIError(resp, r, body)
+		return c.redactAPIError(newAPIError(resp, r, body))
 	}
-	fail := func(err error) error { return &DecodeError{HTTPStatus: r.StatusCode, RequestID: r.RequestID, Err: err} }
+	fail := func(err error) error {
+		return &DecodeError{HTTPStatus: r.StatusCode, RequestID: r.RequestID, Err: c.redactError(err)}
+	}
 	switch {
 	case tooLarge:
 		return fail(fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.maxResponseBytes))
@@ -624,6 +685,45 @@ func newAPIError(resp *http.Response, r *Response, body []byte) *APIError {
 		e.Body = bodyExcerpt(body)
 	}
 	return e
+}
+
+// redactAPIError removes echoed credentials from every text of e.
+func (c *Client) redactAPIError(e *APIError) *APIError {
+	e.Message, e.MoreInfo, e.Body = c.redact(e.Message), c.redact(e.MoreInfo), c.redact(e.Body)
+	if e.Details != nil {
+		e.Details, _ = c.redactValue(e.Details).(map[string]any)
+	}
+	return e
+}
+
+func (c *Client) redactValue(v any) any {
+	switch v := v.(type) {
+	case string:
+		return c.redact(v)
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[c.redact(k)] = c.redactValue(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = c.redactValue(x)
+		}
+		return out
+	}
+	return v
+}
+
+// redactError keeps err unless its text holds a credential, in which case
+// only the redacted text survives (sentinels it wrapped do not matter for a
+// body that echoed a secret).
+func (c *Client) redactError(err error) error {
+	if msg := err.Error(); c.redact(msg) != msg {
+		return errors.New(c.redact(msg))
+	}
+	return err
 }
 
 func (c *Client) log(ctx context.Context, level slog.Level, method, path string, r *Response, start time.Time, err error) {

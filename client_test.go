@@ -856,8 +856,15 @@ func TestLogger_SuccessfulRequestIsLoggedAtDebugWithItsOutcome(t *testing.T) {
 	require.NoError(t, err)
 
 	records := ctLogRecords(t, &buf)
-	require.Len(t, records, 1, buf.String())
-	rec := records[0]
+	require.Len(t, records, 2, buf.String())
+	attempt := records[0]
+	assert.Equal(t, "DEBUG", attempt["level"])
+	assert.Equal(t, "hostednumbers: attempt", attempt["msg"])
+	assert.Equal(t, float64(1), attempt["attempt"])
+	assert.Equal(t, float64(200), attempt["status"])
+	assert.Equal(t, ctRequestID, attempt["request_id"])
+	assert.Contains(t, attempt, "latency")
+	rec := records[1]
 	assert.Equal(t, "DEBUG", rec["level"])
 	assert.Equal(t, "hostednumbers: request", rec["msg"])
 	assert.Equal(t, "GET", rec["method"])
@@ -896,6 +903,13 @@ func TestLogger_RetriesAndFailuresAreLogged(t *testing.T) {
 		assert.Equal(t, "GET", rec["method"])
 		assert.Equal(t, ctBulkPath+"/"+ctBulkSID, rec["path"])
 		assert.Equal(t, float64(i+2), rec["attempt"])
+		assert.Equal(t, float64(503), rec["after_status"], "the retry record names the status that caused it")
+	}
+	attempts := ctRecordsWithMessage(records, "hostednumbers: attempt")
+	require.Len(t, attempts, 3, buf.String())
+	for i, rec := range attempts {
+		assert.Equal(t, float64(i+1), rec["attempt"])
+		assert.Equal(t, float64([]int{503, 503, 200}[i]), rec["status"])
 	}
 	outcome := ctRecordsWithMessage(records, "hostednumbers: request")
 	require.Len(t, outcome, 1)
@@ -906,7 +920,7 @@ func TestLogger_RetriesAndFailuresAreLogged(t *testing.T) {
 	const missing = "BH00000000000000000000000000000404"
 	_, err = c.BulkHostedNumberOrders.Fetch(context.Background(), missing, nil)
 	require.ErrorIs(t, err, ErrNotFound)
-	records = ctLogRecords(t, &buf)
+	records = ctRecordsWithMessage(ctLogRecords(t, &buf), "hostednumbers: request")
 	require.Len(t, records, 1, buf.String())
 	assert.Equal(t, "WARN", records[0]["level"])
 	assert.Equal(t, float64(404), records[0]["status"])

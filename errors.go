@@ -26,7 +26,49 @@ var (
 	ErrInvalidInput = errors.New("hostednumbers: invalid input")
 	// ErrResponseTooLarge: a response body exceeded the client's size cap.
 	ErrResponseTooLarge = errors.New("hostednumbers: response body too large")
+
+	// ErrNotCreated matches an error from a call that changes something
+	// (Create above all) when Twilio certainly has nothing from it: nothing
+	// was sent (invalid input or configuration, a context done before
+	// sending, a failure to connect, resolve or complete the TLS handshake),
+	// or Twilio refused it (429 or any other 4xx, an HTTP/2 stream it
+	// refused unprocessed). Safe to send again once the cause is fixed.
+	ErrNotCreated = errors.New("hostednumbers: not created")
+	// ErrOutcomeUnknown matches an error from a call that changes something
+	// when the request may have been processed: it was sent and then the
+	// connection failed, the attempt timed out or the context ended while
+	// waiting for the answer, the server answered 5xx, or it accepted the
+	// request (2xx) with a body that could not be used. For a create, find
+	// out what Twilio has (BulkHostedNumberOrders.Reconcile) before sending
+	// the same numbers again.
+	ErrOutcomeUnknown = errors.New("hostednumbers: outcome unknown")
 )
+
+// outcomeError is an error of a call that changes something, with the
+// answer to "may it have happened?": ErrNotCreated or ErrOutcomeUnknown.
+// errors.Is and errors.As see both the cause and the outcome.
+type outcomeError struct {
+	err     error
+	outcome error
+}
+
+func (e *outcomeError) Error() string {
+	var decodeErr *DecodeError
+	if e.outcome == ErrOutcomeUnknown && !errors.As(e.err, &decodeErr) {
+		return e.err.Error() + " (outcome unknown: it may have been processed; check before sending it again)"
+	}
+	return e.err.Error()
+}
+
+func (e *outcomeError) Unwrap() []error { return []error{e.err, e.outcome} }
+
+// withOutcome marks err with its outcome, once.
+func withOutcome(err, outcome error) error {
+	if err == nil || errors.Is(err, ErrNotCreated) || errors.Is(err, ErrOutcomeUnknown) {
+		return err
+	}
+	return &outcomeError{err: err, outcome: outcome}
+}
 
 // APIError is a non-2xx answer from the API, with Twilio's error document
 // decoded when there was one.
@@ -57,6 +99,9 @@ type APIError struct {
 // Error reads like "429 Too Many Requests (code 20429): Too Many Requests
 // (Twilio-Request-Id RQ…)".
 func (e *APIError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
 	var b strings.Builder
 	b.WriteString(strconv.Itoa(e.HTTPStatus))
 	if text := http.StatusText(e.HTTPStatus); text != "" {
@@ -86,6 +131,9 @@ func (e *APIError) Error() string {
 
 // Is makes errors.Is(err, ErrNotFound) and the other sentinels work.
 func (e *APIError) Is(target error) bool {
+	if e == nil {
+		return false
+	}
 	switch target {
 	case ErrNotFound:
 		return e.HTTPStatus == http.StatusNotFound
@@ -115,11 +163,16 @@ type DecodeError struct {
 
 // Accepted reports whether the server accepted the request, which it did
 // whenever the status was 2xx.
-func (e *DecodeError) Accepted() bool { return e.HTTPStatus >= 200 && e.HTTPStatus < 300 }
+func (e *DecodeError) Accepted() bool {
+	return e != nil && e.HTTPStatus >= 200 && e.HTTPStatus < 300
+}
 
 // Error says the request was accepted (or succeeded), with its status and
 // request ID, and why the body could not be used.
 func (e *DecodeError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
 	var b strings.Builder
 	if e.HTTPStatus == http.StatusAccepted {
 		b.WriteString("request was accepted (")
@@ -127,14 +180,19 @@ func (e *DecodeError) Error() string {
 		b.WriteString("request succeeded (")
 	}
 	b.WriteString(strconv.Itoa(e.HTTPStatus))
-	b.WriteByte(' ')
-	b.WriteString(http.StatusText(e.HTTPStatus))
+	if text := http.StatusText(e.HTTPStatus); text != "" {
+		b.WriteByte(' ')
+		b.WriteString(text)
+	}
 	if e.RequestID != "" {
 		b.WriteString(", Twilio-Request-Id ")
 		b.WriteString(e.RequestID)
 	}
-	b.WriteString(") but its response could not be decoded: ")
-	b.WriteString(e.Err.Error())
+	b.WriteString(") but its response could not be decoded")
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
 	if e.HTTPStatus == http.StatusAccepted {
 		b.WriteString("; the order may exist: check before submitting the same numbers again")
 	}
@@ -142,7 +200,12 @@ func (e *DecodeError) Error() string {
 }
 
 // Unwrap returns the underlying decoding problem.
-func (e *DecodeError) Unwrap() error { return e.Err }
+func (e *DecodeError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // FieldError is one problem with one input field.
 type FieldError struct {
@@ -166,6 +229,12 @@ type ValidationError struct {
 
 // Error lists every problem, "field: message", separated by semicolons.
 func (e *ValidationError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	if len(e.Problems) == 0 {
+		return "invalid input"
+	}
 	var b strings.Builder
 	if len(e.Problems) > 1 {
 		b.WriteString(strconv.Itoa(len(e.Problems)))
@@ -185,6 +254,9 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalidInp
 
 // Field returns the problem reported for the field with this path, if any.
 func (e *ValidationError) Field(path string) (FieldError, bool) {
+	if e == nil {
+		return FieldError{}, false
+	}
 	for _, p := range e.Problems {
 		if p.Field == path {
 			return p, true

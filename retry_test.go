@@ -357,7 +357,7 @@ func TestRetryAfter_SecondsAreWaitedOut(t *testing.T) {
 	assert.GreaterOrEqual(t, arrivals[1].Sub(arrivals[0]), 900*time.Millisecond, "Retry-After: 1 was honoured")
 }
 
-func TestRetryAfter_PastHTTPDateRetriesAtOnce(t *testing.T) {
+func TestRetryAfter_PastHTTPDateWaitsTheMinimumBackoff(t *testing.T) {
 	var n atomic.Int32
 	created := ctFixture(t, "create_202.json")
 	srv := newRTServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -368,14 +368,17 @@ func TestRetryAfter_PastHTTPDateRetriesAtOnce(t *testing.T) {
 		}
 		ctWrite(w, http.StatusAccepted, created)
 	})
-	// A backoff of 10s shows that the date, not the backoff, set the wait.
-	c := ctClient(t, srv.URL, WithRetryBackoff(10*time.Second, 10*time.Second))
+	// A date in the past must not produce back-to-back sends: the wait is
+	// the minimum backoff, not zero and not the (longer) maximum.
+	c := ctClient(t, srv.URL, WithRetryBackoff(300*time.Millisecond, 10*time.Second))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	start := time.Now()
 	_, err := c.BulkHostedNumberOrders.Create(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 2, srv.seen(http.MethodPost))
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, "the retry waited the minimum backoff")
 }
 
 func TestRetryAfter_BeyondTheCapReturnsTheErrorAtOnce(t *testing.T) {
@@ -414,8 +417,12 @@ func TestRetryAfter_BeyondTheCapReturnsTheErrorAtOnce(t *testing.T) {
 			})
 			c := ctClient(t, srv.URL, WithMaxRetryAfter(tt.maxRetryAfter))
 
+			// The deadline makes a client that ignores MaxRetryAfter fail
+			// fast instead of hanging in the Retry-After wait.
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
 			start := time.Now()
-			err := rtCall(context.Background(), c, tt.method)
+			err := rtCall(ctx, c, tt.method)
 			assert.Less(t, time.Since(start), 2*time.Second, "returned at once")
 			var apiErr *APIError
 			require.ErrorAs(t, err, &apiErr)

@@ -121,6 +121,10 @@ func TestEmail(t *testing.T) {
 		{"backslash", `o\ps@example.com`, false},
 		{"quoted local part", `"ops"@example.com`, false},
 		{"IP literal", "ops@[127.0.0.1]", false},
+		{"less-than alone in local part", "op<s@example.com", false},
+		{"greater-than alone in local part", "op>s@example.com", false},
+		{"closing bracket alone in local part", "op]s@example.com", false},
+		{"opening bracket alone in local part", "op[s@example.com", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

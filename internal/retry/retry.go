@@ -5,11 +5,13 @@
 // The rule it enforces: an idempotent GET may be retried on connection
 // errors and on 429, 500, 502, 503 and 504. Anything else, a POST above all,
 // is retried only when the server cannot have processed it: a 429 (refused
-// before processing) or a connection failure that happened before a single
-// byte of the request was written (refused, DNS). A POST is never resent
-// after a timeout, a reset once the request was written, or any 5xx,
-// because Twilio offers no idempotency key and a resent create could host
-// the same numbers twice.
+// before processing), an HTTP/2 stream the server refused (REFUSED_STREAM,
+// which RFC 9113 section 8.7 defines as unprocessed), or a connection
+// failure that happened before a single byte of the request was written
+// (refused, DNS). A POST is never resent after a timeout, a reset once the
+// request was written, or any 5xx, because Twilio offers no idempotency key
+// and a resent create could host the same numbers twice. The client's
+// transport makes sure no layer below this policy resends anything.
 package retry
 
 import (
@@ -43,6 +45,9 @@ type tracker struct {
 	method   string
 	wrote    atomic.Bool
 	attempts atomic.Int32
+	// lastStatus is the status of the last attempt that got a response,
+	// 0 when it failed without one; it names the cause of a retry in logs.
+	lastStatus atomic.Int32
 }
 
 type trackerKey struct{}
@@ -65,6 +70,33 @@ func BeginAttempt(ctx context.Context) {
 		t.wrote.Store(false)
 		t.attempts.Add(1)
 	}
+}
+
+// Written reports whether the headers of the latest attempt of the request
+// tracked in ctx were written to a connection: from then on the server may
+// have the request. A context without a tracker reports true, the safe
+// answer.
+func Written(ctx context.Context) bool {
+	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
+		return t.wrote.Load()
+	}
+	return true
+}
+
+// ObserveStatus records the status of the attempt in flight (0 for an
+// attempt that ended without a response).
+func ObserveStatus(ctx context.Context, status int) {
+	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
+		t.lastStatus.Store(int32(status))
+	}
+}
+
+// LastStatus returns the status ObserveStatus last recorded.
+func LastStatus(ctx context.Context) int {
+	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
+		return int(t.lastStatus.Load())
+	}
+	return 0
 }
 
 // Attempts returns how many attempts of the request tracked in ctx began.
@@ -110,10 +142,20 @@ func RetryableError(method string, err error, written bool) bool {
 	if permanentTransportError(err) {
 		return false
 	}
-	if idempotent(method) {
+	if idempotent(method) || RefusedStream(err) {
 		return true
 	}
 	return !written && connectFailure(err)
+}
+
+// RefusedStream reports whether err is an HTTP/2 stream reset with
+// REFUSED_STREAM: the server guarantees it did not process the request
+// (RFC 9113, section 8.7). Both net/http's bundled HTTP/2 and
+// golang.org/x/net/http2 spell the error "stream error: stream ID n;
+// REFUSED_STREAM; ...".
+func RefusedStream(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "stream error: stream ID ") && strings.Contains(msg, "; REFUSED_STREAM;")
 }
 
 // connectFailure reports whether err is a failure to reach the server at all:
@@ -178,13 +220,25 @@ func (p Policy) CheckRetry(ctx context.Context, resp *http.Response, err error) 
 
 // Backoff has the signature retryablehttp expects. A Retry-After header on
 // the response wins (it is within MaxRetryAfter, or CheckRetry would have
-// stopped); otherwise the wait doubles from min with each attempt, bounded
-// by max, and half of it is random so that many clients spread out.
+// stopped), but never shortens the wait below min: "Retry-After: 0", a
+// date in the past or an unreadable value must not produce back-to-back
+// sends. Otherwise the wait doubles from min with each attempt, bounded by
+// max, and half of it is random so that many clients spread out.
 func (p Policy) Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
 	if d, ok := RetryAfter(resp, time.Now()); ok {
-		return d
+		return maxDuration(d, min)
+	}
+	if resp != nil && resp.Header.Get("Retry-After") != "" {
+		return maxDuration(Exponential(min, max, attempt, rand.Float64()), min)
 	}
 	return Exponential(min, max, attempt, rand.Float64())
+}
+
+func maxDuration(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // Exponential returns the jittered wait before retry number attempt+1:
@@ -218,19 +272,22 @@ func RetryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 	return ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 }
 
+// MaxRetryAfterValue is the longest wait ParseRetryAfter reports: longer
+// values, in either form, and digit strings too long for an integer are
+// capped to it.
+const MaxRetryAfterValue = 365 * 24 * time.Hour
+
 // ParseRetryAfter parses a Retry-After value, in delay-seconds or HTTP-date
-// form, as a duration from now.
+// form, as a duration from now, at most MaxRetryAfterValue.
 func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(365*24*time.Hour/time.Second) {
-			secs = int64(365 * 24 * time.Hour / time.Second)
+	if allDigits(v) {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > int64(MaxRetryAfterValue/time.Second) {
+			return MaxRetryAfterValue, true // too large for an int64: huge
 		}
 		return time.Duration(secs) * time.Second, true
 	}
@@ -238,8 +295,21 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	if d := when.Sub(now); d > 0 {
-		return d, true
+	d := when.Sub(now)
+	switch {
+	case d <= 0:
+		return 0, true
+	case d > MaxRetryAfterValue:
+		return MaxRetryAfterValue, true
 	}
-	return 0, true
+	return d, true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -36,7 +36,8 @@ func TestParseRetryAfter(t *testing.T) {
 		{"zero seconds", "0", 0, true},
 		{"surrounding space", "  5 ", 5 * time.Second, true},
 		{"huge seconds are capped at a year", "99999999999", 365 * 24 * time.Hour, true},
-		{"beyond int64 is garbage", "99999999999999999999999", 0, false},
+		{"beyond int64 is capped at a year too", "99999999999999999999999", 365 * 24 * time.Hour, true},
+		{"HTTP date years ahead is capped at a year", now.AddDate(30, 0, 0).Format(http.TimeFormat), 365 * 24 * time.Hour, true},
 		{"HTTP date in the future", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
 		{"RFC 850 date", now.Add(time.Hour).Format(time.RFC850), time.Hour, true},
 		{"ANSI C date", now.Add(2 * time.Minute).Format(time.ANSIC), 2 * time.Minute, true},
@@ -157,16 +158,57 @@ func TestPolicyBackoff(t *testing.T) {
 		resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"3"}}}
 		assert.Equal(t, 3*time.Second, p.Backoff(minWait, maxWait, 0, resp))
 	})
-	t.Run("Retry-After in the past means no wait", func(t *testing.T) {
+	t.Run("Retry-After in the past waits the minimum backoff", func(t *testing.T) {
 		resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)}}}
-		assert.Equal(t, time.Duration(0), p.Backoff(minWait, maxWait, 2, resp))
+		assert.Equal(t, minWait, p.Backoff(minWait, maxWait, 2, resp))
 	})
-	t.Run("garbage Retry-After falls back to backoff", func(t *testing.T) {
+	t.Run("Retry-After 0 waits the minimum backoff", func(t *testing.T) {
+		resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"0"}}}
+		assert.Equal(t, minWait, p.Backoff(minWait, maxWait, 0, resp))
+	})
+	t.Run("garbage Retry-After falls back to backoff, at least the minimum", func(t *testing.T) {
 		resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"later"}}}
-		d := p.Backoff(minWait, maxWait, 0, resp)
-		assert.GreaterOrEqual(t, d, 50*time.Millisecond)
-		assert.Less(t, d, 100*time.Millisecond)
+		for i := 0; i < 50; i++ {
+			d := p.Backoff(minWait, maxWait, 0, resp)
+			assert.GreaterOrEqual(t, d, minWait)
+			assert.Less(t, d, 2*minWait)
+		}
 	})
+	t.Run("huge Retry-After ends the retries instead of waiting", func(t *testing.T) {
+		for _, v := range []string{"99999999999999999999999", time.Now().AddDate(50, 0, 0).UTC().Format(http.TimeFormat)} {
+			resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {v}}}
+			retry, err := p.CheckRetry(Track(context.Background(), http.MethodGet), resp, nil)
+			assert.NoError(t, err)
+			assert.False(t, retry, "Retry-After %q is past MaxRetryAfter", v)
+		}
+	})
+}
+
+func TestRefusedStream(t *testing.T) {
+	refused := errors.New(`Post "https://numbers.twilio.com/v2/HostedNumber/Orders/Bulk": stream error: stream ID 3; REFUSED_STREAM; received from peer`)
+	assert.True(t, RefusedStream(refused))
+	assert.True(t, RetryableError(http.MethodPost, refused, true), "an unprocessed stream may be sent again, even a POST")
+	for _, msg := range []string{
+		"stream error: stream ID 3; PROTOCOL_ERROR; received from peer",
+		"stream error: stream ID 3; INTERNAL_ERROR; received from peer",
+		"REFUSED_STREAM",
+		"connection reset by peer",
+	} {
+		err := errors.New(msg)
+		assert.False(t, RefusedStream(err), msg)
+		assert.False(t, RetryableError(http.MethodPost, err, true), "a POST is not resent after %q", msg)
+	}
+}
+
+func TestTracker_WrittenAndStatus(t *testing.T) {
+	assert.True(t, Written(context.Background()), "without a tracker the safe answer is: written")
+	ctx := Track(context.Background(), http.MethodPost)
+	BeginAttempt(ctx)
+	assert.False(t, Written(ctx))
+	ObserveStatus(ctx, 429)
+	assert.Equal(t, 429, LastStatus(ctx))
+	assert.Equal(t, 0, LastStatus(context.Background()))
+	ObserveStatus(context.Background(), 500) // no tracker: nothing to record, no panic
 }
 
 func TestRetryableStatus(t *testing.T) {
@@ -271,6 +313,13 @@ var errorCases = []struct {
 	{
 		"TLS verification error",
 		&url.Error{Op: "Get", URL: "https://numbers.twilio.com", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}},
+		false, false, false,
+	},
+	{
+		// Only the verification error's own type says this is permanent:
+		// its cause is none of the x509 types checked alongside it.
+		"TLS verification error with a custom cause",
+		&url.Error{Op: "Get", URL: "https://numbers.twilio.com", Err: &tls.CertificateVerificationError{Err: errors.New("pinned key mismatch")}},
 		false, false, false,
 	},
 	{
