@@ -345,7 +345,8 @@ func (m *migration) create(ctx context.Context, b *batch, numbers []*numberState
 	case notCreated(err):
 		a.Outcome, a.Error, a.RequestID = "rejected", err.Error(), requestIDOf(err)
 		b.State = stateRejected
-		stop = errors.Is(err, hostednumbers.ErrUnauthorized)
+		// Refused credentials or a rate limit would refuse the next batch too.
+		stop = errors.Is(err, hostednumbers.ErrUnauthorized) || errors.Is(err, hostednumbers.ErrRateLimited)
 	default:
 		a.Outcome, a.Error, a.RequestID = "outcome unknown", err.Error(), requestIDOf(err)
 		b.State = stateUnknown

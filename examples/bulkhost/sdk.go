@@ -3,25 +3,17 @@ package main
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
 )
 
 // notCreated reports whether a failed create certainly made nothing, so
-// that its numbers may be submitted again as they are.
-func notCreated(err error) bool {
-	var ve *hostednumbers.ValidationError
-	if errors.As(err, &ve) {
-		return true
-	}
-	var apiErr *hostednumbers.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.HTTPStatus >= 400 && apiErr.HTTPStatus < 500 && apiErr.HTTPStatus != http.StatusRequestTimeout
-	}
-	return false
-}
+// that its numbers may be submitted again as they are. Every error from
+// Create matches exactly one of hostednumbers.ErrNotCreated and
+// hostednumbers.ErrOutcomeUnknown; the latter makes the batch "outcome
+// unknown", reconciled before anything is sent again.
+func notCreated(err error) bool { return errors.Is(err, hostednumbers.ErrNotCreated) }
 
 // verdict is what a reconciliation found.
 type verdict int

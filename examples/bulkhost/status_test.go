@@ -153,3 +153,29 @@ func TestCountsLineAndOrder(t *testing.T) {
 	assert.True(t, allSettled(j))
 	assert.True(t, strings.HasPrefix(batchSummary(j), "3 batches: 1 accepted, 1 outcome unknown, 1 rejected"))
 }
+
+// A batch Twilio refuses (a 400) is rejected; the others go on, and the
+// next run submits the rejected one again. A rate limit stops the run.
+func TestRejectedBatchAndRateLimit(t *testing.T) {
+	h := newHarness(t)
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST"}) // batch 1 goes through
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 400})
+	csvPath := writeCSV(t, fivePlain)
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-batch-size", "2")...))
+	assert.Contains(t, h.stderr.String(), "Twilio refused batch 2; no bulk hosting request was created, so the next run submits it again")
+	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	require.NoError(t, err)
+	assert.Equal(t, []batchState{stateAccepted, stateRejected, stateAccepted}, batchStates(j))
+	assert.Equal(t, "rejected", j.Batches[1].Attempts[0].Outcome)
+	assert.NotEmpty(t, j.Batches[1].Attempts[0].RequestID)
+
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 429, Count: hostednumbers.DefaultMaxRetries + 1, RetryAfter: "0"})
+	h.stderr.Reset()
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-batch-size", "2")...))
+	assert.Contains(t, h.stderr.String(), "429")
+	h.stderr.Reset()
+	h.stdout.Reset()
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-wait", "-poll", "1ms")...))
+	assertOneOrderEach(t, h.srv, fivePhones...)
+	assert.Len(t, tableRows(t, h.stdout.String()), 5)
+}
