@@ -572,3 +572,16 @@ func TestCreate_AUserTransportThatRetriesCannotResendAPost(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, int32(1), rt.sends.Load(), "the body could be sent once only")
 }
+
+func TestAttemptTimeout_IsADeadlineNotTheCallersContext(t *testing.T) {
+	srv := newRTServer(t, rtHang)
+	c := ctClient(t, srv.URL, WithTimeout(50*time.Millisecond), WithMaxRetries(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := c.BulkHostedNumberOrders.Fetch(ctx, ctBulkSID, nil)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrAttemptTimeout)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "like net/http's own timeouts")
+	assert.NoError(t, ctx.Err(), "the caller's context is untouched")
+	assert.Equal(t, 2, srv.seen(http.MethodGet), "a GET that timed out is retried")
+}

@@ -26,8 +26,11 @@ func (e *attemptTimeoutError) Error() string {
 	return fmt.Sprintf("attempt timed out after %s (the per-attempt limit, set with WithTimeout)", e.limit)
 }
 
-// Is makes errors.Is(err, ErrAttemptTimeout) match.
-func (e *attemptTimeoutError) Is(target error) bool { return target == ErrAttemptTimeout }
+// Is makes errors.Is match ErrAttemptTimeout, and context.DeadlineExceeded
+// as net/http's own timeouts do: the attempt's deadline passed.
+func (e *attemptTimeoutError) Is(target error) bool {
+	return target == ErrAttemptTimeout || target == context.DeadlineExceeded
+}
 
 // Timeout reports true, as net.Error's Timeout does for a deadline.
 func (e *attemptTimeoutError) Timeout() bool { return true }
