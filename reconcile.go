@@ -40,9 +40,14 @@ type ReconcileParams struct {
 	// seconds, so Since is compared at whole seconds. It must not be in the
 	// future.
 	Since time.Time
-	// Concurrency is how many lookups run at once (and so the most
-	// requests, and connections, Reconcile has open): 0 means
-	// DefaultReconcileConcurrency, at most MaxReconcileConcurrency.
+	// Concurrency is how many lookups run at once: Reconcile starts that
+	// many goroutines (fewer for fewer numbers) and never has more requests
+	// in flight, so the client's connection pool serves them on as many
+	// connections. (Go's transport can dial one spare connection when a
+	// dial loses a race with a connection another lookup just freed; a
+	// transport with MaxConnsPerHost set, given through WithHTTPClient, is
+	// a hard cap.) 0 means DefaultReconcileConcurrency; at most
+	// MaxReconcileConcurrency.
 	Concurrency int
 }
 
