@@ -276,11 +276,12 @@ func (p *UpdateHostedNumberOrderParams) form() url.Values {
 // call settings): POST /v2/HostedNumber/Orders/{sid}, form-encoded. The sid
 // and params are validated first; a problem returns a *ValidationError and
 // nothing is sent. The API's refusal of a change comes back as an
-// *APIError.
+// *APIError. Like every call that changes something, an error matches
+// ErrNotCreated (nothing changed) or ErrOutcomeUnknown (it may have).
 func (s *HostedNumberOrdersService) Update(ctx context.Context, sid string, params *UpdateHostedNumberOrderParams) (*HostedNumberOrder, error) {
 	err := errors.Join(checkResourceSID("sid", sid, "HR", "hosted number order"), params.Validate())
 	if err != nil {
-		return nil, fmt.Errorf("hostednumbers: update hosted number order: %w", mergeValidationErrors(err))
+		return nil, fmt.Errorf("hostednumbers: update hosted number order: %w", withOutcome(mergeValidationErrors(err), ErrNotCreated))
 	}
 	var o HostedNumberOrder
 	meta, err := s.client.do(ctx, request{
@@ -300,9 +301,11 @@ func (s *HostedNumberOrdersService) Update(ctx context.Context, sid string, para
 // /v2/HostedNumber/Orders/{sid}, answered 204. The API allows it only while
 // the order is received; its refusal comes back as an *APIError with the
 // HTTP status and Twilio's code and message. The sid is validated first.
+// An error matches ErrNotCreated (the order was not cancelled) or
+// ErrOutcomeUnknown (it may have been: fetch it to see).
 func (s *HostedNumberOrdersService) Cancel(ctx context.Context, sid string) error {
 	if err := checkResourceSID("sid", sid, "HR", "hosted number order"); err != nil {
-		return fmt.Errorf("hostednumbers: cancel hosted number order: %w", err)
+		return fmt.Errorf("hostednumbers: cancel hosted number order: %w", withOutcome(err, ErrNotCreated))
 	}
 	if _, err := s.client.do(ctx, request{method: http.MethodDelete, path: hostedNumberOrdersPath + "/" + sid}, nil); err != nil {
 		return fmt.Errorf("hostednumbers: cancel hosted number order %s: %w", sid, err)

@@ -190,9 +190,12 @@ func TestHostedNumberOrders_InvalidInputNamesTheFieldAndSendsNothing(t *testing.
 		t.Run("sid/"+name, func(t *testing.T) {
 			_, err := client.HostedNumberOrders.Fetch(ctx, sid)
 			rsRequireValidation(t, err, "sid")
-			rsRequireValidation(t, client.HostedNumberOrders.Cancel(ctx, sid), "sid")
+			err = client.HostedNumberOrders.Cancel(ctx, sid)
+			rsRequireValidation(t, err, "sid")
+			assert.ErrorIs(t, err, hn.ErrNotCreated)
 			_, err = client.HostedNumberOrders.Update(ctx, sid, &hn.UpdateHostedNumberOrderParams{Status: hn.OrderStatusPendingVerification})
 			rsRequireValidation(t, err, "sid")
+			assert.ErrorIs(t, err, hn.ErrNotCreated)
 		})
 	}
 	updateCases := []struct {
@@ -306,6 +309,17 @@ func TestHostedNumberOrders_CancelRefusalIsATypedAPIError(t *testing.T) {
 	assert.Equal(t, "RQ0123456789abcdef0123456789abcdef", apiErr.RequestID)
 	assert.Contains(t, err.Error(), "hostednumbers: cancel hosted number order "+rsOrderSID+": 400 Bad Request (code 21422)")
 	assert.False(t, errors.Is(err, hn.ErrNotFound))
+	assert.ErrorIs(t, err, hn.ErrNotCreated, "a refusal changed nothing")
+	assert.False(t, errors.Is(err, hn.ErrOutcomeUnknown))
+}
+
+func TestHostedNumberOrders_CancelWhoseAnswerIsLostHasAnUnknownOutcome(t *testing.T) {
+	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
+		rsJSON(w, 500, []byte(`{"code":20500,"message":"internal","status":500}`))
+	}, hn.WithMaxRetries(0))
+	err := client.HostedNumberOrders.Cancel(context.Background(), rsOrderSID)
+	assert.ErrorIs(t, err, hn.ErrOutcomeUnknown)
+	assert.ErrorIs(t, err, hn.ErrServer)
 }
 
 func TestHostedNumberOrders_FetchMissingOrderMatchesErrNotFound(t *testing.T) {
