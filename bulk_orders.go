@@ -403,16 +403,27 @@ type BulkOrderResult struct {
 	SigningDocumentSID NullString `json:"signing_document_sid"`
 }
 
+// results returns the result groups; none for a nil order, so that the
+// helpers below are safe to call on a nil *BulkHostedNumberOrder (a Wait
+// that failed before its first answer returns one).
+func (o *BulkHostedNumberOrder) results() []ResultGroup {
+	if o == nil {
+		return nil
+	}
+	return o.Results
+}
+
 // Orders returns every hosted number order of every group, in the order the
-// server listed them, each carrying its group's status.
+// server listed them, each carrying its group's status. A nil order has none.
 func (o *BulkHostedNumberOrder) Orders() []BulkOrderResult {
+	results := o.results()
 	n := 0
-	for i := range o.Results {
-		n += len(o.Results[i].Orders)
+	for i := range results {
+		n += len(results[i].Orders)
 	}
 	out := make([]BulkOrderResult, 0, n)
-	for i := range o.Results {
-		g := &o.Results[i]
+	for i := range results {
+		g := &results[i]
 		for _, ord := range g.Orders {
 			ord.Status = g.OrderStatus
 			out = append(out, ord)
@@ -424,7 +435,7 @@ func (o *BulkHostedNumberOrder) Orders() []BulkOrderResult {
 // OrdersByStatus returns the hosted number orders keyed by status. Groups
 // whose statuses differ only in spelling are merged.
 func (o *BulkHostedNumberOrder) OrdersByStatus() map[OrderStatus][]BulkOrderResult {
-	out := make(map[OrderStatus][]BulkOrderResult, len(o.Results))
+	out := make(map[OrderStatus][]BulkOrderResult, len(o.results()))
 	for _, ord := range o.Orders() {
 		out[ord.Status] = append(out[ord.Status], ord)
 	}
@@ -446,9 +457,10 @@ func (o *BulkHostedNumberOrder) Failed() []BulkOrderResult {
 // CountsByStatus returns how many orders have each status, by the server's
 // group counts (or the number of orders listed, where a group has no count).
 func (o *BulkHostedNumberOrder) CountsByStatus() map[OrderStatus]int {
-	out := make(map[OrderStatus]int, len(o.Results))
-	for i := range o.Results {
-		g := &o.Results[i]
+	results := o.results()
+	out := make(map[OrderStatus]int, len(results))
+	for i := range results {
+		g := &results[i]
 		n := g.Count
 		if n == 0 {
 			n = len(g.Orders)

@@ -585,3 +585,13 @@ func TestAttemptTimeout_IsADeadlineNotTheCallersContext(t *testing.T) {
 	assert.NoError(t, ctx.Err(), "the caller's context is untouched")
 	assert.Equal(t, 2, srv.seen(http.MethodGet), "a GET that timed out is retried")
 }
+
+func TestOrderHelpers_AreNilReceiverSafe(t *testing.T) {
+	var order *BulkHostedNumberOrder
+	assert.NotPanics(t, func() {
+		assert.Empty(t, order.Orders())
+		assert.Empty(t, order.OrdersByStatus())
+		assert.Empty(t, order.Failed())
+		assert.Empty(t, order.CountsByStatus())
+	})
+}
