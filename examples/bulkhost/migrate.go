@@ -48,8 +48,6 @@ type migration struct {
 	j      *journal
 	base   *hostednumbers.CreateBulkHostedNumberOrderParams
 	byNum  map[string]hostednumbers.Number
-	// newSIDs are the bulk hosting requests created in this run.
-	newSIDs []string
 	// release unlocks the journal.
 	release func()
 }
@@ -336,7 +334,6 @@ func (m *migration) create(ctx context.Context, b *batch, numbers []*numberState
 			n.BulkHostingSID = sid
 		}
 		b.State = stateAccepted
-		m.newSIDs = append(m.newSIDs, sid)
 	case notCreated(err) && ctx.Err() != nil:
 		// Stopped before anything was sent.
 		a.Outcome, a.Error = "not sent", err.Error()
