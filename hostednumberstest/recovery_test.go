@@ -24,7 +24,7 @@ func TestProcessThenDropCreatesTheOrderButNeverAnswers(t *testing.T) {
 	params := sampleParams()
 
 	created, err := client.BulkHostedNumberOrders.Create(context.Background(), params)
-	require.Error(t, err)
+	require.ErrorIs(t, err, hostednumbers.ErrOutcomeUnknown)
 	assert.Nil(t, created)
 	var apiErr *hostednumbers.APIError
 	assert.False(t, errors.As(err, &apiErr), "no answer came back: %v", err)
@@ -96,7 +96,7 @@ func TestReconcileAfterADroppedUnprocessedCreateSaysNoneCreated(t *testing.T) {
 	params := numbersParams("+14155550101", "+14155550102")
 	srv.InjectFault(hostednumberstest.Fault{Method: "POST", DropConnection: true})
 	_, err := client.BulkHostedNumberOrders.Create(ctx, params)
-	require.Error(t, err)
+	require.ErrorIs(t, err, hostednumbers.ErrOutcomeUnknown, "the client cannot tell this drop from ProcessThenDrop")
 	assert.Empty(t, srv.Requests()[0].CreatedSID)
 
 	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params})

@@ -66,6 +66,7 @@ func TestFakeServerErrorOnCreateIsNeverResent(t *testing.T) {
 	m := &downstream.Migrator{Orders: srv.Client().BulkHostedNumberOrders}
 	rec := post(t, m, `{"numbers":["+14155550101"]}`)
 	assert.Equal(t, http.StatusBadGateway, rec.Code)
+	assert.Contains(t, rec.Body.String(), "reconcile before retrying", "a 5xx may have been processed")
 	require.Len(t, srv.Requests(), 1)
 	assert.Equal(t, http.StatusInternalServerError, srv.Requests()[0].Status)
 	assert.Empty(t, srv.Orders())
@@ -82,7 +83,7 @@ func TestFakeLostAnswerIsFoundByReconcile(t *testing.T) {
 	defer cancel()
 
 	_, err := m.Migrate(ctx, numbers)
-	require.Error(t, err)
+	require.ErrorIs(t, err, hostednumbers.ErrOutcomeUnknown)
 	require.Len(t, srv.Orders(), 1, "Twilio processed it")
 
 	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{PhoneNumbers: numbers})

@@ -67,8 +67,12 @@ type FailedNumber struct {
 
 // Migrate submits numbers as one bulk hosting request and waits until it
 // is processed. An input the SDK refuses returns an error matching
-// ErrInvalidRequest (and nothing is sent); a failure while waiting returns
-// the Report so far, with its BulkHostingSID, and the error.
+// ErrInvalidRequest (and nothing is sent). A failed submission keeps the
+// SDK's verdict: an error matching hostednumbers.ErrNotCreated may be
+// retried, one matching hostednumbers.ErrOutcomeUnknown must be reconciled
+// first (BulkHostedNumberOrdersService.Reconcile), or the numbers may be
+// submitted twice. A failure while waiting returns the Report so far, with
+// its BulkHostingSID, and the error.
 func (m *Migrator) Migrate(ctx context.Context, numbers []string) (*Report, error) {
 	if len(numbers) == 0 {
 		return nil, fmt.Errorf("%w: no numbers", ErrInvalidRequest)
@@ -160,6 +164,11 @@ func (m *Migrator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		http.Error(w, err.Error(), http.StatusGatewayTimeout)
+		return
+	case errors.Is(err, hostednumbers.ErrOutcomeUnknown):
+		// The numbers may be on their way: the operator must reconcile
+		// before submitting them again, so say so.
+		http.Error(w, "submitted, outcome unknown, reconcile before retrying: "+err.Error(), http.StatusBadGateway)
 		return
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusBadGateway)

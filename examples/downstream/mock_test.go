@@ -20,15 +20,18 @@ import (
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 )
 
-// mockOrders is a hand-written mock of hostednumbers.BulkHostedNumberOrdersAPI:
-// Create answers created (or createErr); Fetch and Wait walk through
-// snapshots, and Wait calls OnSnapshot for each as the SDK's does.
+// mockOrders is a hand-written mock of hostednumbers.BulkHostedNumberOrdersAPI.
+// Create answers created (or createErr). Fetch walks through snapshots,
+// repeating the last one as a request stuck in a stage would, or answers
+// fetchErr once they run out. Wait is the SDK's own polling loop,
+// hostednumbers.WaitForBulkOrder, over the mocked Fetch: OnSnapshot, the
+// poll interval and the error rules are the real ones.
 type mockOrders struct {
 	mu        sync.Mutex
 	created   *hostednumbers.BulkHostedNumberOrder
 	createErr error
 	snapshots []*hostednumbers.BulkHostedNumberOrder
-	waitErr   error // returned once the snapshots run out before PROCESSED
+	fetchErr  error
 	creates   []*hostednumbers.CreateBulkHostedNumberOrderParams
 	fetches   int
 }
@@ -43,39 +46,28 @@ func (m *mockOrders) Create(_ context.Context, params *hostednumbers.CreateBulkH
 func (m *mockOrders) Fetch(_ context.Context, sid string, _ *hostednumbers.FetchBulkHostedNumberOrderParams) (*hostednumbers.BulkHostedNumberOrder, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fetches >= len(m.snapshots) {
-		return nil, fmt.Errorf("mock: fetch %s: %w", sid, hostednumbers.ErrNotFound)
-	}
 	m.fetches++
-	return m.snapshots[m.fetches-1], nil
+	switch {
+	case m.fetches <= len(m.snapshots):
+		return m.snapshots[m.fetches-1], nil
+	case m.fetchErr != nil:
+		return nil, m.fetchErr
+	case len(m.snapshots) > 0:
+		return m.snapshots[len(m.snapshots)-1], nil
+	}
+	return nil, fmt.Errorf("mock: fetch %s: %w", sid, hostednumbers.ErrNotFound)
 }
 
 func (m *mockOrders) Wait(ctx context.Context, sid string, opts *hostednumbers.WaitOptions) (*hostednumbers.BulkHostedNumberOrder, error) {
-	var last *hostednumbers.BulkHostedNumberOrder
-	for {
-		if err := ctx.Err(); err != nil {
-			return last, err
-		}
-		o, err := m.Fetch(ctx, sid, nil)
-		if err != nil {
-			if m.waitErr != nil {
-				err = m.waitErr
-			}
-			return last, err
-		}
-		last = o
-		if opts != nil && opts.OnSnapshot != nil {
-			opts.OnSnapshot(o)
-		}
-		if o.RequestStatus.Finished() {
-			return o, nil
-		}
-	}
+	return hostednumbers.WaitForBulkOrder(ctx, m, sid, opts)
 }
 
 var _ hostednumbers.BulkHostedNumberOrdersAPI = (*mockOrders)(nil)
 
 var numbers = []string{"+14155550101", "+14155550109", "+14155550102"}
+
+// fastPolling makes Wait poll every millisecond (the default is 2 s).
+var fastPolling = &hostednumbers.WaitOptions{PollInterval: time.Millisecond, MaxPollInterval: 5 * time.Millisecond}
 
 // states returns the order of numbers, built by the test kit, in each stage.
 func states(nums ...string) (queued, inProgress, processed *hostednumbers.BulkHostedNumberOrder) {
@@ -95,6 +87,7 @@ func TestMockMigrateReportsEveryNumber(t *testing.T) {
 	m := &downstream.Migrator{
 		Orders:     mock,
 		OwnerEmail: "owner@example.com",
+		Wait:       fastPolling,
 		OnProgress: func(s hostednumbers.RequestStatus, counts map[hostednumbers.OrderStatus]int) {
 			progress = append(progress, fmt.Sprint(s, " ", counts))
 		},
@@ -151,17 +144,64 @@ func TestMockMigrateRefusesInvalidInput(t *testing.T) {
 
 func TestMockMigrateKeepsTheSIDWhenWaitingFails(t *testing.T) {
 	queued, inProgress, _ := states(numbers...)
-	mock := &mockOrders{created: queued, snapshots: []*hostednumbers.BulkHostedNumberOrder{inProgress},
-		waitErr: context.DeadlineExceeded}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	report, err := (&downstream.Migrator{Orders: mock}).Migrate(ctx, numbers)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.NotNil(t, report)
-	assert.Equal(t, hostednumberstest.ExampleBulkHostingSID, report.BulkHostingSID)
-	assert.Equal(t, hostednumbers.RequestStatusInProgress, report.Status)
-	assert.Equal(t, map[hostednumbers.OrderStatus][]string{hostednumbers.OrderStatusPendingLOA: numbers}, report.InProgress)
-	assert.Contains(t, err.Error(), report.BulkHostingSID)
+	t.Run("stuck until the deadline", func(t *testing.T) {
+		mock := &mockOrders{created: queued, snapshots: []*hostednumbers.BulkHostedNumberOrder{inProgress}}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		report, err := (&downstream.Migrator{Orders: mock, Wait: fastPolling}).Migrate(ctx, numbers)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.NotNil(t, report)
+		assert.Equal(t, hostednumberstest.ExampleBulkHostingSID, report.BulkHostingSID)
+		assert.Equal(t, hostednumbers.RequestStatusInProgress, report.Status)
+		assert.Equal(t, map[hostednumbers.OrderStatus][]string{hostednumbers.OrderStatusPendingLOA: numbers}, report.InProgress)
+		assert.Greater(t, report.Snapshots, 1, "the real loop polled again")
+		assert.Contains(t, err.Error(), report.BulkHostingSID)
+	})
+	t.Run("the order disappears", func(t *testing.T) {
+		mock := &mockOrders{created: queued, snapshots: []*hostednumbers.BulkHostedNumberOrder{inProgress},
+			fetchErr: &hostednumbers.APIError{HTTPStatus: 404, Code: 20404, Message: "Not found"}}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		report, err := (&downstream.Migrator{Orders: mock, Wait: fastPolling}).Migrate(ctx, numbers)
+		var apiErr *hostednumbers.APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 2, mock.fetches, "a 404 is not polled again")
+		assert.Equal(t, 1, report.Snapshots)
+	})
+	t.Run("transient failures are polled through", func(t *testing.T) {
+		_, _, processed := states(numbers...)
+		mock := &flakyOrders{mockOrders: mockOrders{created: queued,
+			snapshots: []*hostednumbers.BulkHostedNumberOrder{inProgress, processed}}, failEvery: 2}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		report, err := (&downstream.Migrator{Orders: mock, Wait: fastPolling}).Migrate(ctx, numbers)
+		require.NoError(t, err)
+		assert.Equal(t, hostednumbers.RequestStatusProcessed, report.Status)
+		assert.Equal(t, 2, report.Snapshots)
+	})
+}
+
+// flakyOrders fails every failEvery-th fetch with a 503, as a flaky
+// network would after the client's own retries.
+type flakyOrders struct {
+	mockOrders
+	failEvery int
+	calls     int
+}
+
+func (f *flakyOrders) Fetch(ctx context.Context, sid string, p *hostednumbers.FetchBulkHostedNumberOrderParams) (*hostednumbers.BulkHostedNumberOrder, error) {
+	f.mu.Lock()
+	f.calls++
+	fail := f.calls%f.failEvery == 1
+	f.mu.Unlock()
+	if fail {
+		return nil, &hostednumbers.APIError{HTTPStatus: 503, Code: 20503, Message: "Service Unavailable"}
+	}
+	return f.mockOrders.Fetch(ctx, sid, p)
+}
+
+func (f *flakyOrders) Wait(ctx context.Context, sid string, opts *hostednumbers.WaitOptions) (*hostednumbers.BulkHostedNumberOrder, error) {
+	return hostednumbers.WaitForBulkOrder(ctx, f, sid, opts)
 }
 
 // post sends body to the migrator's handler and returns the answer.
@@ -190,12 +230,12 @@ func TestMockHandlerStatuses(t *testing.T) {
 		{"no numbers", &mockOrders{}, `{"numbers":[]}`, 400, "no numbers"},
 		{"Twilio refuses", &mockOrders{createErr: &hostednumbers.APIError{HTTPStatus: 400, Code: 21422, Message: "Invalid number"}},
 			`{"numbers":["+14155550101"]}`, 502, "submit migration"},
-		{"waiting ran out of time", &mockOrders{created: queued, waitErr: context.DeadlineExceeded},
+		{"waiting ran out of time", &mockOrders{created: queued, fetchErr: context.DeadlineExceeded},
 			`{"numbers":["+14155550101"]}`, 504, "wait for " + queued.BulkHostingSID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := post(t, &downstream.Migrator{Orders: tt.mock}, tt.body)
+			rec := post(t, &downstream.Migrator{Orders: tt.mock, Wait: fastPolling}, tt.body)
 			assert.Equal(t, tt.wantStatus, rec.Code)
 			assert.Contains(t, rec.Body.String(), tt.wantBody)
 			if rec.Code == 200 {
