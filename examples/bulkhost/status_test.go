@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +180,36 @@ func TestRejectedBatchAndRateLimit(t *testing.T) {
 	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-wait", "-poll", "1ms")...))
 	assertOneOrderEach(t, h.srv, fivePhones...)
 	assert.Len(t, tableRows(t, h.stdout.String()), 5)
+}
+
+// An order made outside a bulk request (a reconciliation can find one) is
+// refreshed on its own.
+func TestStatusRefreshesOrderWithoutBulkRequest(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	sid := createOrder(t, h.srv, "+14155550109")
+	// Two fetches of its bulk request: the order is processed.
+	for range 2 {
+		_, err := h.srv.Client().BulkHostedNumberOrders.Fetch(context.Background(), sid, nil)
+		require.NoError(t, err)
+	}
+	var hr string
+	for _, o := range h.srv.HostedNumberOrders() {
+		hr = o.SID
+	}
+	state := filepath.Join(t.TempDir(), "j.json")
+	j := newJournal(state, journalInput{Name: "x.csv", SHA256: strings.Repeat("0", 64), Numbers: 1}, []string{"+14155550109"}, []int{2}, 10, time.Now)
+	j.Batches[0].State = stateSending
+	j.Batches[0].Attempts = []attempt{{Kind: "create", Started: time.Now().UTC(), Numbers: 1}}
+	j.Batches[0].Numbers[0].HostingOrderSID = hr
+	require.NoError(t, j.save())
+
+	require.Equal(t, exitFailures, h.run("-live", "-status", "-state", state))
+	var fetched bool
+	for _, r := range h.srv.Requests() {
+		fetched = fetched || r.Path == "/v2/HostedNumber/Orders/"+hr
+	}
+	assert.True(t, fetched, "the order is fetched by its HR… SID")
+	rows := tableRows(t, h.stdout.String())
+	require.Len(t, rows, 1)
+	assert.Equal(t, []string{"failed", "+14155550109", "1", hr}, rows[0][:4])
 }
