@@ -467,3 +467,54 @@ func TestAll_CancelledContextEndsTheLoopWithTheContextError(t *testing.T) {
 	assert.True(t, errors.Is(errs[0], context.Canceled), "got %v", errs[0])
 	assert.Equal(t, 1, srv.count())
 }
+
+// rsRoundTrip is an http.RoundTripper made of a function.
+type rsRoundTrip func(*http.Request) (*http.Response, error)
+
+func (f rsRoundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestNext_DefaultPortsCountAsTheSameOrigin(t *testing.T) {
+	var urls []string
+	var mu sync.Mutex
+	transport := rsRoundTrip(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		urls = append(urls, r.URL.String())
+		mu.Unlock()
+		next := ""
+		switch r.URL.Query().Get("Page") {
+		case "":
+			next = "https://NUMBERS.twilio.com:443/v2/HostedNumber/Orders?Page=1"
+		case "1":
+			next = "http://numbers.twilio.com/v2/HostedNumber/Orders?Page=2"
+		}
+		rec := httptest.NewRecorder()
+		rsJSON(rec, 200, rsPage(t, r.URL.String(), next, 0, []map[string]any{rsOrderItem(t, rsSID("HR", len(urls)), "+14155550101", nil)}))
+		return rec.Result(), nil
+	})
+	client, err := hn.NewClient(hn.WithCredentials(testAccountSID, testAuthToken), hn.WithHTTPClient(&http.Client{Transport: transport}))
+	require.NoError(t, err)
+
+	var items int
+	var errs []error
+	for _, err := range client.HostedNumberOrders.All(context.Background(), nil) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		items++
+	}
+	assert.Equal(t, 2, items)
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], hn.ErrForeignNextPage, "plain http is another origin than https")
+	assert.Equal(t, []string{
+		"https://numbers.twilio.com/v2/HostedNumber/Orders",
+		"https://NUMBERS.twilio.com:443/v2/HostedNumber/Orders?Page=1",
+	}, urls, "the next page is requested exactly as given")
+}
+
+func TestList_NullBodyIsADecodeError(t *testing.T) {
+	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) { rsJSON(w, 200, []byte(`null`)) })
+	_, err := client.HostedNumberOrders.List(context.Background(), nil)
+	var de *hn.DecodeError
+	require.ErrorAs(t, err, &de)
+}
