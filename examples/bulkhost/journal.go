@@ -84,9 +84,10 @@ type batch struct {
 }
 
 // attempt is one step taken for a batch: a create sent, or a
-// reconciliation after an uncertain one.
+// reconciliation after an uncertain one (or, in the demo, a request
+// re-created on a new fake server).
 type attempt struct {
-	Kind    string    `json:"kind"` // "create" or "reconcile"
+	Kind    string    `json:"kind"` // "create", "reconcile" (or "demo-restore", the demo only)
 	Started time.Time `json:"started"`
 	// Ended is zero while the step is in flight, and stays zero if the
 	// process died during it.

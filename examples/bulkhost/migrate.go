@@ -593,10 +593,15 @@ func (m *migration) restoreDemo(ctx context.Context) error {
 			if len(numbers) == 0 {
 				continue
 			}
+			started := m.c.clock().UTC()
 			order, err := m.client.BulkHostedNumberOrders.Create(ctx, m.paramsFor(numbers))
 			if err != nil {
 				return err
 			}
+			b.Attempts = append(b.Attempts, attempt{
+				Kind: "demo-restore", Started: started, Ended: m.c.clock().UTC(), Numbers: len(numbers),
+				Outcome: old + " re-created on a new fake server", BulkHostingSID: order.BulkHostingSID,
+			})
 			for _, n := range numbers {
 				*n = numberState{PhoneNumber: n.PhoneNumber, Line: n.Line, BulkHostingSID: order.BulkHostingSID}
 			}
