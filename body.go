@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"runtime"
 	"sync"
 )
 
@@ -26,10 +27,18 @@ const (
 	maxPooledBuffer = 16 << 20
 )
 
-// bodyBuffers are the two pools of response buffers. Each holds *[]byte
-// with length 0.
+// bodyBuffers are the pools of response buffers. Each holds *[]byte with
+// length 0. One large buffer is also kept aside (sync.Pool keeps what a
+// goroutine put in a per-processor slot that a goroutine on another
+// processor cannot take, so a service reading one large response at a time
+// would miss it about half the time); it is let go once two garbage
+// collections have passed without it being used.
 type bodyBuffers struct {
 	small, large sync.Pool
+
+	mu   sync.Mutex
+	kept *[]byte // the large buffer kept aside, if any
+	gen  uint64  // counts takes and puts of kept
 }
 
 // get returns a buffer for a body of contentLength bytes (-1: unknown), or
@@ -37,10 +46,7 @@ type bodyBuffers struct {
 // arrive.
 func (p *bodyBuffers) get(contentLength int64) *[]byte {
 	if contentLength > maxSmallBuffer {
-		if b, ok := p.large.Get().(*[]byte); ok {
-			return b
-		}
-		return nil
+		return p.getLarge()
 	}
 	if b, ok := p.small.Get().(*[]byte); ok {
 		return b
@@ -53,10 +59,69 @@ func (p *bodyBuffers) put(b *[]byte) {
 	if b == nil {
 		return
 	}
-	if pool := p.poolFor(cap(*b)); pool != nil {
-		*b = (*b)[:0]
-		pool.Put(b)
+	pool := p.poolFor(cap(*b))
+	if pool == nil {
+		return
 	}
+	*b = (*b)[:0]
+	if pool == &p.large && p.keep(b) {
+		return
+	}
+	pool.Put(b)
+}
+
+// getLarge returns the large buffer kept aside, else one from the pool,
+// else nil.
+func (p *bodyBuffers) getLarge() *[]byte {
+	p.mu.Lock()
+	b := p.kept
+	if b != nil {
+		p.kept = nil
+		p.gen++
+	}
+	p.mu.Unlock()
+	if b != nil {
+		return b
+	}
+	if b, ok := p.large.Get().(*[]byte); ok {
+		return b
+	}
+	return nil
+}
+
+// keep sets b aside unless a buffer is already kept, and arranges for it
+// to be let go after two garbage collections without use.
+func (p *bodyBuffers) keep(b *[]byte) bool {
+	p.mu.Lock()
+	if p.kept != nil {
+		p.mu.Unlock()
+		return false
+	}
+	p.kept = b
+	p.gen++
+	gen := p.gen
+	p.mu.Unlock()
+	p.expire(gen, 2)
+	return true
+}
+
+// expire lets the kept buffer go once cycles more garbage collections have
+// run, unless it has been taken or replaced (gen moved on) by then. A
+// sentinel's cleanup runs after the collection that finds it unreachable.
+func (p *bodyBuffers) expire(gen uint64, cycles int) {
+	sentinel := new(struct{ _ *byte }) // holds a pointer: never tiny-allocated
+	runtime.AddCleanup(sentinel, func(cycles int) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.gen != gen {
+			return
+		}
+		if cycles > 1 {
+			p.expire(gen, cycles-1)
+			return
+		}
+		p.kept = nil
+	}, cycles)
 }
 
 // poolFor returns the pool that keeps buffers of capacity c, nil for none.
@@ -128,7 +193,7 @@ func (p *bodyBuffers) grow(bp **[]byte, buf []byte, contentLength, stop int64) [
 		// Moving up to the size of large responses: reuse one if the
 		// pool has one large enough (a smaller one is left to the
 		// garbage collector; the buffer made here replaces it).
-		if big, ok := p.large.Get().(*[]byte); ok && int64(cap(*big)) >= want {
+		if big := p.getLarge(); big != nil && int64(cap(*big)) >= want {
 			nb := append((*big)[:0], buf...)
 			p.put(*bp)
 			*big = nb

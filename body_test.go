@@ -135,22 +135,47 @@ func TestBodyBuffers_KeepLargeBuffersButNotHugeOnes(t *testing.T) {
 	assert.Nil(t, p.poolFor(maxPooledBuffer+1))
 }
 
-func TestReadBody_AGrowingBodyReusesALargeBuffer(t *testing.T) {
+func TestReadBody_AGrowingBodyReusesTheKeptLargeBuffer(t *testing.T) {
 	var p bodyBuffers
+	big := make([]byte, 0, 1<<20)
+	p.put(&big)
 	want := bytes.Repeat([]byte("b"), 300000)
-	// sync.Pool may drop what is put in it (it does so at random under
-	// the race detector), so try a few times.
-	for attempt := 0; attempt < 20; attempt++ {
-		big := make([]byte, 0, 1<<20)
-		p.put(&big)
-		bp := p.get(-1) // unknown length: starts from a small buffer
-		body, err := p.readBody(bytes.NewReader(want), &bp, -1, DefaultMaxResponseBytes)
-		require.NoError(t, err)
-		require.Equal(t, want, body)
-		if cap(*bp) == 1<<20 && &(*bp)[:1][0] == &big[:1][0] {
-			p.put(bp)
-			return
-		}
+	bp := p.get(-1) // unknown length: starts without a buffer
+	body, err := p.readBody(bytes.NewReader(want), &bp, -1, DefaultMaxResponseBytes)
+	require.NoError(t, err)
+	require.Equal(t, want, body)
+	assert.Same(t, &big, bp, "the kept large buffer was not used")
+	assert.Equal(t, 1<<20, cap(*bp))
+
+	// Given back, it is kept for the next large response.
+	p.put(bp)
+	assert.Same(t, &big, p.get(2<<20))
+}
+
+func TestBodyBuffers_KeptBufferIsLetGoAfterGarbageCollections(t *testing.T) {
+	var p bodyBuffers
+	big := make([]byte, 0, 4<<20)
+	p.put(&big)
+	kept := func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.kept != nil
 	}
-	t.Fatal("the pooled large buffer was never used")
+	require.True(t, kept())
+	// Cleanups run on their own goroutine after a collection; give them
+	// a few collections and a deadline.
+	deadline := time.Now().Add(5 * time.Second)
+	for kept() && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	assert.False(t, kept(), "a large buffer nobody used was still kept after garbage collections")
+
+	// Only one buffer is kept aside; others go to the pool.
+	a, b := make([]byte, 0, 1<<20), make([]byte, 0, 1<<20)
+	p.put(&a)
+	p.put(&b)
+	p.mu.Lock()
+	assert.Same(t, &a, p.kept)
+	p.mu.Unlock()
 }
