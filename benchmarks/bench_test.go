@@ -1,26 +1,35 @@
 package benchmarks
 
-// Per-call cost of Create and Fetch through three clients, against one
+// Per-call cost of Create and Fetch through four clients, against one
 // loopback httptest server:
 //
-//   - sdk: hostednumbers-go
-//   - nethttp+encoding/json: net/http with basic auth, the body encoded
-//     from a map[string]interface{} and the answer decoded into one
+//   - sdk: hostednumbers-go with its default options
+//   - floor: net/http plus encoding/json, the way a careful caller without
+//     an SDK would do it: the body encoded from a tagged struct, the answer
+//     decoded with json.NewDecoder into a struct with pointer fields for
+//     the nullable members
+//   - nethttp+map: the same with map[string]interface{} both ways
 //   - twilio-go: twilio-go's NumbersV2.CreateBulkHostedNumberOrder and
 //     FetchBulkHostedNumberOrder
 //
-// plus floor: the same exchange through net/http with a pre-encoded body
-// and the answer discarded unread, which is what the transport and the
-// server cost by themselves.
+// plus transport: the exchange with a pre-encoded body and the answer
+// discarded unread, which is what the transport and the server cost by
+// themselves.
 //
-// Every variant shares the server, so its cost is in every ns/op, B/op and
-// allocs/op (the allocation counters are process-wide); compare variants
-// with each other and with floor, not with zero.
+// Every contender runs in every invocation, in an order that rotates from
+// one invocation (and one -count repetition) to the next, so a slow spell
+// on a shared machine does not always land on the same one.
+//
+// Every variant shares the server, so its cost is in every ns/op, cpu-ns/op,
+// B/op and allocs/op (the allocation counters and the CPU time are
+// process-wide); compare contenders with each other and with floor, not
+// with zero.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -28,6 +37,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,10 +56,6 @@ const (
 	// numbersPerItem is how many numbers share one owner in generated orders.
 	numbersPerItem = 50
 )
-
-// sizes are the order sizes compared: phone numbers in a create request,
-// hosted number orders in a fetch response.
-var sizes = []int{10, 1000}
 
 // createParams builds a create request for n phone numbers shaped like the
 // published example: numbers grouped numbersPerItem to an item with an
@@ -135,6 +141,79 @@ func createMap(p *hostednumbers.CreateBulkHostedNumberOrderParams) map[string]in
 	}
 }
 
+// Tagged structs for the floor: what a caller writing the body by hand
+// would use.
+type plainNumber struct {
+	PhoneNumber  string `json:"phone_number"`
+	FriendlyName string `json:"friendly_name,omitempty"`
+	SMSURL       string `json:"sms_url,omitempty"`
+	SMSMethod    string `json:"sms_method,omitempty"`
+}
+
+type plainItem struct {
+	Email                string        `json:"email"`
+	AddressSID           string        `json:"address_sid"`
+	ContactPhoneNumber   string        `json:"contact_phone_number"`
+	ContactTitle         string        `json:"contact_title"`
+	CCEmails             []string      `json:"cc_emails,omitempty"`
+	StatusCallbackURL    string        `json:"status_callback_url,omitempty"`
+	StatusCallbackMethod string        `json:"status_callback_method,omitempty"`
+	Numbers              []plainNumber `json:"numbers"`
+}
+
+type plainBody struct {
+	FriendlyName      string      `json:"friendly_name,omitempty"`
+	NotificationEmail string      `json:"notification_email,omitempty"`
+	RequestItems      []plainItem `json:"request_items"`
+}
+
+func createPlain(p *hostednumbers.CreateBulkHostedNumberOrderParams) *plainBody {
+	out := &plainBody{FriendlyName: p.FriendlyName, NotificationEmail: p.NotificationEmail}
+	for i := range p.RequestItems {
+		it := &p.RequestItems[i]
+		pi := plainItem{
+			Email: it.Email, AddressSID: it.AddressSID, ContactPhoneNumber: it.ContactPhoneNumber,
+			ContactTitle: it.ContactTitle, CCEmails: it.CCEmails,
+			StatusCallbackURL: it.StatusCallbackURL, StatusCallbackMethod: it.StatusCallbackMethod,
+		}
+		for j := range it.Numbers {
+			n := &it.Numbers[j]
+			pi.Numbers = append(pi.Numbers, plainNumber{
+				PhoneNumber: n.PhoneNumber, FriendlyName: n.FriendlyName, SMSURL: n.SMSURL, SMSMethod: n.SMSMethod,
+			})
+		}
+		out.RequestItems = append(out.RequestItems, pi)
+	}
+	return out
+}
+
+// plainOrder is the answer as the floor decodes it.
+type plainOrder struct {
+	BulkHostingSID    string  `json:"bulk_hosting_sid"`
+	RequestStatus     string  `json:"request_status"`
+	FriendlyName      *string `json:"friendly_name"`
+	NotificationEmail *string `json:"notification_email"`
+	DateCreated       *string `json:"date_created"`
+	DateCompleted     *string `json:"date_completed"`
+	URL               *string `json:"url"`
+	TotalCount        int     `json:"total_count"`
+	Results           []struct {
+		OrderStatus string          `json:"order_status"`
+		Count       json.RawMessage `json:"count"`
+		GetMoreInfo *string         `json:"get_more_info"`
+		Orders      []struct {
+			HostingOrderSID    string  `json:"hosting_order_sid"`
+			PhoneNumber        string  `json:"phone_number"`
+			AccountSID         string  `json:"account_sid"`
+			FailureReason      *string `json:"failure_reason"`
+			NextStep           *string `json:"next_step"`
+			URL                string  `json:"url"`
+			Email              string  `json:"email"`
+			SigningDocumentSID *string `json:"signing_document_sid"`
+		} `json:"orders"`
+	} `json:"results"`
+}
+
 // fetchBody returns a fetch response listing n hosted number orders over
 // four status groups, shaped like testdata/fetch_200.json.
 func fetchBody(tb testing.TB, n int) []byte {
@@ -199,16 +278,27 @@ func fetchBody(tb testing.TB, n int) []byte {
 	return body
 }
 
+func readFixture(tb testing.TB, name string) []byte {
+	tb.Helper()
+	body, err := os.ReadFile("../testdata/" + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return body
+}
+
 // server is the loopback API. It answers POST with body202 and GET with
 // body200 after reading and discarding the request body, and counts
-// requests and connections so setup can prove where traffic went.
+// requests and new connections so setup can prove where traffic went.
+// With chunked set, the GET answer has no Content-Length and goes out in
+// 32 KiB chunks, as a large answer from Twilio does.
 type server struct {
 	*httptest.Server
 	requests atomic.Int64
 	conns    atomic.Int64
 }
 
-func newServer(tb testing.TB, body202, body200 []byte) *server {
+func newServer(tb testing.TB, body202, body200 []byte, chunked bool) *server {
 	tb.Helper()
 	jsonType := []string{"application/json"}
 	requestID := []string{"RQ0123456789abcdef0123456789abcdef"}
@@ -227,8 +317,16 @@ func newServer(tb testing.TB, body202, body200 []byte) *server {
 			_, _ = w.Write(body202)
 			return
 		}
-		h["Content-Length"] = len200
-		_, _ = w.Write(body200)
+		if !chunked {
+			h["Content-Length"] = len200
+			_, _ = w.Write(body200)
+			return
+		}
+		for rest := body200; len(rest) > 0; {
+			n := min(len(rest), 32<<10)
+			_, _ = w.Write(rest[:n])
+			rest = rest[n:]
+		}
 	}))
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -243,7 +341,7 @@ func newServer(tb testing.TB, body202, body200 []byte) *server {
 // transport is the connection pool given to the net/http and twilio-go
 // clients: http.DefaultTransport's settings with as many idle connections
 // per host as the SDK keeps by default, so no client is starved of
-// keep-alive connections in the parallel runs.
+// keep-alive connections in the concurrent runs.
 func transport(tb testing.TB) *http.Transport {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -277,12 +375,12 @@ func (l loopback) RoundTrip(r *http.Request) (*http.Response, error) {
 	return l.rt.RoundTrip(r2)
 }
 
-func newSDK(tb testing.TB, s *server) *hostednumbers.Client {
+func newSDK(tb testing.TB, s *server, opts ...hostednumbers.Option) *hostednumbers.Client {
 	tb.Helper()
-	c, err := hostednumbers.NewClient(
+	c, err := hostednumbers.NewClient(append([]hostednumbers.Option{
 		hostednumbers.WithCredentials(accountSID, authToken),
 		hostednumbers.WithBaseURL(s.URL), // its own default transport
-	)
+	}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -314,12 +412,12 @@ func newTwilio(tb testing.TB, s *server) *numbersv2.ApiService {
 	return rc.NumbersV2
 }
 
-// rawCall does one request as a caller without an SDK would: encode a map,
-// basic auth, decode the answer into a map.
-func rawCall(hc *http.Client, method, url string, body map[string]interface{}, want int) error {
+// jsonCall does one request the way a caller without an SDK would: encode
+// in (nil: no body), basic auth, decode the answer into out.
+func jsonCall(hc *http.Client, method, url string, in, out any, want int) error {
 	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
+	if in != nil {
+		raw, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
@@ -331,7 +429,7 @@ func rawCall(hc *http.Client, method, url string, body map[string]interface{}, w
 	}
 	req.SetBasicAuth(accountSID, authToken)
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := hc.Do(req)
@@ -339,8 +437,7 @@ func rawCall(hc *http.Client, method, url string, body map[string]interface{}, w
 		return err
 	}
 	defer resp.Body.Close()
-	var out map[string]interface{}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return err
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -350,9 +447,9 @@ func rawCall(hc *http.Client, method, url string, body map[string]interface{}, w
 	return nil
 }
 
-// floorCall is the exchange with no JSON work on the client: the body is
-// already encoded and the answer is discarded.
-func floorCall(hc *http.Client, method, url string, body []byte, want int) error {
+// transportCall is the exchange with no JSON work on the client: the body
+// is already encoded and the answer is discarded.
+func transportCall(hc *http.Client, method, url string, body []byte, want int) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -390,43 +487,63 @@ func mustReachServer(tb testing.TB, s *server, call func() error) {
 	}
 }
 
-// run times call in a loop, and reports how many connections the server
-// accepted per 1000 calls: a client that does not reuse connections shows
-// up here.
+type contender struct {
+	name string
+	call func() error
+}
+
+// rotation is where the next list of contenders starts.
+var rotation atomic.Int64
+
+// rotate returns xs starting one further along than the previous call.
+func rotate[T any](xs []T) []T {
+	k := int(rotation.Add(1)-1) % len(xs)
+	return append(xs[k:len(xs):len(xs)], xs[:k]...)
+}
+
+// run times call in a loop and reports, next to ns/op, the CPU time the
+// process used per call (user plus system, getrusage) and how many
+// connections the server accepted per 1000 calls: a client that does not
+// reuse connections shows up there.
 func run(b *testing.B, s *server, bytes int, call func() error) {
 	b.ReportAllocs()
 	b.SetBytes(int64(bytes))
 	conns := s.conns.Load()
+	cpu := cpuTime()
 	for b.Loop() {
 		if err := call(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(s.conns.Load()-conns)*1000/float64(b.N), "conns/1000ops")
 }
 
-func BenchmarkCreate(b *testing.B) {
-	created, err := os.ReadFile("../testdata/create_202.json")
-	if err != nil {
-		b.Fatal(err)
+func runContenders(b *testing.B, s *server, bytes int, cs []contender) {
+	for _, c := range cs {
+		mustReachServer(b, s, c.call)
 	}
+	for _, c := range rotate(cs) {
+		b.Run(c.name, func(b *testing.B) { run(b, s, bytes, c.call) })
+	}
+}
+
+func BenchmarkCreate(b *testing.B) {
+	created := readFixture(b, "create_202.json")
 	ctx := context.Background()
-	for _, n := range sizes {
+	for _, n := range []int{10, 1000} {
 		p := createParams(n)
-		m := createMap(p)
+		m, plain := createMap(p), createPlain(p)
 		body, err := p.MarshalJSON()
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Run("numbers="+strconv.Itoa(n), func(b *testing.B) {
-			s := newServer(b, created, nil)
+			s := newServer(b, created, nil, false)
 			sdk, hc, tw := newSDK(b, s), newNetHTTP(b), newTwilio(b, s)
 			url := s.URL + bulkPath
 			twParams := (&numbersv2.CreateBulkHostedNumberOrderParams{}).SetBody(m)
-			calls := []struct {
-				name string
-				call func() error
-			}{
+			runContenders(b, s, len(body), []contender{
 				{"sdk", func() error {
 					o, err := sdk.BulkHostedNumberOrders.Create(ctx, p)
 					if err == nil && o.BulkHostingSID != bulkSID {
@@ -434,8 +551,17 @@ func BenchmarkCreate(b *testing.B) {
 					}
 					return err
 				}},
-				{"nethttp+encoding/json", func() error {
-					return rawCall(hc, http.MethodPost, url, m, http.StatusAccepted)
+				{"floor", func() error {
+					var o plainOrder
+					err := jsonCall(hc, http.MethodPost, url, plain, &o, http.StatusAccepted)
+					if err == nil && o.BulkHostingSID != bulkSID {
+						err = fmt.Errorf("floor decoded %+v", o)
+					}
+					return err
+				}},
+				{"nethttp+map", func() error {
+					var o map[string]interface{}
+					return jsonCall(hc, http.MethodPost, url, m, &o, http.StatusAccepted)
 				}},
 				{"twilio-go", func() error {
 					o, err := tw.CreateBulkHostedNumberOrder(twParams)
@@ -444,39 +570,64 @@ func BenchmarkCreate(b *testing.B) {
 					}
 					return err
 				}},
-				{"floor", func() error {
-					return floorCall(hc, http.MethodPost, url, body, http.StatusAccepted)
+				{"transport", func() error {
+					return transportCall(hc, http.MethodPost, url, body, http.StatusAccepted)
 				}},
-			}
-			for _, c := range calls {
-				mustReachServer(b, s, c.call)
-				b.Run(c.name, func(b *testing.B) { run(b, s, len(body), c.call) })
-			}
+			})
 		})
 	}
 }
 
+// fetchCases are the fetch answers compared: the published example (4
+// orders) and generated ones; the largest is sent chunked.
+var fetchCases = []struct {
+	name    string
+	orders  int // 0: testdata/fetch_200.json
+	chunked bool
+}{
+	{"orders=4", 0, false},
+	{"orders=1000", 1000, false},
+	{"orders=10000-chunked", 10000, true},
+}
+
 func BenchmarkFetch(b *testing.B) {
 	ctx := context.Background()
-	for _, n := range sizes {
-		body := fetchBody(b, n)
-		b.Run("orders="+strconv.Itoa(n), func(b *testing.B) {
-			s := newServer(b, nil, body)
+	for _, fc := range fetchCases {
+		body := readFixture(b, "fetch_200.json")
+		want := 4
+		if fc.orders > 0 {
+			body, want = fetchBody(b, fc.orders), fc.orders
+		}
+		b.Run(fc.name, func(b *testing.B) {
+			s := newServer(b, nil, body, fc.chunked)
 			sdk, hc, tw := newSDK(b, s), newNetHTTP(b), newTwilio(b, s)
 			url := s.URL + bulkPath + "/" + bulkSID
-			calls := []struct {
-				name string
-				call func() error
-			}{
+			runContenders(b, s, len(body), []contender{
 				{"sdk", func() error {
 					o, err := sdk.BulkHostedNumberOrders.Fetch(ctx, bulkSID, nil)
-					if err == nil && (o.TotalCount != n || len(o.Results) == 0) {
-						err = fmt.Errorf("sdk decoded %+v", o)
+					if err != nil {
+						return err
+					}
+					n := 0
+					for _, g := range o.Results {
+						n += len(g.Orders)
+					}
+					if n != want {
+						return fmt.Errorf("sdk decoded %d orders, want %d", n, want)
+					}
+					return nil
+				}},
+				{"floor", func() error {
+					var o plainOrder
+					err := jsonCall(hc, http.MethodGet, url, nil, &o, http.StatusOK)
+					if err == nil && len(o.Results) == 0 {
+						err = fmt.Errorf("floor decoded %+v", o)
 					}
 					return err
 				}},
-				{"nethttp+encoding/json", func() error {
-					return rawCall(hc, http.MethodGet, url, nil, http.StatusOK)
+				{"nethttp+map", func() error {
+					var o map[string]interface{}
+					return jsonCall(hc, http.MethodGet, url, nil, &o, http.StatusOK)
 				}},
 				{"twilio-go", func() error {
 					o, err := tw.FetchBulkHostedNumberOrder(bulkSID, nil)
@@ -485,16 +636,114 @@ func BenchmarkFetch(b *testing.B) {
 					}
 					return err
 				}},
-				{"floor", func() error {
-					return floorCall(hc, http.MethodGet, url, nil, http.StatusOK)
+				{"transport", func() error {
+					return transportCall(hc, http.MethodGet, url, nil, http.StatusOK)
+				}},
+			})
+		})
+	}
+}
+
+// connectionCreates is how many creates BenchmarkConnections sends per
+// operation; shortened for a smoke run (-short or -benchtime=1x) so that CI
+// stays quick.
+func connectionCreates() int {
+	if f := flag.Lookup("test.benchtime"); testing.Short() || f != nil && f.Value.String() == "1x" {
+		return 400
+	}
+	return 20000
+}
+
+// BenchmarkConnections sends 20 000 creates of 10 numbers from 32 or 128
+// goroutines through one client and reports how many connections the
+// server accepted for them (conns/20000-creates), starting from a new client
+// (an empty pool) each time. Every client keeps up to
+// hostednumbers.DefaultMaxIdleConnsPerHost (64) idle connections, so at
+// 128-way some churn is expected; a client that closes or abandons
+// connections shows up as thousands. ns/op is the time for all 20 000.
+func BenchmarkConnections(b *testing.B) {
+	created := readFixture(b, "create_202.json")
+	total := connectionCreates()
+	p := createParams(10)
+	m, plain := createMap(p), createPlain(p)
+	ctx := context.Background()
+	for _, workers := range []int{32, 128} {
+		b.Run("creates=20k/workers="+strconv.Itoa(workers), func(b *testing.B) {
+			s := newServer(b, created, nil, false)
+			url := s.URL + bulkPath
+			// Each contender makes a new client for every operation.
+			clients := []struct {
+				name string
+				make func(tb testing.TB) func() error
+			}{
+				{"sdk", func(tb testing.TB) func() error {
+					c := newSDK(tb, s)
+					return func() error { _, err := c.BulkHostedNumberOrders.Create(ctx, p); return err }
+				}},
+				{"sdk-timeout0", func(tb testing.TB) func() error {
+					c := newSDK(tb, s, hostednumbers.WithTimeout(0))
+					return func() error { _, err := c.BulkHostedNumberOrders.Create(ctx, p); return err }
+				}},
+				{"floor", func(tb testing.TB) func() error {
+					hc := newNetHTTP(tb)
+					return func() error {
+						var o plainOrder
+						return jsonCall(hc, http.MethodPost, url, plain, &o, http.StatusAccepted)
+					}
+				}},
+				{"twilio-go", func(tb testing.TB) func() error {
+					tw := newTwilio(tb, s)
+					params := (&numbersv2.CreateBulkHostedNumberOrderParams{}).SetBody(m)
+					return func() error { _, err := tw.CreateBulkHostedNumberOrder(params); return err }
 				}},
 			}
-			for _, c := range calls {
-				mustReachServer(b, s, c.call)
-				b.Run(c.name, func(b *testing.B) { run(b, s, len(body), c.call) })
+			for _, c := range clients {
+				mustReachServer(b, s, c.make(b))
+			}
+			for _, c := range rotate(clients) {
+				b.Run(c.name, func(b *testing.B) {
+					var conns int64
+					cpu := cpuTime()
+					for b.Loop() {
+						b.StopTimer()
+						call := c.make(b)
+						b.StartTimer()
+						before := s.conns.Load()
+						if err := hammer(call, workers, total); err != nil {
+							b.Fatal(err)
+						}
+						conns += s.conns.Load() - before
+					}
+					b.ReportMetric(float64(conns)/float64(b.N), "conns/"+strconv.Itoa(total)+"-creates")
+					b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N*total), "cpu-ns/create")
+				})
 			}
 		})
 	}
+}
+
+// hammer makes total calls from workers goroutines and returns the first
+// error.
+func hammer(call func() error, workers, total int) error {
+	var left atomic.Int64
+	left.Store(int64(total))
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for left.Add(-1) >= 0 {
+				if err := call(); err != nil {
+					once.Do(func() { first = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // BenchmarkLoopbackRewrite is the cost the loopback transport adds to every
@@ -514,3 +763,50 @@ func BenchmarkLoopbackRewrite(b *testing.B) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestBodiesAgree makes sure the floor sends the same document as the SDK,
+// so the comparison is like for like.
+func TestBodiesAgree(t *testing.T) {
+	for _, n := range []int{1, 10, 120} {
+		p := createParams(n)
+		sdk, err := p.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		viaStruct, _ := json.Marshal(createPlain(p))
+		viaMap, _ := json.Marshal(createMap(p))
+		var a, b, c any
+		if json.Unmarshal(sdk, &a) != nil || json.Unmarshal(viaStruct, &b) != nil || json.Unmarshal(viaMap, &c) != nil {
+			t.Fatal("a body is not JSON")
+		}
+		if fmt.Sprint(a) != fmt.Sprint(b) || fmt.Sprint(a) != fmt.Sprint(c) {
+			t.Errorf("numbers=%d: bodies differ:\n%s\n%s\n%s", n, sdk, viaStruct, viaMap)
+		}
+	}
+}
+
+// TestRotate checks that every contender runs and the first one changes.
+func TestRotate(t *testing.T) {
+	cs := []contender{{name: "a"}, {name: "b"}, {name: "c"}}
+	first := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		r := rotate(cs)
+		if len(r) != 3 {
+			t.Fatalf("rotate returned %d contenders", len(r))
+		}
+		seen := map[string]bool{}
+		for _, c := range r {
+			seen[c.name] = true
+		}
+		if len(seen) != 3 {
+			t.Fatalf("rotate lost a contender: %v", r)
+		}
+		first[r[0].name] = true
+	}
+	if len(first) != 3 {
+		t.Errorf("three rotations started with %v", first)
+	}
+	if cs[0].name != "a" || cs[1].name != "b" || cs[2].name != "c" {
+		t.Errorf("rotate changed its argument: %v", cs)
+	}
+}
