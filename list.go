@@ -199,7 +199,7 @@ func (w *pageWire[T]) check() error {
 // the URL exactly as given when it is absolute, resolved against the base
 // URL when it is a path. It must be on the client's origin (same scheme,
 // host and port as the base URL) and carry no user information; otherwise
-// the error wraps ErrForeignNextPage.
+// the error matches ErrForeignNextPage.
 func (c *Client) onOrigin(raw string) (string, error) {
 	base, err := url.Parse(c.baseURL)
 	if err != nil {
@@ -208,25 +208,34 @@ func (c *Client) onOrigin(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url's error quotes the whole URL; say less.
-		return "", fmt.Errorf("%w: next_page_url is not a valid URL", ErrForeignNextPage)
+		return "", &foreignNextPageError{"next_page_url is not a valid URL"}
 	}
 	if !u.IsAbs() && u.Host == "" {
 		if !strings.HasPrefix(raw, "/") {
-			return "", fmt.Errorf("%w: next_page_url %s is neither absolute nor a path", ErrForeignNextPage, quoteShort(raw))
+			return "", &foreignNextPageError{"next_page_url " + quoteShort(raw) + " is neither absolute nor a path"}
 		}
 		u = base.ResolveReference(u)
 		raw = u.String()
 	}
 	switch {
 	case u.User != nil:
-		return "", fmt.Errorf("%w: next_page_url carries user information", ErrForeignNextPage)
+		return "", &foreignNextPageError{"next_page_url carries user information"}
 	case !strings.EqualFold(u.Scheme, base.Scheme), !strings.EqualFold(u.Hostname(), base.Hostname()),
 		effectivePort(u) != effectivePort(base):
-		return "", fmt.Errorf("%w: next_page_url is on %s://%s, the client's API is %s://%s",
-			ErrForeignNextPage, quoteShort(u.Scheme), quoteShort(u.Host), base.Scheme, base.Host)
+		return "", &foreignNextPageError{fmt.Sprintf("next_page_url is on %s, not the client's API origin %s",
+			quoteShort(u.Scheme+"://"+u.Host), base.Scheme+"://"+base.Host)}
 	}
 	return raw, nil
 }
+
+// foreignNextPageError is a next page the SDK refused to follow; it
+// matches ErrForeignNextPage.
+type foreignNextPageError struct{ reason string }
+
+func (e *foreignNextPageError) Error() string { return "next page not followed: " + e.reason }
+
+// Is makes errors.Is(err, ErrForeignNextPage) match.
+func (e *foreignNextPageError) Is(target error) bool { return target == ErrForeignNextPage }
 
 // effectivePort is u's port, or its scheme's default port.
 func effectivePort(u *url.URL) string {

@@ -321,6 +321,7 @@ func TestNext_ForeignNextPageURLIsRefusedWithoutSending(t *testing.T) {
 			assert.Equal(t, 1, items, "the first page's items are still yielded")
 			require.ErrorIs(t, iterErr, hn.ErrForeignNextPage)
 			assert.Contains(t, iterErr.Error(), "hostednumbers: list hosted number orders: page 1:")
+			assert.Contains(t, iterErr.Error(), "next page not followed: next_page_url ")
 			assert.NotContains(t, iterErr.Error(), "pass", "user information is never quoted")
 			assert.Equal(t, 1, srv.count(), "nothing more is sent to the API")
 			mu.Lock()
@@ -506,6 +507,7 @@ func TestNext_DefaultPortsCountAsTheSameOrigin(t *testing.T) {
 	assert.Equal(t, 2, items)
 	require.Len(t, errs, 1)
 	assert.ErrorIs(t, errs[0], hn.ErrForeignNextPage, "plain http is another origin than https")
+	assert.Contains(t, errs[0].Error(), `next_page_url is on "http://numbers.twilio.com", not the client's API origin https://numbers.twilio.com`)
 	assert.Equal(t, []string{
 		"https://numbers.twilio.com/v2/HostedNumber/Orders",
 		"https://NUMBERS.twilio.com:443/v2/HostedNumber/Orders?Page=1",
