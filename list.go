@@ -78,8 +78,10 @@ func (p *Page[T]) Next(ctx context.Context) (*Page[T], error) {
 	if next == p.Meta.URL {
 		// A server that names the same page again would make All loop
 		// for ever.
-		return nil, &DecodeError{HTTPStatus: p.LastResponse.statusCode(), RequestID: p.LastResponse.requestID(),
-			Err: fmt.Errorf("%s: next_page_url is this page's own url", p.op)}
+		return nil, fmt.Errorf("hostednumbers: %s: page %d: %w", p.op, p.Meta.Page+1, &DecodeError{
+			HTTPStatus: p.LastResponse.statusCode(), RequestID: p.LastResponse.requestID(),
+			Err: errors.New("next_page_url names this page again"),
+		})
 	}
 	return fetchPage[T](ctx, p.client, p.op, request{method: http.MethodGet, rawURL: next})
 }
