@@ -1,7 +1,6 @@
 package hostednumbers_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,7 +21,7 @@ func TestAuthorizationDocuments_FetchDecodesTheSpecExampleFieldByField(t *testin
 	srv, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		rsJSON(w, 200, rsFixture(t, "FetchAuthorizationDocument_200_fetch.json"))
 	})
-	d, err := client.AuthorizationDocuments.Fetch(context.Background(), rsDocSID)
+	d, err := client.AuthorizationDocuments.Fetch(rsCtx(t), rsDocSID)
 	require.NoError(t, err)
 
 	reqs := srv.requests()
@@ -57,7 +56,7 @@ func TestAuthorizationDocuments_ListDecodesTheSpecExamplesAndSendsFilters(t *tes
 		}
 		rsJSON(w, 200, rsFixture(t, "ListAuthorizationDocument_200_readFull.json"))
 	})
-	ctx := context.Background()
+	ctx := rsCtx(t)
 
 	page, err := client.AuthorizationDocuments.List(ctx, nil)
 	require.NoError(t, err)
@@ -91,7 +90,7 @@ func TestAuthorizationDocuments_UnknownStatusIsKept(t *testing.T) {
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		rsJSON(w, 200, []byte(`{"sid":"`+rsDocSID+`","status":"expired"}`))
 	})
-	d, err := client.AuthorizationDocuments.Fetch(context.Background(), rsDocSID)
+	d, err := client.AuthorizationDocuments.Fetch(rsCtx(t), rsDocSID)
 	require.NoError(t, err)
 	assert.Equal(t, hn.AuthorizationDocumentStatus("expired"), d.Status)
 	assert.False(t, d.Status.Known())
@@ -107,7 +106,7 @@ func TestAuthorizationDocuments_DependentOrdersDecodeAndSendEveryFilter(t *testi
 	srv, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		rsJSON(w, 200, rsFixture(t, "ListDependentHostedNumberOrder_200_readFull.json"))
 	})
-	page, err := client.AuthorizationDocuments.ListDependentOrders(context.Background(), rsDocSID, &hn.ListDependentHostedNumberOrdersParams{
+	page, err := client.AuthorizationDocuments.ListDependentOrders(rsCtx(t), rsDocSID, &hn.ListDependentHostedNumberOrdersParams{
 		Status:                 hn.OrderStatusCarrierProcessing,
 		PhoneNumber:            "+14153608311",
 		IncomingPhoneNumberSID: "PN11111111111111111111111111111111",
@@ -150,7 +149,7 @@ func TestAuthorizationDocuments_AllDependentOrdersFollowsPagesAndStopsOnBreak(t 
 		}
 		rsJSON(w, 200, rsPage(t, srv.URL+r.URL.RequestURI(), next, page, items))
 	})
-	ctx := context.Background()
+	ctx := rsCtx(t)
 
 	var all []string
 	for o, err := range client.AuthorizationDocuments.AllDependentOrders(ctx, rsDocSID, &hn.ListDependentHostedNumberOrdersParams{PageSize: 2}) {
@@ -176,7 +175,7 @@ func TestAuthorizationDocuments_AllDependentOrdersFollowsPagesAndStopsOnBreak(t 
 
 func TestAuthorizationDocuments_InvalidInputNamesTheFieldAndSendsNothing(t *testing.T) {
 	srv, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) { rsJSON(w, 500, nil) })
-	ctx := context.Background()
+	ctx := rsCtx(t)
 
 	listCases := []struct {
 		name   string
@@ -239,7 +238,7 @@ func TestAuthorizationDocuments_DocumentWithoutAValidSIDIsADecodeError(t *testin
 	body, err := json.Marshal(map[string]any{"sid": nil, "status": "signed"})
 	require.NoError(t, err)
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) { rsJSON(w, 200, body) })
-	_, err = client.AuthorizationDocuments.Fetch(context.Background(), rsDocSID)
+	_, err = client.AuthorizationDocuments.Fetch(rsCtx(t), rsDocSID)
 	var de *hn.DecodeError
 	require.ErrorAs(t, err, &de)
 }

@@ -1,7 +1,6 @@
 package hostednumbers_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -48,7 +47,7 @@ func TestHostedNumberOrders_FetchDecodesTheSpecExampleFieldByField(t *testing.T)
 		rsJSON(w, 200, rsFixture(t, "FetchHostedNumberOrder_200_fetch.json"))
 	})
 
-	o, err := client.HostedNumberOrders.Fetch(context.Background(), rsOrderSID)
+	o, err := client.HostedNumberOrders.Fetch(rsCtx(t), rsOrderSID)
 	require.NoError(t, err)
 
 	reqs := srv.requests()
@@ -94,7 +93,7 @@ func TestHostedNumberOrders_ListDecodesTheSpecExamples(t *testing.T) {
 		rsJSON(w, 200, rsFixture(t, "ListHostedNumberOrder_200_readFull.json"))
 	})
 	client := rsClient(t, full.URL)
-	page, err := client.HostedNumberOrders.List(context.Background(), nil)
+	page, err := client.HostedNumberOrders.List(rsCtx(t), nil)
 	require.NoError(t, err)
 	require.Len(t, page.Items, 1)
 	o := page.Items[0]
@@ -116,7 +115,7 @@ func TestHostedNumberOrders_ListDecodesTheSpecExamples(t *testing.T) {
 		rsJSON(w, 200, rsFixture(t, "ListHostedNumberOrder_200_readEmpty.json"))
 	})
 	n := 0
-	for _, err := range emptyClient.HostedNumberOrders.All(context.Background(), nil) {
+	for _, err := range emptyClient.HostedNumberOrders.All(rsCtx(t), nil) {
 		require.NoError(t, err)
 		n++
 	}
@@ -128,7 +127,7 @@ func TestHostedNumberOrders_ListSendsEveryFilterWithItsAPIName(t *testing.T) {
 		rsJSON(w, 200, rsFixture(t, "ListHostedNumberOrder_200_readEmpty.json"))
 	})
 	no := false
-	_, err := client.HostedNumberOrders.List(context.Background(), &hn.ListHostedNumberOrdersParams{
+	_, err := client.HostedNumberOrders.List(rsCtx(t), &hn.ListHostedNumberOrdersParams{
 		Status:                 "pending_loa",
 		SmsCapability:          &no,
 		PhoneNumber:            "+19193608000",
@@ -151,14 +150,14 @@ func TestHostedNumberOrders_ListSendsEveryFilterWithItsAPIName(t *testing.T) {
 	}, q)
 	assert.Contains(t, reqs[0].RawQuery, "PhoneNumber=%2B19193608000", "the plus sign is escaped, not sent as a space")
 
-	_, err = client.HostedNumberOrders.List(context.Background(), &hn.ListHostedNumberOrdersParams{})
+	_, err = client.HostedNumberOrders.List(rsCtx(t), &hn.ListHostedNumberOrdersParams{})
 	require.NoError(t, err)
 	assert.Empty(t, srv.requests()[1].RawQuery, "unset filters are not sent")
 }
 
 func TestHostedNumberOrders_InvalidInputNamesTheFieldAndSendsNothing(t *testing.T) {
 	srv, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) { rsJSON(w, 500, nil) })
-	ctx := context.Background()
+	ctx := rsCtx(t)
 	delay := func(n int) *int { return &n }
 
 	listCases := []struct {
@@ -232,7 +231,7 @@ func TestHostedNumberOrders_BoundaryInputIsAccepted(t *testing.T) {
 		}
 		rsJSON(w, 200, rsFixture(t, "ListHostedNumberOrder_200_readEmpty.json"))
 	})
-	ctx := context.Background()
+	ctx := rsCtx(t)
 	for _, p := range []hn.ListHostedNumberOrdersParams{
 		{PageSize: 1}, {PageSize: 1000}, {FriendlyName: strings.Repeat("é", 128)}, {PhoneNumber: "+1"},
 		{Status: hn.OrderStatusTwilioProcessing}, {Status: "PENDING-LOA"},
@@ -252,7 +251,7 @@ func TestHostedNumberOrders_UpdateSendsTheFormTheAPIDefines(t *testing.T) {
 		rsJSON(w, 200, rsFixture(t, "UpdateHostedNumberOrder_200_updateStatus.json"))
 	})
 	delay := 15
-	o, err := client.HostedNumberOrders.Update(context.Background(), rsOrderSID, &hn.UpdateHostedNumberOrderParams{
+	o, err := client.HostedNumberOrders.Update(rsCtx(t), rsOrderSID, &hn.UpdateHostedNumberOrderParams{
 		Status:                    hn.OrderStatusPendingVerification,
 		VerificationCallDelay:     &delay,
 		VerificationCallExtension: "789",
@@ -278,9 +277,9 @@ func TestHostedNumberOrders_UpdateSendsTheFormTheAPIDefines(t *testing.T) {
 
 	// Only what was set is sent; a delay of zero, when set, is sent.
 	zero := 0
-	_, err = client.HostedNumberOrders.Update(context.Background(), rsOrderSID, &hn.UpdateHostedNumberOrderParams{Status: hn.OrderStatusPendingVerification})
+	_, err = client.HostedNumberOrders.Update(rsCtx(t), rsOrderSID, &hn.UpdateHostedNumberOrderParams{Status: hn.OrderStatusPendingVerification})
 	require.NoError(t, err)
-	_, err = client.HostedNumberOrders.Update(context.Background(), rsOrderSID, &hn.UpdateHostedNumberOrderParams{Status: hn.OrderStatusPendingVerification, VerificationCallDelay: &zero})
+	_, err = client.HostedNumberOrders.Update(rsCtx(t), rsOrderSID, &hn.UpdateHostedNumberOrderParams{Status: hn.OrderStatusPendingVerification, VerificationCallDelay: &zero})
 	require.NoError(t, err)
 	reqs = srv.requests()
 	assert.Equal(t, "Status=pending-verification", reqs[1].Body)
@@ -289,7 +288,7 @@ func TestHostedNumberOrders_UpdateSendsTheFormTheAPIDefines(t *testing.T) {
 
 func TestHostedNumberOrders_CancelSendsDeleteAndAccepts204(t *testing.T) {
 	srv, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	require.NoError(t, client.HostedNumberOrders.Cancel(context.Background(), rsOrderSID))
+	require.NoError(t, client.HostedNumberOrders.Cancel(rsCtx(t), rsOrderSID))
 	reqs := srv.requests()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, http.MethodDelete, reqs[0].Method)
@@ -301,7 +300,7 @@ func TestHostedNumberOrders_CancelRefusalIsATypedAPIError(t *testing.T) {
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		rsJSON(w, 400, []byte(`{"code":21422,"message":"Hosted number order can only be cancelled in status received","more_info":"https://www.twilio.com/docs/errors/21422","status":400}`))
 	})
-	err := client.HostedNumberOrders.Cancel(context.Background(), rsOrderSID)
+	err := client.HostedNumberOrders.Cancel(rsCtx(t), rsOrderSID)
 	var apiErr *hn.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 400, apiErr.HTTPStatus)
@@ -317,7 +316,7 @@ func TestHostedNumberOrders_CancelWhoseAnswerIsLostHasAnUnknownOutcome(t *testin
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		rsJSON(w, 500, []byte(`{"code":20500,"message":"internal","status":500}`))
 	}, hn.WithMaxRetries(0))
-	err := client.HostedNumberOrders.Cancel(context.Background(), rsOrderSID)
+	err := client.HostedNumberOrders.Cancel(rsCtx(t), rsOrderSID)
 	assert.ErrorIs(t, err, hn.ErrOutcomeUnknown)
 	assert.ErrorIs(t, err, hn.ErrServer)
 }
@@ -326,7 +325,7 @@ func TestHostedNumberOrders_FetchMissingOrderMatchesErrNotFound(t *testing.T) {
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		rsJSON(w, 404, []byte(`{"code":20404,"message":"not found","status":404}`))
 	})
-	_, err := client.HostedNumberOrders.Fetch(context.Background(), rsOrderSID)
+	_, err := client.HostedNumberOrders.Fetch(rsCtx(t), rsOrderSID)
 	assert.ErrorIs(t, err, hn.ErrNotFound)
 	assert.Contains(t, err.Error(), "hostednumbers: fetch hosted number order "+rsOrderSID+": 404")
 }
@@ -347,7 +346,7 @@ func TestHostedNumberOrders_StatusesDecodeInEverySpellingAndUnknownOnesAreKept(t
 		body, err := json.Marshal(rsOrderItem(t, rsOrderSID, "+14155550101", map[string]any{"status": tc.raw, "verification_type": "phone-bill"}))
 		require.NoError(t, err)
 		_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) { rsJSON(w, 200, body) })
-		o, err := client.HostedNumberOrders.Fetch(context.Background(), rsOrderSID)
+		o, err := client.HostedNumberOrders.Fetch(rsCtx(t), rsOrderSID)
 		require.NoError(t, err, "status %v", tc.raw)
 		assert.Equal(t, tc.want, o.Status)
 		assert.Equal(t, tc.known, o.Status.Known())
@@ -362,7 +361,7 @@ func TestHostedNumberOrders_NullMembersDecodeAsNotValid(t *testing.T) {
 	})
 	require.NoError(t, err)
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) { rsJSON(w, 200, body) })
-	o, err := client.HostedNumberOrders.Fetch(context.Background(), rsOrderSID)
+	o, err := client.HostedNumberOrders.Fetch(rsCtx(t), rsOrderSID)
 	require.NoError(t, err)
 	assert.Equal(t, hn.Capabilities{}, o.Capabilities)
 	assert.Nil(t, o.CCEmails)
@@ -377,7 +376,7 @@ func TestHostedNumberOrders_FetchWithUnusableBodyIsADecodeError(t *testing.T) {
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		rsJSON(w, 200, []byte(`{"sid":"HR-not-a-sid","status":"received"}`))
 	})
-	_, err := client.HostedNumberOrders.Fetch(context.Background(), rsOrderSID)
+	_, err := client.HostedNumberOrders.Fetch(rsCtx(t), rsOrderSID)
 	var de *hn.DecodeError
 	require.ErrorAs(t, err, &de)
 	assert.Contains(t, err.Error(), "hosted number order sid")

@@ -179,7 +179,7 @@ func TestAll_FollowsNextPageURLExactlyAcrossThreePages(t *testing.T) {
 	srv, client := rsServe(t, rsPager(t, func() string { return srv.URL }, 2, 2, 1))
 
 	var got []hn.HostedNumberOrder
-	for o, err := range client.HostedNumberOrders.All(context.Background(), &hn.ListHostedNumberOrdersParams{PageSize: 2}) {
+	for o, err := range client.HostedNumberOrders.All(rsCtx(t), &hn.ListHostedNumberOrdersParams{PageSize: 2}) {
 		require.NoError(t, err)
 		got = append(got, o)
 	}
@@ -208,7 +208,7 @@ func TestAll_BreakStopsWithoutFetchingTheNextPage(t *testing.T) {
 	srv, client := rsServe(t, rsPager(t, func() string { return srv.URL }, 2, 2, 2, 2))
 
 	seen := 0
-	for _, err := range client.HostedNumberOrders.All(context.Background(), nil) {
+	for _, err := range client.HostedNumberOrders.All(rsCtx(t), nil) {
 		require.NoError(t, err)
 		seen++
 		if seen == 5 { // the first item of the third page
@@ -228,7 +228,7 @@ func TestAll_FetchesEachPageOnlyWhenTheLoopReachesIt(t *testing.T) {
 	var srv *rsRecorder
 	srv, client := rsServe(t, rsPager(t, func() string { return srv.URL }, 2, 2, 1))
 
-	seq := client.HostedNumberOrders.All(context.Background(), nil)
+	seq := client.HostedNumberOrders.All(rsCtx(t), nil)
 	assert.Equal(t, 0, srv.count(), "All sends nothing until the loop starts")
 
 	var counts []int
@@ -242,7 +242,7 @@ func TestAll_FetchesEachPageOnlyWhenTheLoopReachesIt(t *testing.T) {
 func TestPage_NextWalksThePagesAndEndsWithNil(t *testing.T) {
 	var srv *rsRecorder
 	srv, client := rsServe(t, rsPager(t, func() string { return srv.URL }, 2, 2, 1))
-	ctx := context.Background()
+	ctx := rsCtx(t)
 
 	page, err := client.HostedNumberOrders.List(ctx, &hn.ListHostedNumberOrdersParams{PageSize: 2})
 	require.NoError(t, err)
@@ -262,11 +262,11 @@ func TestPage_NextWalksThePagesAndEndsWithNil(t *testing.T) {
 func TestPage_AllContinuesFromThePage(t *testing.T) {
 	var srv *rsRecorder
 	srv, client := rsServe(t, rsPager(t, func() string { return srv.URL }, 2, 1))
-	page, err := client.HostedNumberOrders.List(context.Background(), nil)
+	page, err := client.HostedNumberOrders.List(rsCtx(t), nil)
 	require.NoError(t, err)
 
 	var got []hn.HostedNumberOrder
-	for o, err := range page.All(context.Background()) {
+	for o, err := range page.All(rsCtx(t)) {
 		require.NoError(t, err)
 		got = append(got, o)
 	}
@@ -310,7 +310,7 @@ func TestNext_ForeignNextPageURLIsRefusedWithoutSending(t *testing.T) {
 
 			var items int
 			var iterErr error
-			for _, err := range client.HostedNumberOrders.All(context.Background(), nil) {
+			for _, err := range client.HostedNumberOrders.All(rsCtx(t), nil) {
 				if err != nil {
 					iterErr = err
 					continue
@@ -342,7 +342,7 @@ func TestNext_PathOnlyNextPageURLIsResolvedOnTheBaseURL(t *testing.T) {
 			[]map[string]any{rsOrderItem(t, rsSID("HR", 1), "+14155550101", nil)}))
 	})
 	var sids []string
-	for o, err := range client.HostedNumberOrders.All(context.Background(), nil) {
+	for o, err := range client.HostedNumberOrders.All(rsCtx(t), nil) {
 		require.NoError(t, err)
 		sids = append(sids, o.SID)
 	}
@@ -360,7 +360,7 @@ func TestNext_NextPageURLNamingTheSamePageIsAnErrorNotALoop(t *testing.T) {
 	})
 	var errs []error
 	n := 0
-	for _, err := range client.HostedNumberOrders.All(context.Background(), nil) {
+	for _, err := range client.HostedNumberOrders.All(rsCtx(t), nil) {
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -386,7 +386,7 @@ func TestAll_FailedPageIsYieldedOnceAndEndsTheLoop(t *testing.T) {
 
 	var items int
 	var errs []error
-	for o, err := range client.HostedNumberOrders.All(context.Background(), nil) {
+	for o, err := range client.HostedNumberOrders.All(rsCtx(t), nil) {
 		if err != nil {
 			errs = append(errs, err)
 			assert.Zero(t, o.SID, "an error comes with the zero item")
@@ -416,7 +416,7 @@ func TestList_UnusablePagesAreDecodeErrors(t *testing.T) {
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) { rsJSON(w, 200, []byte(body)) })
-			page, err := client.HostedNumberOrders.List(context.Background(), nil)
+			page, err := client.HostedNumberOrders.List(rsCtx(t), nil)
 			assert.Nil(t, page)
 			var de *hn.DecodeError
 			require.ErrorAs(t, err, &de)
@@ -430,19 +430,19 @@ func TestList_ItemsUnderTheMemberMetaKeyNames(t *testing.T) {
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		rsJSON(w, 200, []byte(`{"meta":{"key":"orders","next_page_url":null},"orders":[{"sid":"`+rsSID("HR", 7)+`","status":"received"}]}`))
 	})
-	page, err := client.HostedNumberOrders.List(context.Background(), nil)
+	page, err := client.HostedNumberOrders.List(rsCtx(t), nil)
 	require.NoError(t, err)
 	require.Len(t, page.Items, 1)
 	assert.Equal(t, rsSID("HR", 7), page.Items[0].SID)
 	assert.False(t, page.HasNext())
-	next, err := page.Next(context.Background())
+	next, err := page.Next(rsCtx(t))
 	assert.NoError(t, err)
 	assert.Nil(t, next)
 }
 
 func TestPage_NextOnAPageNotFromAClientIsAnError(t *testing.T) {
 	p := &hn.Page[hn.HostedNumberOrder]{Meta: hn.PageMeta{NextPageURL: hn.NullString{String: "https://numbers.twilio.com/x", Valid: true}}}
-	_, err := p.Next(context.Background())
+	_, err := p.Next(rsCtx(t))
 	require.Error(t, err)
 	var nilPage *hn.Page[hn.HostedNumberOrder]
 	assert.False(t, nilPage.HasNext())
@@ -451,7 +451,7 @@ func TestPage_NextOnAPageNotFromAClientIsAnError(t *testing.T) {
 func TestAll_CancelledContextEndsTheLoopWithTheContextError(t *testing.T) {
 	var srv *rsRecorder
 	srv, client := rsServe(t, rsPager(t, func() string { return srv.URL }, 1, 1, 1))
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(rsCtx(t))
 	defer cancel()
 	var errs []error
 	items := 0
@@ -497,7 +497,7 @@ func TestNext_DefaultPortsCountAsTheSameOrigin(t *testing.T) {
 
 	var items int
 	var errs []error
-	for _, err := range client.HostedNumberOrders.All(context.Background(), nil) {
+	for _, err := range client.HostedNumberOrders.All(rsCtx(t), nil) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -516,7 +516,15 @@ func TestNext_DefaultPortsCountAsTheSameOrigin(t *testing.T) {
 
 func TestList_NullBodyIsADecodeError(t *testing.T) {
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) { rsJSON(w, 200, []byte(`null`)) })
-	_, err := client.HostedNumberOrders.List(context.Background(), nil)
+	_, err := client.HostedNumberOrders.List(rsCtx(t), nil)
 	var de *hn.DecodeError
 	require.ErrorAs(t, err, &de)
+}
+
+// rsCtx is a context that ends the test's calls if a regression makes them
+// hang, so that it fails fast instead.
+func rsCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }

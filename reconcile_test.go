@@ -199,7 +199,7 @@ func TestReconcile_Verdicts(t *testing.T) {
 			tc.orders(store)
 			srv, client := rsReconcileServer(t, store)
 
-			r, err := client.BulkHostedNumberOrders.Reconcile(context.Background(), &hn.ReconcileParams{PhoneNumbers: numbers})
+			r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: numbers})
 			require.NoError(t, err)
 
 			assert.Equal(t, tc.verdict, r.Verdict)
@@ -236,7 +236,7 @@ func TestReconcile_SinceIgnoresOlderOrders(t *testing.T) {
 	// Since (but shown as earlier) is this create's.
 	store.add(numbers[1], rsBH1, since.Truncate(time.Second))
 	_, client := rsReconcileServer(t, store)
-	ctx := context.Background()
+	ctx := rsCtx(t)
 
 	r, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{PhoneNumbers: numbers, Since: since})
 	require.NoError(t, err)
@@ -262,7 +262,7 @@ func TestReconcile_OrderWithoutDateIsCountedEvenWithSince(t *testing.T) {
 	store.add("+14155550101", rsBH1, time.Now())
 	store.orders["+14155550101"][0]["date_created"] = nil
 	_, client := rsReconcileServer(t, store)
-	r, err := client.BulkHostedNumberOrders.Reconcile(context.Background(), &hn.ReconcileParams{
+	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{
 		PhoneNumbers: []string{"+14155550101"}, Since: time.Now().Add(-time.Minute),
 	})
 	require.NoError(t, err)
@@ -276,7 +276,7 @@ func TestReconcile_FollowsEveryPageOfOneNumber(t *testing.T) {
 		store.add("+14155550101", rsBH1, time.Now())
 	}
 	_, client := rsReconcileServer(t, store)
-	r, err := client.BulkHostedNumberOrders.Reconcile(context.Background(), &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101"}})
+	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101"}})
 	require.NoError(t, err)
 	assert.Equal(t, []int{5}, rsOrderCounts(r))
 	assert.Equal(t, 3, store.lookupsOf("+14155550101"))
@@ -290,7 +290,7 @@ func TestReconcile_OrdersOfOtherNumbersAreIgnored(t *testing.T) {
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		rsJSON(w, 200, rsPage(t, "u", "", 0, store.orders["+14155550101"]))
 	})
-	r, err := client.BulkHostedNumberOrders.Reconcile(context.Background(), &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101", "+14155550102"}})
+	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101", "+14155550102"}})
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 0}, rsOrderCounts(r))
 	assert.Equal(t, []string{"+14155550102"}, r.Missing)
@@ -304,7 +304,7 @@ func TestReconcile_TakesTheNumbersOfACreate(t *testing.T) {
 		store.add(n, rsBH1, time.Now())
 	}
 	srv, client := rsReconcileServer(t, store)
-	r, err := client.BulkHostedNumberOrders.Reconcile(context.Background(), &hn.ReconcileParams{Create: params})
+	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{Create: params})
 	require.NoError(t, err)
 	assert.Equal(t, hn.ReconcileAllInOne, r.Verdict)
 	assert.Equal(t, rsBH1, r.BulkHostingSID)
@@ -341,7 +341,7 @@ func TestReconcile_InvalidInputNamesTheFieldAndSendsNothing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := client.BulkHostedNumberOrders.Reconcile(context.Background(), tc.params)
+			r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), tc.params)
 			assert.Nil(t, r)
 			ve := rsRequireValidation(t, err, tc.fields...)
 			assert.Contains(t, err.Error(), "hostednumbers: reconcile: ")
@@ -409,7 +409,7 @@ func TestReconcile_LookupErrorsNameTheNumberAndGiveNoVerdict(t *testing.T) {
 			store.answer[bad] = tc.answer
 			_, client := rsReconcileServer(t, store, hn.WithMaxRetries(2))
 
-			r, err := client.BulkHostedNumberOrders.Reconcile(context.Background(), &hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2})
+			r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2})
 			assert.Nil(t, r, "no verdict without every answer")
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "hostednumbers: reconcile: look up "+bad+": ")
@@ -474,7 +474,7 @@ func TestReconcile_ThousandNumbersNeverExceedTheConcurrency(t *testing.T) {
 	client := rsClient(t, srv.URL)
 	defer client.CloseIdleConnections()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(rsCtx(t), 30*time.Second)
 	defer cancel()
 	r, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: concurrency})
 	require.NoError(t, err)
@@ -509,7 +509,7 @@ func TestReconcile_DefaultConcurrencyIsFour(t *testing.T) {
 		store.ServeHTTP(w, r)
 	})
 	store.srvURL = srv.URL
-	r, err := client.BulkHostedNumberOrders.Reconcile(context.Background(), &hn.ReconcileParams{PhoneNumbers: numbers})
+	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: numbers})
 	require.NoError(t, err)
 	assert.Equal(t, hn.ReconcileNoneCreated, r.Verdict)
 	assert.Equal(t, numbers, r.Missing, "input order despite random answer times")
@@ -528,7 +528,7 @@ func TestReconcile_FewerNumbersThanConcurrencyStartsNoIdleWorkers(t *testing.T) 
 		store.ServeHTTP(w, r)
 	})
 	store.srvURL = srv.URL
-	_, err := client.BulkHostedNumberOrders.Reconcile(context.Background(), &hn.ReconcileParams{PhoneNumbers: rsNumbers(2), Concurrency: 16})
+	_, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: rsNumbers(2), Concurrency: 16})
 	require.NoError(t, err)
 	assert.LessOrEqual(t, maxInFlight.Load(), int32(2))
 	assert.Len(t, srv.requests(), 2)
@@ -551,7 +551,7 @@ func TestReconcile_CancellationStopsEveryLookupAndLeavesNoGoroutine(t *testing.T
 	runtime.GC()
 	before := runtime.NumGoroutine()
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(rsCtx(t))
 	done := make(chan error, 1)
 	go func() {
 		_, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{PhoneNumbers: rsNumbers(50), Concurrency: concurrency})
@@ -587,7 +587,7 @@ func TestReconcile_AFailedLookupStopsTheOthers(t *testing.T) {
 	store := newRSStore(t)
 	store.answer[numbers[0]] = func(w http.ResponseWriter) { rsJSON(w, 404, []byte(`{"code":20404,"message":"gone","status":404}`)) }
 	srv, client := rsReconcileServer(t, store, hn.WithMaxRetries(0))
-	_, err := client.BulkHostedNumberOrders.Reconcile(context.Background(), &hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2})
+	_, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2})
 	require.ErrorIs(t, err, hn.ErrNotFound)
 	assert.Less(t, len(srv.requests()), 20, "the lookups stop soon after the failure")
 }
