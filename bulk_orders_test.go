@@ -535,7 +535,7 @@ func TestErrors_EveryClassMapsToItsSentinel(t *testing.T) {
 			_, err := client.BulkHostedNumberOrders.Create(context.Background(), specParams())
 			require.Error(t, err)
 			for _, s := range sentinels {
-				assert.Equal(t, s == tc.sentinel, errors.Is(err, s), "errors.Is(err, %v)", s)
+				assert.Equal(t, errors.Is(tc.sentinel, s), errors.Is(err, s), "errors.Is(err, %v)", s)
 			}
 			var apiErr *hn.APIError
 			require.ErrorAs(t, err, &apiErr)

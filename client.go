@@ -482,7 +482,7 @@ func isLoopback(host string) bool {
 func isControlOrNonASCII(r rune) bool { return r < 0x20 || r >= 0x7f }
 func isControlOrSpace(r rune) bool    { return r <= 0x20 || r == 0x7f }
 func notHostLabel(r rune) bool {
-	return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-')
+	return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-'
 }
 
 // beforeAttempt runs before every attempt of every request.
@@ -609,7 +609,7 @@ func (c *Client) send(ctx context.Context, r request, out any) (*Response, error
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if resp != nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%w)", ctxErr, err)
@@ -635,7 +635,7 @@ func (c *Client) readResponse(resp *http.Response, r *Response, out any) error {
 	buf := c.bufs.get(resp.ContentLength)
 	defer func() { c.bufs.put(buf) }() // buf may be replaced by a larger one
 	body, readErr := c.bufs.readBody(resp.Body, &buf, resp.ContentLength, c.maxResponseBytes)
-	resp.Body.Close()
+	_ = resp.Body.Close() // read to the end or the cap; nothing to learn from closing
 	tooLarge := int64(len(body)) > c.maxResponseBytes
 	if tooLarge {
 		body = body[:c.maxResponseBytes]
@@ -669,7 +669,7 @@ func (c *Client) readResponse(resp *http.Response, r *Response, out any) error {
 
 func newAPIError(resp *http.Response, r *Response, body []byte) *APIError {
 	e := &APIError{HTTPStatus: r.StatusCode, RequestID: r.RequestID}
-	if d, ok := retry.RetryAfter(resp, time.Now()); ok {
+	if d, ok := retry.After(resp, time.Now()); ok {
 		e.RetryAfter = d
 	}
 	var doc struct {

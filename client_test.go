@@ -98,7 +98,7 @@ func ctAPIServer(t testing.TB) *httptest.Server {
 // ctClosedPortURL returns the URL of a loopback port nothing listens on.
 func ctClosedPortURL(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
@@ -275,7 +275,7 @@ func TestNewClient_ReportsEveryProblemAtOnce(t *testing.T) {
 		WithMaxResponseBytes(0),
 	)
 	assert.Nil(t, c)
-	ctRequireValidationError(t, err, "account_sid", "api_key", "api_secret", "base_url", "max_retries", "max_response_bytes")
+	_ = ctRequireValidationError(t, err, "account_sid", "api_key", "api_secret", "base_url", "max_retries", "max_response_bytes")
 	assert.Contains(t, err.Error(), "6 problems: ")
 }
 
@@ -353,7 +353,7 @@ func TestNewClientFromEnv_MissingOrMalformedVariablesAreNamed(t *testing.T) {
 			ctSetenv(t, tt.env)
 			c, err := NewClientFromEnv()
 			assert.Nil(t, c)
-			ctRequireValidationError(t, err, tt.fields...)
+			_ = ctRequireValidationError(t, err, tt.fields...)
 		})
 	}
 }
@@ -476,7 +476,7 @@ func TestWithBaseURL_RefusalNeverEchoesAPassword(t *testing.T) {
 	} {
 		c, err := NewClient(WithCredentials(ctAccountSID, ctAuthToken), WithBaseURL(raw))
 		assert.Nil(t, c)
-		ctRequireValidationError(t, err, "base_url")
+		_ = ctRequireValidationError(t, err, "base_url")
 		assert.NotContains(t, err.Error(), "pass", raw)
 		assert.NotContains(t, err.Error(), "hunter2pw", raw)
 		assert.NotContains(t, err.Error(), "proxy.example.com", "the URL is not quoted at all")
@@ -557,7 +557,7 @@ func TestNewClient_OptionsAreValidated(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := NewClient(WithCredentials(ctAccountSID, ctAuthToken), tt.opt)
 			assert.Nil(t, c)
-			ctRequireValidationError(t, err, tt.field)
+			_ = ctRequireValidationError(t, err, tt.field)
 		})
 	}
 }
@@ -996,7 +996,7 @@ func TestCreate_BodyCutShortIsAnAcceptedDecodeError(t *testing.T) {
 		if err != nil {
 			panic(err)
 		}
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		_, _ = buf.WriteString("HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n" +
 			"Twilio-Request-Id: " + ctRequestID + "\r\nContent-Length: 1000\r\n\r\n{\"bulk_hosting_sid\":")
 		_ = buf.Flush()

@@ -54,7 +54,7 @@ type outcomeError struct {
 
 func (e *outcomeError) Error() string {
 	var decodeErr *DecodeError
-	if e.outcome == ErrOutcomeUnknown && !errors.As(e.err, &decodeErr) {
+	if errors.Is(e.outcome, ErrOutcomeUnknown) && !errors.As(e.err, &decodeErr) {
 		return e.err.Error() + " (outcome unknown: it may have been processed; check before sending it again)"
 	}
 	return e.err.Error()

@@ -93,13 +93,11 @@ func newH2Server(t *testing.T, a h2Action) *h2Server {
 	return s
 }
 
-func (s *h2Server) setAction(a h2Action) { s.action.Store(a) }
-
 func (s *h2Server) close() {
-	s.ln.Close()
+	_ = s.ln.Close()
 	s.mu.Lock()
 	for c := range s.open {
-		c.Close()
+		_ = c.Close()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
@@ -123,7 +121,7 @@ func (s *h2Server) accept() {
 				s.mu.Lock()
 				delete(s.open, c)
 				s.mu.Unlock()
-				c.Close()
+				_ = c.Close()
 			}()
 			_ = c.SetDeadline(time.Now().Add(20 * time.Second))
 			s.serveConn(c)
@@ -133,7 +131,8 @@ func (s *h2Server) accept() {
 
 func writeFrame(w io.Writer, typ, flags byte, stream uint32, payload []byte) error {
 	var hdr [9]byte
-	hdr[0], hdr[1], hdr[2] = byte(len(payload)>>16), byte(len(payload)>>8), byte(len(payload))
+	n := uint32(len(payload)) & 0xffffff //nolint:gosec // frames here are far below 16 MiB
+	hdr[0], hdr[1], hdr[2] = byte(n>>16), byte(n>>8), byte(n)
 	hdr[3], hdr[4] = typ, flags
 	binary.BigEndian.PutUint32(hdr[5:], stream&0x7fffffff)
 	if _, err := w.Write(hdr[:]); err != nil {
@@ -152,7 +151,7 @@ func hpackLiteral(nameIndex byte, value string) []byte {
 	} else {
 		out = append(out, 0x0f, nameIndex-15)
 	}
-	out = append(out, byte(len(value)))
+	out = append(out, byte(len(value)&0x7f)) //nolint:gosec // short literal values only: a 7-bit length
 	return append(out, value...)
 }
 

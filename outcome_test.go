@@ -162,9 +162,9 @@ func TestHTTP2_SuccessIsOneStreamWithMetadata(t *testing.T) {
 // a replayable request on a reused connection, the SDK must not.
 func TestHTTP1_ReusedConnectionDroppedAfterTheRequestIsNotResent(t *testing.T) {
 	created := ctFixture(t, "create_202.json")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() { _ = ln.Close() })
 	var requests atomic.Int32
 	go func() {
 		for {
@@ -173,7 +173,7 @@ func TestHTTP1_ReusedConnectionDroppedAfterTheRequestIsNotResent(t *testing.T) {
 				return
 			}
 			go func(conn net.Conn) {
-				defer conn.Close()
+				defer func() { _ = conn.Close() }()
 				_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 				r := bufio.NewReader(conn)
 				for n := 0; ; n++ {

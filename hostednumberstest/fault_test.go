@@ -216,9 +216,14 @@ func TestCloseDoesNotWaitForALatencyFault(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
-		resp, err := hc.Get(srv.URL + bulkPath + "/" + unknownSID)
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+bulkPath+"/"+unknownSID, nil)
+		if err != nil {
+			errc <- err
+			return
+		}
+		resp, err := hc.Do(req)
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 		}
 		errc <- err
 	}()

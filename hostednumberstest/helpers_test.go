@@ -109,7 +109,7 @@ func rawRequest(t *testing.T, method, url, contentType, body string, creds ...st
 	if err != nil {
 		return nil, nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp, data, nil

@@ -232,7 +232,8 @@ func TestRequestStatusIsZeroWhileTheRequestIsHeld(t *testing.T) {
 	assert.Zero(t, srv.Requests()[0].Status)
 	cancel()
 	select {
-	case <-done:
+	case err := <-done:
+		assert.Error(t, err, "the fetch was cancelled")
 	case <-time.After(5 * time.Second):
 		t.Fatal("the fetch did not end")
 	}

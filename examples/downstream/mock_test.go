@@ -247,7 +247,7 @@ func TestMockHandlerStatuses(t *testing.T) {
 	}
 	t.Run("GET", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		(&downstream.Migrator{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/migrations", nil))
+		(&downstream.Migrator{}).ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/migrations", nil))
 		assert.Equal(t, 405, rec.Code)
 		assert.Equal(t, "POST", rec.Header().Get("Allow"))
 	})

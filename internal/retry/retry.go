@@ -87,7 +87,7 @@ func Written(ctx context.Context) bool {
 // attempt that ended without a response).
 func ObserveStatus(ctx context.Context, status int) {
 	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
-		t.lastStatus.Store(int32(status))
+		t.lastStatus.Store(int32(min(max(status, 0), 999))) // an HTTP status has three digits
 	}
 }
 
@@ -199,7 +199,7 @@ func (p Policy) Retryable(ctx context.Context, resp *http.Response, err error) b
 	if resp == nil || !RetryableStatus(method, resp.StatusCode) {
 		return false
 	}
-	if d, ok := RetryAfter(resp, time.Now()); ok && d > p.MaxRetryAfter {
+	if d, ok := After(resp, time.Now()); ok && d > p.MaxRetryAfter {
 		return false
 	}
 	return true
@@ -225,7 +225,7 @@ func (p Policy) CheckRetry(ctx context.Context, resp *http.Response, err error) 
 // sends. Otherwise the wait doubles from min with each attempt, bounded by
 // max, and half of it is random so that many clients spread out.
 func (p Policy) Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	if d, ok := RetryAfter(resp, time.Now()); ok {
+	if d, ok := After(resp, time.Now()); ok {
 		return maxDuration(d, min)
 	}
 	if resp != nil && resp.Header.Get("Retry-After") != "" {
@@ -263,9 +263,9 @@ func Exponential(min, max time.Duration, attempt int, jitter float64) time.Durat
 	return half + time.Duration(jitter*float64(d-half))
 }
 
-// RetryAfter reads a response's Retry-After header, in delay-seconds or
+// After reads a response's Retry-After header, in delay-seconds or
 // HTTP-date form, as a duration from now. A date in the past is zero.
-func RetryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
+func After(resp *http.Response, now time.Time) (time.Duration, bool) {
 	if resp == nil {
 		return 0, false
 	}

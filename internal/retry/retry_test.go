@@ -61,16 +61,16 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestRetryAfter_ReadsTheResponseHeader(t *testing.T) {
-	d, ok := RetryAfter(nil, now)
+	d, ok := After(nil, now)
 	assert.False(t, ok)
 	assert.Zero(t, d)
 
 	resp := &http.Response{Header: http.Header{}}
-	_, ok = RetryAfter(resp, now)
+	_, ok = After(resp, now)
 	assert.False(t, ok, "no header")
 
 	resp.Header.Set("Retry-After", "7")
-	d, ok = RetryAfter(resp, now)
+	d, ok = After(resp, now)
 	assert.True(t, ok)
 	assert.Equal(t, 7*time.Second, d)
 }
@@ -388,7 +388,7 @@ func TestTrack_RecordsWrittenHeadersPerAttempt(t *testing.T) {
 	require.NoError(t, err)
 	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 
 	assert.False(t, p.Retryable(ctx, resp, nil), "POST 500 is never retried")
 	assert.False(t, p.Retryable(ctx, nil, io.EOF), "headers were written: no retry")
@@ -413,7 +413,7 @@ func TestTrack_ComposesWithCallerTrace(t *testing.T) {
 	require.NoError(t, err)
 	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 
 	assert.True(t, callerSawHeaders, "caller's WroteHeaders hook still runs")
 	assert.True(t, callerSawConn, "caller's other hooks still run")
