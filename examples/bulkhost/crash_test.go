@@ -267,14 +267,22 @@ func TestSIGINTWhileReadingInput(t *testing.T) {
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	defer stdin.Close()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderrPipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
 	// Half a CSV, then nothing: the command waits for the rest.
 	_, err = stdin.Write([]byte("phone_number\n+14155550101\n"))
 	require.NoError(t, err)
-	time.Sleep(100 * time.Millisecond)
+	// It says it is reading standard input (its signal handling is set up
+	// by then); interrupt it.
+	sc := bufio.NewScanner(stderrPipe)
+	require.True(t, sc.Scan(), "a first line on stderr")
+	assert.Contains(t, sc.Text(), "reading the phone numbers from standard input")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	var stderr strings.Builder
+	for sc.Scan() {
+		stderr.WriteString(sc.Text() + "\n")
+	}
 	_ = cmd.Wait()
 	require.NoError(t, ctx.Err(), "SIGINT ends a read of standard input")
 	assert.Equal(t, exitInterrupted, cmd.ProcessState.ExitCode())

@@ -130,7 +130,12 @@ func TestInterruptWhileWaiting(t *testing.T) {
 	h := newHarness(t, hostednumberstest.WithStageDuration(time.Hour))
 	csvPath := writeCSV(t, threeNumbers)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	defer cancel()
+	h.checkpoint = func(step string) {
+		if step == stepMidWait {
+			cancel() // as SIGINT does, once the wait has begun
+		}
+	}
 	done := make(chan int, 1)
 	go func() { done <- h.runCtx(ctx, submitArgs(csvPath, "-wait", "-poll", "5ms")...) }()
 	select {
@@ -230,7 +235,16 @@ func TestInterruptDuringCreate(t *testing.T) {
 	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Latency: 5 * time.Second})
 	csvPath := writeCSV(t, threeNumbers)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	defer cancel()
+	// Interrupt once the create has reached the server (which holds it).
+	go func() {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+			if countMethod(h.srv, "POST") > 0 {
+				break
+			}
+		}
+		cancel()
+	}()
 	done := make(chan int, 1)
 	go func() { done <- h.runCtx(ctx, submitArgs(csvPath)...) }()
 	select {

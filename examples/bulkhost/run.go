@@ -359,6 +359,9 @@ type input struct {
 // readInputCtx reads the input as readInput does, but returns as soon as
 // ctx ends, even while a read of standard input is blocked.
 func (c *cli) readInputCtx(ctx context.Context, cfg *config) (*input, error) {
+	if cfg.csvPath == "-" {
+		fmt.Fprintln(c.stderr, "bulkhost: reading the phone numbers from standard input (end it with Ctrl-D; Ctrl-C stops).")
+	}
 	done := make(chan *input, 1)
 	go func() { done <- c.readInput(ctx, cfg) }()
 	select {
