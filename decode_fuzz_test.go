@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -153,7 +154,7 @@ func checkSameDecode(t *testing.T, data []byte) {
 
 	// Decoding onto a value that already holds an order merges, as
 	// encoding/json does.
-	base := fixture(t, "fetch_200.json")
+	base := fetchFixture(t)
 	var refMerged refPublic
 	var merged BulkHostedNumberOrder
 	if err := json.Unmarshal(base, &refMerged); err != nil {
@@ -176,6 +177,16 @@ func checkSameDecode(t *testing.T, data []byte) {
 		t.Fatalf("ResultGroup: decoded values differ for %s\nencoding/json: %+v\nsingle-pass:   %+v", show(), refGroup, group)
 	}
 }
+
+// fetchFixture is testdata/fetch_200.json, read once.
+var fetchFixture = func() func(testing.TB) []byte {
+	var once sync.Once
+	var data []byte
+	return func(t testing.TB) []byte {
+		once.Do(func() { data = fixture(t, "fetch_200.json") })
+		return data
+	}
+}()
 
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
