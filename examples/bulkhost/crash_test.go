@@ -1,10 +1,11 @@
+//go:build unix
+
 package main
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -97,11 +98,6 @@ func processEnv(srv *hostednumberstest.Server, crashAt string) []string {
 	}
 	return env
 }
-
-// fivePlain are five numbers that all complete on a default fake server.
-const fivePlain = "phone_number\n+14155550101\n+14155550102\n+14155550103\n+14155550104\n+14155550105\n"
-
-var fivePhones = []string{"+14155550101", "+14155550102", "+14155550103", "+14155550104", "+14155550105"}
 
 // TestCrashAndResume kills the command with SIGKILL at each step of a
 // migration of three batches, runs the same command again, and checks
@@ -322,17 +318,4 @@ func TestTenThousandNumbers(t *testing.T) {
 	if !raceEnabled { // the race detector multiplies memory use
 		assert.Less(t, p.maxRSS, int64(256<<10), "memory stays bounded")
 	}
-}
-
-func decodeStatus(t *testing.T, out string) statusDocument {
-	t.Helper()
-	var doc statusDocument
-	require.NoError(t, jsonUnmarshalStrict([]byte(out), &doc))
-	return doc
-}
-
-func jsonUnmarshalStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
 }

@@ -934,3 +934,21 @@ func TestDemoInterruptAndRunAgain(t *testing.T) {
 	require.Equal(t, exitError, h.run("-live", "-status", "-state", state))
 	assert.Contains(t, h.stderr.String(), "is the demo's")
 }
+
+// fivePlain are five numbers that all complete on a default fake server.
+const fivePlain = "phone_number\n+14155550101\n+14155550102\n+14155550103\n+14155550104\n+14155550105\n"
+
+var fivePhones = []string{"+14155550101", "+14155550102", "+14155550103", "+14155550104", "+14155550105"}
+
+func decodeStatus(t *testing.T, out string) statusDocument {
+	t.Helper()
+	var doc statusDocument
+	require.NoError(t, jsonUnmarshalStrict([]byte(out), &doc))
+	return doc
+}
+
+func jsonUnmarshalStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
