@@ -453,7 +453,7 @@ func TestReconcile_ThousandNumbersNeverExceedTheConcurrency(t *testing.T) {
 			store.add(n, rsBH1, time.Now()) // some numbers have two orders
 		}
 	}
-	var inFlight, maxInFlight, newConns atomic.Int32
+	var inFlight, maxInFlight, newConns, closedConns atomic.Int32
 	gate := &rsGate{n: concurrency, open: make(chan struct{})}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cur := inFlight.Add(1)
@@ -464,8 +464,11 @@ func TestReconcile_ThousandNumbersNeverExceedTheConcurrency(t *testing.T) {
 		store.ServeHTTP(w, r)
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
+		switch s {
+		case http.StateNew:
 			newConns.Add(1)
+		case http.StateClosed:
+			closedConns.Add(1)
 		}
 	}
 	srv.Start()
@@ -478,6 +481,17 @@ func TestReconcile_ThousandNumbersNeverExceedTheConcurrency(t *testing.T) {
 	defer cancel()
 	r, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: concurrency})
 	require.NoError(t, err)
+	// Connections are counted as the server sees them open. net/http
+	// gives up a connection instead of reusing it when its goroutines fall
+	// 50ms behind (a starved CPU, as in a parallel -race run on two
+	// cores), and dials a replacement; the server sees that close a little
+	// later. So: once the closes have arrived, no more connections are
+	// open than the concurrency, and hardly any were closed on the way (a
+	// client that did not reuse connections would close hundreds).
+	open := func() int32 { return newConns.Load() - closedConns.Load() }
+	assert.Eventually(t, func() bool { return open() <= concurrency }, 3*time.Second, 10*time.Millisecond,
+		"connections open after the run: %d", open())
+	assert.LessOrEqual(t, closedConns.Load(), int32(3), "connections closed during the run: they are not being reused")
 
 	assert.Equal(t, hn.ReconcileAllInOne, r.Verdict)
 	require.Len(t, r.Numbers, len(numbers))
@@ -489,7 +503,6 @@ func TestReconcile_ThousandNumbersNeverExceedTheConcurrency(t *testing.T) {
 		}
 		require.Len(t, n.Orders, want, n.PhoneNumber)
 	}
-	assert.LessOrEqual(t, newConns.Load(), int32(concurrency), "connections opened")
 	assert.LessOrEqual(t, maxInFlight.Load(), int32(concurrency), "requests in flight at once")
 	assert.Equal(t, int32(concurrency), maxInFlight.Load(), "the lookups do run concurrently")
 }
