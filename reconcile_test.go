@@ -598,9 +598,31 @@ func TestReconcile_CancellationStopsEveryLookupAndLeavesNoGoroutine(t *testing.T
 func TestReconcile_AFailedLookupStopsTheOthers(t *testing.T) {
 	numbers := rsNumbers(200)
 	store := newRSStore(t)
+	var cancelled atomic.Int32
+	// Every lookup but the failing one is held until the client gives it
+	// up (or 5s pass): the failure must cancel the lookups in flight and
+	// start no new ones, however the goroutines are scheduled.
+	held := func(next http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("PhoneNumber") != numbers[0] {
+				select {
+				case <-r.Context().Done():
+					cancelled.Add(1)
+					return
+				case <-time.After(5 * time.Second):
+				}
+			}
+			next(w, r)
+		}
+	}
 	store.answer[numbers[0]] = func(w http.ResponseWriter) { rsJSON(w, 404, []byte(`{"code":20404,"message":"gone","status":404}`)) }
-	srv, client := rsReconcileServer(t, store, hn.WithMaxRetries(0))
+	srv, client := rsServe(t, held(store.ServeHTTP), hn.WithMaxRetries(0))
+	store.srvURL = srv.URL
+	start := time.Now()
 	_, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2})
 	require.ErrorIs(t, err, hn.ErrNotFound)
-	assert.Less(t, len(srv.requests()), 20, "the lookups stop soon after the failure")
+	assert.Contains(t, err.Error(), numbers[0], "the error names the number")
+	assert.Less(t, time.Since(start), 4*time.Second, "the lookup in flight was cancelled, not waited out")
+	assert.LessOrEqual(t, len(srv.requests()), 2, "no lookup started after the failure")
+	assert.Eventually(t, func() bool { return cancelled.Load() >= 1 }, 3*time.Second, 5*time.Millisecond, "the other lookup in flight was cancelled")
 }
