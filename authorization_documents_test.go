@@ -138,7 +138,7 @@ func TestAuthorizationDocuments_AllDependentOrdersFollowsPagesAndStopsOnBreak(t 
 	var srv *rsRecorder
 	srv, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		page := 0
-		fmt.Sscan(r.URL.Query().Get("Page"), &page)
+		_, _ = fmt.Sscan(r.URL.Query().Get("Page"), &page) // no Page: the first
 		items := []map[string]any{
 			rsOrderItem(t, rsSID("HR", 2*page), fmt.Sprintf("+1415555%04d", 2*page), nil),
 			rsOrderItem(t, rsSID("HR", 2*page+1), fmt.Sprintf("+1415555%04d", 2*page+1), nil),
@@ -190,9 +190,9 @@ func TestAuthorizationDocuments_InvalidInputNamesTheFieldAndSendsNothing(t *test
 	for _, tc := range listCases {
 		t.Run("list/"+tc.name, func(t *testing.T) {
 			_, err := client.AuthorizationDocuments.List(ctx, &tc.params)
-			rsRequireValidation(t, err, tc.fields...)
+			_ = rsRequireValidation(t, err, tc.fields...)
 			for _, err := range client.AuthorizationDocuments.All(ctx, &tc.params) {
-				rsRequireValidation(t, err, tc.fields...)
+				_ = rsRequireValidation(t, err, tc.fields...)
 			}
 		})
 	}
@@ -211,24 +211,24 @@ func TestAuthorizationDocuments_InvalidInputNamesTheFieldAndSendsNothing(t *test
 	for _, tc := range depCases {
 		t.Run("dependent/"+tc.name, func(t *testing.T) {
 			_, err := client.AuthorizationDocuments.ListDependentOrders(ctx, rsDocSID, &tc.params)
-			rsRequireValidation(t, err, tc.fields...)
+			_ = rsRequireValidation(t, err, tc.fields...)
 			for _, err := range client.AuthorizationDocuments.AllDependentOrders(ctx, rsDocSID, &tc.params) {
-				rsRequireValidation(t, err, tc.fields...)
+				_ = rsRequireValidation(t, err, tc.fields...)
 			}
 		})
 	}
 	t.Run("dependent/document sid and filter together", func(t *testing.T) {
 		_, err := client.AuthorizationDocuments.ListDependentOrders(ctx, rsOrderSID, &hn.ListDependentHostedNumberOrdersParams{PageSize: 0, Status: "x"})
-		rsRequireValidation(t, err, "document_sid", "status")
+		_ = rsRequireValidation(t, err, "document_sid", "status")
 	})
 	for name, sid := range map[string]string{
 		"order sid": rsOrderSID, "traversal": "PX../../../Accounts/AC0123456789ab", "empty": "", "query": "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?a=1",
 	} {
 		t.Run("sid/"+name, func(t *testing.T) {
 			_, err := client.AuthorizationDocuments.Fetch(ctx, sid)
-			rsRequireValidation(t, err, "sid")
+			_ = rsRequireValidation(t, err, "sid")
 			_, err = client.AuthorizationDocuments.ListDependentOrders(ctx, sid, nil)
-			rsRequireValidation(t, err, "document_sid")
+			_ = rsRequireValidation(t, err, "document_sid")
 		})
 	}
 	assert.Zero(t, srv.count(), "no invalid input reaches the network")

@@ -131,8 +131,8 @@ func (s *h2Server) accept() {
 
 func writeFrame(w io.Writer, typ, flags byte, stream uint32, payload []byte) error {
 	var hdr [9]byte
-	n := uint32(len(payload)) & 0xffffff //nolint:gosec // frames here are far below 16 MiB
-	hdr[0], hdr[1], hdr[2] = byte(n>>16), byte(n>>8), byte(n)
+	n := len(payload) & 0xffffff // frames here are far below 16 MiB
+	hdr[0], hdr[1], hdr[2] = byte(n>>16), byte(n>>8&0xff), byte(n&0xff)
 	hdr[3], hdr[4] = typ, flags
 	binary.BigEndian.PutUint32(hdr[5:], stream&0x7fffffff)
 	if _, err := w.Write(hdr[:]); err != nil {

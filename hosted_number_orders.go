@@ -256,7 +256,7 @@ func (p *UpdateHostedNumberOrderParams) Validate() error {
 	return v.err()
 }
 
-func notExtensionDigit(r rune) bool { return !(r >= '0' && r <= '9' || r == '*' || r == '#') }
+func notExtensionDigit(r rune) bool { return (r < '0' || r > '9') && r != '*' && r != '#' }
 
 // form encodes the params as the API expects them:
 // application/x-www-form-urlencoded Status, VerificationCallDelay,

@@ -178,22 +178,22 @@ func TestHostedNumberOrders_InvalidInputNamesTheFieldAndSendsNothing(t *testing.
 	for _, tc := range listCases {
 		t.Run("list/"+tc.name, func(t *testing.T) {
 			_, err := client.HostedNumberOrders.List(ctx, &tc.params)
-			rsRequireValidation(t, err, tc.fields...)
+			_ = rsRequireValidation(t, err, tc.fields...)
 			assert.Contains(t, err.Error(), "hostednumbers: list hosted number orders: ")
 			for _, err := range client.HostedNumberOrders.All(ctx, &tc.params) {
-				rsRequireValidation(t, err, tc.fields...)
+				_ = rsRequireValidation(t, err, tc.fields...)
 			}
 		})
 	}
 	for name, sid := range rsHostileSIDs {
 		t.Run("sid/"+name, func(t *testing.T) {
 			_, err := client.HostedNumberOrders.Fetch(ctx, sid)
-			rsRequireValidation(t, err, "sid")
+			_ = rsRequireValidation(t, err, "sid")
 			err = client.HostedNumberOrders.Cancel(ctx, sid)
-			rsRequireValidation(t, err, "sid")
+			_ = rsRequireValidation(t, err, "sid")
 			assert.ErrorIs(t, err, hn.ErrNotCreated)
 			_, err = client.HostedNumberOrders.Update(ctx, sid, &hn.UpdateHostedNumberOrderParams{Status: hn.OrderStatusPendingVerification})
-			rsRequireValidation(t, err, "sid")
+			_ = rsRequireValidation(t, err, "sid")
 			assert.ErrorIs(t, err, hn.ErrNotCreated)
 		})
 	}
@@ -213,12 +213,12 @@ func TestHostedNumberOrders_InvalidInputNamesTheFieldAndSendsNothing(t *testing.
 	for _, tc := range updateCases {
 		t.Run("update/"+tc.name, func(t *testing.T) {
 			_, err := client.HostedNumberOrders.Update(ctx, rsOrderSID, tc.params)
-			rsRequireValidation(t, err, tc.fields...)
+			_ = rsRequireValidation(t, err, tc.fields...)
 		})
 	}
 	t.Run("update/sid and params together", func(t *testing.T) {
 		_, err := client.HostedNumberOrders.Update(ctx, "HR1", &hn.UpdateHostedNumberOrderParams{Status: "x", VerificationCallDelay: delay(99)})
-		rsRequireValidation(t, err, "sid", "status", "verification_call_delay")
+		_ = rsRequireValidation(t, err, "sid", "status", "verification_call_delay")
 	})
 	assert.Zero(t, srv.count(), "no invalid input reaches the network")
 }

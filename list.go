@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// ErrForeignNextPage: a list response named a next page that is not on the
+// ErrForeignNextPage is returned when a list response names a next page that is not on the
 // client's own API origin (scheme and host of its base URL). The SDK does
 // not follow it, so the credentials it sends with every request never go to
 // another host.

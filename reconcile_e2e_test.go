@@ -152,7 +152,8 @@ func TestE2E_EveryOrderOfABulkRequestIsListedAcrossPages(t *testing.T) {
 
 	// Breaking out of the loop after the first page sends nothing more.
 	before := e2eCount(srv.Requests(), http.MethodGet, "/v2/HostedNumber/Orders")
-	for range client.HostedNumberOrders.All(ctx, nil) {
+	for _, err := range client.HostedNumberOrders.All(ctx, nil) {
+		require.NoError(t, err)
 		break
 	}
 	assert.Equal(t, before+1, e2eCount(srv.Requests(), http.MethodGet, "/v2/HostedNumber/Orders"))

@@ -348,7 +348,8 @@ func TestReconcile_InvalidInputNamesTheFieldAndSendsNothing(t *testing.T) {
 			assert.Equal(t, ve, errors.Unwrap(err))
 		})
 	}
-	dup, _ := (&hn.ReconcileParams{Create: twoItems}).Validate().(*hn.ValidationError)
+	var dup *hn.ValidationError
+	require.ErrorAs(t, (&hn.ReconcileParams{Create: twoItems}).Validate(), &dup)
 	require.NotNil(t, dup)
 	fe, ok := dup.Field("create.request_items[1].numbers[1].phone_number")
 	require.True(t, ok)

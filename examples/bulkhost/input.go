@@ -78,7 +78,7 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 		// A spreadsheet's byte order mark would make a quoted first
 		// header cell a CSV syntax error: drop it here.
 		if head, _ := b.r.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
-			b.r.Discard(len(utf8BOM))
+			_, _ = b.r.Discard(len(utf8BOM)) // Peek just showed these bytes are buffered
 		}
 	}
 	n, err := b.r.Read(p)

@@ -107,9 +107,9 @@ func TestStandardInputNeedsState(t *testing.T) {
 func TestInterruptWhileReadingStandardInput(t *testing.T) {
 	h := newHarness(t)
 	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
+	t.Cleanup(func() { _ = pw.Close() })
 	h.stdinReader = pr
-	go pw.Write([]byte("phone_number\n+14155550101\n")) // then nothing more
+	go func() { _, _ = pw.Write([]byte("phone_number\n+14155550101\n")) }() // then nothing more
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	state := filepath.Join(t.TempDir(), "j.json")

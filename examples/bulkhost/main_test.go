@@ -845,7 +845,7 @@ func TestDefaultTerminalDetection(t *testing.T) {
 	assert.False(t, c.terminal(&bytes.Buffer{}))
 	f, err := os.CreateTemp(t.TempDir(), "out")
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	assert.False(t, c.terminal(f), "a regular file is not a terminal")
 }
 

@@ -113,7 +113,10 @@ func (c *cli) dryRun(cfg *config, in *input) int {
 			fmt.Fprintf(c.stderr, "bulkhost: encoding the request: %v\n", err)
 			return exitError
 		}
-		c.stdout.Write(append(body, '\n'))
+		if _, err := c.stdout.Write(append(body, '\n')); err != nil {
+			fmt.Fprintf(c.stderr, "bulkhost: writing the request: %v\n", err)
+			return exitError
+		}
 		batches++
 	}
 	fmt.Fprintf(c.stderr, "bulkhost: %d number%s in %s and the flags are valid: %d request%s of at most %d; nothing was submitted (-dry-run).\n",
@@ -512,7 +515,7 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 			fmt.Fprintf(c.stderr, "bulkhost: making a temporary journal: %v\n", err)
 			return exitError
 		}
-		defer os.RemoveAll(dir)
+		defer func() { _ = os.RemoveAll(dir) }() // a temporary demo journal; nothing to do if it lingers
 		path = filepath.Join(dir, "demo"+journalSuffix)
 	}
 	newServer := c.newDemoServer

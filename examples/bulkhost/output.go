@@ -109,7 +109,9 @@ func writeTable(w io.Writer, o *hostednumbers.BulkHostedNumberOrder) error {
 	for _, ord := range orders {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", statusText(ord.Status), oneLine(ord.PhoneNumber), oneLine(ord.HostingOrderSID), detail(ord))
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 
 	total := o.TotalCount
 	counted := 0

@@ -395,7 +395,7 @@ func (c *cli) readInput(ctx context.Context, cfg *config) *input {
 			in.problems = []problem{{msg: "-csv: " + err.Error()}}
 			return in
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read-only
 		if st, err := f.Stat(); err == nil && st.IsDir() {
 			in.problems = []problem{{msg: "-csv: " + cfg.csvPath + " is a directory, not a CSV file"}}
 			return in
@@ -540,7 +540,7 @@ func (c *cli) client(cfg *config, srv *hostednumberstest.Server) (*hostednumbers
 
 // envNameForSetting names the environment variable behind each client
 // setting that liveClient takes from the environment.
-var envNameForSetting = map[string]string{
+var envNameForSetting = map[string]string{ //nolint:gosec // names of environment variables, not credentials
 	"account_sid": "TWILIO_ACCOUNT_SID",
 	"auth_token":  "TWILIO_AUTH_TOKEN",
 	"api_key":     "TWILIO_API_KEY",

@@ -438,7 +438,9 @@ func writeStatusTable(w io.Writer, j *journal) error {
 	for _, r := range reportRows(j) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", oneLine(r.s), r.n.PhoneNumber, r.b.Index, dash(r.n.HostingOrderSID), dash(oneLine(r.n.LOAStatus)), numberDetail(r.n))
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	fmt.Fprintf(&buf, "\nJournal %s: %s; %d number%s\n", j.path, batchSummary(j), j.Input.Numbers, plural(j.Input.Numbers))
 	counts := statusCounts(j)
 	nameWidth, countWidth := 0, 0
