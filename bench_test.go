@@ -494,7 +494,7 @@ func benchRawCall(hc *http.Client, method, url string, body map[string]interface
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var out map[string]interface{}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return err

@@ -27,7 +27,7 @@ func lyingServer(t *testing.T, declared, sent int) *httptest.Server {
 		if err != nil {
 			panic(err)
 		}
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" +
 			"Twilio-Request-Id: " + ctRequestID + "\r\nContent-Length: " + strconv.Itoa(declared) + "\r\n\r\n")
 		_, _ = buf.Write(bytes.Repeat([]byte(" "), sent))

@@ -583,17 +583,12 @@ func (p *CreateBulkHostedNumberOrderParams) Validate() error {
 				v.add(np, "is required")
 			case !format.E164(n.PhoneNumber):
 				v.add(np, fmt.Sprintf("%s is not an E.164 phone number (+ and 1 to 15 digits, the first not 0)", quoteShort(n.PhoneNumber)))
-			default:
-				if seen == nil {
-					break
-				}
+			case seen != nil:
 				key := e164Key(n.PhoneNumber)
-				if first, dup := seen[key]; !dup {
-					break
-				} else if first.item >= 0 {
+				if first, dup := seen[key]; dup && first.item >= 0 {
 					at := path{item: int(first.item), number: int(first.number)}
 					v.add(np, fmt.Sprintf("%s is listed twice; first at %s", n.PhoneNumber, at))
-				} else {
+				} else if dup {
 					seen[key] = numberAt{int32(i), int32(j)}
 				}
 			}
@@ -720,9 +715,9 @@ func (p *CreateBulkHostedNumberOrderParams) sizeHint() int {
 	n := 64 + len(p.FriendlyName) + len(p.NotificationEmail)
 	for i := range p.RequestItems {
 		it := &p.RequestItems[i]
-		n += 160 + len(it.Email) + len(it.AddressSID) + len(it.ContactPhoneNumber) + len(it.ContactTitle) + it.HostingOptions.sizeHint()
+		n += 160 + len(it.Email) + len(it.AddressSID) + len(it.ContactPhoneNumber) + len(it.ContactTitle) + it.sizeHint()
 		for j := range it.Numbers {
-			n += 20 + len(it.Numbers[j].PhoneNumber) + it.Numbers[j].HostingOptions.sizeHint()
+			n += 20 + len(it.Numbers[j].PhoneNumber) + it.Numbers[j].sizeHint()
 		}
 	}
 	return n

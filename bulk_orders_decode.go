@@ -83,7 +83,7 @@ func (w *bulkOrderWire) decodeJSON(data []byte) error {
 				return err
 			}
 		}
-		w.BulkHostedNumberOrder.Results = results
+		w.Results = results
 	}
 	return nil
 }
@@ -334,7 +334,7 @@ func foldEqual(key []byte, name string) bool {
 		if 'a' <= c && c <= 'z' {
 			c -= 'a' - 'A'
 		}
-		if byte(r) != c {
+		if r != rune(c) { // r < utf8.RuneSelf: one byte
 			return false
 		}
 		j++

@@ -1,6 +1,7 @@
 package hostednumbers
 
 import (
+	"errors"
 	"fmt"
 	"math/rand"
 	"reflect"
@@ -33,7 +34,8 @@ func refDuplicateProblems(p *CreateBulkHostedNumberOrderParams) []FieldError {
 
 func duplicateProblems(err error) []FieldError {
 	var out []FieldError
-	if ve, ok := err.(*ValidationError); ok {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
 		for _, p := range ve.Problems {
 			if strings.Contains(p.Message, "listed twice") {
 				out = append(out, p)
