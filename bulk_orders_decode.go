@@ -39,8 +39,9 @@ var (
 	}
 )
 
-// resultGroupWire is one result group as it is being decoded: count is kept as
-// the raw JSON value (a slice of the input) until the group is complete.
+// resultGroupWire is one result group as it is being decoded: count is
+// kept as the raw JSON value (a slice of the input) until the group is
+// complete.
 type resultGroupWire struct {
 	status NullString
 	count  []byte
