@@ -367,3 +367,25 @@ func FuzzDecode_MatchesEncodingJSON(f *testing.F) {
 		checkSameDecode(t, data)
 	})
 }
+
+func TestDecode_ErrorsNameTheMemberAndOffset(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{`{"results":[{"orders":[{},{"phone_number":5}]}]}`, "results[0].orders[1].phone_number: want a string, got a number"},
+		{`{"results":[{"orders":[{"next_step":[]}]}]}`, "results[0].orders[0].next_step: want a string or null, got an array"},
+		{`{"results":[{"orders":{}}]}`, "results[0].orders: want an array, got an object"},
+		{`{"results":[7]}`, "results[0]: want an object, got a number"},
+		{`{"total_count":1.5}`, "total_count: want a whole number that fits an int, got 1.5"},
+		{`{"friendly_name":true}`, "friendly_name: want a string or null, got a boolean"},
+		{`{"results":[{"count":"x"}]}`, `count: want a non-negative whole number or a string holding one, got "\"x\""`},
+		{`{"url":"a" "b"}`, `invalid JSON: invalid character '"' after object key:value pair (offset 11)`},
+		{`{"url":"a`, "invalid JSON: unexpected end of input (offset 9)"},
+		{`{"url":"a"}]`, "invalid JSON: invalid character ']' after top-level value (offset 11)"},
+	}
+	for _, tt := range tests {
+		var w bulkOrderWire
+		err := w.decodeJSON([]byte(tt.body))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want it to contain %q", tt.body, err, tt.want)
+		}
+	}
+}
