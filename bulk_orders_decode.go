@@ -3,6 +3,7 @@ package hostednumbers
 import (
 	"encoding/binary"
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -108,7 +109,7 @@ func (g *ResultGroup) UnmarshalJSON(data []byte) error {
 		case '{':
 			return d.group(&w, -1)
 		}
-		return d.skipTyped("result group", "an object")
+		return d.skipTyped("result group", "an object", typeGroup)
 	})
 	if err != nil {
 		return err
@@ -164,9 +165,41 @@ func quoteChar(c byte) string {
 }
 
 // typeError reports a value of the wrong type at start, naming the member.
-func (d *decoder) typeError(start int, member string, want string) error {
+// Where encoding/json reported a *json.UnmarshalTypeError (every target but
+// a NullString, whose own UnmarshalJSON refuses the value), so does this,
+// so that errors.As finds it as before.
+func (d *decoder) typeError(start int, member string, want string, target reflect.Type) error {
+	if target != nil {
+		return &json.UnmarshalTypeError{Value: jsonValueName(d.data[start]), Type: target, Offset: int64(start), Struct: "BulkHostedNumberOrder", Field: member}
+	}
 	return &decodeError{msg: member + ": want " + want + ", got " + kindOf(d.data[start]), offset: start}
 }
+
+// jsonValueName names a JSON value's kind as json.UnmarshalTypeError does.
+func jsonValueName(c byte) string {
+	switch c {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	}
+	return "number"
+}
+
+// Types named in *json.UnmarshalTypeError.
+var (
+	typeString  = reflect.TypeFor[string]()
+	typeInt     = reflect.TypeFor[int]()
+	typeOrder   = reflect.TypeFor[BulkHostedNumberOrder]()
+	typeGroup   = reflect.TypeFor[ResultGroup]()
+	typeGroups  = reflect.TypeFor[[]ResultGroup]()
+	typeEntry   = reflect.TypeFor[BulkOrderResult]()
+	typeEntries = reflect.TypeFor[[]BulkOrderResult]()
+)
 
 func kindOf(c byte) string {
 	switch c {
@@ -583,12 +616,12 @@ func (d *decoder) arrayN(element func(i int) error) (int, error) {
 
 // skipTyped consumes a value of the wrong type for member and returns the
 // type error, unless the value itself is not JSON.
-func (d *decoder) skipTyped(member, want string) error {
+func (d *decoder) skipTyped(member, want string, target reflect.Type) error {
 	start := d.pos
 	if err := d.skip(); err != nil {
 		return err
 	}
-	return d.typeError(start, member, want)
+	return d.typeError(start, member, want, target)
 }
 
 // setString decodes a JSON string into s; null leaves s as it is.
@@ -601,7 +634,7 @@ func (d *decoder) setString(s *string, member string) error {
 	case 'n':
 		return d.literal("null")
 	}
-	return d.skipTyped(member, "a string")
+	return d.skipTyped(member, "a string", typeString)
 }
 
 // setNullString decodes a JSON string or null into n.
@@ -615,7 +648,7 @@ func (d *decoder) setNullString(n *NullString, member string) error {
 		*n = NullString{}
 		return d.literal("null")
 	}
-	return d.skipTyped(member, "a string or null")
+	return d.skipTyped(member, "a string or null", nil)
 }
 
 // rawValue consumes any value and returns its bytes.
@@ -636,7 +669,7 @@ func (d *decoder) order(o *BulkHostedNumberOrder, groups *[]resultGroupWire) err
 		return d.literal("null")
 	case '{':
 	default:
-		return d.skipTyped("order", "an object")
+		return d.skipTyped("order", "an object", typeOrder)
 	}
 	return d.object(orderMembers[:], func(i int) error {
 		switch i {
@@ -680,7 +713,7 @@ func (d *decoder) setInt(n *int, member string) error {
 	case c == 'n':
 		return d.literal("null")
 	case c != '-' && !isDigit(c):
-		return d.skipTyped(member, "a whole number")
+		return d.skipTyped(member, "a whole number", typeInt)
 	}
 	start := d.pos
 	num, err := d.number()
@@ -689,7 +722,7 @@ func (d *decoder) setInt(n *int, member string) error {
 	}
 	v, err := strconv.ParseInt(string(num), 10, strconv.IntSize)
 	if err != nil {
-		return &decodeError{msg: member + ": want a whole number that fits an int, got " + string(num), offset: start}
+		return &json.UnmarshalTypeError{Value: "number " + string(num), Type: typeInt, Offset: int64(start), Struct: "BulkHostedNumberOrder", Field: member}
 	}
 	*n = int(v)
 	return nil
@@ -706,7 +739,7 @@ func (d *decoder) wireGroups(gs *[]resultGroupWire) error {
 		return d.literal("null")
 	case '[':
 	default:
-		return d.skipTyped("results", "an array")
+		return d.skipTyped("results", "an array", typeGroups)
 	}
 	s := *gs
 	n, err := d.arrayN(func(i int) error {
@@ -717,7 +750,7 @@ func (d *decoder) wireGroups(gs *[]resultGroupWire) error {
 		case '{':
 			return d.group(&s[i], i)
 		}
-		return d.skipTyped("results["+strconv.Itoa(i)+"]", "an object")
+		return d.skipTyped("results["+strconv.Itoa(i)+"]", "an object", typeGroup)
 	})
 	if err != nil {
 		return err
@@ -735,7 +768,7 @@ func (d *decoder) resultGroups(rs *[]ResultGroup) error {
 		return d.literal("null")
 	case '[':
 	default:
-		return d.skipTyped("results", "an array")
+		return d.skipTyped("results", "an array", typeGroups)
 	}
 	s := *rs
 	n, err := d.arrayN(func(i int) error {
@@ -751,7 +784,7 @@ func (d *decoder) resultGroups(rs *[]ResultGroup) error {
 				return err
 			}
 		default:
-			return d.skipTyped("results["+strconv.Itoa(i)+"]", "an object")
+			return d.skipTyped("results["+strconv.Itoa(i)+"]", "an object", typeGroup)
 		}
 		return w.decodeInto(&s[i])
 	})
@@ -818,7 +851,7 @@ func (d *decoder) orders(w *resultGroupWire, group int) error {
 		return d.literal("null")
 	case '[':
 	default:
-		return d.skipTyped(d.groupPath(group)+"orders", "an array")
+		return d.skipTyped(d.groupPath(group)+"orders", "an array", typeEntries)
 	}
 	s := w.orders
 	if cap(s) == 0 && w.count != nil {
@@ -834,7 +867,7 @@ func (d *decoder) orders(w *resultGroupWire, group int) error {
 		case '{':
 			return d.entry(&s[i], group, i)
 		}
-		return d.skipTyped(d.entryPath(group, i), "an object")
+		return d.skipTyped(d.entryPath(group, i), "an object", typeEntry)
 	})
 	if err != nil {
 		return err
@@ -894,8 +927,8 @@ func (d *decoder) entry(o *BulkOrderResult, group, index int) error {
 			}
 			return d.literal("null")
 		case s != nil:
-			return d.skipTyped(d.entryPath(group, index)+"."+entryMembers[i], "a string")
+			return d.skipTyped(d.entryPath(group, index)+"."+entryMembers[i], "a string", typeString)
 		}
-		return d.skipTyped(d.entryPath(group, index)+"."+entryMembers[i], "a string or null")
+		return d.skipTyped(d.entryPath(group, index)+"."+entryMembers[i], "a string or null", nil)
 	})
 }

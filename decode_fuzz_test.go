@@ -3,6 +3,7 @@ package hostednumbers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -369,23 +370,31 @@ func FuzzDecode_MatchesEncodingJSON(f *testing.F) {
 }
 
 func TestDecode_ErrorsNameTheMemberAndOffset(t *testing.T) {
-	tests := []struct{ body, want string }{
-		{`{"results":[{"orders":[{},{"phone_number":5}]}]}`, "results[0].orders[1].phone_number: want a string, got a number"},
-		{`{"results":[{"orders":[{"next_step":[]}]}]}`, "results[0].orders[0].next_step: want a string or null, got an array"},
-		{`{"results":[{"orders":{}}]}`, "results[0].orders: want an array, got an object"},
-		{`{"results":[7]}`, "results[0]: want an object, got a number"},
-		{`{"total_count":1.5}`, "total_count: want a whole number that fits an int, got 1.5"},
-		{`{"friendly_name":true}`, "friendly_name: want a string or null, got a boolean"},
-		{`{"results":[{"count":"x"}]}`, `count: want a non-negative whole number or a string holding one, got "\"x\""`},
-		{`{"url":"a" "b"}`, `invalid JSON: invalid character '"' after object key:value pair (offset 11)`},
-		{`{"url":"a`, "invalid JSON: unexpected end of input (offset 9)"},
-		{`{"url":"a"}]`, "invalid JSON: invalid character ']' after top-level value (offset 11)"},
+	tests := []struct {
+		body, want string
+		typeErr    bool // a *json.UnmarshalTypeError, as encoding/json gave
+	}{
+		{`{"results":[{"orders":[{},{"phone_number":5}]}]}`, "cannot unmarshal number into Go struct field BulkHostedNumberOrder.results[0].orders[1].phone_number of type string", true},
+		{`{"results":[{"orders":[{"next_step":[]}]}]}`, "results[0].orders[0].next_step: want a string or null, got an array", false},
+		{`{"results":[{"orders":{}}]}`, "cannot unmarshal object into Go struct field BulkHostedNumberOrder.results[0].orders of type []hostednumbers.BulkOrderResult", true},
+		{`{"results":[7]}`, "cannot unmarshal number into Go struct field BulkHostedNumberOrder.results[0] of type hostednumbers.ResultGroup", true},
+		{`{"total_count":1.5}`, "cannot unmarshal number 1.5 into Go struct field BulkHostedNumberOrder.total_count of type int", true},
+		{`{"total_count":"1"}`, "cannot unmarshal string into Go struct field BulkHostedNumberOrder.total_count of type int", true},
+		{`{"friendly_name":true}`, "friendly_name: want a string or null, got a boolean", false},
+		{`{"results":[{"count":"x"}]}`, `count: want a non-negative whole number or a string holding one, got "\"x\""`, false},
+		{`{"url":"a" "b"}`, `invalid JSON: invalid character '"' after object key:value pair (offset 11)`, false},
+		{`{"url":"a`, "invalid JSON: unexpected end of input (offset 9)", false},
+		{`{"url":"a"}]`, "invalid JSON: invalid character ']' after top-level value (offset 11)", false},
 	}
 	for _, tt := range tests {
 		var w bulkOrderWire
 		err := w.decodeJSON([]byte(tt.body))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want it to contain %q", tt.body, err, tt.want)
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) != tt.typeErr {
+			t.Errorf("%s: error %T, want a *json.UnmarshalTypeError: %v", tt.body, err, tt.typeErr)
 		}
 	}
 }
