@@ -181,6 +181,17 @@ func (b *onceBody) Read(p []byte) (int, error) {
 
 func (b *onceBody) Close() error { return b.rc.Close() }
 
+// WriteTo keeps the body's own WriteTo (an in-memory body writes itself in
+// one call) visible to net/http, which would otherwise copy it through a
+// 32 KiB buffer of its own.
+func (b *onceBody) WriteTo(w io.Writer) (int64, error) {
+	b.touched.Store(true)
+	if wt, ok := b.rc.(io.WriterTo); ok {
+		return wt.WriteTo(w)
+	}
+	return io.Copy(w, struct{ io.Reader }{b.rc})
+}
+
 // attemptBody ends the attempt's context and time limit when the response
 // body is closed, and reports a time limit hit while reading as such.
 type attemptBody struct {
