@@ -207,7 +207,19 @@ func progressLine(o *hostednumbers.BulkHostedNumberOrder) string {
 		b.WriteString(" number")
 		b.WriteString(plural(o.TotalCount))
 	}
-	for i, sc := range sortedCounts(o) {
+	counts := sortedCounts(o)
+	labelled := make([]reportCount, len(counts))
+	for i, sc := range counts {
+		labelled[i] = reportCount{status: statusText(sc.status), n: sc.n}
+	}
+	writeCounts(&b, labelled)
+	return b.String()
+}
+
+// writeCounts ends a one-line summary with ": 7 completed, 3 failed", or
+// with nothing when there are no counts.
+func writeCounts(b *strings.Builder, counts []reportCount) {
+	for i, sc := range counts {
 		if i == 0 {
 			b.WriteString(": ")
 		} else {
@@ -215,9 +227,8 @@ func progressLine(o *hostednumbers.BulkHostedNumberOrder) string {
 		}
 		b.WriteString(strconv.Itoa(sc.n))
 		b.WriteByte(' ')
-		b.WriteString(statusText(sc.status))
+		b.WriteString(oneLine(sc.status))
 	}
-	return b.String()
 }
 
 // progress draws the state of what is being waited for. On a terminal

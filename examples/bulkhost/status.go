@@ -355,16 +355,7 @@ type reportCount struct {
 func countsLine(j *journal) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d batch%s, %d number%s", len(j.Batches), pluralES(len(j.Batches)), j.Input.Numbers, plural(j.Input.Numbers))
-	for i, sc := range statusCounts(j) {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.Itoa(sc.n))
-		b.WriteByte(' ')
-		b.WriteString(oneLine(sc.status))
-	}
+	writeCounts(&b, statusCounts(j))
 	return b.String()
 }
 
