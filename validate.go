@@ -1,6 +1,7 @@
 package hostednumbers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -99,4 +100,15 @@ func (v *validator) method(p path, s string) {
 	if s != "" && s != http.MethodGet && s != http.MethodPost {
 		v.add(p, fmt.Sprintf("%s is not GET or POST", quoteShort(s)))
 	}
+}
+
+// checkContext is the one nil-context rule of every entry point: a nil
+// context.Context is bad input, reported as a *ValidationError naming
+// "ctx" (so it matches ErrInvalidInput) before anything is sent, never a
+// panic.
+func checkContext(ctx context.Context) error {
+	if ctx == nil {
+		return &ValidationError{Problems: []FieldError{{Field: "ctx", Message: "is nil; pass context.Background() or a request's context"}}}
+	}
+	return nil
 }
