@@ -141,12 +141,14 @@ func Example_recoverUnknownOutcome() {
 		Numbers: []hostednumbers.Number{{PhoneNumber: "+14155550101"}, {PhoneNumber: "+14155550102"}},
 	}}}
 
-	since := time.Now().Add(-time.Minute) // taken before the create
+	sentAt := time.Now() // taken just before the create
 	order, err := client.BulkHostedNumberOrders.Create(ctx, params)
 	if errors.Is(err, hostednumbers.ErrOutcomeUnknown) {
-		rec, recErr := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{
-			Create: params, // or PhoneNumbers: []string{...}
-			Since:  since,
+		// Waits while Twilio may still be processing the create.
+		rec, recErr := client.BulkHostedNumberOrders.WaitForReconcile(ctx, &hostednumbers.ReconcileParams{
+			Create:     params, // or PhoneNumbers: []string{...}
+			SentAt:     sentAt,
+			ReturnedAt: time.Now(),
 		})
 		if recErr != nil {
 			log.Fatal(recErr) // without every answer there is no safe verdict

@@ -70,11 +70,11 @@ func ExampleBulkHostedNumberOrdersService_Reconcile() {
 	// The server processes the create, then the connection drops.
 	srv.InjectFault(hostednumberstest.Fault{Method: http.MethodPost, ProcessThenDrop: true})
 	params := exampleCreate()
-	since := time.Now().Add(-time.Minute)
+	sentAt := time.Now()
 	_, err := client.BulkHostedNumberOrders.Create(ctx, params)
 	fmt.Println("outcome unknown:", errors.Is(err, hostednumbers.ErrOutcomeUnknown))
 
-	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, Since: since})
+	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, SentAt: sentAt})
 	if err != nil {
 		fmt.Println(err)
 		return

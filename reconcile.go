@@ -3,8 +3,10 @@ package hostednumbers
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,10 +23,51 @@ const (
 	// Twilio limits concurrent requests per account, and more lookups at
 	// once would only earn 429s.
 	MaxReconcileConcurrency = 64
+
+	// DefaultProcessingWindow is how long after a create may last have
+	// reached Twilio Reconcile allows Twilio to make its hosted number
+	// orders, when ReconcileParams.ProcessingWindow is 0. Twilio answers a
+	// bulk create with 202 QUEUED and makes the orders later, from a queue,
+	// and documents no bound on how long that takes; a request that reached
+	// it is processed even if its client has gone. Until the window has
+	// passed, finding no order proves nothing. Thirty minutes is chosen to
+	// be far longer than any processing delay we know of, because the two
+	// mistakes cost very differently: waiting too long delays a resubmit by
+	// minutes, resubmitting too early hosts the numbers twice.
+	DefaultProcessingWindow = 30 * time.Minute
+
+	// DefaultConfirmGap is the least time between the two looks that must
+	// both find no order before Reconcile says a number was not created,
+	// when ReconcileParams.ConfirmGap is 0: long enough for a list that
+	// shows an order a little after it was made (Twilio's lists may lag)
+	// to catch up.
+	DefaultConfirmGap = time.Minute
+
+	// measuredClockSlack is how much earlier than SentAt, in Twilio's time,
+	// an order may be dated and still count as this create's, when the
+	// lookups measured Twilio's clock: Date headers and date_created have
+	// whole seconds, and the two clocks were read at slightly different
+	// moments.
+	measuredClockSlack = 5 * time.Second
+	// unmeasuredClockSlack replaces it when no answer carried a usable Date
+	// header (a mock, a proxy that strips it): the clocks may then differ
+	// by any amount, and ten minutes either way is what Reconcile promises
+	// to absorb.
+	unmeasuredClockSlack = 10 * time.Minute
 )
 
+// HostedNumberOrderLister is the one method Reconcile needs: list hosted
+// number orders, one page at a time. HostedNumberOrdersAPI has it, so the
+// client's HostedNumberOrders service, a mock of that interface, or any
+// type with this method can be reconciled against.
+type HostedNumberOrderLister interface {
+	List(ctx context.Context, params *ListHostedNumberOrdersParams) (*Page[HostedNumberOrder], error)
+}
+
+var _ HostedNumberOrderLister = HostedNumberOrdersAPI(nil)
+
 // ReconcileParams name the phone numbers of a create whose outcome is
-// unknown, and how to look for them.
+// unknown, when it was sent, and how to look for them.
 type ReconcileParams struct {
 	// PhoneNumbers are the numbers to look for, in E.164 form, each once.
 	// Give either PhoneNumbers or Create.
@@ -32,14 +75,40 @@ type ReconcileParams struct {
 	// Create is the create whose outcome is unknown; its numbers are looked
 	// for, in the order of its request items.
 	Create *CreateBulkHostedNumberOrderParams
-	// Since, when set, ignores orders whose date_created is before it, so
-	// that an order from an earlier attempt (a number hosted, cancelled and
-	// resubmitted last year) is not taken for this create's. Take it from
-	// your clock a little before the create: a minute is plenty to absorb a
-	// difference between your clock and Twilio's. date_created has whole
-	// seconds, so Since is compared at whole seconds. It must not be in the
-	// future.
-	Since time.Time
+
+	// SentAt is when the create was sent, by your clock: take time.Now()
+	// just before calling Create (or before its first attempt, if you
+	// retried it yourself). Required. Orders dated earlier (in Twilio's
+	// time, which Reconcile measures from the Date header of the answers to
+	// its lookups) are taken for an earlier attempt's and ignored, with a
+	// slack of a few seconds when Twilio's clock was measured and of ten
+	// minutes when it was not. It must not be in the future.
+	SentAt time.Time
+	// ReturnedAt is when Create returned its error, by your clock: Twilio
+	// may have received the create until then, not later. Zero means
+	// SentAt plus the per-attempt time limit (the client's WithTimeout for
+	// the Reconcile method, DefaultTimeout for the function), an upper bound
+	// of the same moment for a create that was sent once.
+	ReturnedAt time.Time
+	// ProcessingWindow is how long after ReturnedAt Twilio may still make
+	// the create's hosted number orders. While it lasts, a number with no
+	// order is not a verdict: Reconcile says ReconcilePending and when to
+	// look again. 0 means DefaultProcessingWindow.
+	ProcessingWindow time.Duration
+	// ConfirmGap is the least time between the two looks, both after the
+	// window, that must find no order for a number before Reconcile reports
+	// it missing. 0 means DefaultConfirmGap.
+	ConfirmGap time.Duration
+	// Previous is the result of the last Reconcile of the same numbers, as
+	// it returned it; pass it back when looking again, so that its look can
+	// count as the first of the two. WaitForReconcile does this for you.
+	Previous *Reconciliation
+	// KnownBulkHostingSIDs are bulk requests (BH…) you already know for
+	// these numbers: earlier attempts, from your own records. Their orders
+	// are reported (ReconciledNumber.KnownOrders) but never taken for this
+	// create's.
+	KnownBulkHostingSIDs []string
+
 	// Concurrency is how many lookups run at once: Reconcile starts that
 	// many goroutines (fewer for fewer numbers) and never has more requests
 	// in flight, so the client's connection pool serves them on as many
@@ -56,16 +125,24 @@ type ReconcileVerdict string
 
 // The verdicts of Reconcile, each with what to do next.
 const (
-	// ReconcileNoneCreated: no number has an order. Twilio did not process
-	// the create; it is safe to submit it again.
+	// ReconcilePending: not known yet. Some numbers have no order, and
+	// Twilio may still make them: the processing window is open, or no two
+	// looks after it, Reconciliation.ConfirmGap apart, have both found
+	// nothing. Submit nothing; look again at Reconciliation.RetryAt with
+	// Previous set to this result (WaitForReconcile does both).
+	ReconcilePending ReconcileVerdict = "pending"
+	// ReconcileNoneCreated: no number has an order, the processing window
+	// has passed, and two looks apart have both found none. Twilio did not
+	// process the create; it is safe to submit it again.
 	ReconcileNoneCreated ReconcileVerdict = "none-created"
 	// ReconcileAllInOne: every number has an order, all in the one bulk
 	// request Reconciliation.BulkHostingSID. The create went through: fetch
 	// that request (or Wait for it); do not submit again.
 	ReconcileAllInOne ReconcileVerdict = "all-in-one"
-	// ReconcilePartial: some numbers have orders and some do not, or the
-	// orders are spread over several bulk requests or were made without
-	// one. Submit only Reconciliation.Missing, and look at
+	// ReconcilePartial: the orders are spread over several bulk requests
+	// or were made without one, or some numbers have orders and the others
+	// (Reconciliation.Missing) were confirmed missing as for
+	// ReconcileNoneCreated. Submit only Missing, and look at
 	// BulkHostingSIDs.
 	ReconcilePartial ReconcileVerdict = "partial"
 )
@@ -74,57 +151,160 @@ const (
 type Reconciliation struct {
 	// Verdict is the conclusion; see the ReconcileVerdict constants.
 	Verdict ReconcileVerdict
+	// Reason says in a sentence why the verdict is what it is; for
+	// ReconcilePending, what is still awaited.
+	Reason string
+	// RetryAt is when to look again, by your clock; set for
+	// ReconcilePending only. While the processing window is open it is a
+	// ConfirmGap after this look (an order found then ends the doubt
+	// early); a verdict that allows a resubmission is possible only after
+	// WindowClosesAt.
+	RetryAt time.Time
+	// LookedAt is when this look started, by your clock.
+	LookedAt time.Time
+	// WindowClosesAt is when the processing window ends, by your clock.
+	WindowClosesAt time.Time
+	// ClockOffset is Twilio's clock minus yours, as measured from the Date
+	// header of the lookups' answers (whole seconds); ClockMeasured is
+	// false when no answer had one.
+	ClockOffset   time.Duration
+	ClockMeasured bool
 	// BulkHostingSID is the bulk request (BH…) holding every number; set
 	// for ReconcileAllInOne only.
 	BulkHostingSID string
 	// Numbers has one entry per number looked for, in the input order,
 	// with the orders found for it.
 	Numbers []ReconciledNumber
-	// Missing are the numbers with no order, in the input order.
+	// Missing are the numbers with no order of this create, in the input
+	// order: confirmed missing unless the verdict is ReconcilePending.
 	Missing []string
-	// BulkHostingSIDs are the distinct bulk requests the orders found
-	// belong to, sorted.
+	// BulkHostingSIDs are the distinct bulk requests this create's orders
+	// belong to, sorted; the known ones (KnownBulkHostingSIDs) are not
+	// among them.
 	BulkHostingSIDs []string
 }
 
 // ReconciledNumber is one number Reconcile looked for and the hosted
-// number orders Twilio has for it (created at or after Since).
+// number orders Twilio has for it.
 type ReconciledNumber struct {
 	// PhoneNumber is the number, as given.
 	PhoneNumber string
-	// Orders are its orders in the order the API listed them; empty if
-	// none.
+	// Orders are the orders that may be this create's (dated at or after
+	// SentAt, less the clock slack, and not in a known bulk request), in
+	// the order the API listed them; empty if none.
 	Orders []HostedNumberOrder
+	// KnownOrders are its orders in the bulk requests of
+	// KnownBulkHostingSIDs.
+	KnownOrders []HostedNumberOrder
+}
+
+// Reconcile finds out what Twilio made of a create whose outcome is
+// unknown (an error matching ErrOutcomeUnknown); see the function
+// Reconcile, which it calls with the client's hosted number orders and
+// its per-attempt time limit.
+func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *ReconcileParams) (*Reconciliation, error) {
+	return reconcileWith(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit())
+}
+
+// WaitForReconcile is the service's WaitForReconcile with its hosted
+// number orders and per-attempt time limit.
+func (s *BulkHostedNumberOrdersService) WaitForReconcile(ctx context.Context, params *ReconcileParams) (*Reconciliation, error) {
+	return waitForReconcile(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit())
 }
 
 // Reconcile finds out what Twilio made of a create whose outcome is
 // unknown (a timeout, a dropped connection, an error matching
 // ErrOutcomeUnknown): for each number, the hosted number orders that
 // exist, their status and bulk request, and one verdict. It lists the
-// orders of each number (GET /v2/HostedNumber/Orders?PhoneNumber=…,
-// following every page) with at most Concurrency lookups at once, through
-// the client's retry policy; it never creates anything.
+// orders of each number (List with PhoneNumber, following every page),
+// one listing per number per look, with at most Concurrency lookups at
+// once; it never creates anything.
+//
+// It never gives a verdict that could lead to a resubmission while Twilio
+// may still make the orders: while the processing window is open, or until
+// two looks after it (ConfirmGap apart) have found no order for a number,
+// it answers ReconcilePending with RetryAt. Phone numbers are compared by
+// their digits, whatever spelling the API lists; dates are compared in
+// Twilio's time.
 //
 // params are validated first (numbers in E.164, none twice, at least one;
-// Concurrency in range; Since not in the future); a problem returns a
-// *ValidationError and nothing is sent. If a lookup fails, Reconcile stops
-// the others and returns the error, naming the number: without every
-// answer there is no safe verdict. When ctx ends, every lookup stops and
-// Reconcile returns once they have.
-func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *ReconcileParams) (*Reconciliation, error) {
-	numbers, err := params.numbers()
+// SentAt set and not in the future; Concurrency in range; Previous about
+// the same numbers); a problem, or a nil ctx, returns a *ValidationError
+// and nothing is sent. If a lookup fails, Reconcile stops the others and
+// returns the error, naming the number: without every answer there is no
+// safe verdict. When ctx ends, every lookup stops and Reconcile returns
+// once they have.
+func Reconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams) (*Reconciliation, error) {
+	return reconcileWith(ctx, orders, params, DefaultTimeout)
+}
+
+// WaitForReconcile calls Reconcile until its verdict is not
+// ReconcilePending, waiting until each RetryAt in between and passing each
+// result back as Previous. It returns the first other verdict, or the
+// first error; when ctx ends while waiting, it returns ctx's error with
+// the last pending result.
+func WaitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams) (*Reconciliation, error) {
+	return waitForReconcile(ctx, orders, params, DefaultTimeout)
+}
+
+func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration) (*Reconciliation, error) {
+	if params == nil {
+		return reconcileWith(ctx, orders, params, limit)
+	}
+	p := *params
+	for {
+		r, err := reconcileWith(ctx, orders, &p, limit)
+		if err != nil || r.Verdict != ReconcilePending {
+			return r, err
+		}
+		t := time.NewTimer(time.Until(r.RetryAt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return r, fmt.Errorf("hostednumbers: reconcile: still pending (%s): %w", r.Reason, ctx.Err())
+		case <-t.C:
+		}
+		p.Previous = r
+	}
+}
+
+func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration) (*Reconciliation, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, fmt.Errorf("hostednumbers: reconcile: %w", err)
+	}
+	lookedAt := time.Now()
+	numbers, err := params.numbers(lookedAt)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", err)
 	}
-	workers := params.Concurrency
+	if orders == nil {
+		v := validator{}
+		v.add(topLevel("orders"), "is nil; pass the client's HostedNumberOrders or a HostedNumberOrderLister")
+		return nil, fmt.Errorf("hostednumbers: reconcile: %w", v.err())
+	}
+	looks, err := lookAll(ctx, orders, numbers, params.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	return params.conclude(numbers, looks, lookedAt, limit), nil
+}
+
+// look is what one listing found for one number: every order whose phone
+// number has the same digits, and the clock offset its answers showed.
+type look struct {
+	orders   []HostedNumberOrder
+	offset   time.Duration
+	measured bool
+}
+
+// lookAll lists the orders of every number, at most concurrency at once.
+func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []string, concurrency int) ([]look, error) {
+	workers := concurrency
 	if workers == 0 {
 		workers = DefaultReconcileConcurrency
 	}
 	workers = min(workers, len(numbers))
-	since := params.Since.Truncate(time.Second)
-	orders := &HostedNumberOrdersService{client: s.client}
-
-	found := make([][]HostedNumberOrder, len(numbers))
+	found := make([]look, len(numbers))
 	lookupCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var (
@@ -143,7 +323,7 @@ func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *R
 				if i >= len(numbers) {
 					return
 				}
-				list, err := lookupNumber(lookupCtx, orders, numbers[i], since)
+				l, err := lookupNumber(lookupCtx, orders, numbers[i])
 				if err != nil {
 					failOnce.Do(func() {
 						failure = fmt.Errorf("look up %s: %w", numbers[i], err)
@@ -151,7 +331,7 @@ func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *R
 					})
 					return
 				}
-				found[i] = list
+				found[i] = l
 				completed.Add(1)
 			}
 		}()
@@ -159,7 +339,7 @@ func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *R
 	wg.Wait()
 	switch {
 	case int(completed.Load()) == len(numbers):
-		return reconcile(numbers, found), nil
+		return found, nil
 	case ctx.Err() != nil:
 		// The lookups' own errors are only the echo of this one.
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", ctx.Err())
@@ -170,55 +350,178 @@ func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *R
 }
 
 // lookupNumber lists every order for one number, across pages, keeping the
-// ones for exactly that number created at or after since.
-func lookupNumber(ctx context.Context, orders *HostedNumberOrdersService, number string, since time.Time) ([]HostedNumberOrder, error) {
-	var out []HostedNumberOrder
-	for o, err := range orders.All(ctx, &ListHostedNumberOrdersParams{PhoneNumber: number}) {
+// ones whose phone number has the same digits (a server may spell it
+// +1 628-555-0001, or ignore the filter), and measures Twilio's clock from
+// the last page's Date header.
+func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number string) (look, error) {
+	var l look
+	want := phoneDigits(number)
+	page, err := orders.List(ctx, &ListHostedNumberOrdersParams{PhoneNumber: number})
+	for {
 		if err != nil {
-			return nil, err
+			return look{}, err
 		}
-		if o.PhoneNumber != number {
-			continue // a server that ignored the filter
+		if page == nil {
+			return l, nil
 		}
-		// An order without a date cannot be shown to be older: count it,
-		// since wrongly ignoring an order leads to hosting a number twice.
-		if !since.IsZero() && o.DateCreated.Valid && o.DateCreated.Time.Before(since) {
-			continue
+		if off, ok := serverClockOffset(page.LastResponse); ok {
+			l.offset, l.measured = off, true
 		}
-		out = append(out, o)
+		for _, o := range page.Items {
+			if phoneDigits(o.PhoneNumber) == want {
+				l.orders = append(l.orders, o)
+			}
+		}
+		page, err = page.Next(ctx)
 	}
-	return out, nil
 }
 
-// reconcile works out the verdict from the orders found for each number.
-func reconcile(numbers []string, found [][]HostedNumberOrder) *Reconciliation {
-	r := &Reconciliation{Numbers: make([]ReconciledNumber, len(numbers))}
+// serverClockOffset is Twilio's clock minus ours, from the Date header of
+// an answer, read when the answer's headers arrived (approximately: at
+// the end of its exchange, by Response.Elapsed, which for a list page is
+// short).
+func serverClockOffset(r *Response) (time.Duration, bool) {
+	if r == nil || r.Header == nil {
+		return 0, false
+	}
+	d, err := http.ParseTime(r.Header.Get("Date"))
+	if err != nil {
+		return 0, false
+	}
+	return d.Sub(time.Now()), true
+}
+
+// phoneDigits is the canonical form Reconcile compares phone numbers in:
+// their digits only, so +1 628-555-0001, +1 (628) 5550001 and
+// +16285550001 are the same number.
+func phoneDigits(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// conclude works out the verdict from the orders found for each number.
+func (p *ReconcileParams) conclude(numbers []string, looks []look, lookedAt time.Time, limit time.Duration) *Reconciliation {
+	r := &Reconciliation{LookedAt: lookedAt, Numbers: make([]ReconciledNumber, len(numbers))}
+	for _, l := range looks {
+		if l.measured {
+			r.ClockOffset, r.ClockMeasured = l.offset, true
+		}
+	}
+	slack := unmeasuredClockSlack
+	if r.ClockMeasured {
+		// Whole seconds: an offset of 0.9 s reads as 0 or 1.
+		slack = measuredClockSlack
+		r.ClockOffset = r.ClockOffset.Round(time.Second)
+	}
+	bound := p.SentAt.Add(r.ClockOffset - slack).Truncate(time.Second) // Twilio's time
+	known := make(map[string]bool, len(p.KnownBulkHostingSIDs))
+	for _, sid := range p.KnownBulkHostingSIDs {
+		known[strings.ToLower(sid)] = true
+	}
+
 	bulk := make(map[string]struct{})
 	withoutBulk := false
 	for i, n := range numbers {
-		r.Numbers[i] = ReconciledNumber{PhoneNumber: n, Orders: found[i]}
-		if len(found[i]) == 0 {
-			r.Missing = append(r.Missing, n)
-		}
-		for _, o := range found[i] {
-			if o.BulkHostingRequestSID.Valid && o.BulkHostingRequestSID.String != "" {
-				bulk[o.BulkHostingRequestSID.String] = struct{}{}
-			} else {
-				withoutBulk = true
+		rn := ReconciledNumber{PhoneNumber: n}
+		for _, o := range looks[i].orders {
+			sid := o.BulkHostingRequestSID
+			switch {
+			case sid.Valid && known[strings.ToLower(sid.String)]:
+				rn.KnownOrders = append(rn.KnownOrders, o)
+			case o.DateCreated.Valid && o.DateCreated.Time.Before(bound):
+				// An earlier attempt's order. One without a date cannot be
+				// shown to be older, so it counts: wrongly ignoring an
+				// order leads to hosting a number twice.
+			default:
+				rn.Orders = append(rn.Orders, o)
+				if sid.Valid && sid.String != "" {
+					bulk[sid.String] = struct{}{}
+				} else {
+					withoutBulk = true
+				}
 			}
 		}
+		if len(rn.Orders) == 0 {
+			r.Missing = append(r.Missing, n)
+		}
+		r.Numbers[i] = rn
 	}
 	for sid := range bulk {
 		r.BulkHostingSIDs = append(r.BulkHostingSIDs, sid)
 	}
 	slices.Sort(r.BulkHostingSIDs)
-	switch {
-	case len(r.Missing) == len(numbers):
+
+	returned := p.ReturnedAt
+	if returned.IsZero() {
+		returned = p.SentAt.Add(limit)
+	}
+	window := p.ProcessingWindow
+	if window == 0 {
+		window = DefaultProcessingWindow
+	}
+	gap := p.ConfirmGap
+	if gap == 0 {
+		gap = DefaultConfirmGap
+	}
+	r.WindowClosesAt = returned.Add(window)
+
+	if len(r.Missing) == 0 {
+		if len(r.BulkHostingSIDs) == 1 && !withoutBulk {
+			r.Verdict, r.BulkHostingSID = ReconcileAllInOne, r.BulkHostingSIDs[0]
+			r.Reason = "every number has an order in " + r.BulkHostingSID
+		} else {
+			r.Verdict = ReconcilePartial
+			r.Reason = "every number has an order, but not all in one bulk request"
+		}
+		return r
+	}
+	if lookedAt.Before(r.WindowClosesAt) {
+		// Orders may appear at any moment: look again a gap later (a
+		// found order ends the doubt early), and never later than the
+		// window's end.
+		r.Verdict, r.RetryAt = ReconcilePending, minTime(lookedAt.Add(gap), r.WindowClosesAt)
+		r.Reason = fmt.Sprintf("%d of %d numbers have no order yet, and Twilio may still be processing the create until %s",
+			len(r.Missing), len(numbers), r.WindowClosesAt.Format(time.RFC3339))
+		return r
+	}
+	// After the window: a number is missing only if the previous look, also
+	// after the window and at least gap earlier, found nothing for it either.
+	prev := p.Previous
+	usable := prev != nil && !prev.LookedAt.Before(r.WindowClosesAt) && lookedAt.Sub(prev.LookedAt) >= gap
+	if usable {
+		wasMissing := make(map[string]bool, len(prev.Missing))
+		for _, n := range prev.Missing {
+			wasMissing[n] = true
+		}
+		for _, n := range r.Missing {
+			if !wasMissing[n] {
+				usable = false
+				break
+			}
+		}
+	}
+	if !usable {
+		r.Verdict = ReconcilePending
+		r.RetryAt = lookedAt.Add(gap)
+		if prev != nil && !prev.LookedAt.Before(r.WindowClosesAt) && lookedAt.Sub(prev.LookedAt) < gap {
+			r.RetryAt = prev.LookedAt.Add(gap)
+		}
+		r.Reason = fmt.Sprintf("%d of %d numbers have no order; a second look at %s confirms it (a list may show an order late)",
+			len(r.Missing), len(numbers), r.RetryAt.Format(time.RFC3339))
+		return r
+	}
+	if len(r.Missing) == len(numbers) {
 		r.Verdict = ReconcileNoneCreated
-	case len(r.Missing) == 0 && len(r.BulkHostingSIDs) == 1 && !withoutBulk:
-		r.Verdict, r.BulkHostingSID = ReconcileAllInOne, r.BulkHostingSIDs[0]
-	default:
+		r.Reason = "no number has an order, after the processing window and in two looks"
+	} else {
 		r.Verdict = ReconcilePartial
+		r.Reason = fmt.Sprintf("%d of %d numbers have no order, after the processing window and in two looks", len(r.Missing), len(numbers))
 	}
 	return r
 }
@@ -226,13 +529,13 @@ func reconcile(numbers []string, found [][]HostedNumberOrder) *Reconciliation {
 // Validate checks the params and returns a *ValidationError that lists
 // each problem, or nil. Reconcile calls it before sending anything.
 func (p *ReconcileParams) Validate() error {
-	_, err := p.numbers()
+	_, err := p.numbers(time.Now())
 	return err
 }
 
 // numbers validates the params and returns the numbers to look for, in
 // input order.
-func (p *ReconcileParams) numbers() ([]string, error) {
+func (p *ReconcileParams) numbers(now time.Time) ([]string, error) {
 	v := validator{}
 	if p == nil {
 		v.add(topLevel("phone_numbers"), "must list at least one phone number (or give create)")
@@ -278,11 +581,64 @@ func (p *ReconcileParams) numbers() ([]string, error) {
 	case p.Concurrency > MaxReconcileConcurrency:
 		v.add(topLevel("concurrency"), fmt.Sprintf("is %d; at most %d lookups may run at once", p.Concurrency, MaxReconcileConcurrency))
 	}
-	if p.Since.After(time.Now()) {
-		v.add(topLevel("since"), "is in the future: every order would be ignored")
+	switch {
+	case p.SentAt.IsZero():
+		v.add(topLevel("sent_at"), "is not set: give the time the create was sent (without a lower bound every order ever made would count)")
+	case p.SentAt.After(now):
+		v.add(topLevel("sent_at"), fmt.Sprintf("is %s after now by this machine's clock; give the time the create was sent, by the same clock (did the clock change?)",
+			p.SentAt.Sub(now).Round(time.Second)))
+	}
+	if !p.ReturnedAt.IsZero() && !p.SentAt.IsZero() && p.ReturnedAt.Before(p.SentAt) {
+		v.add(topLevel("returned_at"), "is before sent_at")
+	}
+	if p.ProcessingWindow < 0 {
+		v.add(topLevel("processing_window"), "must not be negative (0 means the default)")
+	}
+	if p.ConfirmGap < 0 {
+		v.add(topLevel("confirm_gap"), "must not be negative (0 means the default)")
+	}
+	for i, sid := range p.KnownBulkHostingSIDs {
+		v.sid(topLevel("known_bulk_hosting_sids["+strconv.Itoa(i)+"]"), sid, "BH")
+	}
+	if prev := p.Previous; prev != nil && !samePhones(prev.Numbers, numbers) {
+		v.add(topLevel("previous"), "is the result of a reconciliation of other numbers; pass the result of the same numbers' last look, or nil")
 	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	return numbers, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func samePhones(prev []ReconciledNumber, numbers []string) bool {
+	if len(prev) != len(numbers) {
+		return false
+	}
+	for i := range prev {
+		if prev[i].PhoneNumber != numbers[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// attemptLimit is the client's per-attempt time limit: its WithTimeout (or
+// the limit of the http.Client given with WithHTTPClient), DefaultTimeout
+// when it has none, since an attempt without a limit cannot be bounded
+// from here (give ReconcileParams.ReturnedAt then).
+func (c *Client) attemptLimit() time.Duration {
+	hc := c.http.HTTPClient
+	if ot, ok := hc.Transport.(*onceTransport); ok && ot.timeout > 0 {
+		return ot.timeout
+	}
+	if hc.Timeout > 0 {
+		return hc.Timeout
+	}
+	return DefaultTimeout
 }

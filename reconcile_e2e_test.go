@@ -59,7 +59,7 @@ func TestE2E_LostCreateIsReconciledToItsBulkRequestWithoutASecondCreate(t *testi
 	client := srv.Client()
 	ctx := e2eContext(t)
 	params := e2eCreateParams()
-	since := time.Now().Add(-time.Minute)
+	sentAt := time.Now()
 
 	srv.InjectFault(hostednumberstest.Fault{Method: http.MethodPost, ProcessThenDrop: true})
 	order, err := client.BulkHostedNumberOrders.Create(ctx, params)
@@ -67,7 +67,9 @@ func TestE2E_LostCreateIsReconciledToItsBulkRequestWithoutASecondCreate(t *testi
 	assert.Nil(t, order)
 	require.ErrorIs(t, err, hn.ErrOutcomeUnknown, "the answer was lost after the server processed the create")
 
-	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{Create: params, Since: since})
+	rec, err := client.BulkHostedNumberOrders.WaitForReconcile(ctx, &hn.ReconcileParams{
+		Create: params, SentAt: sentAt, ReturnedAt: time.Now(), ConfirmGap: 20 * time.Millisecond,
+	})
 	require.NoError(t, err)
 
 	reqs := srv.Requests()
@@ -90,7 +92,7 @@ func TestE2E_LostCreateIsReconciledToItsBulkRequestWithoutASecondCreate(t *testi
 		assert.Equal(t, hn.OrderStatusReceived, n.Orders[0].Status)
 	}
 	assert.Equal(t, []string{"+14155550101", "+14155550102", "+14155550103", "+14155550201", "+14155550202"}, numbers)
-	assert.Equal(t, 5, e2eCount(reqs, http.MethodGet, "/v2/HostedNumber/Orders"), "one lookup per number")
+	assert.Zero(t, e2eCount(reqs, http.MethodGet, "/v2/HostedNumber/Orders")%5, "one lookup per number per look")
 
 	// The program goes on with the order it now knows, instead of
 	// submitting the numbers again.
@@ -107,16 +109,33 @@ func TestE2E_ReconcileBeforeAnyCreateSaysNoneCreatedAndAPartialCreateListsTheMis
 	ctx := e2eContext(t)
 	params := e2eCreateParams()
 
-	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{Create: params})
+	// A create sent a second ago: within the processing window, finding
+	// nothing is no verdict.
+	sentAt := time.Now().Add(-time.Second)
+	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{Create: params, SentAt: sentAt})
+	require.NoError(t, err)
+	assert.Equal(t, hn.ReconcilePending, rec.Verdict)
+	assert.Len(t, rec.Missing, 5)
+	assert.False(t, rec.RetryAt.After(rec.WindowClosesAt))
+
+	short := func() *hn.ReconcileParams {
+		return &hn.ReconcileParams{
+			Create: params, SentAt: sentAt, ReturnedAt: sentAt,
+			ProcessingWindow: 100 * time.Millisecond, ConfirmGap: 50 * time.Millisecond,
+		}
+	}
+	rec, err = client.BulkHostedNumberOrders.WaitForReconcile(ctx, short())
 	require.NoError(t, err)
 	assert.Equal(t, hn.ReconcileNoneCreated, rec.Verdict)
 	assert.Len(t, rec.Missing, 5)
 
 	// Only the first owner's numbers were submitted.
 	first := &hn.CreateBulkHostedNumberOrderParams{RequestItems: params.RequestItems[:1]}
-	_, err = client.BulkHostedNumberOrders.Create(ctx, first)
+	created, err := client.BulkHostedNumberOrders.Create(ctx, first)
 	require.NoError(t, err)
-	rec, err = client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{Create: params})
+	_, err = client.BulkHostedNumberOrders.Wait(ctx, created.BulkHostingSID, &hn.WaitOptions{PollInterval: 10 * time.Millisecond})
+	require.NoError(t, err)
+	rec, err = client.BulkHostedNumberOrders.WaitForReconcile(ctx, short())
 	require.NoError(t, err)
 	assert.Equal(t, hn.ReconcilePartial, rec.Verdict)
 	assert.Equal(t, []string{"+14155550201", "+14155550202"}, rec.Missing)

@@ -94,6 +94,17 @@ func rsReconcileServer(t testing.TB, store *rsStore, opts ...hn.Option) (*rsReco
 	return srv, client
 }
 
+// rsSettled completes p as for a create sent two hours ago: the processing
+// window has passed, and two looks a nanosecond apart are enough to confirm
+// a number missing, so WaitForReconcile reaches a verdict at once.
+func rsSettled(p hn.ReconcileParams) *hn.ReconcileParams {
+	if p.SentAt.IsZero() {
+		p.SentAt = time.Now().Add(-2 * time.Hour)
+	}
+	p.ConfirmGap = time.Nanosecond
+	return &p
+}
+
 func rsNumbers(n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -199,7 +210,7 @@ func TestReconcile_Verdicts(t *testing.T) {
 			tc.orders(store)
 			srv, client := rsReconcileServer(t, store)
 
-			r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: numbers})
+			r, err := client.BulkHostedNumberOrders.WaitForReconcile(rsCtx(t), rsSettled(hn.ReconcileParams{PhoneNumbers: numbers}))
 			require.NoError(t, err)
 
 			assert.Equal(t, tc.verdict, r.Verdict)
@@ -215,7 +226,11 @@ func TestReconcile_Verdicts(t *testing.T) {
 				}
 			}
 			reqs := srv.requests()
-			assert.Len(t, reqs, len(numbers), "one lookup per number, nothing else")
+			looks := 1
+			if len(tc.missing) > 0 {
+				looks = 2 // a number is confirmed missing by a second look
+			}
+			assert.Len(t, reqs, looks*len(numbers), "one lookup per number per look, nothing else")
 			for _, req := range reqs {
 				assert.Equal(t, http.MethodGet, req.Method, "Reconcile never creates anything")
 			}
@@ -238,20 +253,34 @@ func TestReconcile_SinceIgnoresOlderOrders(t *testing.T) {
 	_, client := rsReconcileServer(t, store)
 	ctx := rsCtx(t)
 
-	r, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{PhoneNumbers: numbers, Since: since})
+	r, err := client.BulkHostedNumberOrders.WaitForReconcile(ctx, rsSettled(hn.ReconcileParams{PhoneNumbers: numbers, SentAt: since}))
 	require.NoError(t, err)
 	assert.Equal(t, hn.ReconcilePartial, r.Verdict)
 	assert.Equal(t, []string{numbers[2]}, r.Missing, "only last year's order exists for it")
 	assert.Equal(t, []string{rsBH1}, r.BulkHostingSIDs)
 	assert.Equal(t, []int{1, 1, 0}, rsOrderCounts(r))
 
-	without, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{PhoneNumbers: numbers})
+	older, err := client.BulkHostedNumberOrders.WaitForReconcile(ctx, rsSettled(hn.ReconcileParams{PhoneNumbers: numbers, SentAt: since.AddDate(-2, 0, 0)}))
 	require.NoError(t, err)
-	assert.Equal(t, []int{2, 2, 1}, rsOrderCounts(without), "without Since every order counts")
-	assert.Equal(t, []string{rsBH0, rsBH1}, without.BulkHostingSIDs)
-	assert.Equal(t, hn.ReconcilePartial, without.Verdict)
+	assert.Equal(t, []int{2, 2, 1}, rsOrderCounts(older), "sent before every order: every order counts")
+	assert.Equal(t, []string{rsBH0, rsBH1}, older.BulkHostingSIDs)
+	assert.Equal(t, hn.ReconcilePartial, older.Verdict)
 
-	two, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{PhoneNumbers: numbers[:2], Since: since})
+	// The earlier attempt, known from the caller's records, is kept apart
+	// whatever its date.
+	known, err := client.BulkHostedNumberOrders.WaitForReconcile(ctx, rsSettled(hn.ReconcileParams{
+		PhoneNumbers: numbers, SentAt: since.AddDate(-2, 0, 0), KnownBulkHostingSIDs: []string{rsBH0},
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 1, 0}, rsOrderCounts(known))
+	for i, n := range known.Numbers {
+		require.Len(t, n.KnownOrders, 1, numbers[i])
+		assert.Equal(t, rsBH0, n.KnownOrders[0].BulkHostingRequestSID.String)
+	}
+	assert.Equal(t, []string{rsBH1}, known.BulkHostingSIDs)
+	assert.Equal(t, []string{numbers[2]}, known.Missing)
+
+	two, err := client.BulkHostedNumberOrders.WaitForReconcile(ctx, rsSettled(hn.ReconcileParams{PhoneNumbers: numbers[:2], SentAt: since}))
 	require.NoError(t, err)
 	assert.Equal(t, hn.ReconcileAllInOne, two.Verdict)
 	assert.Equal(t, rsBH1, two.BulkHostingSID)
@@ -262,9 +291,9 @@ func TestReconcile_OrderWithoutDateIsCountedEvenWithSince(t *testing.T) {
 	store.add("+14155550101", rsBH1, time.Now())
 	store.orders["+14155550101"][0]["date_created"] = nil
 	_, client := rsReconcileServer(t, store)
-	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{
-		PhoneNumbers: []string{"+14155550101"}, Since: time.Now().Add(-time.Minute),
-	})
+	r, err := client.BulkHostedNumberOrders.WaitForReconcile(rsCtx(t), rsSettled(hn.ReconcileParams{
+		PhoneNumbers: []string{"+14155550101"}, SentAt: time.Now().Add(-time.Minute),
+	}))
 	require.NoError(t, err)
 	assert.Equal(t, hn.ReconcileAllInOne, r.Verdict, "an undated order may be this create's; ignoring it could host the number twice")
 }
@@ -276,7 +305,7 @@ func TestReconcile_FollowsEveryPageOfOneNumber(t *testing.T) {
 		store.add("+14155550101", rsBH1, time.Now())
 	}
 	_, client := rsReconcileServer(t, store)
-	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101"}})
+	r, err := client.BulkHostedNumberOrders.WaitForReconcile(rsCtx(t), rsSettled(hn.ReconcileParams{PhoneNumbers: []string{"+14155550101"}}))
 	require.NoError(t, err)
 	assert.Equal(t, []int{5}, rsOrderCounts(r))
 	assert.Equal(t, 3, store.lookupsOf("+14155550101"))
@@ -290,7 +319,7 @@ func TestReconcile_OrdersOfOtherNumbersAreIgnored(t *testing.T) {
 	_, client := rsServe(t, func(w http.ResponseWriter, r *http.Request) {
 		rsJSON(w, 200, rsPage(t, "u", "", 0, store.orders["+14155550101"]))
 	})
-	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101", "+14155550102"}})
+	r, err := client.BulkHostedNumberOrders.WaitForReconcile(rsCtx(t), rsSettled(hn.ReconcileParams{PhoneNumbers: []string{"+14155550101", "+14155550102"}}))
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 0}, rsOrderCounts(r))
 	assert.Equal(t, []string{"+14155550102"}, r.Missing)
@@ -304,7 +333,7 @@ func TestReconcile_TakesTheNumbersOfACreate(t *testing.T) {
 		store.add(n, rsBH1, time.Now())
 	}
 	srv, client := rsReconcileServer(t, store)
-	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{Create: params})
+	r, err := client.BulkHostedNumberOrders.WaitForReconcile(rsCtx(t), rsSettled(hn.ReconcileParams{Create: params}))
 	require.NoError(t, err)
 	assert.Equal(t, hn.ReconcileAllInOne, r.Verdict)
 	assert.Equal(t, rsBH1, r.BulkHostingSID)
@@ -333,14 +362,34 @@ func TestReconcile_InvalidInputNamesTheFieldAndSendsNothing(t *testing.T) {
 		{"listed twice", &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101", "+14155550102", "+14155550101"}}, []string{"phone_numbers[2]"}},
 		{"negative concurrency", &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101"}, Concurrency: -1}, []string{"concurrency"}},
 		{"concurrency above the maximum", &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101"}, Concurrency: hn.MaxReconcileConcurrency + 1}, []string{"concurrency"}},
-		{"since in the future", &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101"}, Since: time.Now().Add(time.Hour)}, []string{"since"}},
+		{"sent_at in the future", &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101"}, SentAt: time.Now().Add(time.Hour)}, []string{"sent_at"}},
 		{"both numbers and create", &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101"}, Create: specParams()}, []string{"create"}},
 		{"create without numbers", &hn.ReconcileParams{Create: &hn.CreateBulkHostedNumberOrderParams{}}, []string{"create"}},
 		{"create with a bad and a repeated number", &hn.ReconcileParams{Create: twoItems},
 			[]string{"create.request_items[1].numbers[0].phone_number", "create.request_items[1].numbers[1].phone_number"}},
 	}
+	sent := time.Now().Add(-time.Minute)
+	cases = append(cases,
+		struct {
+			name   string
+			params *hn.ReconcileParams
+			fields []string
+		}{"no sent_at: no lower bound", &hn.ReconcileParams{PhoneNumbers: []string{"+14155550101"}, SentAt: time.Time{}}, []string{"sent_at"}},
+		struct {
+			name   string
+			params *hn.ReconcileParams
+			fields []string
+		}{"returned before sent, negative window and gap, bad known SID, previous of other numbers", &hn.ReconcileParams{
+			PhoneNumbers: []string{"+14155550101"}, SentAt: sent, ReturnedAt: sent.Add(-time.Second),
+			ProcessingWindow: -1, ConfirmGap: -1, KnownBulkHostingSIDs: []string{rsBH1, "BHnope"},
+			Previous: &hn.Reconciliation{Numbers: []hn.ReconciledNumber{{PhoneNumber: "+14155550102"}}},
+		}, []string{"returned_at", "processing_window", "confirm_gap", "known_bulk_hosting_sids[1]", "previous"}},
+	)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.params != nil && tc.params.SentAt.IsZero() && tc.name != "no sent_at: no lower bound" {
+				tc.params.SentAt = sent
+			}
 			r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), tc.params)
 			assert.Nil(t, r)
 			ve := rsRequireValidation(t, err, tc.fields...)
@@ -354,7 +403,12 @@ func TestReconcile_InvalidInputNamesTheFieldAndSendsNothing(t *testing.T) {
 	fe, ok := dup.Field("create.request_items[1].numbers[1].phone_number")
 	require.True(t, ok)
 	assert.Contains(t, fe.Message, "first at create.request_items[0].numbers[0].phone_number")
-	assert.NoError(t, (&hn.ReconcileParams{PhoneNumbers: []string{"+1"}, Concurrency: hn.MaxReconcileConcurrency, Since: time.Now()}).Validate())
+	assert.NoError(t, (&hn.ReconcileParams{PhoneNumbers: []string{"+1"}, Concurrency: hn.MaxReconcileConcurrency, SentAt: time.Now()}).Validate())
+	_, err := hn.Reconcile(rsCtx(t), nil, &hn.ReconcileParams{PhoneNumbers: []string{"+1"}, SentAt: sent})
+	rsRequireValidation(t, err, "orders")
+	//nolint:staticcheck // a nil context is what is tested
+	_, err = client.BulkHostedNumberOrders.Reconcile(nil, &hn.ReconcileParams{PhoneNumbers: []string{"+1"}, SentAt: sent})
+	rsRequireValidation(t, err, "ctx")
 	assert.Zero(t, srv.count(), "no invalid input reaches the network")
 }
 
@@ -410,7 +464,7 @@ func TestReconcile_LookupErrorsNameTheNumberAndGiveNoVerdict(t *testing.T) {
 			store.answer[bad] = tc.answer
 			_, client := rsReconcileServer(t, store, hn.WithMaxRetries(2))
 
-			r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2})
+			r, err := client.BulkHostedNumberOrders.WaitForReconcile(rsCtx(t), rsSettled(hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2}))
 			assert.Nil(t, r, "no verdict without every answer")
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "hostednumbers: reconcile: look up "+bad+": ")
@@ -480,7 +534,7 @@ func TestReconcile_ThousandNumbersNeverExceedTheConcurrency(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(rsCtx(t), 30*time.Second)
 	defer cancel()
-	r, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: concurrency})
+	r, err := client.BulkHostedNumberOrders.WaitForReconcile(ctx, rsSettled(hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: concurrency}))
 	require.NoError(t, err)
 	// Connections are counted as the server sees them open. net/http
 	// gives up a connection instead of reusing it when its goroutines fall
@@ -523,9 +577,9 @@ func TestReconcile_DefaultConcurrencyIsFour(t *testing.T) {
 		store.ServeHTTP(w, r)
 	})
 	store.srvURL = srv.URL
-	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: numbers})
+	r, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), rsSettled(hn.ReconcileParams{PhoneNumbers: numbers}))
 	require.NoError(t, err)
-	assert.Equal(t, hn.ReconcileNoneCreated, r.Verdict)
+	assert.Equal(t, hn.ReconcilePending, r.Verdict, "one empty look after the window is not enough")
 	assert.Equal(t, numbers, r.Missing, "input order despite random answer times")
 	assert.Equal(t, int32(hn.DefaultReconcileConcurrency), maxInFlight.Load())
 	assert.Len(t, srv.requests(), len(numbers))
@@ -542,7 +596,7 @@ func TestReconcile_FewerNumbersThanConcurrencyStartsNoIdleWorkers(t *testing.T) 
 		store.ServeHTTP(w, r)
 	})
 	store.srvURL = srv.URL
-	_, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: rsNumbers(2), Concurrency: 16})
+	_, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), rsSettled(hn.ReconcileParams{PhoneNumbers: rsNumbers(2), Concurrency: 16}))
 	require.NoError(t, err)
 	assert.LessOrEqual(t, maxInFlight.Load(), int32(2))
 	assert.Len(t, srv.requests(), 2)
@@ -568,7 +622,7 @@ func TestReconcile_CancellationStopsEveryLookupAndLeavesNoGoroutine(t *testing.T
 	ctx, cancel := context.WithCancel(rsCtx(t))
 	done := make(chan error, 1)
 	go func() {
-		_, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hn.ReconcileParams{PhoneNumbers: rsNumbers(50), Concurrency: concurrency})
+		_, err := client.BulkHostedNumberOrders.WaitForReconcile(ctx, rsSettled(hn.ReconcileParams{PhoneNumbers: rsNumbers(50), Concurrency: concurrency}))
 		done <- err
 	}()
 	for range concurrency {
@@ -620,7 +674,7 @@ func TestReconcile_AFailedLookupStopsTheOthers(t *testing.T) {
 	srv, client := rsServe(t, held(store.ServeHTTP), hn.WithMaxRetries(0))
 	store.srvURL = srv.URL
 	start := time.Now()
-	_, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), &hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2})
+	_, err := client.BulkHostedNumberOrders.WaitForReconcile(rsCtx(t), rsSettled(hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2}))
 	require.ErrorIs(t, err, hn.ErrNotFound)
 	assert.Contains(t, err.Error(), numbers[0], "the error names the number")
 	assert.Less(t, time.Since(start), 4*time.Second, "the lookup in flight was cancelled, not waited out")

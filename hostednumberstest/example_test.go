@@ -83,7 +83,7 @@ func ExampleFault_processThenDrop() {
 	fmt.Println("create failed:", err != nil)
 
 	// Reconcile finds the bulk request the create made: no second create.
-	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params})
+	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, SentAt: time.Now().Add(-time.Minute)})
 	if err != nil {
 		panic(err)
 	}

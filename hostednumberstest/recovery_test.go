@@ -63,7 +63,7 @@ func TestOutcomeUnknownThenReconcileFindsTheOrderWithoutADuplicate(t *testing.T)
 	_, err := client.BulkHostedNumberOrders.Create(ctx, params)
 	require.Error(t, err)
 
-	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, Since: since})
+	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, SentAt: since})
 	require.NoError(t, err)
 	var bh string
 	for _, r := range srv.Requests() {
@@ -99,7 +99,15 @@ func TestReconcileAfterADroppedUnprocessedCreateSaysNoneCreated(t *testing.T) {
 	require.ErrorIs(t, err, hostednumbers.ErrOutcomeUnknown, "the client cannot tell this drop from ProcessThenDrop")
 	assert.Empty(t, srv.Requests()[0].CreatedSID)
 
-	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params})
+	// Within the processing window nothing found is no verdict; after it,
+	// two empty looks are.
+	sentAt := time.Now().Add(-time.Second)
+	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, SentAt: sentAt, ReturnedAt: time.Now()})
+	require.NoError(t, err)
+	assert.Equal(t, hostednumbers.ReconcilePending, rec.Verdict)
+	rec, err = client.BulkHostedNumberOrders.WaitForReconcile(ctx, &hostednumbers.ReconcileParams{
+		Create: params, SentAt: sentAt, ReturnedAt: time.Now(), ProcessingWindow: 50 * time.Millisecond, ConfirmGap: 20 * time.Millisecond,
+	})
 	require.NoError(t, err)
 	assert.Equal(t, hostednumbers.ReconcileNoneCreated, rec.Verdict)
 	assert.Equal(t, []string{"+14155550101", "+14155550102"}, rec.Missing)
@@ -425,7 +433,7 @@ func TestHoldsATenThousandNumberMigration(t *testing.T) {
 
 	// A reconcile of part of one request finds that request alone.
 	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{
-		PhoneNumbers: numbers[3000:3040], Concurrency: 8,
+		PhoneNumbers: numbers[3000:3040], Concurrency: 8, SentAt: time.Now().Add(-time.Minute),
 	})
 	require.NoError(t, err)
 	assert.Equal(t, hostednumbers.ReconcileAllInOne, rec.Verdict)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
@@ -35,7 +36,7 @@ type reconciled struct {
 // reconcile asks Twilio (the SDK's Reconcile) which of phones already
 // have a hosted number order created at or after since.
 func reconcile(ctx context.Context, client *hostednumbers.Client, phones []string, since time.Time) (*reconciled, error) {
-	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{PhoneNumbers: phones, Since: since})
+	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{PhoneNumbers: phones, SentAt: since})
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +45,8 @@ func reconcile(ctx context.Context, client *hostednumbers.Client, phones []strin
 		r.orders[n.PhoneNumber] = n.Orders
 	}
 	switch rec.Verdict {
+	case hostednumbers.ReconcilePending:
+		return nil, fmt.Errorf("not known yet: %s; run again after %s", rec.Reason, rec.RetryAt.Format(time.RFC3339))
 	case hostednumbers.ReconcileNoneCreated:
 		r.verdict = noneCreated
 	case hostednumbers.ReconcileAllInOne:

@@ -86,7 +86,7 @@ func TestFakeLostAnswerIsFoundByReconcile(t *testing.T) {
 	require.ErrorIs(t, err, hostednumbers.ErrOutcomeUnknown)
 	require.Len(t, srv.Orders(), 1, "Twilio processed it")
 
-	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{PhoneNumbers: numbers})
+	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{PhoneNumbers: numbers, SentAt: time.Now().Add(-time.Minute)})
 	require.NoError(t, err)
 	assert.Equal(t, hostednumbers.ReconcileAllInOne, rec.Verdict)
 	assert.Equal(t, srv.Orders()[0].BulkHostingSID, rec.BulkHostingSID)
