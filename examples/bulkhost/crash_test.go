@@ -122,12 +122,12 @@ func TestCrashAndResume(t *testing.T) {
 			srv := hostednumberstest.NewServer()
 			defer srv.Close()
 			csvPath := writeCSV(t, fivePlain)
-			args := submitArgs(csvPath, "-batch-size", "2", "-wait", "-poll", "1ms")
+			args := submitArgs(csvPath, "-batch-size", "2", "-wait", "-poll", "1ms", "-settle", "200ms")
 
 			first := runProcess(t, srv, tc.crashAt, "", args...)
 			require.True(t, first.killed, "the command killed itself at %s", tc.crashAt)
 			assert.Equal(t, tc.posts, countMethod(srv, "POST"))
-			j, err := loadJournal(csvPath+journalSuffix, time.Now)
+			j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 			require.NoError(t, err, "the journal survives SIGKILL intact")
 			assert.Equal(t, tc.states, batchStates(j))
 			leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(csvPath), ".*tmp-*"))
@@ -145,7 +145,7 @@ func TestCrashAndResume(t *testing.T) {
 				assert.Equal(t, "completed", r[0])
 				assert.Regexp(t, `^HR[0-9a-f]{32}$`, r[3])
 			}
-			j, err = loadJournal(csvPath+journalSuffix, time.Now)
+			j, err = loadJournal(csvPath+journalSuffix, nil, time.Now)
 			require.NoError(t, err)
 			assert.Equal(t, []batchState{stateAccepted, stateAccepted, stateAccepted}, batchStates(j))
 			for _, n := range j.index {
@@ -162,7 +162,7 @@ func TestResumeSubmitsOnlyMissingNumbers(t *testing.T) {
 	srv := hostednumberstest.NewServer()
 	defer srv.Close()
 	csvPath := writeCSV(t, fivePlain)
-	args := submitArgs(csvPath, "-wait", "-poll", "1ms")
+	args := submitArgs(csvPath, "-wait", "-poll", "1ms", "-settle", "200ms")
 
 	first := runProcess(t, srv, "after-sending", "", args...)
 	require.True(t, first.killed)
@@ -186,7 +186,7 @@ func TestResumeSubmitsOnlyMissingNumbers(t *testing.T) {
 	}
 	assert.NotContains(t, string(posts[1]), "+14155550102")
 	assertOneOrderEach(t, srv, fivePhones...)
-	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 	require.NoError(t, err)
 	assert.Len(t, j.Batches[0].BulkHostingSIDs, 2, "the batch's numbers are in two requests")
 	require.Len(t, tableRows(t, second.stdout), 5)
@@ -199,19 +199,26 @@ func TestLostAnswerIsAdopted(t *testing.T) {
 	h := newHarness(t)
 	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", ProcessThenDrop: true})
 	csvPath := writeCSV(t, fivePlain)
-	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms")...))
-	j, err := loadJournal(csvPath+journalSuffix, time.Now)
-	require.NoError(t, err)
-	assert.Equal(t, []batchState{stateUnknown}, batchStates(j))
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms")...))
 	created := h.srv.Requests()[0].CreatedSID
 	require.NotEmpty(t, created)
-
-	h.stdout.Reset()
-	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms")...))
+	assert.Contains(t, h.stderr.String(), "batch 1 may have reached Twilio")
 	assert.Contains(t, h.stderr.String(), "batch 1: all found in "+created+": adopted, nothing sent again")
 	assert.True(t, strings.HasPrefix(h.stdout.String(), created+"\n"))
 	assert.Equal(t, 1, countMethod(h.srv, "POST"))
 	assertOneOrderEach(t, h.srv, fivePhones...)
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
+	require.NoError(t, err)
+	assert.Equal(t, []batchState{stateAccepted}, batchStates(j))
+	require.Len(t, j.Batches[0].Attempts, 2)
+	create, look := j.Batches[0].Attempts[0], j.Batches[0].Attempts[1]
+	assert.Equal(t, "outcome unknown", create.Outcome)
+	assert.False(t, create.Started.IsZero(), "the send time is recorded")
+	assert.False(t, create.Ended.Before(create.Started), "the return time is recorded, after the send time")
+	assert.Equal(t, duration(defaultSettle), create.Settle)
+	assert.Equal(t, "reconcile", look.Kind)
+	require.NotNil(t, look.ServerClockOffset, "the look measured Twilio's clock")
+	assert.Less(t, time.Duration(*look.ServerClockOffset).Abs(), 5*time.Second)
 }
 
 // TestSIGTERMWhileWaiting stops a waiting run with SIGTERM: it exits with
@@ -245,7 +252,7 @@ func TestSIGTERMWhileWaiting(t *testing.T) {
 	t.Logf("stderr:\n%s", strings.Join(seen, "\n"))
 	assert.Equal(t, exitInterrupted, cmd.ProcessState.ExitCode())
 	assert.Contains(t, strings.Join(seen, "\n"), "interrupted")
-	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 	require.NoError(t, err)
 	assert.Equal(t, []batchState{stateAccepted, stateAccepted, stateAccepted}, batchStates(j))
 	assert.Equal(t, 3, countMethod(srv, "POST"))

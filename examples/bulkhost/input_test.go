@@ -145,7 +145,7 @@ func TestInterruptWhileWaiting(t *testing.T) {
 		t.Fatal("an interrupt does not end the wait")
 	}
 	assert.Contains(t, h.stderr.String(), "following the numbers: interrupted")
-	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 	require.NoError(t, err)
 	assert.Equal(t, []batchState{stateAccepted}, batchStates(j))
 }
@@ -254,12 +254,12 @@ func TestInterruptDuringCreate(t *testing.T) {
 		t.Fatal("an interrupt does not end a create")
 	}
 	assert.Contains(t, h.stderr.String(), "run the same command again to resume")
-	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 	require.NoError(t, err)
 	assert.Equal(t, []batchState{stateUnknown}, batchStates(j), "a create cut off may have been processed")
 
 	h.stderr.Reset()
-	require.Equal(t, exitOK, h.run(submitArgs(csvPath)...))
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms", "-settle", "100ms")...))
 	assert.Contains(t, h.stderr.String(), "batch 1: none created: submitting again")
 	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550102", "+14155550103")
 }

@@ -15,7 +15,7 @@ import (
 func testJournal(t *testing.T, path string) *journal {
 	t.Helper()
 	in := journalInput{Name: "numbers.csv", SHA256: strings.Repeat("ab", 32), Numbers: 5}
-	return newJournal(path, in, fivePhones, []int{2, 3, 4, 5, 6}, 2, time.Now)
+	return newJournal(path, nil, in, fivePhones, []int{2, 3, 4, 5, 6}, 2, time.Now)
 }
 
 func TestNewJournalPlansBatches(t *testing.T) {
@@ -46,7 +46,7 @@ func TestJournalSaveAndLoadRoundTrip(t *testing.T) {
 	b.Attempts = []attempt{{Kind: "create", Started: time.Now().UTC(), Numbers: 2, Outcome: "accepted", RequestID: "RQ1"}}
 	require.NoError(t, j.save())
 
-	got, err := loadJournal(path, time.Now)
+	got, err := loadJournal(path, nil, time.Now)
 	require.NoError(t, err)
 	assert.Equal(t, j.Batches[0].Numbers[0], got.Batches[0].Numbers[0])
 	assert.Equal(t, j.Batches[0].Attempts[0].RequestID, got.Batches[0].Attempts[0].RequestID)
@@ -64,7 +64,7 @@ func TestJournalSaveAndLoadRoundTrip(t *testing.T) {
 }
 
 func TestLoadJournalMissing(t *testing.T) {
-	j, err := loadJournal(filepath.Join(t.TempDir(), "none.json"), time.Now)
+	j, err := loadJournal(filepath.Join(t.TempDir(), "none.json"), nil, time.Now)
 	require.NoError(t, err)
 	assert.Nil(t, j)
 }
@@ -72,19 +72,19 @@ func TestLoadJournalMissing(t *testing.T) {
 func TestWriteFileDurableKeepsOldContentOnFailure(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "j.json")
-	require.NoError(t, writeFileDurable(path, []byte("old")))
+	require.NoError(t, writeFileDurable(osFS{}, path, []byte("old")))
 	// A directory in the way of the rename: the write fails, the old file
 	// (here: the directory) is untouched and no temporary file remains.
 	blocked := filepath.Join(dir, "blocked")
 	require.NoError(t, os.Mkdir(blocked, 0o700))
 	require.NoError(t, os.WriteFile(filepath.Join(blocked, "x"), []byte("x"), 0o600))
-	assert.Error(t, writeFileDurable(blocked, []byte("new")))
+	assert.Error(t, writeFileDurable(osFS{}, blocked, []byte("new")))
 	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*tmp-*"))
 	assert.Empty(t, leftovers)
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, "old", string(data))
-	assert.Error(t, writeFileDurable(filepath.Join(dir, "no-such-dir", "j.json"), []byte("x")))
+	assert.Error(t, writeFileDurable(osFS{}, filepath.Join(dir, "no-such-dir", "j.json"), []byte("x")))
 }
 
 func TestLoadJournalRefusesBadJournals(t *testing.T) {
@@ -106,7 +106,7 @@ func TestLoadJournalRefusesBadJournals(t *testing.T) {
 		{"empty file", "", "is damaged or not a bulkhost journal"},
 		{"truncated", string(goodJSON[:len(goodJSON)/2]), "is damaged or not a bulkhost journal"},
 		{"another program's JSON", `{"name": "x"}`, "is not a bulkhost journal"},
-		{"newer format", edit(func(m map[string]any) { m["format"] = journalFormat + 1 }), "was written by a newer bulkhost (journal format 2; this bulkhost reads format 1 and older)"},
+		{"newer format", edit(func(m map[string]any) { m["format"] = journalFormat + 1 }), "was written by a newer bulkhost (journal format 3; this bulkhost reads format 2 and older)"},
 		{"unknown member", edit(func(m map[string]any) { m["surprise"] = true }), `unknown field "surprise"`},
 		{"unknown state", edit(func(m map[string]any) { firstBatch(m)["state"] = "lost" }), `batch 1: unknown state "lost"`},
 		{"accepted without SID", edit(func(m map[string]any) { firstBatch(m)["state"] = "accepted" }), "batch 1 is accepted but names no bulk hosting SID"},
@@ -117,7 +117,7 @@ func TestLoadJournalRefusesBadJournals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "j.json")
 			require.NoError(t, os.WriteFile(path, []byte(tc.content), 0o600))
-			j, err := loadJournal(path, time.Now)
+			j, err := loadJournal(path, nil, time.Now)
 			require.Error(t, err)
 			assert.Nil(t, j)
 			var je *journalError

@@ -203,7 +203,7 @@ func TestSubmitAndWaitAllCompleted(t *testing.T) {
 	assert.Contains(t, reqs[0].Header.Get("User-Agent"), "bulkhost")
 
 	// The journal holds what the report showed.
-	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 	require.NoError(t, err)
 	require.Len(t, j.Batches, 1)
 	assert.Equal(t, stateAccepted, j.Batches[0].State)
@@ -498,29 +498,38 @@ func TestCreateServerErrorIsNotRetried(t *testing.T) {
 	h := newHarness(t)
 	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
 	csvPath := writeCSV(t, threeNumbers)
-	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms")...))
+	// Without -wait: the batch is in doubt, nothing is sent again, and the
+	// command says when to run again.
+	require.Equal(t, exitPending, h.run(submitArgs(csvPath, "-settle", "1h")...))
 	reqs := h.srv.Requests()
-	require.Len(t, reqs, 1, "a create answered 500 is never resent")
+	require.Equal(t, 1, countMethod(h.srv, "POST"), "a create answered 500 is never resent")
 	errOut := h.stderr.String()
 	assert.Contains(t, errOut, "500 Internal Server Error")
 	assert.Contains(t, errOut, "HTTP status:        500")
 	assert.Contains(t, errOut, "Twilio error code:  20500")
 	assert.Contains(t, errOut, "Twilio-Request-Id:  "+reqs[0].RequestID)
 	assert.Contains(t, errOut, "may have reached Twilio")
-	assert.Contains(t, errOut, "Run the same command again to resume")
+	assert.Contains(t, errOut, "batch 1 is in doubt")
+	assert.Regexp(t, `run the same command again at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d or later`, errOut)
 	assert.Empty(t, h.stdout.String())
 
-	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 	require.NoError(t, err)
 	assert.Equal(t, stateUnknown, j.Batches[0].State)
-	require.Len(t, j.Batches[0].Attempts, 1)
-	assert.Equal(t, reqs[0].RequestID, j.Batches[0].Attempts[0].RequestID)
-	assert.False(t, j.Batches[0].Attempts[0].Ended.IsZero())
+	require.Len(t, j.Batches[0].Attempts, 2)
+	a := j.Batches[0].Attempts[0]
+	assert.Equal(t, reqs[0].RequestID, a.RequestID)
+	assert.False(t, a.Ended.IsZero())
+	assert.Equal(t, duration(time.Hour), a.Settle)
+	require.NotNil(t, j.Batches[0].Doubt)
+	assert.Equal(t, []string{"+14155550101", "+14155550102", "+14155550103"}, j.Batches[0].Doubt.Missing)
+	assert.WithinDuration(t, a.Ended.Add(time.Hour), j.Batches[0].Doubt.WindowClosesAt, time.Second)
 
-	// Run again: Twilio has none of the numbers, so they are sent again,
-	// once.
+	// Run again with -wait and a short window: two looks apart find
+	// nothing after it, so the numbers are sent again, once.
 	h.stdout.Reset()
-	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms")...))
+	h.stderr.Reset()
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms", "-settle", "100ms")...))
 	assert.Contains(t, h.stderr.String(), "batch 1: none created: submitting again")
 	assert.Equal(t, 2, countMethod(h.srv, "POST"))
 	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550102", "+14155550103")
@@ -553,7 +562,7 @@ func TestCreateUnauthorized(t *testing.T) {
 	assert.Contains(t, errOut, "no bulk hosting request was created")
 	assert.NotContains(t, errOut, "wrong-token")
 	assert.Len(t, h.srv.Requests(), 1, "refused credentials stop the other batches")
-	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 	require.NoError(t, err)
 	assert.Equal(t, []batchState{stateRejected, statePlanned, statePlanned}, batchStates(j))
 
@@ -575,12 +584,16 @@ func batchStates(j *journal) []batchState {
 func TestCreateAcceptedButUnreadable(t *testing.T) {
 	h := newHarness(t)
 	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 202, Body: `{"bulk_hosting_sid": `})
-	require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait")...))
+	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers))...))
 	errOut := h.stderr.String()
 	assert.Contains(t, errOut, "Twilio ACCEPTED batch 1 (HTTP 202)")
-	assert.Contains(t, errOut, "asks Twilio which of its numbers it has before it sends anything again")
+	assert.Contains(t, errOut, "sends nothing again until the answer is conclusive")
 	assert.Contains(t, errOut, "Twilio-Request-Id")
-	assert.Len(t, h.srv.Requests(), 1, "no fetch of an unknown SID")
+	assert.Contains(t, errOut, "batch 1: all found in")
+	assert.Equal(t, 1, countMethod(h.srv, "POST"))
+	for _, r := range h.srv.Requests() {
+		assert.NotEqual(t, "/v2/HostedNumber/Orders/Bulk/"+unknownSID, r.Path, "no fetch of an unknown SID")
+	}
 }
 
 func TestBadCredentialsInEnvironment(t *testing.T) {
@@ -766,7 +779,7 @@ func TestDryRun(t *testing.T) {
 func TestDemo(t *testing.T) {
 	h := newHarness(t)
 	h.env = nil // no credentials at all
-	code := h.run("-poll", "1ms")
+	code := h.run("-poll", "1ms", "-settle", "100ms")
 	require.Equal(t, exitOK, code, "the demo ran as designed")
 	errOut := h.stderr.String()
 	assert.Contains(t, errOut, "no Twilio credentials in the environment: running the demo against a local fake server with the bundled sample CSV")
@@ -775,6 +788,9 @@ func TestDemo(t *testing.T) {
 	assert.Contains(t, errOut, "batch 2 may have reached Twilio")
 	assert.Contains(t, errOut, "Running the same command again")
 	assert.Contains(t, errOut, "batch 2: all found in BH")
+	// The scripted 500, settled as "none created" after the window.
+	assert.Contains(t, errOut, "batch 3 is in doubt")
+	assert.Contains(t, errOut, "batch 3: none created: submitting again")
 	assert.Contains(t, errOut, "a live run would have exited with status 1")
 
 	sids := strings.Split(strings.SplitN(h.stdout.String(), "STATUS", 2)[0], "\n")
@@ -807,8 +823,9 @@ func TestDemo(t *testing.T) {
 	assert.Equal(t, "owner@example.com", body.RequestItems[0].Email)
 	assert.Equal(t, demoDefault("address-sid"), body.RequestItems[0].AddressSID)
 	assert.Equal(t, "Front desk", body.RequestItems[0].Numbers[0].FriendlyName)
-	// Three creates, the lost one never resent: one order per number.
-	assert.Equal(t, 3, countMethod(h.demoSrv, "POST"))
+	// Four creates, the lost one never resent, the one Twilio never
+	// processed sent again: one order per number.
+	assert.Equal(t, 4, countMethod(h.demoSrv, "POST"))
 	list, _ := readNumbers(bytes.NewReader(sampleCSV))
 	var phones []string
 	for _, n := range list.numbers {
@@ -911,7 +928,7 @@ func TestDemoInterruptAndRunAgain(t *testing.T) {
 	require.Equal(t, exitInterrupted, h.runCtx(ctx, "-state", state, "-poll", "1ms"))
 	assert.Contains(t, h.stderr.String(), "following the numbers: interrupted")
 	first := h.demoSrv
-	j, err := loadJournal(state, time.Now)
+	j, err := loadJournal(state, nil, time.Now)
 	require.NoError(t, err)
 	assert.True(t, j.Demo)
 	assert.Equal(t, []batchState{stateAccepted, stateAccepted, stateAccepted}, batchStates(j))

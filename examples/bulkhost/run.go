@@ -43,6 +43,8 @@ const (
 	defaultAttemptTimeout = hostednumbers.DefaultTimeout
 	defaultBatchSize      = 1000
 	demoBatchSize         = 4
+	defaultSettle         = hostednumbers.DefaultProcessingWindow
+	demoSettle            = 2 * time.Second
 )
 
 // Environment variables read by tests only. They are not for operators:
@@ -107,6 +109,8 @@ type cli struct {
 	now func() time.Time
 	// checkpoint, if set, is called at each step a crash test may stop at.
 	checkpoint func(step string)
+	// fs is how the journal is written; nil means the operating system's.
+	fs fileSystem
 
 	signals context.Context // ends on SIGINT or SIGTERM, not on -timeout
 }
@@ -123,6 +127,7 @@ type config struct {
 	status                        bool
 	wait, live, jsonOut, dryRun   bool
 	poll, timeout, attemptTimeout time.Duration
+	settle                        time.Duration
 	given                         map[string]bool // flags set on the command line
 
 	demo bool // no credentials: run against an embedded fake server
@@ -206,6 +211,7 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	fs.BoolVar(&cfg.wait, "wait", false, "after submitting (or with -status or -fetch), follow the numbers until they are done, then show them (implied by the demo)")
 	fs.DurationVar(&cfg.poll, "poll", defaultPoll, "first `interval` between refreshes with -wait; it doubles up to a minute (demo: 200ms, steady)")
 	fs.DurationVar(&cfg.timeout, "timeout", defaultTimeout, "give up on the whole run after this `duration` (the journal keeps what was done)")
+	fs.DurationVar(&cfg.settle, "settle", defaultSettle, "how long after a create in doubt may have reached Twilio its orders may still appear: no batch in doubt is sent again before (demo: 2s)")
 	fs.DurationVar(&cfg.attemptTimeout, "attempt-timeout", defaultAttemptTimeout, "give up on one attempt of one API request after this `duration`")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the result as one JSON document instead of a table, and no progress")
 	fs.BoolVar(&cfg.live, "live", false, "use the real Twilio API with the credentials in the environment")
@@ -234,6 +240,9 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	}
 	if cfg.timeout <= 0 {
 		problems = append(problems, "-timeout: must be positive")
+	}
+	if cfg.settle <= 0 {
+		problems = append(problems, "-settle: must be positive")
 	}
 	if cfg.attemptTimeout <= 0 {
 		problems = append(problems, "-attempt-timeout: must be positive")
@@ -329,6 +338,9 @@ func (c *cli) checkMode(cfg *config) (int, bool) {
 	}
 	if !cfg.given["batch-size"] {
 		cfg.batchSize = demoBatchSize
+	}
+	if !cfg.given["settle"] {
+		cfg.settle = demoSettle
 	}
 	return exitOK, true
 }

@@ -86,6 +86,10 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) int {
 		c.printProblems("bad command line", []string{err.Error()})
 		return exitError
 	}
+	if path, err = resolvePath(path); err != nil {
+		fmt.Fprintf(c.stderr, "bulkhost: journal %v\n", err)
+		return exitError
+	}
 	if _, err := os.Stat(path); err == nil {
 		unlock, err := lockJournal(path)
 		if err != nil {
@@ -93,8 +97,12 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) int {
 			return exitError
 		}
 		defer unlock()
+		if err := removeStaleTemps(path); err != nil {
+			fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", path, err)
+			return exitError
+		}
 	}
-	j, err := loadJournal(path, c.clock)
+	j, err := loadJournal(path, c.fs, c.clock)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
 		return exitError

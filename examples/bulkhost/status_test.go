@@ -56,7 +56,7 @@ func TestStatusExitCodes(t *testing.T) {
 	assert.Zero(t, countMethod(h.srv, "POST")-2, "status never creates")
 
 	// The journal holds the refreshed state.
-	j, err := loadJournal(state, time.Now)
+	j, err := loadJournal(state, nil, time.Now)
 	require.NoError(t, err)
 	n := j.index["+14155550109"]
 	assert.Equal(t, "failed", n.Status)
@@ -165,7 +165,7 @@ func TestRejectedBatchAndRateLimit(t *testing.T) {
 	csvPath := writeCSV(t, fivePlain)
 	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-batch-size", "2")...))
 	assert.Contains(t, h.stderr.String(), "Twilio refused batch 2; no bulk hosting request was created, so the next run submits it again")
-	j, err := loadJournal(csvPath+journalSuffix, time.Now)
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 	require.NoError(t, err)
 	assert.Equal(t, []batchState{stateAccepted, stateRejected, stateAccepted}, batchStates(j))
 	assert.Equal(t, "rejected", j.Batches[1].Attempts[0].Outcome)
@@ -197,7 +197,7 @@ func TestStatusRefreshesOrderWithoutBulkRequest(t *testing.T) {
 		hr = o.SID
 	}
 	state := filepath.Join(t.TempDir(), "j.json")
-	j := newJournal(state, journalInput{Name: "x.csv", SHA256: strings.Repeat("0", 64), Numbers: 1}, []string{"+14155550109"}, []int{2}, 10, time.Now)
+	j := newJournal(state, nil, journalInput{Name: "x.csv", SHA256: strings.Repeat("0", 64), Numbers: 1}, []string{"+14155550109"}, []int{2}, 10, time.Now)
 	j.Batches[0].State = stateSending
 	j.Batches[0].Attempts = []attempt{{Kind: "create", Started: time.Now().UTC(), Numbers: 1}}
 	j.Batches[0].Numbers[0].HostingOrderSID = hr
