@@ -173,11 +173,11 @@ type attempt struct {
 	// ServerClockOffset is Twilio's clock minus this machine's, measured
 	// from the Date header of the step's answer(s), when there was one.
 	ServerClockOffset *duration `json:"server_clock_offset,omitempty"`
-	Numbers        int       `json:"numbers"`
-	Outcome        string    `json:"outcome,omitempty"`
-	BulkHostingSID string    `json:"bulk_hosting_sid,omitempty"`
-	RequestID      string    `json:"request_id,omitempty"`
-	Error          string    `json:"error,omitempty"`
+	Numbers           int       `json:"numbers"`
+	Outcome           string    `json:"outcome,omitempty"`
+	BulkHostingSID    string    `json:"bulk_hosting_sid,omitempty"`
+	RequestID         string    `json:"request_id,omitempty"`
+	Error             string    `json:"error,omitempty"`
 }
 
 // numberState is the last known state of one number.
@@ -586,6 +586,7 @@ func resolvePath(path string) (string, error) {
 	}
 	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
+
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) error {
 	d, err := os.Open(dir) //nolint:gosec // the journal's own directory, named by the operator
