@@ -40,6 +40,8 @@ type harness struct {
 	maxInput    int64
 	// checkpoint, if set, is called at each step a crash test may stop at.
 	checkpoint func(step string)
+	// fs, if set, is how the journal is written.
+	fs fileSystem
 
 	stdout, stderr bytes.Buffer
 }
@@ -77,6 +79,7 @@ func (h *harness) runCtx(ctx context.Context, args ...string) int {
 	c := &cli{
 		maxInput:   h.maxInput,
 		checkpoint: h.checkpoint,
+		fs:         h.fs,
 		getenv:     func(k string) string { return h.env[k] },
 		stdin:      stdin,
 		stdout:     &h.stdout,
