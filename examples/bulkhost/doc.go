@@ -38,6 +38,8 @@
 //	-timeout duration    give up on the whole run after this long (default 30m)
 //	-attempt-timeout duration
 //	                     give up on one attempt of one API request after this long (default 30s)
+//	-settle duration     how long after a create in doubt may have reached Twilio its orders may
+//	                     still appear; nothing of a batch in doubt is sent again before (default 30m)
 //	-json                print the result as JSON instead of a table, and no progress
 //	-live                use the real Twilio API with the credentials in the environment
 //	-dry-run             check the CSV and flags, print the request bodies, send nothing
@@ -87,14 +89,55 @@
 //
 // To resume, run the same command again. Accepted batches are followed,
 // planned and rejected ones submitted (rejected means Twilio certainly
-// made nothing). A batch left "sending" (the process died during its
-// create) or "outcome_unknown" (the create timed out, the connection broke,
-// Twilio answered 5xx, or its answer could not be read) is first
-// reconciled: bulkhost asks Twilio for the hosted number orders of each of
-// its numbers (hostednumbers' Reconcile) and submits the batch again only
-// if Twilio has none of them, only the missing numbers if it has some, and
-// nothing if it has them all in one request, whose SID it adopts. So no
-// number is hosted twice.
+// made nothing).
+//
+// # A batch in doubt
+//
+// A batch left "sending" (the process died during its create) or
+// "outcome_unknown" (the create timed out, the connection broke, Twilio
+// answered 5xx, or its answer could not be read) is in doubt: Twilio may
+// have it, or not. Twilio answers a bulk create with QUEUED and makes the
+// hosted number orders later, from a queue, even for a create whose
+// client has gone, so finding no order right away proves nothing.
+// bulkhost looks for the orders of each of the batch's numbers
+// (hostednumbers' Reconcile, one listing per number per look) at once,
+// then again until the answer is conclusive:
+//
+//   - every number has an order in one request: that request is adopted,
+//     nothing is sent again;
+//   - some have orders: only the others are submitted, once they are
+//     confirmed missing as below;
+//   - none has an order: the batch is submitted again only after the
+//     window (-settle, 30 minutes by default, counted from the latest
+//     moment the create may have reached Twilio: its return, or for a
+//     run that died during it, the earlier of that run's end and the
+//     longest the SDK's attempts can take) has passed and two looks, a
+//     minute apart (or -settle apart, if shorter), both found nothing.
+//
+// Dates are compared in Twilio's time, measured from the Date header of
+// its answers, so a clock that is off by minutes does not make an order
+// look older than the create. The orders of the batch's earlier requests
+// are never taken for the create in doubt.
+//
+// Meanwhile the other batches go on. With -wait, bulkhost waits for the
+// doubt to be settled (looking again when Reconcile says to) and then
+// follows every number. Without -wait, it exits with 3 and says, for each
+// batch in doubt, what it is waiting for and at what time a run can settle
+// it: run the same command again then (a run sooner looks again, and
+// settles it sooner if Twilio has made the orders). Each create is
+// recorded with its send time, its return time, its -settle and
+// -attempt-timeout, and Twilio's clock offset; each look with what it
+// found. A later run uses the create's -settle unless given one.
+//
+// One migration has one journal and one lock, whatever path names it:
+// -state is resolved through symbolic links (the journal's own name
+// included) before it is locked, read or written, so a link is never
+// replaced by a file. The lock is held for the whole run. The journal's
+// numbers must be the CSV's and its contact flags (-email, -address-sid,
+// -contact-phone, -contact-title, -friendly-name, -notification-email)
+// those it was started with; a difference is refused, naming it, before
+// anything is sent. Temporary files a killed run left next to the journal
+// are removed on start.
 //
 // A journal that is damaged, is not bulkhost's, comes from a newer
 // bulkhost (a higher "format"), or was made for another input (another
@@ -161,9 +204,12 @@
 //	go run ./examples/bulkhost
 //
 // The fake server drops its answer to the second batch's create after
-// making the orders, so the demo shows a resume: the batch is recorded as
-// outcome unknown, the same command runs again, finds the batch's numbers
-// at Twilio and adopts their request instead of sending it twice. It then
+// taking it, and answers the third with a 500 without taking it, so the
+// demo shows two batches in doubt being settled (with -settle 2s): the
+// first run exits as a run without -wait would, saying when to run again;
+// the same command runs again with -wait, finds the second batch's numbers
+// at Twilio and adopts their request instead of sending it twice, and
+// submits the third again once two looks after the window found nothing. It then
 // follows the numbers; the fake fails every number ending in 9, as Twilio
 // fails a number it cannot host. The demo exits with 0 when all of that
 // happened as scripted, and says that a live run would have exited with 1.
@@ -181,7 +227,7 @@
 //	0    all went well: every number completed (after -wait or -status), or every batch submitted (without -wait)
 //	1    some number failed, needs action, or was rejected (after -wait or -status; -fetch: failed or action-required)
 //	2    bad input (flags, CSV, credentials, journal), or an API or network error: run the same command again to resume
-//	3    numbers are still on their way (-status without -wait), or not submitted yet
+//	3    numbers are still on their way (-status without -wait), not submitted yet, or a batch is in doubt (without -wait: run again at the time given)
 //	130  interrupted by SIGINT or SIGTERM; the journal is consistent: run the same command again to resume
 //
 // SIGINT and SIGTERM stop bulkhost at any point, reading the input

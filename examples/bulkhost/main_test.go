@@ -490,7 +490,7 @@ func TestHelp(t *testing.T) {
 	usage := h.stderr.String()
 	for _, want := range []string{"Usage:", "-csv file", "-fetch BH…", "-live", "phone_number", "Exit status:",
 		"-state file", "-batch-size n", "-status", "-attempt-timeout duration",
-		"Journal:", "atomically and durably", "Resume: run the same command again", "reconciled",
+		"Journal:", "atomically and durably", "Resume: run the same command again", "in doubt and checked with Twilio", "-settle duration",
 		"Status: -status refreshes", "LOA status", "\n  3    numbers still on their way", "\n  130  interrupted", "\n  1    some number failed"} {
 		assert.Contains(t, usage, want)
 	}

@@ -37,9 +37,12 @@ Journal: every migration is recorded in -state (default: the CSV's path +
 
 Resume: run the same command again. Accepted batches are followed, planned
   and rejected ones submitted; a batch left sending or outcome_unknown is
-  first reconciled with Twilio: submitted again only if Twilio has none of
-  its numbers, only the missing ones if it has some, and adopted if it has
-  them all in one request. No number is hosted twice.
+  in doubt and checked with Twilio: adopted if Twilio has all its numbers
+  in one request; otherwise nothing is sent again until the -settle window
+  (30m) has passed and two looks apart found the numbers missing, then
+  only those. Other batches go on meanwhile; -wait waits for the doubt,
+  without it bulkhost exits 3 and says when to run again. No number is
+  hosted twice.
 
 Status: -status refreshes every number of the journal from Twilio (hosted
   number order status, failure reason, next step, LOA status) and prints a
@@ -51,18 +54,20 @@ Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and
   TWILIO_API_SECRET), plus -live. Credentials without -live are refused.
 
 Demo: with no TWILIO_* credentials at all, bulkhost submits a bundled sample
-  of ten fictional numbers to a local fake server in batches of 4, loses the
-  answer to batch 2 and resumes, then follows the numbers to the end. The
-  fake fails the numbers ending in 9; the demo exits 0 when all went as
-  scripted and says what a live run would have exited with. Its journal is
-  temporary unless -state is given: interrupt it and run it again to resume.
+  of ten fictional numbers to a local fake server in batches of 4; batches 2
+  (answer lost) and 3 (a 500) are in doubt and settled with -settle 2s,
+  then it follows the numbers to the end. The fake fails the numbers ending
+  in 9; the demo exits 0 when all went as scripted and says what a live run
+  would have exited with. Its journal is temporary unless -state is given:
+  interrupt it and run it again to resume.
 
 Exit status:
   0    every number completed (-wait, -status), or every batch submitted
   1    some number failed, needs action, or was rejected
   2    bad input (flags, CSV, credentials, journal), or an API or network
        error: run the same command again to resume
-  3    numbers still on their way (-status without -wait), or not submitted
+  3    numbers still on their way (-status without -wait), not submitted,
+       or a batch in doubt (run again at the time given)
   130  interrupted (SIGINT, SIGTERM): the journal is consistent; run the
        same command again to resume
 `
