@@ -201,7 +201,7 @@
 // fake server (package hostednumberstest) with a bundled sample CSV of ten
 // fictional numbers and example contact details, in batches of 4:
 //
-//	go run ./examples/bulkhost
+//	go run ./cmd/bulkhost
 //
 // The fake server drops its answer to the second batch's create after
 // taking it, and answers the third with a 500 without taking it, so the
@@ -216,8 +216,8 @@
 // Its journal is temporary unless -state is given; with -state, interrupt
 // it (Ctrl-C) and run the same command again to watch it resume:
 //
-//	go run ./examples/bulkhost -state demo.json   # press Ctrl-C while it follows the numbers
-//	go run ./examples/bulkhost -state demo.json   # resumes: nothing is submitted twice
+//	go run ./cmd/bulkhost -state demo.json   # press Ctrl-C while it follows the numbers
+//	go run ./cmd/bulkhost -state demo.json   # resumes: nothing is submitted twice
 //
 // (The demo's fake server ends with its run; the second run re-creates the
 // journal's requests on its own fake server, as Twilio would have kept them.)
