@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
 )
 
 // binary is the bulkhost command, built once by TestMain (with the race
@@ -215,7 +216,7 @@ func TestLostAnswerIsAdopted(t *testing.T) {
 	assert.Equal(t, "outcome unknown", create.Outcome)
 	assert.False(t, create.Started.IsZero(), "the send time is recorded")
 	assert.False(t, create.Ended.Before(create.Started), "the return time is recorded, after the send time")
-	assert.Equal(t, duration(defaultSettle), create.Settle)
+	assert.Equal(t, migrate.Duration(defaultSettle), create.Settle)
 	assert.Equal(t, "reconcile", look.Kind)
 	require.NotNil(t, look.ServerClockOffset, "the look measured Twilio's clock")
 	assert.Less(t, time.Duration(*look.ServerClockOffset).Abs(), 5*time.Second)

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
-	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,172 +12,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+	"github.com/hostednumbers/hostednumbers-go/internal/faultfs"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
+	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 )
-
-// recordingFS is the operating system's file system with every step the
-// journal takes recorded, and any step made to fail. A failing step can
-// also stand for a crash: then nothing is cleaned up after it, as a killed
-// process cleans nothing up.
-type recordingFS struct {
-	mu  sync.Mutex
-	ops []string
-	// fail makes the n-th (1-based, counting from the first) occurrence of
-	// the step named failOp fail with failErr; 0 never.
-	failOp  string
-	failAt  int
-	failErr error
-	seen    map[string]int
-	// crash leaves everything as it is once a step has failed: Remove
-	// does nothing, as a killed process removes nothing.
-	crash   bool
-	crashed bool
-	// partial makes a failing write write half of its data first.
-	partial bool
-}
-
-func (r *recordingFS) step(op string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ops = append(r.ops, op)
-	if r.seen == nil {
-		r.seen = make(map[string]int)
-	}
-	r.seen[op]++
-	if op == r.failOp && r.seen[op] == r.failAt {
-		r.crashed = r.crash
-		return fmt.Errorf("%s: %w", op, r.failErr)
-	}
-	return nil
-}
-
-func (r *recordingFS) steps() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.ops...)
-}
-
-func (r *recordingFS) CreateTemp(dir, pattern string) (tempFile, error) {
-	if err := r.step("create-temp"); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(dir, pattern)
-	if err != nil {
-		return nil, err
-	}
-	return &recordingFile{f: f, fs: r}, nil
-}
-
-func (r *recordingFS) Rename(oldpath, newpath string) error {
-	if err := r.step("rename"); err != nil {
-		return err
-	}
-	return os.Rename(oldpath, newpath)
-}
-
-func (r *recordingFS) Remove(name string) error {
-	r.mu.Lock()
-	crashed := r.crashed
-	r.ops = append(r.ops, "remove")
-	r.mu.Unlock()
-	if crashed {
-		return nil
-	}
-	return os.Remove(name)
-}
-
-func (r *recordingFS) SyncDir(dir string) error {
-	if err := r.step("sync-dir"); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-type recordingFile struct {
-	f  *os.File
-	fs *recordingFS
-}
-
-func (f *recordingFile) Name() string { return f.f.Name() }
-
-func (f *recordingFile) Write(p []byte) (int, error) {
-	if err := f.fs.step("write"); err != nil {
-		if f.fs.partial {
-			n, _ := f.f.Write(p[:len(p)/2])
-			return n, err
-		}
-		return 0, err
-	}
-	return f.f.Write(p)
-}
-
-func (f *recordingFile) Sync() error {
-	if err := f.fs.step("sync"); err != nil {
-		return err
-	}
-	return f.f.Sync()
-}
-
-func (f *recordingFile) Close() error {
-	if err := f.fs.step("close"); err != nil {
-		_ = f.f.Close()
-		return err
-	}
-	return f.f.Close()
-}
-
-// The journal's data reaches the disk before it replaces the old journal,
-// and the replacement reaches the disk before the step it records: write
-// the temporary file, sync it, close it, rename it over the journal, sync
-// the directory. Nothing else, in no other order.
-func TestJournalWriteStepsInOrder(t *testing.T) {
-	dir := t.TempDir()
-	fsys := &recordingFS{}
-	j := testJournal(t, filepath.Join(dir, "j.json"))
-	j.fs = fsys
-	require.NoError(t, j.save())
-	assert.Equal(t, []string{"create-temp", "write", "sync", "close", "rename", "sync-dir"}, fsys.steps())
-	got, err := loadJournal(j.path, nil, time.Now)
-	require.NoError(t, err)
-	assert.Equal(t, batchStates(j), batchStates(got))
-}
-
-// A crash at any step of a save leaves the old journal, whole, in place
-// (the new one only once the rename is done); a crash after a temporary
-// file was written leaves it behind, and the next run removes it.
-func TestJournalCrashAtEveryStepLeavesAWholeJournal(t *testing.T) {
-	for _, op := range []string{"create-temp", "write", "sync", "close", "rename", "sync-dir"} {
-		t.Run(op, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "j.json")
-			j := testJournal(t, path)
-			require.NoError(t, j.save())
-			old, err := os.ReadFile(path)
-			require.NoError(t, err)
-
-			j.fs = &recordingFS{failOp: op, failAt: 1, failErr: errors.New("killed"), crash: true, partial: true}
-			j.Batches[0].State = stateSending
-			require.Error(t, j.save())
-
-			got, err := loadJournal(path, nil, time.Now)
-			require.NoError(t, err, "the journal on disk is whole after a crash at %s", op)
-			now, err := os.ReadFile(path)
-			require.NoError(t, err)
-			if op == "sync-dir" {
-				// Renamed: the new journal is in place.
-				assert.Equal(t, stateSending, got.Batches[0].State)
-			} else {
-				assert.Equal(t, old, now, "the old journal, byte for byte")
-			}
-
-			require.NoError(t, removeStaleTemps(path))
-			entries, err := os.ReadDir(dir)
-			require.NoError(t, err)
-			require.Len(t, entries, 1, "stale temporary files are removed")
-			assert.Equal(t, "j.json", entries[0].Name())
-		})
-	}
-}
 
 // When "sending" cannot be recorded (a full disk, a read-only directory),
 // the create is not sent: the journal would not know of it.
@@ -187,34 +25,34 @@ func TestNoCreateWhenSendingCannotBeSaved(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		op   string
+		at   int
 		err  error
 		want string
+		// journal is whether the journal exists after the failure.
+		journal bool
 	}{
-		{"full disk", "write", syscall.ENOSPC, "no space left on device"},
-		{"read-only directory", "create-temp", syscall.EROFS, "read-only file system"},
-		{"sync fails", "sync", syscall.EIO, "input/output error"},
-		{"rename fails", "rename", syscall.EACCES, "permission denied"},
-		{"directory sync fails", "sync-dir", syscall.EIO, "input/output error"},
+		// The journal is started with one write and one sync of a new
+		// file; recording batch 1 as "sending" appends with the second.
+		{"full disk", "write", 2, syscall.ENOSPC, "no space left on device", true},
+		{"sync fails", "sync", 2, syscall.EIO, "input/output error", true},
+		{"read-only directory", "create-temp", 1, syscall.EROFS, "read-only file system", false},
+		{"directory sync fails at the start", "sync-dir", 1, syscall.EIO, "input/output error", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
-			// The first save writes the new journal; the second records
-			// batch 1 as "sending".
-			h.fs = &recordingFS{failOp: tc.op, failAt: 2, failErr: tc.err}
+			h.fs = &faultfs.FS{FailOp: tc.op, FailAt: tc.at, FailErr: tc.err}
 			csvPath := writeCSV(t, threeNumbers)
 			require.Equal(t, exitError, h.run(submitArgs(csvPath, "-wait")...))
 			assert.Contains(t, h.stderr.String(), tc.want)
 			assert.Zero(t, countMethod(h.srv, "POST"), "no create without its journal entry")
 			j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 			require.NoError(t, err)
-			if tc.op == "sync-dir" {
-				// Renamed but maybe not durable: the journal may say
-				// "sending" for a create that never went out, which the
-				// next run checks with Twilio before sending it.
-				assert.Equal(t, []batchState{stateSending}, batchStates(j))
-			} else {
-				assert.Equal(t, []batchState{statePlanned}, batchStates(j))
+			if tc.journal {
+				require.NotNil(t, j)
+				assert.Equal(t, []batchState{statePlanned}, batchStates(j), "the failed record was undone")
 				assert.Empty(t, j.Batches[0].Attempts)
+			} else if j != nil {
+				assert.Equal(t, []batchState{statePlanned}, batchStates(j))
 			}
 
 			// With the disk fixed, the same command goes on.
@@ -237,7 +75,7 @@ func TestLockHeldForTheWholeRun(t *testing.T) {
 		if step != stepAfterSending && step != stepAfterAnswer && step != stepMidWait {
 			return
 		}
-		unlock, err := lockJournal(path)
+		unlock, err := lockStore(t, path)
 		if err == nil {
 			unlock()
 			checked = append(checked, step+": NOT LOCKED")
@@ -252,7 +90,7 @@ func TestLockHeldForTheWholeRun(t *testing.T) {
 	}
 	assert.Contains(t, checked, stepMidWait+": locked")
 	// Released at the end.
-	unlock, err := lockJournal(path)
+	unlock, err := lockStore(t, path)
 	require.NoError(t, err)
 	unlock()
 }
@@ -284,7 +122,7 @@ func TestJournalThroughSymlink(t *testing.T) {
 	assert.Equal(t, 1, countMethod(h.srv, "POST"))
 
 	// One lock for both names.
-	unlock, err := lockJournal(target)
+	unlock, err := lockStore(t, target)
 	require.NoError(t, err)
 	defer unlock()
 	h.stderr.Reset()
@@ -294,7 +132,7 @@ func TestJournalThroughSymlink(t *testing.T) {
 	// A directory reached through a link resolves too.
 	linkedDir := filepath.Join(t.TempDir(), "dirlink")
 	require.NoError(t, os.Symlink(dir, linkedDir))
-	got, err := resolvePath(filepath.Join(linkedDir, "link.json"))
+	got, err := logstore.ResolvePath(filepath.Join(linkedDir, "link.json"))
 	require.NoError(t, err)
 	assert.Equal(t, target, got)
 }
@@ -304,7 +142,7 @@ func TestResolvePathLoop(t *testing.T) {
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	require.NoError(t, os.Symlink(b, a))
 	require.NoError(t, os.Symlink(a, b))
-	_, err := resolvePath(a)
+	_, err := logstore.ResolvePath(a)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "too many levels of symbolic links")
 }
@@ -313,29 +151,35 @@ func TestResolvePathLoop(t *testing.T) {
 // refused with what differs, and nothing is sent.
 func TestJournalNumbersMustMatchTheInput(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		edit func(j *journal)
-		want string
+		name    string
+		numbers []string
+		want    string
 	}{
-		{"no batches", func(j *journal) { j.Batches = nil; j.Input.Numbers = 0 },
+		{"no batches", nil,
 			"3 numbers of the input are not in it (+14155550101, +14155550102, +14155550103)"},
-		{"a number not in the input", func(j *journal) { j.Batches[0].Numbers[2].PhoneNumber = "+14155550199" },
+		{"a number not in the input", []string{"+14155550101", "+14155550102", "+14155550199"},
 			"1 number of the input is not in it (+14155550103); 1 number in it is not in the input (+14155550199)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			csvPath := writeCSV(t, threeNumbers)
 			path := csvPath + journalSuffix
-			require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-dry-run")...))
-			// A journal for this input, planned but not sent, then edited.
+			// A journal with this input's digest and contact, but other
+			// numbers, as a hand edit would leave it.
 			in := readTestInput(t, csvPath)
-			j := newJournal(path, nil, in.id, []string{"+14155550101", "+14155550102", "+14155550103"}, []int{2, 3, 4}, 1000, time.Now)
-			tc.edit(j)
-			require.NoError(t, j.save())
+			st, err := logstore.Open(path, logstore.Options{})
+			require.NoError(t, err)
+			var numbers []migrate.NumberState
+			for i, p := range tc.numbers {
+				numbers = append(numbers, migrate.NumberState{Number: hostednumbers.Number{PhoneNumber: p}, Line: i + 2})
+			}
+			meta := migrate.Meta{Tool: toolName, Input: in.id, BatchSize: 1000,
+				Contact: migrate.Contact{Email: "owner@example.com", AddressSID: addressSID}}
+			require.NoError(t, st.Start(t.Context(), meta, migrate.Batches(numberSeq(numbers), 1000)))
+			require.NoError(t, st.Close())
 			before, err := os.ReadFile(path)
 			require.NoError(t, err)
 
-			h.stderr.Reset()
 			require.Equal(t, exitError, h.run(submitArgs(csvPath)...))
 			assert.Contains(t, h.stderr.String(), "does not hold the numbers of")
 			assert.Contains(t, h.stderr.String(), tc.want)
@@ -346,6 +190,16 @@ func TestJournalNumbersMustMatchTheInput(t *testing.T) {
 			assert.Equal(t, before, after, "left as it was")
 		})
 	}
+}
+
+// lockStore takes the lock of the journal at path as another run would.
+func lockStore(t *testing.T, path string) (func(), error) {
+	t.Helper()
+	st, err := logstore.Open(path, logstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = st.Close() }, nil
 }
 
 func readTestInput(t *testing.T, csvPath string) *input {
@@ -377,4 +231,14 @@ func TestContactFlagsMustMatchTheJournal(t *testing.T) {
 	h.stderr.Reset()
 	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-contact-title", "CTO")...))
 	assertOneOrderEach(t, h.srv, fivePhones...)
+}
+
+func numberSeq(numbers []migrate.NumberState) iter.Seq2[migrate.NumberState, error] {
+	return func(yield func(migrate.NumberState, error) bool) {
+		for _, n := range numbers {
+			if !yield(n, nil) {
+				return
+			}
+		}
+	}
 }

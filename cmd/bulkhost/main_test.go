@@ -17,6 +17,8 @@ import (
 
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
+	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 )
 
 const (
@@ -41,7 +43,7 @@ type harness struct {
 	// checkpoint, if set, is called at each step a crash test may stop at.
 	checkpoint func(step string)
 	// fs, if set, is how the journal is written.
-	fs fileSystem
+	fs logstore.FS
 
 	stdout, stderr bytes.Buffer
 }
@@ -523,7 +525,7 @@ func TestCreateServerErrorIsNotRetried(t *testing.T) {
 	a := j.Batches[0].Attempts[0]
 	assert.Equal(t, reqs[0].RequestID, a.RequestID)
 	assert.False(t, a.Ended.IsZero())
-	assert.Equal(t, duration(time.Hour), a.Settle)
+	assert.Equal(t, migrate.Duration(time.Hour), a.Settle)
 	require.NotNil(t, j.Batches[0].Doubt)
 	assert.Equal(t, []string{"+14155550101", "+14155550102", "+14155550103"}, j.Batches[0].Doubt.Missing)
 	assert.WithinDuration(t, a.Ended.Add(time.Hour), j.Batches[0].Doubt.WindowClosesAt, time.Second)
@@ -576,13 +578,6 @@ func TestCreateUnauthorized(t *testing.T) {
 	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550109", "+14155550102", "+14155550119", "+14155550103")
 }
 
-func batchStates(j *journal) []batchState {
-	out := make([]batchState, len(j.Batches))
-	for i, b := range j.Batches {
-		out[i] = b.State
-	}
-	return out
-}
 
 func TestCreateAcceptedButUnreadable(t *testing.T) {
 	h := newHarness(t)
@@ -933,7 +928,7 @@ func TestDemoInterruptAndRunAgain(t *testing.T) {
 	first := h.demoSrv
 	j, err := loadJournal(state, nil, time.Now)
 	require.NoError(t, err)
-	assert.True(t, j.Demo)
+	assert.True(t, j.Meta.Demo)
 	assert.Equal(t, []batchState{stateAccepted, stateAccepted, stateAccepted}, batchStates(j))
 
 	h.checkpoint = nil

@@ -4,25 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"iter"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
+	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 )
 
 // journalSuffix is added to the CSV's path to name its journal.
 const journalSuffix = ".bulkhost.json"
 
-// Steps a crash test may stop the command at (see envTestCrashAt).
+// toolName is the Meta.Tool of bulkhost's migrations.
+const toolName = "bulkhost"
+
+// The batch states, as the journal names them.
+type batchState = migrate.BatchState
+
 const (
-	stepAfterSending = "after-sending" // "sending" is in the journal, the create not sent
-	stepAfterAnswer  = "after-answer"  // the create was answered, the journal not yet written
-	stepMidWait      = "mid-wait"      // a refresh is recorded, the wait goes on
+	statePlanned  = migrate.StatePlanned
+	stateSending  = migrate.StateSending
+	stateAccepted = migrate.StateAccepted
+	stateRejected = migrate.StateRejected
+	stateUnknown  = migrate.StateUnknown
 )
 
 // statePath returns the journal's path for cfg.
@@ -38,19 +46,42 @@ func statePath(cfg *config) (string, error) {
 	return "", errors.New("-state: name the journal file")
 }
 
-// migration is one run of a submit: its input, journal and client.
+// journalError is a journal bulkhost refuses to use. The file is left as
+// it is.
+type journalError struct {
+	path string
+	msg  string
+}
+
+func (e *journalError) Error() string { return "journal " + e.path + ": " + e.msg }
+
+// openStore opens (and locks) the journal at path, explaining a refusal.
+func (c *cli) openStore(path string) (*logstore.Store, error) {
+	st, err := logstore.Open(path, logstore.Options{FS: c.fs})
+	if err == nil {
+		return st, nil
+	}
+	var old *logstore.OldJournalError
+	var bad *logstore.Error
+	switch {
+	case errors.As(err, &old):
+		return nil, &journalError{path, fmt.Sprintf("was written by an earlier bulkhost (journal format %d): finish that migration with the bulkhost that wrote it, or name another file with -state; bulkhost does not overwrite it", old.Format)}
+	case errors.As(err, &bad):
+		return nil, &journalError{path, strings.TrimPrefix(bad.Msg, "") + "; bulkhost does not overwrite it: move it away to start a new migration, or name another file with -state"}
+	case errors.Is(err, logstore.ErrLocked):
+		return nil, fmt.Errorf("journal %w", err)
+	}
+	return nil, fmt.Errorf("journal %s: %w", path, err)
+}
+
+// migration is one run of a submit: its input, journal and engine.
 type migration struct {
 	c      *cli
 	cfg    *config
 	client *hostednumbers.Client
-	j      *journal
-	base   *hostednumbers.CreateBulkHostedNumberOrderParams
-	byNum  map[string]hostednumbers.Number
-	// release unlocks the journal.
-	release func()
-	// opened is when this run took the journal's lock: any run before it
-	// had ended by then.
-	opened time.Time
+	store  *logstore.Store
+	eng    *migrate.Migrator
+	path   string
 }
 
 // submit is the main job with credentials: read and check the input,
@@ -75,11 +106,11 @@ func (c *cli) submit(ctx context.Context, cfg *config) int {
 		return exitError
 	}
 	defer cleanup()
-	m, code, ok := c.openMigration(cfg, in, path, client)
+	m, code, ok := c.openMigration(ctx, cfg, in, path, client)
 	if !ok {
 		return code
 	}
-	defer m.release()
+	defer m.close()
 	return m.runAll(ctx)
 }
 
@@ -125,114 +156,231 @@ func (c *cli) dryRun(cfg *config, in *input) int {
 	return exitOK
 }
 
-// openMigration locks and loads the journal at path, or plans and writes
-// a new one. The lock is held until release is called. Every name of the
-// journal (a symbolic link, a path through one) is resolved first, so
-// that one migration has one journal and one lock whatever path names it.
-func (c *cli) openMigration(cfg *config, in *input, path string, client *hostednumbers.Client) (m *migration, code int, ok bool) {
-	resolved, err := resolvePath(path)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", path, err)
-		return nil, exitError, false
-	}
-	path = resolved
-	unlock, err := lockJournal(path)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return nil, exitError, false
-	}
-	opened := c.clock().UTC()
-	defer func() {
-		if ok {
-			m.release = unlock
-		} else {
-			unlock()
-		}
-	}()
-	if err := removeStaleTemps(path); err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", path, err)
-		return nil, exitError, false
-	}
-	j, err := loadJournal(path, c.fs, c.clock)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return nil, exitError, false
-	}
-	phones := make([]string, len(in.list.numbers))
-	for i, n := range in.list.numbers {
-		phones[i] = n.PhoneNumber
-	}
-	contact := contactOf(cfg)
-	if j != nil {
-		if err := j.matches(in.id); err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-			return nil, exitError, false
-		}
-		if j.Demo != cfg.demo {
-			what := "the demo's: its fake server is gone with the run that made it"
-			if !j.Demo {
-				what = "a real migration's: the demo would not find its requests"
-			}
-			fmt.Fprintf(c.stderr, "bulkhost: journal %s is %s; name another file with -state\n", path, what)
-			return nil, exitError, false
-		}
-		if err := j.matchesNumbers(phones); err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-			return nil, exitError, false
-		}
-		if err := j.matchesContact(contact); err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-			return nil, exitError, false
-		}
-		if cfg.given["batch-size"] && cfg.batchSize != j.BatchSize {
-			fmt.Fprintf(c.stderr, "bulkhost: the journal's batches of up to %d numbers stand; -batch-size %d applies to new journals only.\n", j.BatchSize, cfg.batchSize)
-		}
-		fmt.Fprintf(c.stderr, "bulkhost: resuming from journal %s (%s).\n", path, batchSummary(j))
-	} else {
-		j = newJournal(path, c.fs, in.id, phones, in.list.lines, cfg.batchSize, c.clock)
-		j.Demo = cfg.demo
-		j.Contact = &contact
-		if err := j.save(); err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: %v; nothing was submitted\n", err)
-			return nil, exitError, false
-		}
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %d number%s in %d batch%s of up to %d.\n",
-			path, len(phones), plural(len(phones)), len(j.Batches), pluralES(len(j.Batches)), j.BatchSize)
-	}
-	m = &migration{c: c, cfg: cfg, client: client, j: j, base: in.params, opened: opened, byNum: make(map[string]hostednumbers.Number, len(in.list.numbers))}
-	for _, n := range in.list.numbers {
-		m.byNum[n.PhoneNumber] = n
-	}
-	return m, exitOK, true
-}
-
 // contactOf is the contact flags of cfg, as the journal records them.
-func contactOf(cfg *config) journalContact {
-	return journalContact{
+func contactOf(cfg *config) migrate.Contact {
+	return migrate.Contact{
 		Email: cfg.email, AddressSID: cfg.addressSID,
 		ContactPhone: cfg.contactPhone, ContactTitle: cfg.contactTitle,
 		FriendlyName: cfg.friendlyName, NotificationEmail: cfg.notificationEml,
 	}
 }
 
-// runAll submits every batch that needs it, settles the batches in doubt,
-// then reports or follows.
+// openMigration locks and opens the journal at path, or plans and writes
+// a new one. The lock is held until close. Every name of the journal (a
+// symbolic link, a path through one) is resolved first, so that one
+// migration has one journal and one lock whatever path names it.
+func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path string, client *hostednumbers.Client) (m *migration, code int, ok bool) {
+	st, err := c.openStore(path)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
+		return nil, exitError, false
+	}
+	opened := c.clock().UTC()
+	defer func() {
+		if !ok {
+			_ = st.Close() // refused: nothing was written
+		}
+	}()
+	path = st.Path()
+	contact := contactOf(cfg)
+	meta, err := st.Meta(ctx)
+	switch {
+	case errors.Is(err, migrate.ErrNoMigration):
+		meta = migrate.Meta{Tool: toolName, Input: in.id, BatchSize: cfg.batchSize, Contact: contact, Demo: cfg.demo, Created: c.clock().UTC()}
+		if err := st.Start(ctx, meta, migrate.Batches(inputNumbers(in), cfg.batchSize)); err != nil {
+			fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v; nothing was submitted\n", path, err)
+			return nil, exitError, false
+		}
+		meta, _ = st.Meta(ctx)
+		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %d number%s in %d batch%s of up to %d.\n",
+			path, meta.Input.Numbers, plural(meta.Input.Numbers), meta.Batches, pluralES(meta.Batches), meta.BatchSize)
+	case err != nil:
+		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", path, err)
+		return nil, exitError, false
+	default:
+		if err := checkJournal(ctx, st, meta, in, cfg); err != nil {
+			fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
+			return nil, exitError, false
+		}
+		if cfg.given["batch-size"] && cfg.batchSize != meta.BatchSize {
+			fmt.Fprintf(c.stderr, "bulkhost: the journal's batches of up to %d numbers stand; -batch-size %d applies to new journals only.\n", meta.BatchSize, cfg.batchSize)
+		}
+		p, _ := migrate.Summarize(ctx, st)
+		fmt.Fprintf(c.stderr, "bulkhost: resuming from journal %s (%s).\n", path, batchSummary(p))
+	}
+	m = &migration{c: c, cfg: cfg, client: client, store: st, path: path}
+	m.eng, err = migrate.New(migrate.Options{
+		Client: client, Store: st,
+		Settle: cfg.settle, SettleOverride: cfg.given["settle"],
+		AttemptTimeout: cfg.attemptTimeout,
+		Wait:           cfg.wait,
+		Poll:           cfg.poll, MaxPoll: c.maxPoll(cfg),
+		RunStarted: opened,
+		Now:        c.clock,
+		Checkpoint: c.checkpoint,
+		OnEvent:    m.event,
+	})
+	if err != nil {
+		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
+		return nil, exitError, false
+	}
+	return m, exitOK, true
+}
+
+func (c *cli) maxPoll(cfg *config) time.Duration {
+	if cfg.demo {
+		return cfg.poll // the demo polls steadily
+	}
+	return hostednumbers.DefaultMaxPollInterval
+}
+
+// inputNumbers yields the input's numbers as the journal records them.
+func inputNumbers(in *input) iter.Seq2[migrate.NumberState, error] {
+	return func(yield func(migrate.NumberState, error) bool) {
+		for i, n := range in.list.numbers {
+			if !yield(migrate.NumberState{Number: n, Line: in.list.lines[i]}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// checkJournal refuses a journal that is not this migration's: made by
+// another tool or for the demo (or not), for another input, with other
+// numbers than the input's, or with other contact flags.
+func checkJournal(ctx context.Context, st migrate.Store, meta migrate.Meta, in *input, cfg *config) error {
+	path := st.(*logstore.Store).Path()
+	if meta.Tool != toolName {
+		return &journalError{path, fmt.Sprintf("was made by %q, not bulkhost; bulkhost does not overwrite it: name another file with -state", meta.Tool)}
+	}
+	if meta.Demo != cfg.demo {
+		what := "the demo's: its fake server is gone with the run that made it"
+		if !meta.Demo {
+			what = "a real migration's: the demo would not find its requests"
+		}
+		return fmt.Errorf("journal %s is %s; name another file with -state", path, what)
+	}
+	if meta.Input.SHA256 != in.id.SHA256 {
+		return &journalError{path, fmt.Sprintf("was made for another input (%s, %d numbers, sha256 %.12s…), not for %s (%d numbers, sha256 %.12s…); "+
+			"bulkhost does not overwrite it: run with the input it was made for, or name a new journal for this input with -state "+
+			"(and leave the numbers this journal already submitted out of it: Twilio has them)",
+			meta.Input.Name, meta.Input.Numbers, meta.Input.SHA256, in.id.Name, in.id.Numbers, in.id.SHA256)}
+	}
+	if err := matchNumbers(ctx, st, meta, in, path); err != nil {
+		return err
+	}
+	if diff := meta.Contact.Differences(contactOf(cfg)); len(diff) > 0 {
+		return &journalError{path, fmt.Sprintf("was started with other contact flags: %s. "+
+			"Run with the flags the migration was started with, so that every batch goes out the same; "+
+			"or, to use the new ones, name a new journal with -state for the numbers not submitted yet", strings.Join(diff, "; "))}
+	}
+	return nil
+}
+
+// matchNumbers returns an error unless the journal holds exactly the
+// input's phone numbers: a journal edited by hand (or by a bug) must not
+// send a number the input does not have, nor leave one out.
+func matchNumbers(ctx context.Context, st migrate.Store, meta migrate.Meta, in *input, path string) error {
+	inInput := make(map[string]bool, len(in.list.numbers))
+	for _, n := range in.list.numbers {
+		inInput[n.PhoneNumber] = true
+	}
+	inJournal := make(map[string]bool, len(in.list.numbers))
+	var notInInput []string
+	for i := 1; i <= meta.Batches; i++ {
+		numbers, err := st.Numbers(ctx, i)
+		if err != nil {
+			return err
+		}
+		for _, n := range numbers {
+			inJournal[n.PhoneNumber()] = true
+			if !inInput[n.PhoneNumber()] {
+				notInInput = append(notInInput, n.PhoneNumber())
+			}
+		}
+	}
+	var notInJournal []string
+	for _, n := range in.list.numbers {
+		if !inJournal[n.PhoneNumber] {
+			notInJournal = append(notInJournal, n.PhoneNumber)
+		}
+	}
+	if len(notInJournal) == 0 && len(notInInput) == 0 {
+		return nil
+	}
+	var what []string
+	if len(notInJournal) > 0 {
+		what = append(what, fmt.Sprintf("%d number%s of the input %s not in it (%s)", len(notInJournal), plural(len(notInJournal)), pluralVerb(len(notInJournal)), sample(notInJournal)))
+	}
+	if len(notInInput) > 0 {
+		what = append(what, fmt.Sprintf("%d number%s in it %s not in the input (%s)", len(notInInput), plural(len(notInInput)), pluralVerb(len(notInInput)), sample(notInInput)))
+	}
+	return &journalError{path, fmt.Sprintf("does not hold the numbers of %s although it was made for this input: %s; it has been changed since bulkhost wrote it. "+
+		"bulkhost does not overwrite it: restore it from a backup, or name a new journal with -state for the numbers not submitted yet",
+		meta.Input.Name, strings.Join(what, "; "))}
+}
+
+// sample lists the first few of list, with "…" if there are more.
+func sample(list []string) string {
+	const show = 3
+	if len(list) <= show {
+		return strings.Join(list, ", ")
+	}
+	return strings.Join(list[:show], ", ") + ", …"
+}
+
+func (m *migration) close() { _ = m.store.Close() } // read-only by then: every step was synced when taken
+
+// event prints one step of the engine.
+func (m *migration) event(ev migrate.Event) {
+	c := m.c
+	switch ev.Kind {
+	case migrate.EventSubmitted:
+		if !m.cfg.jsonOut {
+			fmt.Fprintln(c.stdout, ev.BulkHostingSID)
+		}
+	case migrate.EventSettled:
+		if ev.BulkHostingSID != "" && !m.cfg.jsonOut {
+			fmt.Fprintln(c.stdout, ev.BulkHostingSID)
+		}
+	case migrate.EventRejected, migrate.EventInDoubt, migrate.EventRateLimited:
+		if ev.Err != nil {
+			c.printError(context.Background(), fmt.Sprintf("submitting batch %d", ev.Batch), ev.Err, m.cfg)
+		}
+	case migrate.EventRefreshed:
+		return // drawn by the progress display
+	}
+	fmt.Fprintf(c.stderr, "bulkhost: %s.\n", ev.Message)
+	if ev.Kind == migrate.EventInDoubt {
+		fmt.Fprintln(c.stderr, "bulkhost: it is recorded as outcome unknown: bulkhost asks Twilio which of its numbers it has, and sends nothing again until the answer is conclusive.")
+	}
+}
+
+// runAll submits every batch that needs it, settles the batches in
+// doubt, then reports or follows.
 func (m *migration) runAll(ctx context.Context) int {
 	c, cfg := m.c, m.cfg
-	code := m.submitBatches(ctx)
-	if code == exitInterrupted {
-		fmt.Fprintf(c.stderr, "bulkhost: interrupted; the journal %s is up to date: run the same command again to resume.\n", m.j.path)
+	res, err := m.eng.Submit(ctx)
+	code := exitOK
+	if err != nil {
+		code = m.stepFailed(ctx, err)
+		if code == exitInterrupted {
+			fmt.Fprintf(c.stderr, "bulkhost: interrupted; the journal %s is up to date: run the same command again to resume.\n", m.path)
+			return code
+		}
+	} else if len(res.Rejected) > 0 {
+		code = exitError
+	}
+	if code != exitOK {
+		p, _ := migrate.Summarize(context.WithoutCancel(ctx), m.store)
+		fmt.Fprintf(c.stderr, "bulkhost: %s. Run the same command again to resume: accepted batches are kept, uncertain ones are checked with Twilio before anything is sent again.\n", batchSummary(p))
 		return code
 	}
-	if code != exitOK && code != exitPending {
-		fmt.Fprintf(c.stderr, "bulkhost: %s. Run the same command again to resume: accepted batches are kept, uncertain ones are checked with Twilio before anything is sent again.\n", batchSummary(m.j))
-		return code
-	}
-	if code == exitPending {
+	if len(res.InDoubt) > 0 {
 		// Without -wait: batches in doubt, and when to run again.
-		m.explainDoubts()
+		m.explainDoubts(ctx)
 		if cfg.jsonOut {
-			if err := writeStatusJSON(c.stdout, m.j); err != nil {
+			if err := m.writeReport(ctx, true); err != nil {
 				fmt.Fprintf(c.stderr, "bulkhost: writing the report: %v\n", err)
 				return exitError
 			}
@@ -242,155 +390,65 @@ func (m *migration) runAll(ctx context.Context) int {
 	if !cfg.wait {
 		if cfg.jsonOut {
 			// -json without -wait: the journal as it stands.
-			if err := writeStatusJSON(c.stdout, m.j); err != nil {
+			if err := m.writeReport(ctx, true); err != nil {
 				fmt.Fprintf(c.stderr, "bulkhost: writing the report: %v\n", err)
 				return exitError
 			}
 		}
-		fmt.Fprintf(c.stderr, "bulkhost: %s.\n", batchSummary(m.j))
-		fmt.Fprintf(c.stderr, "bulkhost: follow the numbers with: bulkhost -live -status -state %s -wait\n", m.j.path)
+		p, _ := migrate.Summarize(ctx, m.store)
+		fmt.Fprintf(c.stderr, "bulkhost: %s.\n", batchSummary(p))
+		fmt.Fprintf(c.stderr, "bulkhost: follow the numbers with: bulkhost -live -status -state %s -wait\n", m.path)
 		return exitOK
 	}
-	return c.followJournal(ctx, m.client, m.j, cfg)
+	return c.followStore(ctx, m.eng, m.store, cfg)
 }
 
-// inDoubt reports whether b's create may or may not have been processed.
-func inDoubt(b *batch) bool { return b.State == stateSending || b.State == stateUnknown }
-
-// submitBatches brings every batch to Twilio: accepted ones are left
-// alone, batches in doubt looked at (and settled once Twilio's answer is
-// conclusive), the others submitted. A batch in doubt never holds up the
-// others. With -wait it then waits out every doubt, looking again when
-// each is due; without, it returns exitPending while any remains. It
-// stops at the first failure that is not about one batch alone.
-func (m *migration) submitBatches(ctx context.Context) int {
-	code := exitOK
-	created := make(map[*batch]bool) // batches this run has sent a create for
-	looked := make(map[*batch]bool)  // batches in doubt this run has looked at
-	for {
-		next := time.Time{}
-		for _, b := range m.j.Batches {
-			if ctx.Err() != nil {
-				break
-			}
-			var pending []*numberState
-			switch {
-			case b.State == stateAccepted:
-				continue
-			case inDoubt(b):
-				// A run looks at each batch in doubt as it starts, then
-				// when the last look said to.
-				if b.Doubt != nil && looked[b] && m.c.clock().Before(b.Doubt.RetryAt) {
-					next = earliest(next, b.Doubt.RetryAt)
-					continue
-				}
-				var settled bool
-				var err error
-				looked[b] = true
-				if pending, settled, err = m.reconcile(ctx, b); err != nil {
-					return m.stepFailed(ctx, fmt.Sprintf("checking batch %d with Twilio", b.Index), err)
-				}
-				if !settled {
-					next = earliest(next, b.Doubt.RetryAt)
-					continue
-				}
-			case created[b]:
-				continue // rejected in this run: the next run tries again
-			default:
-				pending = withoutOrder(b)
-			}
-			if len(pending) == 0 {
-				continue
-			}
-			created[b] = true
-			stop, err := m.create(ctx, b, pending)
-			if err != nil {
-				c := m.stepFailed(ctx, fmt.Sprintf("submitting batch %d", b.Index), err)
-				m.explain(b, err)
-				if stop || c == exitInterrupted {
-					return c
-				}
-				if !inDoubt(b) {
-					// A batch in doubt is settled below; a refused one
-					// waits for the next run.
-					code = c
-				}
-			}
-			if inDoubt(b) {
-				// A first look at once: a create whose answer alone was lost
-				// is often found straight away.
-				looked[b] = true
-				if _, _, err := m.reconcile(ctx, b); err != nil {
-					return m.stepFailed(ctx, fmt.Sprintf("checking batch %d with Twilio", b.Index), err)
-				}
-				if inDoubt(b) {
-					next = earliest(next, b.Doubt.RetryAt)
-				}
-			}
-		}
-		if ctx.Err() != nil || next.IsZero() {
-			break
-		}
-		if !m.cfg.wait {
-			if code == exitOK {
-				code = exitPending
-			}
-			break
-		}
-		if err := m.waitUntil(ctx, next); err != nil {
-			break
-		}
-	}
+// stepFailed reports a failed step and returns the exit status for it.
+func (m *migration) stepFailed(ctx context.Context, err error) int {
 	if m.c.interrupted() {
 		return exitInterrupted
 	}
-	if ctx.Err() != nil {
+	var se *migrate.StepError
+	if errors.As(err, &se) {
+		var apiErr *hostednumbers.APIError
+		if errors.Is(se.Err, hostednumbers.ErrNotCreated) || errors.Is(se.Err, hostednumbers.ErrOutcomeUnknown) || errors.As(se.Err, &apiErr) {
+			// The engine has told of the create (event); say what to do.
+			if errors.Is(se.Err, hostednumbers.ErrUnauthorized) {
+				return exitError
+			}
+		}
+		return m.c.printError(ctx, se.What, se.Err, m.cfg)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		fmt.Fprintf(m.c.stderr, "bulkhost: the run took longer than -timeout (%v) allows\n", m.cfg.timeout)
-		m.explainDoubts()
+		m.explainDoubts(context.WithoutCancel(ctx))
 		return exitError
 	}
-	return code
-}
-
-func earliest(a, b time.Time) time.Time {
-	if a.IsZero() || b.Before(a) {
-		return b
-	}
-	return a
-}
-
-// waitUntil sleeps until t (by the command's clock) or until ctx ends.
-func (m *migration) waitUntil(ctx context.Context, t time.Time) error {
-	d := t.Sub(m.c.clock())
-	if d <= 0 {
-		return ctx.Err()
-	}
-	fmt.Fprintf(m.c.stderr, "bulkhost: waiting until %s to look at the batches in doubt again (-settle %v).\n", t.Format(time.TimeOnly), m.cfg.settle)
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
+	return m.c.printError(ctx, "submitting", err, m.cfg)
 }
 
 // explainDoubts says, for each batch still in doubt, why, and at what
 // time running the command again can settle it.
-func (m *migration) explainDoubts() {
+func (m *migration) explainDoubts(ctx context.Context) {
 	w := m.c.stderr
+	meta, err := m.store.Meta(ctx)
+	if err != nil {
+		return
+	}
 	var latest time.Time
-	for _, b := range m.j.Batches {
-		if !inDoubt(b) {
+	for i := 1; i <= meta.Batches; i++ {
+		b, err := m.store.Batch(ctx, i)
+		if err != nil || !b.State.InDoubt() {
 			continue
 		}
 		if b.Doubt == nil {
 			fmt.Fprintf(w, "bulkhost: batch %d is in doubt and has not been looked at yet: run the same command again.\n", b.Index)
 			continue
 		}
-		at := b.Doubt.conclusiveAt()
-		latest = later(latest, at)
+		at := b.Doubt.ConclusiveAt()
+		if at.After(latest) {
+			latest = at
+		}
 		fmt.Fprintf(w, "bulkhost: batch %d is in doubt: %s. Nothing is sent again for it until Twilio's answer is conclusive; "+
 			"the earliest a run can settle it if Twilio never made its orders is %s (orders that appear earlier settle it earlier).\n",
 			b.Index, b.Doubt.Reason, at.Local().Format(time.DateTime))
@@ -401,349 +459,15 @@ func (m *migration) explainDoubts() {
 	}
 }
 
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-// explain says what a failed create means for the batch's numbers.
-func (m *migration) explain(b *batch, err error) {
-	w := m.c.stderr
-	var decodeErr *hostednumbers.DecodeError
-	switch b.State {
-	case stateRejected:
-		fmt.Fprintf(w, "bulkhost: Twilio refused batch %d; no bulk hosting request was created, so the next run submits it again.\n", b.Index)
-	case stateUnknown:
-		if errors.As(err, &decodeErr) && decodeErr.Accepted() {
-			fmt.Fprintf(w, "bulkhost: Twilio ACCEPTED batch %d (HTTP %d), but its answer could not be read, so its BH… SID is unknown%s.\n",
-				b.Index, decodeErr.HTTPStatus, requestIDHint(decodeErr.RequestID))
-		} else {
-			fmt.Fprintf(w, "bulkhost: batch %d may have reached Twilio and been processed all the same.\n", b.Index)
-		}
-		fmt.Fprintln(w, "bulkhost: it is recorded as outcome unknown: bulkhost asks Twilio which of its numbers it has, and sends nothing again until the answer is conclusive.")
-	}
-}
-
-// stepFailed reports a failed step and returns the exit status for it.
-func (m *migration) stepFailed(ctx context.Context, what string, err error) int {
-	var je *journalError
-	if errors.As(err, &je) || strings.HasPrefix(err.Error(), "journal ") {
-		fmt.Fprintf(m.c.stderr, "bulkhost: %s: %v\n", what, err)
-		return exitError
-	}
-	return m.c.printError(ctx, what, err, m.cfg)
-}
-
-// withoutOrder returns the numbers of b that Twilio is not known to hold.
-func withoutOrder(b *batch) []*numberState {
-	var out []*numberState
-	for _, n := range b.Numbers {
-		if !n.hasOrder() {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// paramsFor is the create body for some numbers: the input's top-level
-// and contact settings, and each number's own settings from the CSV.
-func (m *migration) paramsFor(numbers []*numberState) *hostednumbers.CreateBulkHostedNumberOrderParams {
-	p := *m.base
-	item := p.RequestItems[0]
-	item.Numbers = make([]hostednumbers.Number, len(numbers))
-	for i, n := range numbers {
-		item.Numbers[i] = m.byNum[n.PhoneNumber]
-	}
-	p.RequestItems = []hostednumbers.RequestItem{item}
-	return &p
-}
-
-// serverOffset is Twilio's clock minus ours, from the Date header of an
-// answer received at received (whole seconds, as the header has).
-func serverOffset(r *hostednumbers.Response, received time.Time) *duration {
-	if r == nil || r.Header == nil {
-		return nil
-	}
-	t, err := http.ParseTime(r.Header.Get("Date"))
-	if err != nil {
-		return nil
-	}
-	d := duration(t.Sub(received).Round(time.Second))
-	return &d
-}
-
-// create submits numbers, all of batch b or the ones a reconciliation
-// found missing. "sending" is written to the journal before the request
-// goes out and the outcome as soon as it is known. stop reports whether
-// the other batches should wait: when the credentials were refused, a
-// rate limit holds, the run was stopped, or the journal cannot be written.
-func (m *migration) create(ctx context.Context, b *batch, numbers []*numberState) (stop bool, err error) {
-	c, j := m.c, m.j
-	prev, prevDoubt := b.State, b.Doubt
-	b.State, b.Doubt = stateSending, nil
-	b.Attempts = append(b.Attempts, attempt{Kind: "create", Started: c.clock().UTC(), Numbers: len(numbers),
-		AttemptTimeout: duration(m.cfg.attemptTimeout), Settle: duration(m.cfg.settle)})
-	if err := j.save(); err != nil {
-		b.State, b.Doubt = prev, prevDoubt
-		b.Attempts = b.Attempts[:len(b.Attempts)-1]
-		return true, err
-	}
-	c.checkpoint(stepAfterSending)
-	order, err := m.client.BulkHostedNumberOrders.Create(ctx, m.paramsFor(numbers))
-	c.checkpoint(stepAfterAnswer)
-	a := &b.Attempts[len(b.Attempts)-1]
-	a.Ended = c.clock().UTC()
-	switch {
-	case err == nil:
-		sid := order.BulkHostingSID
-		a.Outcome, a.BulkHostingSID = "accepted", sid
-		if order.LastResponse != nil {
-			a.RequestID = order.LastResponse.RequestID
-			a.ServerClockOffset = serverOffset(order.LastResponse, a.Ended)
-		}
-		b.BulkHostingSIDs = appendNew(b.BulkHostingSIDs, sid)
-		for _, n := range numbers {
-			n.BulkHostingSID = sid
-		}
-		b.State = stateAccepted
-	case notCreated(err) && ctx.Err() != nil:
-		// Stopped before anything was sent.
-		a.Outcome, a.Error = "not sent", err.Error()
-		b.State, b.Doubt = prev, prevDoubt
-		stop = true
-	case notCreated(err):
-		a.Outcome, a.Error, a.RequestID = "rejected", err.Error(), requestIDOf(err)
-		b.State = stateRejected
-		// Refused credentials or a rate limit would refuse the next batch too.
-		stop = errors.Is(err, hostednumbers.ErrUnauthorized) || errors.Is(err, hostednumbers.ErrRateLimited)
-	default:
-		a.Outcome, a.Error, a.RequestID = "outcome unknown", err.Error(), requestIDOf(err)
-		b.State = stateUnknown
-		// Stopped by a signal or -timeout: nothing more this run.
-		stop = ctx.Err() != nil
-	}
-	if serr := j.save(); serr != nil {
-		if err == nil {
-			fmt.Fprintf(c.stderr, "bulkhost: batch %d was accepted as %s, but the journal could not record it: %v\n", b.Index, order.BulkHostingSID, serr)
-		}
-		return true, serr
-	}
-	if err != nil {
-		return stop, err
-	}
-	if !m.cfg.jsonOut {
-		fmt.Fprintln(c.stdout, order.BulkHostingSID)
-	}
-	fmt.Fprintf(c.stderr, "bulkhost: batch %d: submitted %d number%s as bulk hosting request %s (%s).\n",
-		b.Index, len(numbers), plural(len(numbers)), order.BulkHostingSID, order.RequestStatus)
-	return false, nil
-}
-
-// inFlightBound is how long after its send time a create may have reached
-// Twilio at the latest, when the run that sent it died before it returned:
-// every attempt the SDK may make (a create is resent only when Twilio
-// cannot have processed it, but the last one may start late) with the
-// longest waits between them.
-func inFlightBound(attemptTimeout time.Duration) time.Duration {
-	return time.Duration(hostednumbers.DefaultMaxRetries+1)*attemptTimeout +
-		hostednumbers.DefaultMaxRetries*hostednumbers.DefaultMaxRetryAfter
-}
-
-// lastCreate returns the batch's last create: the one in doubt.
-func lastCreate(b *batch) *attempt {
-	for i := len(b.Attempts) - 1; i >= 0; i-- {
-		if b.Attempts[i].Kind == "create" {
-			return &b.Attempts[i]
-		}
-	}
-	return nil
-}
-
-// reconcile looks at a batch whose create may or may not have been
-// processed. settled is false while Twilio's answer is not conclusive: the
-// doubt is recorded (with when to look again) and nothing is to be sent.
-// Once it is conclusive, pending are the numbers that still need
-// submitting: all of them when Twilio has none, the missing ones when it
-// has some, none when it has them all (their bulk request is then
-// adopted).
-func (m *migration) reconcile(ctx context.Context, b *batch) (pending []*numberState, settled bool, err error) {
-	c, j := m.c, m.j
-	waiting := withoutOrder(b)
-	last := lastCreate(b)
-	if len(waiting) == 0 || last == nil {
-		// Nothing left to look for, or a create that never was (a journal
-		// of format 1 saved between the states): nothing to settle.
-		b.State, b.Doubt = stateAccepted, nil
-		if len(waiting) > 0 {
-			b.State = statePlanned
-		}
-		return waiting, true, j.save()
-	}
-	phones := make([]string, len(waiting))
-	for i, n := range waiting {
-		phones[i] = n.PhoneNumber
-	}
-	// The window the create was sent with, unless this run names one.
-	window := time.Duration(last.Settle)
-	if window <= 0 || m.cfg.given["settle"] {
-		window = m.cfg.settle
-	}
-	returned := last.Ended
-	if returned.IsZero() {
-		// The run that sent it died before it returned: it cannot have
-		// reached Twilio after that run's lock was released, nor after
-		// the longest the SDK may take over it.
-		bound := time.Duration(last.AttemptTimeout)
-		if bound <= 0 {
-			bound = defaultAttemptTimeout
-		}
-		returned = last.Started.Add(inFlightBound(bound))
-		if m.opened.Before(returned) {
-			returned = m.opened
-		}
-		if returned.Before(last.Started) {
-			returned = last.Started
-		}
-	}
-	params := &hostednumbers.ReconcileParams{
-		PhoneNumbers:         phones,
-		SentAt:               last.Started,
-		ReturnedAt:           returned,
-		ProcessingWindow:     window,
-		ConfirmGap:           confirmGap(window),
-		KnownBulkHostingSIDs: slices.Clone(b.BulkHostingSIDs),
-	}
-	if d := b.Doubt; d != nil && slices.Equal(d.Looked, phones) {
-		prev := &hostednumbers.Reconciliation{LookedAt: d.LookedAt, Missing: d.Missing, Numbers: make([]hostednumbers.ReconciledNumber, len(phones))}
-		for i, p := range phones {
-			prev.Numbers[i].PhoneNumber = p
-		}
-		params.Previous = prev
-	}
-	if b.Doubt == nil {
-		how := "left in flight by an earlier run"
-		if b.State == stateUnknown {
-			how = "sent without a readable answer"
-		}
-		fmt.Fprintf(c.stderr, "bulkhost: batch %d was %s: asking Twilio which of its %d number%s it already has.\n",
-			b.Index, how, len(waiting), plural(len(waiting)))
-	}
-	a := attempt{Kind: "reconcile", Started: c.clock().UTC(), Numbers: len(waiting)}
-	rec, err := m.client.BulkHostedNumberOrders.Reconcile(ctx, params)
-	a.Ended = c.clock().UTC()
-	if err != nil {
-		return nil, false, err
-	}
-	if rec.ClockMeasured {
-		off := duration(rec.ClockOffset)
-		a.ServerClockOffset = &off
-	}
-	if rec.Verdict == hostednumbers.ReconcilePending {
-		a.Outcome = "not known yet: " + rec.Reason
-		b.Attempts = append(b.Attempts, a)
-		b.Doubt = &doubt{LookedAt: rec.LookedAt.UTC(), Looked: phones, Missing: rec.Missing,
-			RetryAt: rec.RetryAt.UTC(), WindowClosesAt: rec.WindowClosesAt.UTC(), Reason: rec.Reason}
-		if err := j.save(); err != nil {
-			return nil, false, err
-		}
-		fmt.Fprintf(c.stderr, "bulkhost: batch %d: not known yet (%s); looking again at %s.\n",
-			b.Index, rec.Reason, rec.RetryAt.Local().Format(time.TimeOnly))
-		return nil, false, nil
-	}
-	found := make(map[string][]hostednumbers.HostedNumberOrder, len(rec.Numbers))
-	for _, rn := range rec.Numbers {
-		found[rn.PhoneNumber] = rn.Orders
-	}
-	var missing []*numberState
-	for _, n := range waiting {
-		orders := found[n.PhoneNumber]
-		if len(orders) == 0 {
-			missing = append(missing, n)
-			continue
-		}
-		if len(orders) > 1 {
-			fmt.Fprintf(c.stderr, "bulkhost: warning: %s has %d hosted number orders; following %s\n", n.PhoneNumber, len(orders), orders[0].SID)
-		}
-		o := orders[0]
-		n.HostingOrderSID = o.SID
-		if o.BulkHostingRequestSID.Valid && o.BulkHostingRequestSID.String != "" {
-			n.BulkHostingSID = o.BulkHostingRequestSID.String
-			b.BulkHostingSIDs = appendNew(b.BulkHostingSIDs, n.BulkHostingSID)
-		}
-		n.Status = string(o.Status)
-	}
-	switch rec.Verdict {
-	case hostednumbers.ReconcileNoneCreated:
-		a.Outcome = "none created: submitting again"
-	case hostednumbers.ReconcileAllInOne:
-		a.Outcome, a.BulkHostingSID = "all found in "+rec.BulkHostingSID+": adopted, nothing sent again", rec.BulkHostingSID
-		if !m.cfg.jsonOut {
-			fmt.Fprintln(c.stdout, rec.BulkHostingSID)
-		}
-	default:
-		a.Outcome = fmt.Sprintf("%d of %d found: submitting the other %d", len(waiting)-len(missing), len(waiting), len(missing))
-	}
-	b.Attempts = append(b.Attempts, a)
-	b.Doubt = nil
-	if len(missing) == 0 {
-		b.State = stateAccepted
-	} else {
-		// Settled: Twilio certainly has none of the missing numbers,
-		// which are to be submitted as if never sent.
-		b.State = statePlanned
-	}
-	if err := j.save(); err != nil {
-		return nil, false, err
-	}
-	fmt.Fprintf(c.stderr, "bulkhost: batch %d: %s.\n", b.Index, a.Outcome)
-	return missing, true, nil
-}
-
-// confirmGap is the time between the two looks that must both find no
-// order before a number counts as not created: the SDK's default, or the
-// window itself when that is shorter (a short -settle, as in the demo or
-// tests).
-func confirmGap(window time.Duration) time.Duration {
-	return min(hostednumbers.DefaultConfirmGap, window)
-}
-
-// requestIDOf returns the Twilio-Request-Id an error carries, if any.
-func requestIDOf(err error) string {
-	var apiErr *hostednumbers.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.RequestID
-	}
-	var decodeErr *hostednumbers.DecodeError
-	if errors.As(err, &decodeErr) {
-		return decodeErr.RequestID
-	}
-	return ""
-}
-
-func appendNew(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
-}
-
 // batchSummary reads like "3 batches: 2 accepted, 1 outcome unknown".
-func batchSummary(j *journal) string {
-	counts := make(map[batchState]int)
-	for _, b := range j.Batches {
-		counts[b.State]++
-	}
+func batchSummary(p migrate.Progress) string {
 	var parts []string
 	for _, s := range []batchState{stateAccepted, stateSending, stateUnknown, stateRejected, statePlanned} {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], strings.ReplaceAll(string(s), "_", " ")))
+		if p.States[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.States[s], strings.ReplaceAll(string(s), "_", " ")))
 		}
 	}
-	return fmt.Sprintf("%d batch%s: %s", len(j.Batches), pluralES(len(j.Batches)), strings.Join(parts, ", "))
+	return fmt.Sprintf("%d batch%s: %s", p.Batches, pluralES(p.Batches), strings.Join(parts, ", "))
 }
 
 func pluralES(n int) string {
@@ -759,8 +483,8 @@ const demoScriptedFailures = exitFailures
 
 // demo runs the main job against a fake server in this process: the
 // bundled sample (or -csv) in small batches, a lost answer to the second
-// create, the same command "run again" to resume from the journal, and
-// the numbers followed to the end.
+// create and a 500 for the third, the same command "run again" to settle
+// them, and the numbers followed to the end.
 func (c *cli) demo(ctx context.Context, cfg *config) int {
 	source := "the bundled sample CSV"
 	if cfg.csvPath != "" {
@@ -791,40 +515,42 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 	client, cleanup, _ := c.client(cfg, srv)
 	defer cleanup()
 
-	m, code, ok := c.openMigration(cfg, in, path, client)
+	m, code, ok := c.openMigration(ctx, cfg, in, path, client)
 	if !ok {
 		return code
 	}
-	defer m.release()
+	defer m.close()
 	if err := m.restoreDemo(ctx); err != nil {
-		return m.stepFailed(ctx, "(demo) restoring the fake server's requests", err)
+		return m.c.printError(ctx, "(demo) restoring the fake server's requests", err, cfg)
 	}
-	scripted := len(m.j.Batches) > 1
-	for _, b := range m.j.Batches {
-		scripted = scripted && b.State == statePlanned
+	p, err := migrate.Summarize(ctx, m.store)
+	if err != nil {
+		return m.c.printError(ctx, "(demo) reading the journal", err, cfg)
 	}
-	if scripted {
-		// The fake lets the first create through, then makes the second
-		// batch's orders and drops the connection: the answer is lost, as
-		// in a crash or a network cut. The third create fails with a 500
-		// and makes nothing. The first run does not wait: it says when to
-		// run again.
+	if p.Batches > 2 && p.States[statePlanned] == p.Batches {
+		// The fake lets the first create through, then takes the second
+		// and drops the connection: the answer is lost, as in a network
+		// cut. The third create fails with a 500 and makes nothing. The
+		// first run does not wait: it says when to run again.
 		fmt.Fprintln(c.stderr, "bulkhost: (demo) the answer to batch 2 will be lost on the way back, as in a network cut, and batch 3 will get a 500 from Twilio: both are in doubt.")
 		srv.InjectFault(hostednumberstest.Fault{Method: "POST"})
 		srv.InjectFault(hostednumberstest.Fault{Method: "POST", ProcessThenDrop: true})
 		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
-		wait := cfg.wait
-		cfg.wait = false
-		code := m.submitBatches(ctx)
-		cfg.wait = wait
-		if code == exitInterrupted {
-			return code
+		first, err := migrate.New(m.eng.Options(func(o *migrate.Options) { o.Wait = false }))
+		if err != nil {
+			return m.c.printError(ctx, "(demo)", err, cfg)
 		}
-		if code == exitPending {
-			m.explainDoubts()
+		res, err := first.Submit(ctx)
+		if err != nil {
+			if code := m.stepFailed(ctx, err); code == exitInterrupted {
+				return code
+			}
+		} else if len(res.InDoubt) > 0 {
+			m.explainDoubts(ctx)
 		}
+		p, _ := migrate.Summarize(ctx, m.store)
 		fmt.Fprintf(c.stderr, "bulkhost: (demo) the first run stopped: %s. Running the same command again, as you would, with -wait (-settle %v in the demo; %v by default):\n",
-			batchSummary(m.j), cfg.settle, defaultSettle)
+			batchSummary(p), cfg.settle, defaultSettle)
 	}
 	code = m.runAll(ctx)
 	if code == exitInterrupted && cfg.statePath == "" {
@@ -851,39 +577,62 @@ func newDemoServer() *hostednumberstest.Server {
 		hostednumberstest.WithStageDuration(demoStage))
 }
 
-// restoreDemo re-creates, on this run's fake server, the requests a
-// demo journal names: the fake server of the run that wrote them ended
-// with it. The numbers of each request are sent again as one request and
-// the journal takes the new SIDs, as if the server had kept them; their
+// restoreDemo re-creates, on this run's fake server, the requests a demo
+// journal names: the fake server of the run that wrote them ended with
+// it. The numbers of each request are sent again as one request and the
+// journal takes the new SIDs, as if the server had kept them; their
 // per-number state is refreshed from there. A real migration never does
 // this: Twilio keeps its requests.
 func (m *migration) restoreDemo(ctx context.Context) error {
-	var restored int
-	for _, b := range m.j.Batches {
-		for i, old := range b.BulkHostingSIDs {
-			var numbers []*numberState
-			for _, n := range b.Numbers {
-				if n.BulkHostingSID == old {
-					numbers = append(numbers, n)
+	meta, err := m.store.Meta(ctx)
+	if err != nil {
+		return err
+	}
+	restored := 0
+	for i := 1; i <= meta.Batches; i++ {
+		b, err := m.store.Batch(ctx, i)
+		if err != nil {
+			return err
+		}
+		if len(b.BulkHostingSIDs) == 0 {
+			continue
+		}
+		numbers, err := m.store.Numbers(ctx, i)
+		if err != nil {
+			return err
+		}
+		var changed []migrate.NumberState
+		for k, old := range b.BulkHostingSIDs {
+			var settings []hostednumbers.Number
+			var idx []int
+			for j := range numbers {
+				if numbers[j].BulkHostingSID == old {
+					settings = append(settings, numbers[j].Number)
+					idx = append(idx, j)
 				}
 			}
-			if len(numbers) == 0 {
+			if len(settings) == 0 {
 				continue
 			}
 			started := m.c.clock().UTC()
-			order, err := m.client.BulkHostedNumberOrders.Create(ctx, m.paramsFor(numbers))
+			order, err := m.client.BulkHostedNumberOrders.Create(ctx, meta.Contact.Params(settings))
 			if err != nil {
 				return err
 			}
-			b.Attempts = append(b.Attempts, attempt{
-				Kind: "demo-restore", Started: started, Ended: m.c.clock().UTC(), Numbers: len(numbers),
+			b.Attempts = append(b.Attempts, migrate.Attempt{
+				Kind: "demo-restore", Started: started, Ended: m.c.clock().UTC(), Numbers: len(settings),
 				Outcome: old + " re-created on a new fake server", BulkHostingSID: order.BulkHostingSID,
 			})
-			for _, n := range numbers {
-				*n = numberState{PhoneNumber: n.PhoneNumber, Line: n.Line, BulkHostingSID: order.BulkHostingSID}
+			for _, j := range idx {
+				numbers[j] = migrate.NumberState{Number: numbers[j].Number, Line: numbers[j].Line, BulkHostingSID: order.BulkHostingSID}
+				changed = append(changed, numbers[j])
 			}
-			b.BulkHostingSIDs[i] = order.BulkHostingSID
+			b.BulkHostingSIDs[k] = order.BulkHostingSID
 			restored++
+		}
+		b.Counts = nil
+		if err := m.store.SaveBatch(ctx, &b, changed); err != nil {
+			return err
 		}
 	}
 	if restored == 0 {
@@ -891,5 +640,12 @@ func (m *migration) restoreDemo(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.c.stderr, "bulkhost: (demo) the fake server of the run that wrote this journal ended with it: its %d request%s %s re-created on this run's fake server (with new SIDs), as Twilio would have kept them.\n",
 		restored, plural(restored), map[bool]string{true: "is", false: "are"}[restored == 1])
-	return m.j.save()
+	return nil
 }
+
+// Steps a crash test may stop the command at (see envTestCrashAt).
+const (
+	stepAfterSending = migrate.StepAfterSending
+	stepAfterAnswer  = migrate.StepAfterAnswer
+	stepMidWait      = migrate.StepMidWait
+)

@@ -19,6 +19,8 @@ import (
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
+	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 )
 
 // sampleCSV is the input of the demo when no -csv is given.
@@ -110,7 +112,7 @@ type cli struct {
 	// checkpoint, if set, is called at each step a crash test may stop at.
 	checkpoint func(step string)
 	// fs is how the journal is written; nil means the operating system's.
-	fs fileSystem
+	fs logstore.FS
 
 	signals context.Context // ends on SIGINT or SIGTERM, not on -timeout
 }
@@ -364,7 +366,7 @@ type input struct {
 	params   *hostednumbers.CreateBulkHostedNumberOrderParams
 	list     *numberList
 	name     string
-	id       journalInput
+	id       migrate.Input
 	problems []problem
 }
 
@@ -446,7 +448,7 @@ func (c *cli) readInput(ctx context.Context, cfg *config) *input {
 			Numbers:            list.numbers,
 		}},
 	}
-	in.id = journalInput{Name: in.name, SHA256: br.digest(), Numbers: len(list.numbers)}
+	in.id = migrate.Input{Name: in.name, SHA256: br.digest(), Numbers: len(list.numbers)}
 	var limit *inputLimitError
 	if errors.As(br.err, &limit) {
 		// Nothing after the limit was read: the rest of the report would

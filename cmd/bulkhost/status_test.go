@@ -14,6 +14,8 @@ import (
 
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
+	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 )
 
 // submitted runs a submit without -wait and returns the journal's path.
@@ -141,19 +143,11 @@ func TestStatusTransientErrorsArePolledThrough(t *testing.T) {
 }
 
 func TestCountsLineAndOrder(t *testing.T) {
-	j := testJournal(t, "/x/j.json")
-	j.Batches[0].State = stateAccepted
-	j.Batches[0].BulkHostingSIDs = []string{"BH0123456789abcdef0123456789abcdef"}
-	j.Batches[0].Numbers[0].BulkHostingSID = "BH0123456789abcdef0123456789abcdef"
-	j.Batches[0].Numbers[0].Status = "completed"
-	j.Batches[0].Numbers[1].BulkHostingSID = "BH0123456789abcdef0123456789abcdef"
-	j.Batches[1].State = stateUnknown
-	j.Batches[2].State = stateRejected
-	assert.Equal(t, "3 batches, 5 numbers: 2 outcome-unknown, 1 submitted, 1 completed, 1 rejected", countsLine(j))
-	assert.False(t, allSettled(j), "a submitted number can still change")
-	j.Batches[0].Numbers[1].Status = "failed"
-	assert.True(t, allSettled(j))
-	assert.True(t, strings.HasPrefix(batchSummary(j), "3 batches: 1 accepted, 1 outcome unknown, 1 rejected"))
+	meta := migrate.Meta{Batches: 3, Input: migrate.Input{Numbers: 5}}
+	counts := map[string]int{"completed": 1, "rejected": 1, "outcome-unknown": 2, "submitted": 1, "withdrawn": 0}
+	assert.Equal(t, "3 batches, 5 numbers: 2 outcome-unknown, 1 submitted, 1 completed, 1 rejected", countsLine(meta, counts))
+	p := migrate.Progress{Batches: 3, States: map[batchState]int{stateAccepted: 1, stateUnknown: 1, stateRejected: 1}}
+	assert.Equal(t, "3 batches: 1 accepted, 1 outcome unknown, 1 rejected", batchSummary(p))
 }
 
 // A batch Twilio refuses (a 400) is rejected; the others go on, and the
@@ -197,11 +191,18 @@ func TestStatusRefreshesOrderWithoutBulkRequest(t *testing.T) {
 		hr = o.SID
 	}
 	state := filepath.Join(t.TempDir(), "j.json")
-	j := newJournal(state, nil, journalInput{Name: "x.csv", SHA256: strings.Repeat("0", 64), Numbers: 1}, []string{"+14155550109"}, []int{2}, 10, time.Now)
-	j.Batches[0].State = stateSending
-	j.Batches[0].Attempts = []attempt{{Kind: "create", Started: time.Now().UTC(), Numbers: 1}}
-	j.Batches[0].Numbers[0].HostingOrderSID = hr
-	require.NoError(t, j.save())
+	st, err := logstore.Open(state, logstore.Options{})
+	require.NoError(t, err)
+	meta := migrate.Meta{Tool: toolName, Input: migrate.Input{Name: "x.csv", SHA256: strings.Repeat("0", 64)}, BatchSize: 10}
+	n := migrate.NumberState{Number: hostednumbers.Number{PhoneNumber: "+14155550109"}, Line: 2}
+	require.NoError(t, st.Start(t.Context(), meta, migrate.Batches(numberSeq([]migrate.NumberState{n}), 10)))
+	b, err := st.Batch(t.Context(), 1)
+	require.NoError(t, err)
+	b.State = stateSending
+	b.Attempts = []migrate.Attempt{{Kind: "create", Started: time.Now().UTC(), Numbers: 1}}
+	n.HostingOrderSID = hr
+	require.NoError(t, st.SaveBatch(t.Context(), &b, []migrate.NumberState{n}))
+	require.NoError(t, st.Close())
 
 	require.Equal(t, exitFailures, h.run("-live", "-status", "-state", state))
 	var fetched bool

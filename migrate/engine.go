@@ -1,0 +1,698 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/hostednumbers/hostednumbers-go"
+)
+
+// Defaults of Options.
+const (
+	// DefaultSettle is Options.Settle when it is 0: the SDK's processing
+	// window.
+	DefaultSettle = hostednumbers.DefaultProcessingWindow
+	// DefaultConcurrency is how many hosted number orders and documents a
+	// refresh fetches at once when Options.Concurrency is 0.
+	DefaultConcurrency = 8
+	// DefaultRateLimitWait is how long a rate-limited create waits before
+	// it is tried again when Twilio gave no Retry-After.
+	DefaultRateLimitWait = 30 * time.Second
+	// maxRateLimitedRounds is how many times in a row a create may be
+	// rate limited before Submit gives up.
+	maxRateLimitedRounds = 5
+)
+
+// Steps a crash test may stop a migration at (Options.Checkpoint).
+const (
+	StepAfterSending = "after-sending" // "sending" is recorded, the create not sent
+	StepAfterAnswer  = "after-answer"  // the create was answered, the answer not yet recorded
+	StepMidWait      = "mid-wait"      // a refresh is recorded, the wait goes on
+)
+
+// Checker is a check run on a batch's numbers before they are submitted
+// (an eligibility pre-flight, for example). It returns the numbers it
+// refuses, each with the reason; those are recorded (status
+// StatusCheckFailed, with the reason as their failure reason) and not
+// sent, and the others are. An error stops Submit; nothing of the batch is
+// sent.
+type Checker interface {
+	Check(ctx context.Context, batch int, numbers []hostednumbers.Number) (refused map[string]string, err error)
+}
+
+// StatusCheckFailed is the report status of a number a Checker refused.
+const StatusCheckFailed = "check-failed"
+
+// Options configure a Migrator.
+type Options struct {
+	// Client talks to Twilio. Required.
+	Client *hostednumbers.Client
+	// Store keeps the migration, which Start has recorded. Required.
+	Store Store
+	// Settle is how long after a create in doubt may have reached Twilio
+	// its orders may still appear (Reconcile's processing window); 0 means
+	// DefaultSettle. A batch's create records the Settle it was sent
+	// with, which later looks use unless SettleOverride is set.
+	Settle         time.Duration
+	SettleOverride bool
+	// AttemptTimeout is the client's per-attempt limit (WithTimeout),
+	// recorded with each create; 0 means hostednumbers.DefaultTimeout.
+	AttemptTimeout time.Duration
+	// Wait makes Submit wait for every batch in doubt to be settled (and
+	// for rate limits); without it Submit returns with them in doubt.
+	Wait bool
+	// Poll is the first interval between refreshes in Follow; it doubles
+	// up to MaxPoll. 0 means hostednumbers.DefaultPollInterval; MaxPoll 0
+	// means hostednumbers.DefaultMaxPollInterval.
+	Poll, MaxPoll time.Duration
+	// Concurrency is how many fetches a refresh runs at once; 0 means
+	// DefaultConcurrency.
+	Concurrency int
+	// Check, if set, runs on each batch's numbers before they are sent.
+	Check Checker
+	// RunStarted is when this run took the store: any earlier run had
+	// ended by then, so a create it left in flight cannot have reached
+	// Twilio later. Zero means New's time.
+	RunStarted time.Time
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Checkpoint, if set, is called at each Step… a crash test may stop at.
+	Checkpoint func(step string)
+	// OnEvent, if set, is told of every step, in order, from the
+	// goroutine that called Submit or Follow.
+	OnEvent func(Event)
+}
+
+// EventKind says what an Event is about.
+type EventKind string
+
+// The events of a migration.
+const (
+	EventSubmitted   EventKind = "submitted"    // a create was accepted: BulkHostingSID
+	EventRejected    EventKind = "rejected"     // Twilio refused a create: nothing made
+	EventInDoubt     EventKind = "in-doubt"     // a create's outcome is unknown
+	EventLooking     EventKind = "looking"      // the first look at a batch in doubt starts
+	EventPending     EventKind = "pending"      // a look found no verdict yet: At is the next
+	EventSettled     EventKind = "settled"      // a look settled a doubt
+	EventWaiting     EventKind = "waiting"      // waiting until At to look again
+	EventRateLimited EventKind = "rate-limited" // Twilio's rate limit: trying again at At
+	EventChecked     EventKind = "checked"      // the Checker refused some numbers
+	EventWarning     EventKind = "warning"      // something odd, worth a person's eye
+	EventRefreshed   EventKind = "refreshed"    // a refresh ended: Counts
+)
+
+// Event is one step of a migration, for progress displays and logs.
+type Event struct {
+	Kind           EventKind
+	Batch          int // 0 when about the whole migration
+	BulkHostingSID string
+	// Message says what happened in one line, for people.
+	Message string
+	// At is when the migration will look again or try again.
+	At time.Time
+	// Err is the error behind a rejection or doubt.
+	Err error
+	// Counts is the number of numbers in each report status (refreshed).
+	Counts map[string]int
+}
+
+// StepError is a step that failed and stopped the migration; What says
+// which ("submitting batch 2").
+type StepError struct {
+	What  string
+	Batch int
+	Err   error
+}
+
+func (e *StepError) Error() string { return e.What + ": " + e.Err.Error() }
+
+// Unwrap returns the step's error.
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Migrator runs a migration recorded in a Store. It keeps nothing of the
+// migration in memory between steps: each step reads the batch it acts
+// on from the store and saves it over the version it read.
+type Migrator struct {
+	o Options
+}
+
+// New returns a Migrator, or a *hostednumbers.ValidationError naming the
+// options that are missing or out of range.
+func New(o Options) (*Migrator, error) {
+	var problems []hostednumbers.FieldError
+	bad := func(field, msg string) { problems = append(problems, hostednumbers.FieldError{Field: field, Message: msg}) }
+	if o.Client == nil {
+		bad("client", "is required")
+	}
+	if o.Store == nil {
+		bad("store", "is required")
+	}
+	if o.Settle < 0 {
+		bad("settle", "must not be negative (0 means the default)")
+	}
+	if o.AttemptTimeout < 0 {
+		bad("attempt_timeout", "must not be negative (0 means the default)")
+	}
+	if o.Poll < 0 || o.MaxPoll < 0 {
+		bad("poll", "must not be negative (0 means the default)")
+	}
+	if o.Concurrency < 0 || o.Concurrency > 64 {
+		bad("concurrency", "must be from 0 (the default) to 64")
+	}
+	if len(problems) > 0 {
+		return nil, &hostednumbers.ValidationError{Problems: problems}
+	}
+	if o.Settle == 0 {
+		o.Settle = DefaultSettle
+	}
+	if o.AttemptTimeout == 0 {
+		o.AttemptTimeout = hostednumbers.DefaultTimeout
+	}
+	if o.Poll == 0 {
+		o.Poll = hostednumbers.DefaultPollInterval
+	}
+	if o.MaxPoll == 0 {
+		o.MaxPoll = hostednumbers.DefaultMaxPollInterval
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Checkpoint == nil {
+		o.Checkpoint = func(string) {}
+	}
+	if o.OnEvent == nil {
+		o.OnEvent = func(Event) {}
+	}
+	if o.RunStarted.IsZero() {
+		o.RunStarted = o.Now()
+	}
+	return &Migrator{o: o}, nil
+}
+
+// Batches returns a sequence that cuts numbers into batches of size,
+// for Store.Start.
+func Batches(numbers iter.Seq2[NumberState, error], size int) iter.Seq2[[]NumberState, error] {
+	return func(yield func([]NumberState, error) bool) {
+		batch := make([]NumberState, 0, size)
+		for n, err := range numbers {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			batch = append(batch, n)
+			if len(batch) == size {
+				if !yield(batch, nil) {
+					return
+				}
+				batch = make([]NumberState, 0, size)
+			}
+		}
+		if len(batch) > 0 {
+			yield(batch, nil)
+		}
+	}
+}
+
+// SubmitResult is what Submit did.
+type SubmitResult struct {
+	// Submitted counts the creates accepted in this run; Adopted the
+	// batches in doubt found whole at Twilio.
+	Submitted, Adopted int
+	// Rejected are the batches Twilio refused in this run (nothing made:
+	// the next run submits them again).
+	Rejected []int
+	// InDoubt are the batches still in doubt when Submit returned
+	// (without Wait); a run at ConclusiveAt or later can settle them all
+	// even if Twilio never made their orders.
+	InDoubt      []int
+	ConclusiveAt time.Time
+}
+
+// Submit brings every batch to Twilio: accepted ones are left alone,
+// batches in doubt are looked at (and settled once Twilio's answer is
+// conclusive), the others submitted. A batch in doubt never holds up the
+// others. With Wait, Submit then waits out every doubt, looking again
+// when each is due; without, it returns them in SubmitResult.InDoubt. A
+// rate limit holds every later create until Twilio's Retry-After has
+// passed. Submit stops at the first failure that is not about one batch
+// alone (refused credentials, a store that cannot be written, a look that
+// fails) and returns it as a *StepError.
+func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
+	meta, err := m.o.Store.Meta(ctx)
+	if err != nil {
+		return nil, &StepError{What: "reading the migration", Err: err}
+	}
+	res := &SubmitResult{}
+	created := make(map[int]bool) // batches this run has sent a create for
+	looked := make(map[int]bool)  // batches in doubt this run has looked at
+	for {
+		var next time.Time
+		for i := 1; i <= meta.Batches; i++ {
+			if ctx.Err() != nil {
+				break
+			}
+			b, err := m.o.Store.Batch(ctx, i)
+			if err != nil {
+				return res, &StepError{What: fmt.Sprintf("reading batch %d", i), Batch: i, Err: err}
+			}
+			var pending []NumberState
+			switch {
+			case b.State == StateAccepted:
+				continue
+			case b.State.InDoubt():
+				// A run looks at each batch in doubt as it starts, then
+				// when the last look said to.
+				if b.Doubt != nil && looked[i] && m.o.Now().Before(b.Doubt.RetryAt) {
+					next = earliest(next, b.Doubt.RetryAt)
+					continue
+				}
+				looked[i] = true
+				var settled bool
+				if pending, settled, err = m.reconcile(ctx, &b, res); err != nil {
+					return res, &StepError{What: fmt.Sprintf("checking batch %d with Twilio", i), Batch: i, Err: err}
+				}
+				if !settled {
+					next = earliest(next, b.Doubt.RetryAt)
+					continue
+				}
+			case created[i]:
+				continue // refused in this run: the next run tries again
+			default:
+				numbers, err := m.o.Store.Numbers(ctx, i)
+				if err != nil {
+					return res, &StepError{What: fmt.Sprintf("reading batch %d", i), Batch: i, Err: err}
+				}
+				pending = toSend(numbers)
+			}
+			if len(pending) == 0 {
+				continue
+			}
+			created[i] = true
+			retry, err := m.submitBatch(ctx, &b, pending, res)
+			if err != nil {
+				return res, err
+			}
+			if !retry.IsZero() {
+				// Rate limited: this batch and every later one wait.
+				if err := m.sleepUntil(ctx, retry); err != nil {
+					break
+				}
+				delete(created, i)
+				i-- // the same batch again
+				continue
+			}
+			if b.State.InDoubt() {
+				// A first look at once: a create whose answer alone was
+				// lost is often found straight away.
+				looked[i] = true
+				if _, _, err := m.reconcile(ctx, &b, res); err != nil {
+					return res, &StepError{What: fmt.Sprintf("checking batch %d with Twilio", i), Batch: i, Err: err}
+				}
+				if b.State.InDoubt() {
+					next = earliest(next, b.Doubt.RetryAt)
+				}
+			}
+		}
+		if ctx.Err() != nil || next.IsZero() || !m.o.Wait {
+			break
+		}
+		m.o.OnEvent(Event{Kind: EventWaiting, At: next,
+			Message: fmt.Sprintf("waiting until %s to look at the batches in doubt again (-settle %v)", next.Local().Format(time.TimeOnly), m.o.Settle)})
+		if err := m.sleepUntil(ctx, next); err != nil {
+			break
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	for i := 1; i <= meta.Batches; i++ {
+		b, err := m.o.Store.Batch(ctx, i)
+		if err != nil {
+			return res, &StepError{What: fmt.Sprintf("reading batch %d", i), Batch: i, Err: err}
+		}
+		if b.State.InDoubt() {
+			res.InDoubt = append(res.InDoubt, i)
+			if b.Doubt != nil {
+				res.ConclusiveAt = later(res.ConclusiveAt, b.Doubt.ConclusiveAt())
+			}
+		}
+	}
+	return res, nil
+}
+
+// toSend returns the numbers still to be sent: those Twilio is not known
+// to hold, less the withdrawn and the refused by a check.
+func toSend(numbers []NumberState) []NumberState {
+	var out []NumberState
+	for _, n := range numbers {
+		if !n.HasOrder() && !n.Withdrawn && n.Status != StatusCheckFailed {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// sleepUntil waits until t by the migration's clock, or until ctx ends.
+func (m *Migrator) sleepUntil(ctx context.Context, t time.Time) error {
+	d := t.Sub(m.o.Now())
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// save records b and changed, with b's counts brought up to date from
+// numbers when they are given.
+func (m *Migrator) save(ctx context.Context, b *Batch, numbers, changed []NumberState) error {
+	if numbers != nil {
+		b.Counts = countNumbers(b.State, numbers)
+	}
+	return m.o.Store.SaveBatch(ctx, b, changed)
+}
+
+// submitBatch runs the check, then sends the create of some numbers of b.
+// retry is set when a rate limit asks to try again then.
+func (m *Migrator) submitBatch(ctx context.Context, b *Batch, pending []NumberState, res *SubmitResult) (retry time.Time, err error) {
+	if m.o.Check != nil {
+		numbers := make([]hostednumbers.Number, len(pending))
+		for i := range pending {
+			numbers[i] = pending[i].Number
+		}
+		refused, err := m.o.Check.Check(ctx, b.Index, numbers)
+		if err != nil {
+			return time.Time{}, &StepError{What: fmt.Sprintf("checking batch %d before it is sent", b.Index), Batch: b.Index, Err: err}
+		}
+		if len(refused) > 0 {
+			var keep, changed []NumberState
+			for _, n := range pending {
+				if why, ok := refused[n.PhoneNumber()]; ok {
+					n.Status, n.FailureReason = StatusCheckFailed, &why
+					changed = append(changed, n)
+					continue
+				}
+				keep = append(keep, n)
+			}
+			all, err := m.o.Store.Numbers(ctx, b.Index)
+			if err != nil {
+				return time.Time{}, &StepError{What: fmt.Sprintf("reading batch %d", b.Index), Batch: b.Index, Err: err}
+			}
+			if err := m.save(ctx, b, merge(all, changed), changed); err != nil {
+				return time.Time{}, &StepError{What: fmt.Sprintf("recording the check of batch %d", b.Index), Batch: b.Index, Err: err}
+			}
+			m.o.OnEvent(Event{Kind: EventChecked, Batch: b.Index,
+				Message: fmt.Sprintf("batch %d: %d number%s refused by the check before submitting; %d to send", b.Index, len(changed), plural(len(changed)), len(keep))})
+			pending = keep
+			if len(pending) == 0 {
+				return time.Time{}, nil
+			}
+		}
+	}
+	return m.create(ctx, b, pending, res)
+}
+
+// merge returns all with the numbers of changed put in place (by phone).
+func merge(all, changed []NumberState) []NumberState {
+	byPhone := make(map[string]int, len(changed))
+	for i := range changed {
+		byPhone[changed[i].PhoneNumber()] = i
+	}
+	out := make([]NumberState, len(all))
+	for i := range all {
+		if j, ok := byPhone[all[i].PhoneNumber()]; ok {
+			out[i] = changed[j]
+		} else {
+			out[i] = all[i]
+		}
+	}
+	return out
+}
+
+// create submits numbers of b, all of it or the ones a look found
+// missing. "sending" is recorded before the request goes out and the
+// outcome as soon as it is known.
+func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, res *SubmitResult) (retry time.Time, err error) {
+	meta, err := m.o.Store.Meta(ctx)
+	if err != nil {
+		return time.Time{}, &StepError{What: "reading the migration", Err: err}
+	}
+	prev := *b
+	b.State, b.Doubt = StateSending, nil
+	b.Attempts = append(slices.Clip(b.Attempts), Attempt{Kind: "create", Started: m.o.Now().UTC(), Numbers: len(numbers),
+		AttemptTimeout: Duration(m.o.AttemptTimeout), Settle: Duration(m.o.Settle)})
+	if err := m.o.Store.SaveBatch(ctx, b, nil); err != nil {
+		v := b.Version
+		*b = prev
+		b.Version = v
+		return time.Time{}, &StepError{What: fmt.Sprintf("submitting batch %d", b.Index), Batch: b.Index, Err: fmt.Errorf("recording it as sending: %w; nothing was sent", err)}
+	}
+	m.o.Checkpoint(StepAfterSending)
+	settings := make([]hostednumbers.Number, len(numbers))
+	for i := range numbers {
+		settings[i] = numbers[i].Number
+	}
+	order, cerr := m.o.Client.BulkHostedNumberOrders.Create(ctx, meta.Contact.Params(settings))
+	m.o.Checkpoint(StepAfterAnswer)
+	a := &b.Attempts[len(b.Attempts)-1]
+	a.Ended = m.o.Now().UTC()
+	var changed []NumberState
+	var ev Event
+	stop := false
+	switch {
+	case cerr == nil:
+		sid := order.BulkHostingSID
+		a.Outcome, a.BulkHostingSID = "accepted", sid
+		if order.LastResponse != nil {
+			a.RequestID = order.LastResponse.RequestID
+			a.ServerClockOffset = serverOffset(order.LastResponse, a.Ended)
+		}
+		b.BulkHostingSIDs = appendNew(b.BulkHostingSIDs, sid)
+		for _, n := range numbers {
+			n.BulkHostingSID, n.Resubmit = sid, false
+			n.Status, n.FailureReason, n.NextStep, n.HostingOrderSID, n.SigningDocumentSID, n.LOAStatus = "", nil, nil, "", "", ""
+			changed = append(changed, n)
+		}
+		b.State = StateAccepted
+		res.Submitted++
+		ev = Event{Kind: EventSubmitted, Batch: b.Index, BulkHostingSID: sid,
+			Message: fmt.Sprintf("batch %d: submitted %d number%s as bulk hosting request %s (%s)", b.Index, len(numbers), plural(len(numbers)), sid, order.RequestStatus)}
+	case errors.Is(cerr, hostednumbers.ErrNotCreated) && ctx.Err() != nil:
+		// Stopped before anything was sent.
+		a.Outcome, a.Error = "not sent", cerr.Error()
+		b.State, b.Doubt = prev.State, prev.Doubt
+		stop = true
+	case errors.Is(cerr, hostednumbers.ErrNotCreated):
+		a.Outcome, a.Error, a.RequestID = "rejected", cerr.Error(), requestIDOf(cerr)
+		a.Reason = rejection(cerr, numbers)
+		b.State = StateRejected
+		ev = Event{Kind: EventRejected, Batch: b.Index, Err: cerr, Message: rejectionMessage(b.Index, a.Reason)}
+		switch {
+		case errors.Is(cerr, hostednumbers.ErrRateLimited):
+			wait := DefaultRateLimitWait
+			if a.Reason.RetryAfter > 0 {
+				wait = time.Duration(a.Reason.RetryAfter)
+			}
+			retry = a.Ended.Add(wait)
+			rounds := 0
+			for i := len(b.Attempts) - 1; i >= 0 && b.Attempts[i].Reason != nil && b.Attempts[i].Reason.RateLimited; i-- {
+				rounds++
+			}
+			if rounds >= maxRateLimitedRounds {
+				stop, retry = true, time.Time{}
+			} else {
+				ev = Event{Kind: EventRateLimited, Batch: b.Index, Err: cerr, At: retry,
+					Message: fmt.Sprintf("batch %d: Twilio's rate limit (HTTP 429): nothing was created; trying it again at %s, and no later batch is sent before", b.Index, retry.Local().Format(time.TimeOnly))}
+			}
+		case errors.Is(cerr, hostednumbers.ErrUnauthorized):
+			stop = true
+		default:
+			res.Rejected = append(res.Rejected, b.Index)
+		}
+	default:
+		a.Outcome, a.Error, a.RequestID = "outcome unknown", cerr.Error(), requestIDOf(cerr)
+		b.State = StateUnknown
+		var decodeErr *hostednumbers.DecodeError
+		msg := fmt.Sprintf("batch %d may have reached Twilio and been processed all the same", b.Index)
+		if errors.As(cerr, &decodeErr) && decodeErr.Accepted() {
+			msg = fmt.Sprintf("Twilio ACCEPTED batch %d (HTTP %d), but its answer could not be read, so its BH… SID is unknown%s", b.Index, decodeErr.HTTPStatus, requestIDHint(decodeErr.RequestID))
+		}
+		ev = Event{Kind: EventInDoubt, Batch: b.Index, Err: cerr, Message: msg}
+		stop = ctx.Err() != nil // stopped by a signal or a deadline
+	}
+	var all []NumberState
+	if len(changed) > 0 || b.State != StateSending {
+		if all, err = m.o.Store.Numbers(ctx, b.Index); err != nil && ctx.Err() == nil {
+			return time.Time{}, &StepError{What: fmt.Sprintf("reading batch %d", b.Index), Batch: b.Index, Err: err}
+		}
+	}
+	saveCtx := context.WithoutCancel(ctx) // the outcome is recorded even when the run was stopped
+	var numbersNow []NumberState
+	if all != nil {
+		numbersNow = merge(all, changed)
+	}
+	if serr := m.save(saveCtx, b, numbersNow, changed); serr != nil {
+		what := fmt.Sprintf("recording the outcome of batch %d", b.Index)
+		if cerr == nil {
+			what = fmt.Sprintf("batch %d was accepted as %s, but recording it", b.Index, order.BulkHostingSID)
+		}
+		return time.Time{}, &StepError{What: what, Batch: b.Index, Err: serr}
+	}
+	if ev.Kind != "" {
+		m.o.OnEvent(ev)
+	}
+	if stop {
+		if cerr == nil {
+			cerr = ctx.Err()
+		}
+		return time.Time{}, &StepError{What: fmt.Sprintf("submitting batch %d", b.Index), Batch: b.Index, Err: cerr}
+	}
+	return retry, nil
+}
+
+// rejection is what Twilio said about a refused create, with the numbers
+// of the batch its message names.
+func rejection(err error, numbers []NumberState) *Rejection {
+	r := &Rejection{Message: err.Error()}
+	var apiErr *hostednumbers.APIError
+	if errors.As(err, &apiErr) {
+		r.HTTPStatus, r.Code, r.MoreInfo = apiErr.HTTPStatus, apiErr.Code, apiErr.MoreInfo
+		r.Message = apiErr.Message
+		if r.Message == "" {
+			r.Message = apiErr.Body
+		}
+		r.RateLimited = apiErr.HTTPStatus == http.StatusTooManyRequests
+		r.RetryAfter = Duration(apiErr.RetryAfter)
+		text := apiErr.Message + " " + fmt.Sprint(apiErr.Details)
+		for _, n := range numbers {
+			if p := n.PhoneNumber(); containsNumber(text, p) {
+				r.Numbers = append(r.Numbers, p)
+			}
+		}
+	}
+	return r
+}
+
+// containsNumber reports whether text names the phone number p, with or
+// without its +.
+func containsNumber(text, p string) bool {
+	digits := p[1:]
+	for i := 0; i+len(digits) <= len(text); i++ {
+		if text[i:i+len(digits)] == digits && (i+len(digits) == len(text) || text[i+len(digits)] < '0' || text[i+len(digits)] > '9') &&
+			(i == 0 || text[i-1] < '0' || text[i-1] > '9') {
+			return true
+		}
+	}
+	return false
+}
+
+func rejectionMessage(batch int, r *Rejection) string {
+	msg := fmt.Sprintf("Twilio refused batch %d; no bulk hosting request was created, so the next run submits it again", batch)
+	if r == nil {
+		return msg
+	}
+	if r.Message != "" {
+		msg += fmt.Sprintf(". Twilio's reason: %s", r.Message)
+		if r.Code != 0 {
+			msg += fmt.Sprintf(" (code %d)", r.Code)
+		}
+	}
+	if len(r.Numbers) > 0 {
+		msg += fmt.Sprintf("; it names %s: fix or remove %s in the input", joinShort(r.Numbers), map[bool]string{true: "it", false: "them"}[len(r.Numbers) == 1])
+	}
+	return msg
+}
+
+func joinShort(list []string) string {
+	const show = 5
+	if len(list) <= show {
+		return fmt.Sprint(list)
+	}
+	return fmt.Sprint(list[:show]) + fmt.Sprintf(" and %d more", len(list)-show)
+}
+
+// serverOffset is Twilio's clock minus ours, from the Date header of an
+// answer received at received (whole seconds, as the header has).
+func serverOffset(r *hostednumbers.Response, received time.Time) *Duration {
+	if r == nil || r.Header == nil {
+		return nil
+	}
+	t, err := http.ParseTime(r.Header.Get("Date"))
+	if err != nil {
+		return nil
+	}
+	d := Duration(t.Sub(received).Round(time.Second))
+	return &d
+}
+
+// requestIDOf returns the Twilio-Request-Id an error carries, if any.
+func requestIDOf(err error) string {
+	var apiErr *hostednumbers.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.RequestID
+	}
+	var decodeErr *hostednumbers.DecodeError
+	if errors.As(err, &decodeErr) {
+		return decodeErr.RequestID
+	}
+	return ""
+}
+
+func requestIDHint(id string) string {
+	if id == "" {
+		return ""
+	}
+	return " (quote Twilio-Request-Id " + id + " to Twilio support)"
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// Options returns the options the Migrator runs with, defaults filled in,
+// changed by edit if it is not nil: for a Migrator that differs in one
+// setting.
+func (m *Migrator) Options(edit func(*Options)) Options {
+	o := m.o
+	if edit != nil {
+		edit(&o)
+	}
+	return o
+}

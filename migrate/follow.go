@@ -1,0 +1,367 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hostednumbers/hostednumbers-go"
+)
+
+// Progress sums a migration up from its batches' counts.
+type Progress struct {
+	Batches, Numbers int
+	// Counts is the number of numbers in each report status.
+	Counts map[string]int
+	// States is the number of batches in each state.
+	States map[BatchState]int
+	// Settled is true when following can change no number any more.
+	Settled bool
+}
+
+// batchCounts are the counts of b, worked out from its state when it was
+// never saved with its numbers.
+func batchCounts(b *Batch) map[string]int {
+	if b.Counts != nil {
+		return b.Counts
+	}
+	status := StatusNotSubmitted
+	switch {
+	case b.State == StateRejected:
+		status = StatusRejected
+	case b.State.InDoubt():
+		status = StatusUnknown
+	case b.State == StateAccepted:
+		status = StatusSubmitted
+	}
+	return map[string]int{status: b.Size}
+}
+
+func countsFinal(counts map[string]int) bool {
+	for s, n := range counts {
+		if n > 0 && !Final(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// Summarize reads the progress of the migration in store from its
+// batches, without reading their numbers.
+func Summarize(ctx context.Context, store Store) (Progress, error) {
+	meta, err := store.Meta(ctx)
+	if err != nil {
+		return Progress{}, err
+	}
+	p := Progress{Batches: meta.Batches, Numbers: meta.Input.Numbers, Counts: make(map[string]int), States: make(map[BatchState]int), Settled: true}
+	for i := 1; i <= meta.Batches; i++ {
+		b, err := store.Batch(ctx, i)
+		if err != nil {
+			return p, err
+		}
+		p.States[b.State]++
+		c := batchCounts(&b)
+		for s, n := range c {
+			if n > 0 {
+				p.Counts[s] += n
+			}
+		}
+		p.Settled = p.Settled && countsFinal(c)
+	}
+	return p, nil
+}
+
+// Refresh asks Twilio once about every number of the migration that it
+// holds and that can still change, and records what changed: a bulk
+// request's results give each number its hosted number order (HR…) once
+// the request is processed; from then on each number is followed by its
+// hosted number order, whose status is the authority (a bulk request's
+// PROCESSED means the orders exist, not that the numbers are hosted), and
+// each authorisation document (LOA) by its own status. Batches whose
+// numbers are all final are skipped without being read.
+func (m *Migrator) Refresh(ctx context.Context) (Progress, error) {
+	meta, err := m.o.Store.Meta(ctx)
+	if err != nil {
+		return Progress{}, err
+	}
+	for i := 1; i <= meta.Batches; i++ {
+		if err := m.refreshBatch(ctx, i); err != nil {
+			return Progress{}, err
+		}
+	}
+	return Summarize(ctx, m.o.Store)
+}
+
+// Follow refreshes until following can change no number any more
+// (Progress.Settled), waiting Poll between refreshes (doubling up to
+// MaxPoll). Transient errors (429, 5xx, the network) are tried again up
+// to hostednumbers.DefaultMaxConsecutiveErrors times in a row. Without
+// Options.Wait it refreshes once.
+func (m *Migrator) Follow(ctx context.Context) (Progress, error) {
+	interval := m.o.Poll
+	failures := 0
+	var timer *time.Timer
+	for {
+		p, err := m.Refresh(ctx)
+		switch {
+		case err == nil:
+			failures = 0
+			m.o.OnEvent(Event{Kind: EventRefreshed, Counts: p.Counts})
+			if p.Settled || !m.o.Wait {
+				return p, nil
+			}
+		case ctx.Err() == nil && m.o.Wait && Transient(err) && failures < hostednumbers.DefaultMaxConsecutiveErrors-1:
+			failures++
+		default:
+			return p, err
+		}
+		m.o.Checkpoint(StepMidWait)
+		if timer == nil {
+			timer = time.NewTimer(interval)
+			defer timer.Stop()
+		} else {
+			timer.Reset(interval)
+		}
+		select {
+		case <-ctx.Done():
+			return p, ctx.Err()
+		case <-timer.C:
+		}
+		interval = min(2*interval, m.o.MaxPoll)
+	}
+}
+
+// Transient reports whether a failed refresh is worth trying again.
+func Transient(err error) bool {
+	var apiErr *hostednumbers.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.HTTPStatus == http.StatusTooManyRequests || apiErr.HTTPStatus >= 500
+	}
+	var decodeErr *hostednumbers.DecodeError
+	var validationErr *hostednumbers.ValidationError
+	var stepErr *StepError
+	return !errors.As(err, &decodeErr) && !errors.As(err, &validationErr) && !errors.As(err, &stepErr) && !errors.Is(err, context.Canceled)
+}
+
+// nullable keeps a failure reason or next step, "" as none: Twilio sends
+// "" on an order that has not failed.
+func nullable(s hostednumbers.NullString) *string {
+	if !s.Valid || s.String == "" {
+		return nil
+	}
+	v := s.String
+	return &v
+}
+
+func sameString(a, b *string) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+// update applies what Twilio said about one number and reports whether
+// anything changed.
+func update(n *NumberState, hr, status string, reason, next *string, doc hostednumbers.NullString) bool {
+	changed := false
+	if hr != "" && n.HostingOrderSID != hr {
+		n.HostingOrderSID, changed = hr, true
+	}
+	if status != "" && n.Status != status {
+		n.Status, changed = status, true
+	}
+	if !sameString(n.FailureReason, reason) {
+		n.FailureReason, changed = reason, true
+	}
+	if !sameString(n.NextStep, next) {
+		n.NextStep, changed = next, true
+	}
+	if doc.Valid && doc.String != "" && n.SigningDocumentSID != doc.String {
+		n.SigningDocumentSID, changed = doc.String, true
+	}
+	return changed
+}
+
+// refreshBatch refreshes the numbers of one batch and records what
+// changed.
+func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
+	b, err := m.o.Store.Batch(ctx, index)
+	if err != nil {
+		return err
+	}
+	if len(b.BulkHostingSIDs) == 0 && b.State != StateAccepted {
+		return nil // nothing of it at Twilio
+	}
+	if b.Counts != nil && countsFinal(b.Counts) {
+		return nil
+	}
+	numbers, err := m.o.Store.Numbers(ctx, index)
+	if err != nil {
+		return err
+	}
+	now := m.o.Now().UTC()
+	changed := make([]bool, len(numbers))
+	fresh := make([]bool, len(numbers)) // updated from a bulk request in this pass
+	byPhone := make(map[string]int, len(numbers))
+	for i := range numbers {
+		byPhone[numbers[i].PhoneNumber()] = i
+	}
+
+	// Numbers Twilio holds in a bulk request whose orders are not known
+	// yet: their request's results name them.
+	var bulk []string
+	for i := range numbers {
+		n := &numbers[i]
+		if n.BulkHostingSID != "" && n.HostingOrderSID == "" && !n.Withdrawn {
+			bulk = appendNew(bulk, n.BulkHostingSID)
+		}
+	}
+	for _, sid := range bulk {
+		order, err := m.o.Client.BulkHostedNumberOrders.Fetch(ctx, sid, nil)
+		if err != nil {
+			return err
+		}
+		for _, r := range order.Orders() {
+			i, ok := byPhone[r.PhoneNumber]
+			if !ok || numbers[i].BulkHostingSID != sid || numbers[i].HostingOrderSID != "" {
+				continue // not a number this batch sent in this request
+			}
+			if update(&numbers[i], r.HostingOrderSID, string(r.Status), nullable(r.FailureReason), nullable(r.NextStep), r.SigningDocumentSID) {
+				changed[i], fresh[i] = true, true
+			}
+		}
+	}
+
+	// Numbers with an order that can still change: their order.
+	var follow []int
+	for i := range numbers {
+		n := &numbers[i]
+		if n.HostingOrderSID != "" && !fresh[i] && !Final(NumberStatus(b.State, n)) {
+			follow = append(follow, i)
+		}
+	}
+	orders, err := fetchAll(ctx, m.o.Concurrency, follow, func(ctx context.Context, i int) (*hostednumbers.HostedNumberOrder, error) {
+		return m.o.Client.HostedNumberOrders.Fetch(ctx, numbers[i].HostingOrderSID)
+	})
+	if err != nil {
+		return err
+	}
+	for k, i := range follow {
+		o := orders[k]
+		if update(&numbers[i], "", string(o.Status), nullable(o.FailureReason), nullable(o.NextStep), o.SigningDocumentSID) {
+			changed[i] = true
+		}
+	}
+
+	// Authorisation documents whose status can still change.
+	var docs []string
+	for i := range numbers {
+		d := numbers[i].SigningDocumentSID
+		if d == "" {
+			continue
+		}
+		switch hostednumbers.AuthorizationDocumentStatus(numbers[i].LOAStatus) {
+		case hostednumbers.AuthorizationDocumentStatusSigned, hostednumbers.AuthorizationDocumentStatusCanceled, hostednumbers.AuthorizationDocumentStatusFailed:
+			continue // final
+		}
+		docs = appendNew(docs, d)
+	}
+	docIdx := make([]int, len(docs))
+	for i := range docIdx {
+		docIdx[i] = i
+	}
+	got, err := fetchAll(ctx, m.o.Concurrency, docIdx, func(ctx context.Context, i int) (*hostednumbers.AuthorizationDocument, error) {
+		return m.o.Client.AuthorizationDocuments.Fetch(ctx, docs[i])
+	})
+	if err != nil {
+		return err
+	}
+	loa := make(map[string]string, len(docs))
+	for k, d := range docs {
+		loa[d] = string(got[k].Status)
+	}
+	for i := range numbers {
+		if s, ok := loa[numbers[i].SigningDocumentSID]; ok && numbers[i].LOAStatus != s {
+			numbers[i].LOAStatus, changed[i] = s, true
+		}
+	}
+
+	var out []NumberState
+	for i := range numbers {
+		if changed[i] {
+			numbers[i].Checked = now
+			out = append(out, numbers[i])
+		}
+	}
+	counts := countNumbers(b.State, numbers)
+	if len(out) == 0 && equalCounts(counts, b.Counts) {
+		return nil
+	}
+	b.Counts = counts
+	if err := m.o.Store.SaveBatch(ctx, &b, out); err != nil {
+		return fmt.Errorf("recording the refresh of batch %d: %w", index, err)
+	}
+	return nil
+}
+
+func equalCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// fetchAll calls fetch for each of items, at most concurrency at once,
+// and returns the results in order; the first error stops the others.
+func fetchAll[T any](ctx context.Context, concurrency int, items []int, fetch func(context.Context, int) (*T, error)) ([]*T, error) {
+	out := make([]*T, len(items))
+	if len(items) == 0 {
+		return out, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	work := make(chan int)
+	for range min(concurrency, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range work {
+				v, err := fetch(ctx, items[k])
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				out[k] = v
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for k := range items {
+		select {
+		case work <- k:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,315 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hostednumbers/hostednumbers-go"
+)
+
+// BatchState is where a batch is on its way to Twilio.
+type BatchState string
+
+// The states of a batch. A batch moves planned -> sending -> accepted,
+// rejected or outcome_unknown. Planned and rejected batches are
+// submitted; sending and outcome_unknown ones are in doubt: Twilio may or
+// may not have made their orders, and nothing of them is sent again until
+// Reconcile's answer is conclusive.
+const (
+	StatePlanned  BatchState = "planned"         // not sent yet
+	StateSending  BatchState = "sending"         // a create is (or was, when it crashed) in flight
+	StateAccepted BatchState = "accepted"        // Twilio has every number of the batch
+	StateRejected BatchState = "rejected"        // Twilio certainly made nothing: safe to submit again
+	StateUnknown  BatchState = "outcome_unknown" // a create may have been processed: reconcile first
+)
+
+// Known reports whether s is one of the states above.
+func (s BatchState) Known() bool {
+	switch s {
+	case StatePlanned, StateSending, StateAccepted, StateRejected, StateUnknown:
+		return true
+	}
+	return false
+}
+
+// InDoubt reports whether a batch in state s may or may not be at Twilio.
+func (s BatchState) InDoubt() bool { return s == StateSending || s == StateUnknown }
+
+// Duration is a time.Duration written as Go writes it ("1m30s").
+type Duration time.Duration
+
+// MarshalText writes d as time.Duration.String does.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads what time.ParseDuration reads.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Input identifies the input a migration was made for.
+type Input struct {
+	Name    string `json:"name"`
+	SHA256  string `json:"sha256"`
+	Numbers int    `json:"numbers"`
+}
+
+// Contact is what every request of a migration says about the owner and
+// the requests: the request item's contact and the top-level settings.
+type Contact struct {
+	Email             string `json:"email"`
+	AddressSID        string `json:"address_sid"`
+	ContactPhone      string `json:"contact_phone,omitempty"`
+	ContactTitle      string `json:"contact_title,omitempty"`
+	FriendlyName      string `json:"friendly_name,omitempty"`
+	NotificationEmail string `json:"notification_email,omitempty"`
+}
+
+// Differences lists, as "-flag: was X, now Y" (named after bulkhost's
+// flags), each setting of now that differs from c.
+func (c Contact) Differences(now Contact) []string {
+	var out []string
+	for _, f := range []struct{ name, was, now string }{
+		{"email", c.Email, now.Email},
+		{"address-sid", c.AddressSID, now.AddressSID},
+		{"contact-phone", c.ContactPhone, now.ContactPhone},
+		{"contact-title", c.ContactTitle, now.ContactTitle},
+		{"friendly-name", c.FriendlyName, now.FriendlyName},
+		{"notification-email", c.NotificationEmail, now.NotificationEmail},
+	} {
+		if f.was != f.now {
+			out = append(out, fmt.Sprintf("-%s: the journal was started with %q, this run has %q", f.name, f.was, f.now))
+		}
+	}
+	return out
+}
+
+// Params is the create body of some numbers under c.
+func (c Contact) Params(numbers []hostednumbers.Number) *hostednumbers.CreateBulkHostedNumberOrderParams {
+	return &hostednumbers.CreateBulkHostedNumberOrderParams{
+		FriendlyName:      c.FriendlyName,
+		NotificationEmail: c.NotificationEmail,
+		RequestItems: []hostednumbers.RequestItem{{
+			Email:              c.Email,
+			AddressSID:         c.AddressSID,
+			ContactPhoneNumber: c.ContactPhone,
+			ContactTitle:       c.ContactTitle,
+			Numbers:            numbers,
+		}},
+	}
+}
+
+// Meta describes a migration: what it was started with.
+type Meta struct {
+	// Tool names the program that started the migration; a store made by
+	// another is refused by it.
+	Tool  string `json:"tool"`
+	Input Input  `json:"input"`
+	// BatchSize is the most numbers one bulk request holds.
+	BatchSize int     `json:"batch_size"`
+	Contact   Contact `json:"contact"`
+	// Demo marks a migration against a fake server that lives no longer
+	// than one run.
+	Demo    bool      `json:"demo,omitempty"`
+	Created time.Time `json:"created"`
+	// Batches is how many batches the migration has.
+	Batches int `json:"batches"`
+}
+
+// Attempt is one step taken for a batch: a create sent, or a look at a
+// batch in doubt (Kind "reconcile").
+type Attempt struct {
+	Kind string `json:"kind"`
+	// Started is when the step began: for a create, its send time (taken
+	// just before the request goes out), the lower bound of the dates of
+	// the orders it can have made.
+	Started time.Time `json:"started"`
+	// Ended is when the step returned: for a create, the latest time it
+	// may have reached Twilio. It stays zero if the process died during
+	// the step.
+	Ended time.Time `json:"ended,omitzero"`
+	// AttemptTimeout is a create's per-attempt limit: with the send time,
+	// it bounds when a create left in flight by a dead run may have
+	// reached Twilio.
+	AttemptTimeout Duration `json:"attempt_timeout,omitzero"`
+	// Settle is a create's processing window: how long after it may have
+	// reached Twilio its orders may still appear.
+	Settle Duration `json:"settle,omitzero"`
+	// ServerClockOffset is Twilio's clock minus this machine's, measured
+	// from the Date header of the step's answer(s), when there was one.
+	ServerClockOffset *Duration `json:"server_clock_offset,omitempty"`
+	Numbers           int       `json:"numbers"`
+	Outcome           string    `json:"outcome,omitempty"`
+	BulkHostingSID    string    `json:"bulk_hosting_sid,omitempty"`
+	RequestID         string    `json:"request_id,omitempty"`
+	Error             string    `json:"error,omitempty"`
+	// Reason is Twilio's reason for a rejection: its error message and
+	// code, and the numbers it names.
+	Reason *Rejection `json:"reason,omitempty"`
+}
+
+// Rejection is why Twilio refused a create.
+type Rejection struct {
+	HTTPStatus int    `json:"http_status"`
+	Code       int    `json:"code,omitempty"`
+	Message    string `json:"message"`
+	MoreInfo   string `json:"more_info,omitempty"`
+	// RateLimited is true for a 429; RetryAfter is the wait Twilio asked for.
+	RateLimited bool     `json:"rate_limited,omitempty"`
+	RetryAfter  Duration `json:"retry_after,omitzero"`
+	// Numbers are the batch's numbers the error names.
+	Numbers []string `json:"numbers,omitempty"`
+}
+
+// Doubt is what the last look at a batch in doubt found: not enough for
+// a verdict. It is kept so that the next look, in this run or a later
+// one, can be the second of the two that "none created" needs.
+type Doubt struct {
+	// LookedAt is when the look started, by this machine's clock.
+	LookedAt time.Time `json:"looked_at"`
+	// Looked are the numbers looked for, Missing those with no order.
+	Looked  []string `json:"looked"`
+	Missing []string `json:"missing"`
+	// RetryAt is when to look again; WindowClosesAt is when Twilio can no
+	// longer be processing the create (by this machine's clock).
+	RetryAt        time.Time `json:"retry_at"`
+	WindowClosesAt time.Time `json:"window_closes_at"`
+	Reason         string    `json:"reason"`
+}
+
+// ConclusiveAt is the earliest time a look can settle the doubt when
+// Twilio has still not made any order: after the window, and a gap after
+// the last look.
+func (d *Doubt) ConclusiveAt() time.Time {
+	if d.RetryAt.After(d.WindowClosesAt) {
+		return d.RetryAt
+	}
+	return d.WindowClosesAt
+}
+
+// Batch is one bulk hosting request's worth of numbers, without them
+// (Store.Numbers reads those).
+type Batch struct {
+	Index int        `json:"index"` // 1-based
+	State BatchState `json:"state"`
+	// Size is how many numbers the batch holds.
+	Size int `json:"size"`
+	// BulkHostingSIDs are the requests holding the batch's numbers: one,
+	// unless a resume found some numbers hosted and submitted the rest.
+	BulkHostingSIDs []string  `json:"bulk_hosting_sids,omitempty"`
+	Attempts        []Attempt `json:"attempts,omitempty"`
+	Doubt           *Doubt    `json:"doubt,omitempty"`
+	// Counts is how many of its numbers are in each report status (see
+	// NumberStatus), as of the last save.
+	Counts map[string]int `json:"counts,omitempty"`
+	// Version counts the saves of the batch: SaveBatch writes only over
+	// the version it was given, so that two workers never both act on
+	// one state.
+	Version int64 `json:"version"`
+}
+
+// lastCreate returns the batch's last create: the one in doubt.
+func (b *Batch) lastCreate() *Attempt {
+	for i := len(b.Attempts) - 1; i >= 0; i-- {
+		if b.Attempts[i].Kind == "create" {
+			return &b.Attempts[i]
+		}
+	}
+	return nil
+}
+
+// NumberState is one number of a migration and the last known state of
+// its hosting.
+type NumberState struct {
+	// Number is the number's create settings, from the input.
+	Number hostednumbers.Number `json:"number"`
+	// Line is its line in the input.
+	Line               int     `json:"line,omitempty"`
+	BulkHostingSID     string  `json:"bulk_hosting_sid,omitempty"`
+	HostingOrderSID    string  `json:"hosting_order_sid,omitempty"`
+	Status             string  `json:"status,omitempty"`
+	FailureReason      *string `json:"failure_reason,omitempty"`
+	NextStep           *string `json:"next_step,omitempty"`
+	SigningDocumentSID string  `json:"signing_document_sid,omitempty"`
+	LOAStatus          string  `json:"loa_status,omitempty"`
+	// Withdrawn marks a number removed from the input before it was
+	// submitted: it is never sent.
+	Withdrawn bool `json:"withdrawn,omitempty"`
+	// Resubmit marks a failed or rejected number the operator asked to
+	// submit again.
+	Resubmit bool `json:"resubmit,omitempty"`
+	// Checked is when a refresh last found the number changed.
+	Checked time.Time `json:"checked,omitzero"`
+}
+
+// PhoneNumber is the number, E.164.
+func (n *NumberState) PhoneNumber() string { return n.Number.PhoneNumber }
+
+// HasOrder reports whether Twilio is known to hold an order for the number.
+func (n *NumberState) HasOrder() bool { return n.HostingOrderSID != "" || n.BulkHostingSID != "" }
+
+// Report statuses of numbers Twilio does not (or is not known to) hold,
+// next to the hosted number order statuses.
+const (
+	StatusNotSubmitted = "not-submitted"   // its batch is planned
+	StatusRejected     = "rejected"        // its batch was refused: run again to resubmit
+	StatusUnknown      = "outcome-unknown" // its batch's create may have been processed
+	StatusSubmitted    = "submitted"       // Twilio has it; no per-number result yet
+	StatusWithdrawn    = "withdrawn"       // removed from the input before it was sent
+)
+
+// NumberStatus is the status of n, of a batch in state s, as a report
+// shows it.
+func NumberStatus(s BatchState, n *NumberState) string {
+	switch {
+	case n.Withdrawn:
+		return StatusWithdrawn
+	case n.Status != "":
+		return n.Status
+	case n.HasOrder():
+		return StatusSubmitted
+	case s == StateRejected:
+		return StatusRejected
+	case s.InDoubt():
+		return StatusUnknown
+	}
+	return StatusNotSubmitted
+}
+
+// NeedsAction reports whether a person has to act on a number in report
+// status s.
+func NeedsAction(s string) bool {
+	return s == string(hostednumbers.OrderStatusFailed) || s == string(hostednumbers.OrderStatusActionRequired) || s == StatusRejected
+}
+
+// Final reports whether following can change a number in report status s
+// no more: completed, failed or action-required, or never sent.
+func Final(s string) bool {
+	return s == string(hostednumbers.OrderStatusCompleted) || NeedsAction(s) ||
+		s == StatusNotSubmitted || s == StatusUnknown || s == StatusWithdrawn
+}
+
+// countNumbers counts numbers by report status.
+func countNumbers(s BatchState, numbers []NumberState) map[string]int {
+	m := make(map[string]int, 4)
+	for i := range numbers {
+		m[NumberStatus(s, &numbers[i])]++
+	}
+	return m
+}
+
+// Errors of a Store.
+var (
+	// ErrConflict is SaveBatch's answer when the batch changed since it
+	// was read: another worker acted on it. Read it again.
+	ErrConflict = errors.New("migrate: the batch was changed by another worker")
+	// ErrNoMigration is Meta's answer when the store holds no migration.
+	ErrNoMigration = errors.New("migrate: the store holds no migration")
+	// ErrExists is Start's answer when the store already holds one.
+	ErrExists = errors.New("migrate: the store already holds a migration")
+)
