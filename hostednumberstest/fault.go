@@ -18,6 +18,10 @@ type Fault struct {
 	// Method limits the fault to requests with this method ("GET",
 	// "POST"); empty matches any method.
 	Method string
+	// Path limits the fault to requests whose URL path is Path, or starts
+	// with it when it ends in "/" ("/v2/HostedNumber/Orders/Bulk/" matches
+	// every bulk fetch and no list); empty matches any path.
+	Path string
 	// Count is how many matching requests the fault applies to; 0 (or
 	// less) means 1.
 	Count int
@@ -46,11 +50,16 @@ type Fault struct {
 	// without writing a byte of an answer. The request is not processed.
 	DropConnection bool
 	// ProcessThenDrop handles the request as the server would (a create
-	// makes its bulk order, hosted number orders and documents; a DELETE
+	// makes its bulk order, which is then processed as usual; a DELETE
 	// cancels) and then closes the connection without sending the answer:
 	// the client cannot know whether its request took effect. It wins over
 	// Status and DropConnection.
 	ProcessThenDrop bool
+	// ProcessDelay, with ProcessThenDrop, makes a create take effect this
+	// long after its connection was dropped, as a request still queued
+	// inside Twilio would: until then neither fetches nor lists show it
+	// (Request.CreatedSID names it at once). It applies to creates only.
+	ProcessDelay time.Duration
 }
 
 // queuedFault is a Fault with the number of requests it still applies to.
@@ -61,11 +70,15 @@ type queuedFault struct {
 
 // InjectFault queues f. Each request is matched against the queued faults
 // in the order they were injected and takes the first one whose Method
-// fits; a fault leaves the queue once it has applied to Count requests.
-// It panics if f.Status is neither 0 nor between 200 and 999.
+// and Path fit; a fault leaves the queue once it has applied to Count requests.
+// It panics if f.Status is neither 0 nor between 200 and 999, or
+// f.ProcessDelay is negative.
 func (s *Server) InjectFault(f Fault) {
 	if f.Status != 0 && (f.Status < 200 || f.Status > 999) {
 		panic(fmt.Sprintf("hostednumberstest: InjectFault: Status %d is not 0 and not between 200 and 999", f.Status))
+	}
+	if f.ProcessDelay < 0 {
+		panic(fmt.Sprintf("hostednumberstest: InjectFault: ProcessDelay %v is negative", f.ProcessDelay))
 	}
 	f.Method = strings.ToUpper(f.Method)
 	if f.Count < 1 {
@@ -89,11 +102,14 @@ func (s *Server) PendingFaults() int {
 }
 
 // takeFaultLocked removes one use of the first queued fault that matches
-// method and returns it.
-func (s *Server) takeFaultLocked(method string) (Fault, bool) {
+// method and path and returns it.
+func (s *Server) takeFaultLocked(method, path string) (Fault, bool) {
 	for i := range s.faults {
 		q := &s.faults[i]
 		if q.Method != "" && q.Method != method {
+			continue
+		}
+		if q.Path != "" && q.Path != path && (!strings.HasSuffix(q.Path, "/") || !strings.HasPrefix(path, q.Path)) {
 			continue
 		}
 		f := q.Fault

@@ -18,7 +18,7 @@ import (
 )
 
 func TestProcessThenDropCreatesTheOrderButNeverAnswers(t *testing.T) {
-	srv := newServer(t)
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	srv.InjectFault(hostednumberstest.Fault{Method: "POST", ProcessThenDrop: true})
 	params := sampleParams()
@@ -49,7 +49,7 @@ func TestProcessThenDropCreatesTheOrderButNeverAnswers(t *testing.T) {
 // Reconcile finds the bulk request by listing each number's orders, and
 // the caller fetches it instead of submitting again.
 func TestOutcomeUnknownThenReconcileFindsTheOrderWithoutADuplicate(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithPageSize(2))
+	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	client := srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -107,7 +107,7 @@ func TestReconcileAfterADroppedUnprocessedCreateSaysNoneCreated(t *testing.T) {
 }
 
 func TestProcessThenDropAppliesToOtherRequestsToo(t *testing.T) {
-	srv := newServer(t)
+	srv := newImmediateServer(t)
 	create(t, srv.Client(), numbersParams("+14155550101"))
 	sid := srv.HostedNumberOrders()[0].SID
 	srv.InjectFault(hostednumberstest.Fault{Method: "DELETE", ProcessThenDrop: true})
@@ -140,7 +140,7 @@ func TestSuccessFaultOnACreateStillCreatesTheOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t)
+			srv := newImmediateServer(t)
 			srv.InjectFault(tt.fault)
 			resp, body := authed(t, "POST", srv.URL+bulkPath, "application/json",
 				`{"request_items":[{"numbers":[{"phone_number":"+14155550101"}]}]}`)
@@ -161,14 +161,14 @@ func TestSuccessFaultOnACreateStillCreatesTheOrder(t *testing.T) {
 		})
 	}
 	t.Run("an invalid create is still refused", func(t *testing.T) {
-		srv := newServer(t)
+		srv := newImmediateServer(t)
 		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 202})
 		resp, _ := authed(t, "POST", srv.URL+bulkPath, "application/json", `{"request_items":[{"numbers":[{"phone_number":"12"}]}]}`)
 		assert.Equal(t, 202, resp.StatusCode)
 		assert.Empty(t, srv.Orders())
 	})
 	t.Run("a 200 on a GET does not count as a fetch", func(t *testing.T) {
-		srv := newServer(t)
+		srv := newImmediateServer(t)
 		sid := create(t, srv.Client(), numbersParams("+14155550101")).BulkHostingSID
 		srv.InjectFault(hostednumberstest.Fault{Method: "GET", Status: 200, Body: `{}`})
 		resp, _ := authed(t, "GET", srv.URL+bulkPath+"/"+sid, "", "")
@@ -179,7 +179,7 @@ func TestSuccessFaultOnACreateStillCreatesTheOrder(t *testing.T) {
 }
 
 func TestRequestsRecordTheAnswerStatusAndWhatWasCreated(t *testing.T) {
-	srv := newServer(t)
+	srv := newImmediateServer(t)
 	client := srv.Client(hostednumbers.WithMaxRetries(0))
 	ctx := context.Background()
 
@@ -242,7 +242,7 @@ func TestRequestStatusIsZeroWhileTheRequestIsHeld(t *testing.T) {
 }
 
 func TestOrdersReadsStateWithoutCountingAsAFetch(t *testing.T) {
-	srv := newServer(t)
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	assert.Empty(t, srv.Orders())
 	assert.Empty(t, srv.HostedNumberOrders())
@@ -333,7 +333,7 @@ func TestFastRetryOptionsForAClientBuiltByHand(t *testing.T) {
 }
 
 func TestConcurrentUseOfEveryEndpointIsSafe(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithPageSize(3))
+	srv := newImmediateServer(t, hostednumberstest.WithPageSize(3))
 	client := srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -398,7 +398,7 @@ func TestHoldsATenThousandNumberMigration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10 000 numbers")
 	}
-	srv := newServer(t)
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -23,7 +23,7 @@ func TestCredentialConstantsHaveTwilioShapes(t *testing.T) {
 }
 
 func TestCreateThenFetchMovesOneStagePerFetch(t *testing.T) {
-	srv := newServer(t)
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	before := time.Now().Add(-time.Second)
 
@@ -115,13 +115,14 @@ func TestWithStageDurationMovesOrdersOnWithTime(t *testing.T) {
 	})
 	assert.GreaterOrEqual(t, time.Since(start), 2*stage, "PROCESSED came too early")
 	assert.True(t, seen[hostednumbers.RequestStatusInProgress], "never saw IN_PROGRESS")
-	assert.Equal(t, map[hostednumbers.OrderStatus]int{hostednumbers.OrderStatusCompleted: 2}, final.CountsByStatus())
+	// PROCESSED means the orders were made: hosting goes on after it.
+	assert.Equal(t, map[hostednumbers.OrderStatus]int{hostednumbers.OrderStatusPendingLOA: 2}, final.CountsByStatus())
 	require.True(t, final.DateCompleted.Valid)
 	assert.WithinRange(t, final.DateCompleted.Time, final.DateCreated.Time, final.DateCreated.Time.Add(time.Second+2*stage))
 }
 
 func TestEmptyBodyCreatesAnEmptyOrderThatStillMovesOn(t *testing.T) {
-	srv := newServer(t)
+	srv := newImmediateServer(t)
 	client := srv.Client()
 
 	created := create(t, client, nil) // sends {}
@@ -142,7 +143,7 @@ func TestEmptyBodyCreatesAnEmptyOrderThatStillMovesOn(t *testing.T) {
 }
 
 func TestFailNumbersEndingInFailsOnlyThoseNumbers(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	srv := newImmediateServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	client := srv.Client()
 	params := sampleParams()
 	params.RequestItems[1].Numbers = append(params.RequestItems[1].Numbers, hostednumbers.Number{PhoneNumber: "+14155550119"})
@@ -222,7 +223,7 @@ func TestWithOutcomeRendersEachStatusLikeTwilio(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantRaw, func(t *testing.T) {
-			srv := newServer(t, hostednumberstest.WithOutcome(func(string) hostednumberstest.Outcome { return tt.outcome }))
+			srv := newImmediateServer(t, hostednumberstest.WithOutcome(func(string) hostednumberstest.Outcome { return tt.outcome }))
 			client := srv.Client()
 			sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
 			fetch(t, client, sid)
@@ -273,7 +274,7 @@ func TestCreateAnswersInTheShapeOfTheFixture(t *testing.T) {
 }
 
 func TestFetchAnswersInTheShapeOfTheFixture(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	srv := newImmediateServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	sid := create(t, srv.Client(), numbersParams("+14155550101", "+14155550109", "+14155550102")).BulkHostingSID
 
 	fixture, err := os.ReadFile("../testdata/fetch_200.json")
@@ -365,7 +366,7 @@ func TestOrderStatusFilterKeepsMatchingGroupsInEitherSpelling(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+			srv := newImmediateServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 			client := srv.Client()
 			sid := create(t, client, numbersParams("+14155550101", "+14155550109")).BulkHostingSID
 			for i := 0; i < tt.priorFetches; i++ {
@@ -389,7 +390,7 @@ func TestOrderStatusFilterKeepsMatchingGroupsInEitherSpelling(t *testing.T) {
 }
 
 func TestOrderShowsTheCurrentStateWithoutCountingAsAFetch(t *testing.T) {
-	srv := newServer(t)
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
 
@@ -441,7 +442,7 @@ func TestServersHandOutDifferentSIDs(t *testing.T) {
 
 func TestConcurrentCreatesAndFetchesAreSafe(t *testing.T) {
 	const workers = 20
-	srv := newServer(t)
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	ctx := context.Background()
 
