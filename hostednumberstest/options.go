@@ -62,7 +62,7 @@ type config struct {
 	// abandoned is how long after its client left a create takes effect.
 	abandoned time.Duration
 	// clockOffset is how far the server's clock is ahead of the real one.
-	clockOffset time.Duration
+	clockOffset  time.Duration
 	resubmission Resubmission
 	outcome      func(phoneNumber string) Outcome
 	pageSize     int

@@ -132,7 +132,7 @@ type order struct {
 	// arrival for a create whose client had gone); the order does not
 	// exist before. completed is when it was PROCESSED.
 	created, completed time.Time
-	fetches                         int
+	fetches            int
 	// stage is the last stage seen and movedAt when each stage was first
 	// seen (fetch-driven model) or is reached (asynchronous model): the
 	// date_updated of the orders whose status it set.
