@@ -304,3 +304,109 @@ func TestFaultPathKeepsABulkFetchFaultFromAList(t *testing.T) {
 	resp, _ := authed(t, http.MethodGet, srv.URL+ordersPath, "", "")
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 }
+
+func TestAbandonedCreateUnderAnErrorFaultStaysUnprocessed(t *testing.T) {
+	srv := newServer(t, hostednumberstest.WithAbandonedCreateDelay(0), hostednumberstest.WithProcessingDelay(0, 0))
+	// A fault that would answer 503 without processing, and one that would
+	// drop the connection: giving up early changes nothing.
+	srv.InjectFault(hostednumberstest.Fault{Method: http.MethodPost, Latency: time.Minute, Status: http.StatusServiceUnavailable})
+	srv.InjectFault(hostednumberstest.Fault{Method: http.MethodPost, Latency: time.Minute, DropConnection: true})
+	// A 202 fault would have processed it: the create takes effect.
+	srv.InjectFault(hostednumberstest.Fault{Method: http.MethodPost, Latency: time.Minute, Status: http.StatusAccepted})
+	client := srv.Client(hostednumbers.WithMaxRetries(0))
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		_, err := client.BulkHostedNumberOrders.Create(ctx, numbersParams("+14155550101"))
+		cancel()
+		require.Error(t, err, "create %d", i)
+	}
+	waitFor(t, 10*time.Second, func() bool { return srv.Requests()[2].CreatedSID != "" })
+	reqs := srv.Requests()
+	assert.Empty(t, reqs[0].CreatedSID, "a 503 fault does not process")
+	assert.Empty(t, reqs[1].CreatedSID, "a dropped connection does not process")
+	waitFor(t, 10*time.Second, func() bool { return len(srv.Orders()) == 1 })
+	assert.Equal(t, reqs[2].CreatedSID, srv.Orders()[0].BulkHostingSID)
+}
+
+func TestWithStageDurationZeroIsImmediate(t *testing.T) {
+	srv := newServer(t, hostednumberstest.WithStageDuration(0))
+	client := srv.Client()
+	sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
+	assert.Len(t, srv.HostedNumberOrders(), 1, "made at the create")
+	assert.Len(t, listOrders(t, srv, ""), 1, "listed at once")
+	assert.Equal(t, hostednumbers.RequestStatusInProgress, fetch(t, client, sid).RequestStatus)
+	done := fetch(t, client, sid)
+	assert.Equal(t, map[hostednumbers.OrderStatus]int{hostednumbers.OrderStatusCompleted: 1}, done.CountsByStatus())
+}
+
+func TestResubmissionAfterAFailedOrderIsAccepted(t *testing.T) {
+	first := true
+	srv := newServer(t, hostednumberstest.WithProcessingDelay(0, 10*time.Millisecond),
+		hostednumberstest.WithOutcome(func(string) hostednumberstest.Outcome {
+			// Called once per number per create; the creates here follow
+			// one another. The first order fails, the second completes.
+			if first {
+				first = false
+				return hostednumberstest.Outcome{Status: hostednumbers.OrderStatusFailed, FailureReason: "LOA rejected"}
+			}
+			return hostednumberstest.Outcome{}
+		}))
+	client := srv.Client()
+	create(t, client, numbersParams("+14155550101"))
+	waitFor(t, 10*time.Second, func() bool {
+		o := srv.HostedNumberOrders()
+		return len(o) == 1 && o[0].Status == hostednumbers.OrderStatusFailed
+	})
+	create(t, client, numbersParams("+14155550101"))
+	waitFor(t, 10*time.Second, func() bool {
+		o := srv.HostedNumberOrders()
+		return len(o) == 2 && o[1].Status == hostednumbers.OrderStatusCompleted
+	})
+	assert.Equal(t, "LOA rejected", srv.HostedNumberOrders()[0].FailureReason.String)
+}
+
+func TestResubmissionInTheImmediateModel(t *testing.T) {
+	for _, tt := range []struct {
+		policy hostednumberstest.Resubmission
+		want   hostednumbers.OrderStatus
+	}{
+		{hostednumberstest.ResubmissionFails, hostednumbers.OrderStatusFailed},
+		{hostednumberstest.ResubmissionDuplicates, hostednumbers.OrderStatusCompleted},
+	} {
+		srv := newImmediateServer(t, hostednumberstest.WithResubmission(tt.policy))
+		client := srv.Client()
+		create(t, client, numbersParams("+14155550101"))
+		second := create(t, client, numbersParams("+14155550101")).BulkHostingSID
+		fetch(t, client, second)
+		done := fetch(t, client, second)
+		assert.Equal(t, map[hostednumbers.OrderStatus]int{tt.want: 1}, done.CountsByStatus(), "policy %d", tt.policy)
+	}
+}
+
+func TestAPIKeyIsAcceptedForTheAccount(t *testing.T) {
+	const keySID, keySecret = "SK0123456789abcdef0123456789abcdef", "keysecret0123456789abcdef01234567"
+	srv := newServer(t, hostednumberstest.WithAPIKey(keySID, keySecret), hostednumberstest.WithProcessingDelay(0, 0))
+	keyClient := srv.Client(hostednumbers.WithAPIKey(keySID, keySecret, hostednumberstest.AccountSID))
+	create(t, keyClient, numbersParams("+14155550101"))
+	req := srv.Requests()[0]
+	assert.True(t, req.Authorized)
+	assert.Equal(t, keySID, req.Username)
+	waitFor(t, 10*time.Second, func() bool { return len(srv.HostedNumberOrders()) == 1 })
+	assert.Equal(t, hostednumberstest.AccountSID, srv.HostedNumberOrders()[0].AccountSID, "the documents name the account")
+
+	// The account's own credentials still work; a wrong secret does not.
+	create(t, srv.Client(), numbersParams("+14155550102"))
+	bad := srv.Client(hostednumbers.WithAPIKey(keySID, "wrongsecret0123456789abcdef012345", hostednumberstest.AccountSID))
+	_, err := bad.BulkHostedNumberOrders.Create(context.Background(), numbersParams("+14155550103"))
+	var apiErr *hostednumbers.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusUnauthorized, apiErr.HTTPStatus)
+	assert.NotContains(t, err.Error(), "wrongsecret")
+
+	// Without WithAPIKey the key is refused.
+	plain := newServer(t)
+	_, err = plain.Client(hostednumbers.WithAPIKey(keySID, keySecret, hostednumberstest.AccountSID)).
+		BulkHostedNumberOrders.Create(context.Background(), numbersParams("+14155550101"))
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusUnauthorized, apiErr.HTTPStatus)
+}

@@ -44,7 +44,10 @@ type Fault struct {
 	RetryAfter string
 	// Latency delays the request. The wait ends early, and the connection
 	// is closed without an answer, when the client gives up or the server
-	// is closed.
+	// is closed. A create whose client gave up is processed all the same,
+	// later (WithAbandonedCreateDelay), unless the fault would not have
+	// processed it anyway (an error Status, DropConnection); a server
+	// closed processes nothing.
 	Latency time.Duration
 	// DropConnection reads the whole request, then closes the connection
 	// without writing a byte of an answer. The request is not processed.
@@ -60,6 +63,13 @@ type Fault struct {
 	// inside Twilio would: until then neither fetches nor lists show it
 	// (Request.CreatedSID names it at once). It applies to creates only.
 	ProcessDelay time.Duration
+}
+
+// processes reports whether a request the fault applies to is processed
+// (when its client waits for the answer): a fault that only delays, a
+// success Status, or ProcessThenDrop.
+func (f *Fault) processes() bool {
+	return f.ProcessThenDrop || (!f.DropConnection && f.Status < 300)
 }
 
 // queuedFault is a Fault with the number of requests it still applies to.

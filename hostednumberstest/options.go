@@ -50,6 +50,9 @@ type Option func(*config)
 
 type config struct {
 	accountSID, authToken string
+	// apiKeySID and apiKeySecret, if set, are an API key of the account
+	// that the server accepts too.
+	apiKeySID, apiKeySecret string
 	// fetchDriven selects the model of WithImmediateProcessing: orders made
 	// at the create, stages moved by fetches.
 	fetchDriven     bool
@@ -108,6 +111,15 @@ func allCompleted(string) Outcome { return Outcome{Status: hostednumbers.OrderSt
 // longer AccountSID and AuthToken). Server.Client uses them too.
 func WithCredentials(accountSID, authToken string) Option {
 	return func(c *config) { c.accountSID, c.authToken = accountSID, authToken }
+}
+
+// WithAPIKey makes the server also accept the API key keySID (SK…) with
+// its secret, for its account, as Twilio does: a client built with
+// hostednumbers.WithAPIKey(keySID, keySecret, AccountSID) authenticates
+// with the key, and what it creates still names the account (AC…) in
+// account_sid. Server.Client keeps the account's own credentials.
+func WithAPIKey(keySID, keySecret string) Option {
+	return func(c *config) { c.apiKeySID, c.apiKeySecret = keySID, keySecret }
 }
 
 // WithFetchesPerStage selects the fetch-driven model of

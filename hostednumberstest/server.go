@@ -107,7 +107,9 @@ type Request struct {
 	// CreatedSID is the SID of what the request created: the BH… SID of a
 	// bulk create the server processed, even when the answer was then
 	// replaced by a fault or dropped (Fault.ProcessThenDrop, a 2xx
-	// Fault.Status). Empty if the request created nothing.
+	// Fault.Status), or when the client gave up during a Latency fault
+	// (the create then takes effect later: WithAbandonedCreateDelay,
+	// Fault.ProcessDelay). Empty if the request created nothing.
 	CreatedSID string
 }
 
@@ -220,8 +222,10 @@ func (s *Server) Client(opts ...hostednumbers.Option) *hostednumbers.Client {
 	c, err := hostednumbers.NewClient(all...)
 	if err != nil {
 		msg := err.Error()
-		if s.cfg.authToken != "" {
-			msg = strings.ReplaceAll(msg, s.cfg.authToken, "[redacted]")
+		for _, secret := range []string{s.cfg.authToken, s.cfg.apiKeySecret} {
+			if secret != "" {
+				msg = strings.ReplaceAll(msg, secret, "[redacted]")
+			}
 		}
 		panic("hostednumberstest: Server.Client: " + msg)
 	}
@@ -371,7 +375,13 @@ func (s *Server) sidLocked(prefix string) string {
 func (s *Server) authorized(user, pass string) bool {
 	u := subtle.ConstantTimeCompare([]byte(user), []byte(s.cfg.accountSID))
 	p := subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.authToken))
-	return u&p == 1
+	ok := u & p
+	if s.cfg.apiKeySID != "" {
+		ku := subtle.ConstantTimeCompare([]byte(user), []byte(s.cfg.apiKeySID))
+		kp := subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.apiKeySecret))
+		ok |= ku & kp
+	}
+	return ok == 1
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -417,7 +427,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 	if faulted {
 		if fault.Latency > 0 && !s.sleep(r.Context(), fault.Latency) {
-			if !s.closed() {
+			if !s.closed() && fault.processes() {
 				// The client has gone, but the request reached the
 				// server: a create still takes effect, later.
 				in.delay = s.cfg.abandoned
