@@ -285,6 +285,7 @@ func TestResubmissionDuplicatesMakesASecondLiveOrder(t *testing.T) {
 }
 
 func TestFaultPathKeepsABulkFetchFaultFromAList(t *testing.T) {
+	// Immediate: the order is listed at once, so the list request is certain to come first.
 	srv := newImmediateServer(t)
 	client := srv.Client(hostednumbers.WithMaxRetries(0))
 	sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
@@ -373,6 +374,7 @@ func TestResubmissionInTheImmediateModel(t *testing.T) {
 		{hostednumberstest.ResubmissionFails, hostednumbers.OrderStatusFailed},
 		{hostednumberstest.ResubmissionDuplicates, hostednumbers.OrderStatusCompleted},
 	} {
+		// Immediate: the policy in the fetch-driven model, two fetches to PROCESSED.
 		srv := newImmediateServer(t, hostednumberstest.WithResubmission(tt.policy))
 		client := srv.Client()
 		create(t, client, numbersParams("+14155550101"))

@@ -109,6 +109,7 @@ func TestFaultAnswersEvenUnauthorizedRequests(t *testing.T) {
 }
 
 func TestFaultMethodLimitsWhichRequestsItHits(t *testing.T) {
+	// Immediate: counts which fetches moved the order a stage.
 	srv := newImmediateServer(t)
 	client := srv.Client()
 	sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
@@ -271,6 +272,7 @@ func TestInjectFaultPanicsOnAnImpossibleStatus(t *testing.T) {
 // The SDK's retry policy, seen from the server.
 
 func TestClientRetriesGETThroughTransientFaults(t *testing.T) {
+	// Immediate: counts which fetches moved the order a stage.
 	srv := newImmediateServer(t)
 	client := srv.Client()
 	sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
@@ -301,6 +303,7 @@ func TestClientGivesUpOnGETAfterItsRetries(t *testing.T) {
 }
 
 func TestClientRetriesGETAfterADroppedConnection(t *testing.T) {
+	// Immediate: counts which fetches moved the order a stage.
 	srv := newImmediateServer(t)
 	client := srv.Client()
 	sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID

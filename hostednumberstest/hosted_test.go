@@ -96,6 +96,7 @@ func phones(orders []hostednumbers.HostedNumberOrder) []string {
 }
 
 func TestBulkCreateMakesOneOrderPerNumberAndOneDocumentPerItem(t *testing.T) {
+	// Immediate: checks every member of the orders as the create made them, listed at once and still received.
 	srv := newImmediateServer(t)
 	before := time.Now().Add(-time.Second)
 	params := sampleParams()
@@ -162,6 +163,7 @@ func TestBulkCreateMakesOneOrderPerNumberAndOneDocumentPerItem(t *testing.T) {
 }
 
 func TestHostedOrderDocumentsHaveEveryMemberOfTheFixtures(t *testing.T) {
+	// Immediate: documents rendered at each stage, a fetch at a time.
 	srv := newImmediateServer(t)
 	sid := create(t, srv.Client(), numbersParams("+14155550101")).BulkHostingSID
 	order := srv.HostedNumberOrders()[0]
@@ -203,6 +205,7 @@ func TestHostedOrderDocumentsHaveEveryMemberOfTheFixtures(t *testing.T) {
 }
 
 func TestHostedOrdersMoveWithTheirBulkOrder(t *testing.T) {
+	// Immediate: follows the orders stage by stage, a fetch at a time.
 	srv := newImmediateServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	client := srv.Client()
 	params := sampleParams() // item 0: …101 (completes), …109 (fails); item 1: …102
@@ -313,6 +316,7 @@ func TestHostedOrdersMoveWithStageDuration(t *testing.T) {
 }
 
 func TestCancelOnlyWhileReceived(t *testing.T) {
+	// Immediate: cancels while received, then moves the order on with one fetch to see the refusal.
 	srv := newImmediateServer(t)
 	client := srv.Client()
 	bh := create(t, client, numbersParams("+14155550101", "+14155550102")).BulkHostingSID
@@ -354,6 +358,7 @@ func TestCancelOnlyWhileReceived(t *testing.T) {
 }
 
 func TestCancelEveryOrderOfADocumentCancelsIt(t *testing.T) {
+	// Immediate: cancels orders while received, which the fetch-driven model keeps them until a fetch.
 	srv := newImmediateServer(t)
 	create(t, srv.Client(), numbersParams("+14155550101", "+14155550102"))
 	for _, o := range srv.HostedNumberOrders() {
@@ -367,6 +372,7 @@ func TestCancelEveryOrderOfADocumentCancelsIt(t *testing.T) {
 }
 
 func TestCancelThroughTheSDK(t *testing.T) {
+	// Immediate: cancels while received, then moves the order on with one fetch to see the refusal.
 	srv := newImmediateServer(t)
 	client := srv.Client()
 	create(t, client, numbersParams("+14155550101"))
@@ -385,6 +391,7 @@ func TestCancelThroughTheSDK(t *testing.T) {
 }
 
 func TestUpdateSetsStatusAndVerificationCall(t *testing.T) {
+	// Immediate: an update pins the status; the bulk order must not move under it between assertions.
 	srv := newImmediateServer(t)
 	client := srv.Client()
 	bh := create(t, client, numbersParams("+14155550101", "+14155550102")).BulkHostingSID
@@ -426,6 +433,7 @@ func TestUpdateSetsStatusAndVerificationCall(t *testing.T) {
 }
 
 func TestUpdateThroughTheSDK(t *testing.T) {
+	// Immediate: an update pins the status; the bulk order must not move under it between assertions.
 	srv := newImmediateServer(t)
 	client := srv.Client()
 	create(t, client, numbersParams("+14155550101"))
@@ -465,6 +473,7 @@ func TestUpdateRejectsBadForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Immediate: updates an order that must exist right after the create.
 			srv := newImmediateServer(t)
 			create(t, srv.Client(), numbersParams("+14155550101"))
 			before := srv.HostedNumberOrders()[0]
@@ -477,6 +486,7 @@ func TestUpdateRejectsBadForms(t *testing.T) {
 		})
 	}
 	t.Run("unknown order", func(t *testing.T) {
+		// Immediate: updates an order that must exist right after the create.
 		srv := newImmediateServer(t)
 		resp, _ := authed(t, "POST", srv.URL+ordersPath+"/"+unknownHR, formType, "Status=verified")
 		assert.Equal(t, 404, resp.StatusCode)
@@ -484,6 +494,7 @@ func TestUpdateRejectsBadForms(t *testing.T) {
 }
 
 func TestListFilters(t *testing.T) {
+	// Immediate: status filters checked against states set by fetches, listed at once.
 	srv := newImmediateServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	client := srv.Client()
 	params := numbersParams("+14155550101", "+14155550109", "+14155550102")
@@ -528,6 +539,7 @@ func TestListFilters(t *testing.T) {
 }
 
 func TestListsRejectBadParameters(t *testing.T) {
+	// Immediate: one order listed at once beside the bad parameters.
 	srv := newImmediateServer(t)
 	create(t, srv.Client(), numbersParams("+14155550101"))
 	px := srv.AuthorizationDocuments()[0].SID
@@ -561,6 +573,7 @@ func TestListsRejectBadParameters(t *testing.T) {
 }
 
 func TestDocumentListsFilterAndCrossPages(t *testing.T) {
+	// Immediate: document statuses checked stage by stage, a fetch at a time.
 	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	client := srv.Client()
 	params := &hostednumbers.CreateBulkHostedNumberOrderParams{}
@@ -597,6 +610,7 @@ func TestDocumentListsFilterAndCrossPages(t *testing.T) {
 }
 
 func TestDependentOrdersOfADocument(t *testing.T) {
+	// Immediate: each fetch moves the orders a stage; the lists are checked at each.
 	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2), hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	client := srv.Client()
 	params := sampleParams()
@@ -665,6 +679,7 @@ func TestNewRoutesAnswerTwilioErrors(t *testing.T) {
 }
 
 func TestStatusFilterFoldsSpellings(t *testing.T) {
+	// Immediate: the filter is checked against a status set by a fetch.
 	srv := newImmediateServer(t)
 	client := srv.Client()
 	bh := create(t, client, numbersParams("+14155550101", "+14155550102")).BulkHostingSID

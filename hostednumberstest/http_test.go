@@ -80,6 +80,7 @@ func TestClientWithWrongCredentialsGetsErrUnauthorized(t *testing.T) {
 
 func TestWithCredentialsChangesWhatTheServerAccepts(t *testing.T) {
 	const account, token = "AC22222222222222222222222222222222", "33333333333333333333333333333333"
+	// Immediate: checks the answers of a create and a fetch step by step.
 	srv := newImmediateServer(t, hostednumberstest.WithCredentials(account, token))
 
 	created := create(t, srv.Client(), numbersParams("+14155550101"))

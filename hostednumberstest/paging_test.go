@@ -22,6 +22,7 @@ func fiveNumbers(t *testing.T, srv *hostednumberstest.Server) []string {
 }
 
 func TestPagesFollowNextPageURLToTheEnd(t *testing.T) {
+	// Immediate: pages over orders listed at once.
 	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	numbers := fiveNumbers(t, srv)
 
@@ -72,6 +73,7 @@ func TestPageSizeOfTheRequestWins(t *testing.T) {
 		{"PageSize=1000", []int{5}},
 		{"", []int{2, 2, 1}}, // WithPageSize(2)
 	}
+	// Immediate: pages over orders listed at once.
 	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	fiveNumbers(t, srv)
 	for _, tt := range tests {
@@ -103,6 +105,7 @@ func TestDefaultPageSizeIsTwilios(t *testing.T) {
 }
 
 func TestPageParameterWithoutTokenCountsFromTheStart(t *testing.T) {
+	// Immediate: pages over orders listed at once.
 	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	numbers := fiveNumbers(t, srv)
 	tests := []struct {
@@ -134,6 +137,7 @@ func nilIfEmpty(s []string) []string {
 }
 
 func TestNextPageKeepsFiltersAndSurvivesChanges(t *testing.T) {
+	// Immediate: pages over orders listed at once, changing them between pages.
 	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	numbers := fiveNumbers(t, srv)
 	create(t, srv.Client(), numbersParams("+14155550101")) // a second order for the first number
@@ -160,6 +164,7 @@ func TestNextPageKeepsFiltersAndSurvivesChanges(t *testing.T) {
 }
 
 func TestSDKListsEveryOrderAcrossPages(t *testing.T) {
+	// Immediate: pages over orders listed at once.
 	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	client := srv.Client()
 	numbers := fiveNumbers(t, srv)
