@@ -254,8 +254,9 @@ func TestResubmittedNumberFailsByDefault(t *testing.T) {
 }
 
 func TestResubmissionAfterACancelIsAccepted(t *testing.T) {
-	// A long IN_PROGRESS keeps the first order received, so it can be canceled.
-	srv := newServer(t, hostednumberstest.WithProcessingDelay(0, time.Minute))
+	// A long enough IN_PROGRESS keeps the first order received, so it can
+	// be canceled.
+	srv := newServer(t, hostednumberstest.WithProcessingDelay(0, 300*time.Millisecond), hostednumberstest.WithHostingDuration(0))
 	client := srv.Client()
 	create(t, client, numbersParams("+14155550101"))
 	orders := srv.HostedNumberOrders()
@@ -264,9 +265,11 @@ func TestResubmissionAfterACancelIsAccepted(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 
 	create(t, client, numbersParams("+14155550101"))
-	orders = srv.HostedNumberOrders()
-	require.Len(t, orders, 1)
-	assert.Equal(t, hostednumbers.OrderStatusReceived, orders[0].Status)
+	waitFor(t, 10*time.Second, func() bool {
+		orders = srv.HostedNumberOrders()
+		return len(orders) == 1 && orders[0].Status != hostednumbers.OrderStatusReceived
+	})
+	assert.Equal(t, hostednumbers.OrderStatusCompleted, orders[0].Status, "the canceled order is not live")
 	assert.Equal(t, hostednumbers.NullString{Valid: true}, orders[0].FailureReason)
 }
 
