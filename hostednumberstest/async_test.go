@@ -415,3 +415,21 @@ func TestAPIKeyIsAcceptedForTheAccount(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusUnauthorized, apiErr.HTTPStatus)
 }
+
+func TestFastWaitOptionsMakeWaitQuick(t *testing.T) {
+	srv := newServer(t, hostednumberstest.WithProcessingDelay(300*time.Millisecond, 50*time.Millisecond))
+	client := srv.Client()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
+	opts := hostednumberstest.FastWaitOptions()
+	assert.Less(t, opts.PollInterval, hostednumbers.DefaultPollInterval)
+	opts.PollInterval = time.Millisecond // a copy: changing it changes nothing else
+	assert.NotEqual(t, opts.PollInterval, hostednumberstest.FastWaitOptions().PollInterval)
+	polls := 0
+	opts.OnSnapshot = func(*hostednumbers.BulkHostedNumberOrder) { polls++ }
+	done, err := client.BulkHostedNumberOrders.Wait(ctx, sid, opts)
+	require.NoError(t, err)
+	assert.Equal(t, hostednumbers.RequestStatusProcessed, done.RequestStatus)
+	assert.Greater(t, polls, 1, "polled while QUEUED and IN_PROGRESS")
+}

@@ -157,6 +157,16 @@ func FastRetryOptions() []hostednumbers.Option {
 	return []hostednumbers.Option{hostednumbers.WithRetryBackoff(time.Millisecond, 10*time.Millisecond)}
 }
 
+// FastWaitOptions returns WaitOptions that poll the fake server every few
+// milliseconds (5ms, backing off to 20ms) instead of every
+// hostednumbers.DefaultPollInterval (2s): pass them to Wait, since the
+// SDK takes the poll interval per call, not from the client, so
+// Server.Client cannot make Wait fast by itself. Each call returns a new
+// value, free to change.
+func FastWaitOptions() *hostednumbers.WaitOptions {
+	return &hostednumbers.WaitOptions{PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond}
+}
+
 // WithStageDuration(d) is WithProcessingDelay(d, d): an order is QUEUED
 // for d after its creation, then IN_PROGRESS for d, then PROCESSED, with
 // date_completed two d after date_created. Zero selects the fetch-driven
