@@ -167,7 +167,7 @@ func FastWaitOptions() *hostednumbers.WaitOptions {
 	return &hostednumbers.WaitOptions{PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond}
 }
 
-// WithStageDuration(d) is WithProcessingDelay(d, d): an order is QUEUED
+// WithStageDuration is WithProcessingDelay(d, d): an order is QUEUED
 // for d after its creation, then IN_PROGRESS for d, then PROCESSED, with
 // date_completed two d after date_created. Zero selects the fetch-driven
 // model of WithImmediateProcessing; a negative d makes NewServer panic.
@@ -258,7 +258,7 @@ func WithClockOffset(d time.Duration) Option {
 type Resubmission int
 
 const (
-	// ResubmissionFails, the default, fails the new hosted number order at
+	// ResubmissionFails is the default: it fails the new hosted number order at
 	// PROCESSED, with a failure_reason naming the live order
 	// (see AlreadyOrderedReason) and AlreadyOrderedNextStep.
 	ResubmissionFails Resubmission = iota
