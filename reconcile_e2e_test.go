@@ -143,7 +143,7 @@ func TestE2E_ReconcileBeforeAnyCreateSaysNoneCreatedAndAPartialCreateListsTheMis
 }
 
 func TestE2E_EveryOrderOfABulkRequestIsListedAcrossPages(t *testing.T) {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithPageSize(2))
+	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing(), hostednumberstest.WithPageSize(2)) // orders at the create: this test is about paging them
 	defer srv.Close()
 	client := srv.Client()
 	ctx := e2eContext(t)
@@ -179,7 +179,7 @@ func TestE2E_EveryOrderOfABulkRequestIsListedAcrossPages(t *testing.T) {
 }
 
 func TestE2E_UnsignedAuthorizationDocumentsAndTheirOrdersAreListed(t *testing.T) {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithPageSize(2))
+	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing(), hostednumberstest.WithPageSize(2)) // orders at the create: this test is about listing them
 	defer srv.Close()
 	client := srv.Client()
 	ctx := e2eContext(t)
@@ -236,7 +236,7 @@ func TestE2E_UnsignedAuthorizationDocumentsAndTheirOrdersAreListed(t *testing.T)
 }
 
 func TestE2E_AnOrderInReceivedIsCancelledAndALaterOneIsRefusedTyped(t *testing.T) {
-	srv := hostednumberstest.NewServer()
+	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing()) // orders at the create, still received: this test is about cancelling
 	defer srv.Close()
 	client := srv.Client()
 	ctx := e2eContext(t)
@@ -277,7 +277,7 @@ func TestE2E_AnOrderInReceivedIsCancelledAndALaterOneIsRefusedTyped(t *testing.T
 }
 
 func TestE2E_UpdateMovesAnOrderToVerification(t *testing.T) {
-	srv := hostednumberstest.NewServer()
+	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing()) // orders at the create: this test is about updating one
 	defer srv.Close()
 	client := srv.Client()
 	ctx := e2eContext(t)

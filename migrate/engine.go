@@ -145,7 +145,9 @@ type Migrator struct {
 // options that are missing or out of range.
 func New(o Options) (*Migrator, error) {
 	var problems []hostednumbers.FieldError
-	bad := func(field, msg string) { problems = append(problems, hostednumbers.FieldError{Field: field, Message: msg}) }
+	bad := func(field, msg string) {
+		problems = append(problems, hostednumbers.FieldError{Field: field, Message: msg})
+	}
 	if o.Client == nil {
 		bad("client", "is required")
 	}

@@ -189,11 +189,8 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 	if err != nil {
 		return err
 	}
-	if len(b.BulkHostingSIDs) == 0 && b.State != StateAccepted {
-		return nil // nothing of it at Twilio
-	}
-	if b.Counts != nil && countsFinal(b.Counts) {
-		return nil
+	if countsFinal(batchCounts(&b)) {
+		return nil // nothing of it can change (or nothing is at Twilio)
 	}
 	numbers, err := m.o.Store.Numbers(ctx, index)
 	if err != nil {

@@ -183,9 +183,15 @@ func TestSubmitAndWaitAllCompleted(t *testing.T) {
 	require.GreaterOrEqual(t, len(reqs), 3)
 	assert.Equal(t, "POST", reqs[0].Method)
 	assert.Equal(t, 1, countMethod(h.srv, "POST"))
+	// Following: the bulk request until its orders are known, then each
+	// number by its hosted number order, and the LOA.
+	allowed := []string{"/v2/HostedNumber/Orders/Bulk/" + sid, "/v2/HostedNumber/AuthorizationDocuments/" + hosted[0].SigningDocumentSID.String}
+	for _, o := range hosted {
+		allowed = append(allowed, "/v2/HostedNumber/Orders/"+o.SID)
+	}
 	for _, r := range reqs[1:] {
 		assert.Equal(t, "GET", r.Method)
-		assert.Contains(t, []string{"/v2/HostedNumber/Orders/Bulk/" + sid, "/v2/HostedNumber/AuthorizationDocuments/" + hosted[0].SigningDocumentSID.String}, r.Path)
+		assert.Contains(t, allowed, r.Path)
 	}
 	var body hostednumbers.CreateBulkHostedNumberOrderParams
 	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
@@ -542,8 +548,13 @@ func TestCreateServerErrorIsNotRetried(t *testing.T) {
 
 // assertOneOrderEach checks that the fake holds exactly one hosted number
 // order for each phone number, and none for any other.
+//
+// The fake makes a request's orders when it processes it, a while after
+// the create (and a create whose client left later still): it first waits,
+// at most ten seconds, until every request it took is processed.
 func assertOneOrderEach(t *testing.T, srv *hostednumberstest.Server, phones ...string) {
 	t.Helper()
+	waitProcessed(t, srv)
 	count := make(map[string]int)
 	for _, o := range srv.HostedNumberOrders() {
 		count[o.PhoneNumber]++
@@ -553,6 +564,31 @@ func assertOneOrderEach(t *testing.T, srv *hostednumberstest.Server, phones ...s
 		want[p] = 1
 	}
 	assert.Equal(t, want, count, "hosted number orders per phone number")
+}
+
+// waitProcessed waits until every bulk request the fake holds, and every
+// create it took, is processed (at most ten seconds).
+func waitProcessed(t *testing.T, srv *hostednumberstest.Server) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		creates := 0
+		for _, r := range srv.Requests() {
+			if r.CreatedSID != "" {
+				creates++
+			}
+		}
+		orders := srv.Orders()
+		done := len(orders) >= creates
+		for _, o := range orders {
+			done = done && o.RequestStatus == hostednumbers.RequestStatusProcessed
+		}
+		if done {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "the fake did not process its requests in time")
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func TestCreateUnauthorized(t *testing.T) {
@@ -578,11 +614,10 @@ func TestCreateUnauthorized(t *testing.T) {
 	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550109", "+14155550102", "+14155550119", "+14155550103")
 }
 
-
 func TestCreateAcceptedButUnreadable(t *testing.T) {
 	h := newHarness(t)
 	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 202, Body: `{"bulk_hosting_sid": `})
-	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers))...))
+	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "1ms", "-settle", "1s")...))
 	errOut := h.stderr.String()
 	assert.Contains(t, errOut, "Twilio ACCEPTED batch 1 (HTTP 202)")
 	assert.Contains(t, errOut, "sends nothing again until the answer is conclusive")
@@ -619,7 +654,8 @@ func createOrder(t *testing.T, srv *hostednumberstest.Server, numbers ...string)
 }
 
 func TestFetchExisting(t *testing.T) {
-	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	// Stages that move on each fetch, so that each -fetch sees the next.
+	h := newHarness(t, hostednumberstest.WithImmediateProcessing(), hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	sid := createOrder(t, h.srv, "+14155550101", "+14155550109")
 
 	// The first fetch finds the order in progress: nothing failed yet.
@@ -673,26 +709,35 @@ func TestFetchUnknown(t *testing.T) {
 }
 
 func TestProgressOnTerminal(t *testing.T) {
-	h := newHarness(t, hostednumberstest.WithFetchesPerStage(2))
+	h := newHarness(t)
 	h.terminal = true
 	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "1ms")...))
 	errOut := h.stderr.String()
-	assert.Contains(t, errOut, "\r1 batch, 3 numbers: 3 pending-loa\x1b[K")
+	assert.Contains(t, errOut, "\r1 batch, 3 numbers: 3 submitted\x1b[K")
 	assert.Contains(t, errOut, "\r1 batch, 3 numbers: 3 completed\x1b[K\n", "the last state stays on screen")
 	assert.NotContains(t, errOut, "following the", "no plain start line on a terminal")
 	assert.NotContains(t, h.stdout.String(), "\r")
 }
 
 func TestProgressOffTerminal(t *testing.T) {
-	h := newHarness(t, hostednumberstest.WithFetchesPerStage(2))
+	h := newHarness(t)
 	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers), "-wait", "-poll", "1ms")...))
 	errOut := h.stderr.String()
 	assert.NotContains(t, errOut, "\r")
 	assert.NotContains(t, errOut, "\x1b")
-	// Two fetches per stage, but one line per change.
-	assert.GreaterOrEqual(t, countMethod(h.srv, "GET"), 5)
-	assert.Equal(t, 1, strings.Count(errOut, "1 batch, 3 numbers: 3 pending-loa\n"))
-	assert.Equal(t, 1, strings.Count(errOut, "1 batch, 3 numbers: 3 completed\n"))
+	// Many refreshes, but one line per change.
+	assert.GreaterOrEqual(t, countMethod(h.srv, "GET"), 3)
+	var progress []string
+	for _, l := range strings.Split(errOut, "\n") {
+		if strings.HasPrefix(l, "1 batch, 3 numbers: ") {
+			progress = append(progress, l)
+		}
+	}
+	require.NotEmpty(t, progress)
+	for i := 1; i < len(progress); i++ {
+		assert.NotEqual(t, progress[i-1], progress[i], "a line only when the state changes")
+	}
+	assert.Equal(t, "1 batch, 3 numbers: 3 completed", progress[len(progress)-1])
 }
 
 func TestWaitTimeout(t *testing.T) {

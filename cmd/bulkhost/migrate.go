@@ -69,7 +69,10 @@ func (c *cli) openStore(path string) (*logstore.Store, error) {
 	case errors.As(err, &bad):
 		return nil, &journalError{path, strings.TrimPrefix(bad.Msg, "") + "; bulkhost does not overwrite it: move it away to start a new migration, or name another file with -state"}
 	case errors.Is(err, logstore.ErrLocked):
-		return nil, fmt.Errorf("journal %w", err)
+		if resolved, rerr := logstore.ResolvePath(path); rerr == nil {
+			path = resolved
+		}
+		return nil, fmt.Errorf("journal %s is in use by another bulkhost run (it holds %s.lock): let that run finish, or stop it, then run again", path, path)
 	}
 	return nil, fmt.Errorf("journal %s: %w", path, err)
 }

@@ -118,7 +118,11 @@ func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *logsto
 	_, err = eng.Follow(ctx)
 	p.done()
 	if err != nil {
-		code := c.printError(ctx, "following the numbers", err, cfg)
+		what := "refreshing the numbers"
+		if ctx.Err() != nil {
+			what = "following the numbers"
+		}
+		code := c.printError(ctx, what, err, cfg)
 		fmt.Fprintf(c.stderr, "bulkhost: the journal %s keeps what was known before; follow the numbers again with the same command.\n", st.Path())
 		return code
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -29,42 +28,48 @@ func submitted(t *testing.T, h *harness, csv string, extra ...string) string {
 }
 
 func TestStatusExitCodes(t *testing.T) {
-	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	// Requests that stay queued: Twilio has the numbers, with no order yet.
+	h := newHarness(t, hostednumberstest.WithProcessingDelay(time.Hour, 0))
 	csvPath := submitted(t, h, fiveNumbers, "-batch-size", "3")
 	state := csvPath + journalSuffix
-
-	// First refresh: the requests are in progress, every number pending.
 	require.Equal(t, exitPending, h.run("-live", "-status", "-state", state))
 	rows := tableRows(t, h.stdout.String())
 	require.Len(t, rows, 5)
 	for _, r := range rows {
+		assert.Equal(t, "submitted", r[0])
+		assert.Equal(t, "-", r[3], "no hosted number order yet")
+	}
+	assert.Contains(t, h.stderr.String(), "5 numbers are still on the way")
+
+	// Processed, hosting under way: two failed at once, the others wait
+	// for their LOA.
+	h = newHarness(t, hostednumberstest.WithHostingDuration(time.Hour), hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	csvPath = submitted(t, h, fiveNumbers, "-batch-size", "3")
+	waitProcessed(t, h.srv)
+	require.Equal(t, exitFailures, h.run("-live", "-status", "-csv", csvPath))
+	rows = tableRows(t, h.stdout.String())
+	require.Len(t, rows, 5)
+	for _, r := range rows[:3] {
 		assert.Equal(t, "pending-loa", r[0])
 		assert.Regexp(t, `^HR[0-9a-f]{32}$`, r[3])
 		assert.Equal(t, "signing", r[4], "the LOA is out for signing")
 	}
-	assert.Contains(t, h.stderr.String(), "5 numbers are still on the way")
-
-	// Second: processed, two failed. -csv finds the journal as well.
-	h.stdout.Reset()
-	h.stderr.Reset()
-	require.Equal(t, exitFailures, h.run("-live", "-status", "-csv", csvPath))
-	rows = tableRows(t, h.stdout.String())
-	require.Len(t, rows, 5)
-	assert.Equal(t, []string{"completed", "+14155550101", "1"}, rows[0][:3])
 	assert.Equal(t, []string{"failed", "+14155550109", "1"}, rows[3][:3])
 	assert.Equal(t, []string{"failed", "+14155550119", "2"}, rows[4][:3])
 	assert.Contains(t, rows[3][5], hostednumberstest.DefaultFailureReason+"; next step: ")
-	assert.Contains(t, h.stdout.String(), "2 batches: 2 accepted; 5 numbers\n  completed  3\n  failed     2\n")
-	assert.Zero(t, countMethod(h.srv, "POST")-2, "status never creates")
+	assert.Contains(t, h.stdout.String(), "2 batches: 2 accepted; 5 numbers\n  pending-loa  3\n  failed       2\n")
+	assert.Equal(t, 2, countMethod(h.srv, "POST"), "status never creates")
 
 	// The journal holds the refreshed state.
-	j, err := loadJournal(state, nil, time.Now)
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
 	require.NoError(t, err)
 	n := j.index["+14155550109"]
 	assert.Equal(t, "failed", n.Status)
 	require.NotNil(t, n.FailureReason)
 	assert.Equal(t, hostednumberstest.DefaultFailureReason, *n.FailureReason)
 	assert.False(t, n.Checked.IsZero())
+	ok := j.index["+14155550101"]
+	assert.Nil(t, ok.FailureReason, `"" from Twilio is no failure reason`)
 }
 
 func TestStatusAllCompleted(t *testing.T) {
@@ -77,7 +82,7 @@ func TestStatusAllCompleted(t *testing.T) {
 }
 
 func TestStatusJSONHasNoProgress(t *testing.T) {
-	h := newHarness(t, hostednumberstest.WithFetchesPerStage(2))
+	h := newHarness(t)
 	csvPath := submitted(t, h, threeNumbers)
 	h.terminal = true
 	require.Equal(t, exitOK, h.run("-live", "-status", "-csv", csvPath, "-wait", "-poll", "1ms", "-json"))
@@ -129,8 +134,9 @@ func TestStatusTransientErrorsArePolledThrough(t *testing.T) {
 
 	// Without -wait, one failed refresh is the answer, and the journal is
 	// left as it was.
-	h.stdout.Reset()
-	h.stderr.Reset()
+	h = newHarness(t, hostednumberstest.WithHostingDuration(time.Hour))
+	csvPath = submitted(t, h, threeNumbers)
+	waitProcessed(t, h.srv)
 	before, err := os.ReadFile(csvPath + journalSuffix)
 	require.NoError(t, err)
 	h.srv.InjectFault(hostednumberstest.Fault{Method: "GET", Status: 404})
@@ -165,10 +171,6 @@ func TestRejectedBatchAndRateLimit(t *testing.T) {
 	assert.Equal(t, "rejected", j.Batches[1].Attempts[0].Outcome)
 	assert.NotEmpty(t, j.Batches[1].Attempts[0].RequestID)
 
-	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 429, Count: hostednumbers.DefaultMaxRetries + 1, RetryAfter: "0"})
-	h.stderr.Reset()
-	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-batch-size", "2")...))
-	assert.Contains(t, h.stderr.String(), "429")
 	h.stderr.Reset()
 	h.stdout.Reset()
 	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-wait", "-poll", "1ms")...))
@@ -176,16 +178,48 @@ func TestRejectedBatchAndRateLimit(t *testing.T) {
 	assert.Len(t, tableRows(t, h.stdout.String()), 5)
 }
 
+// A rate limit that outlasts the SDK's retries says so, and when the
+// command tries again; no later batch is sent before.
+func TestRateLimitHoldsLaterBatches(t *testing.T) {
+	h := newHarness(t)
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST"}) // batch 1 goes through
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 429, Count: hostednumbers.DefaultMaxRetries + 1, RetryAfter: "1"})
+	csvPath := writeCSV(t, fivePlain)
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2")...))
+	errOut := h.stderr.String()
+	assert.Contains(t, errOut, "429 Too Many Requests")
+	assert.Regexp(t, `batch 2: Twilio's rate limit \(HTTP 429\): nothing was created; trying it again at \d\d:\d\d:\d\d, and no later batch is sent before`, errOut)
+
+	// The POSTs: batch 1, batch 2 refused four times, batch 2 again a
+	// second later, then batch 3.
+	var posts []hostednumberstest.Request
+	for _, r := range h.srv.Requests() {
+		if r.Method == "POST" {
+			posts = append(posts, r)
+		}
+	}
+	require.Len(t, posts, 2+hostednumbers.DefaultMaxRetries+1+1)
+	refused := posts[1+hostednumbers.DefaultMaxRetries]
+	assert.Equal(t, 429, refused.Status)
+	again, third := posts[len(posts)-2], posts[len(posts)-1]
+	assert.Contains(t, string(again.Body), "+14155550103", "batch 2 again")
+	assert.Contains(t, string(third.Body), "+14155550105", "then batch 3")
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
+	require.NoError(t, err)
+	assert.Equal(t, []batchState{stateAccepted, stateAccepted, stateAccepted}, batchStates(j))
+	a := j.Batches[1].Attempts[0]
+	require.NotNil(t, a.Reason)
+	assert.True(t, a.Reason.RateLimited)
+	assert.Equal(t, migrate.Duration(time.Second), a.Reason.RetryAfter)
+	assertOneOrderEach(t, h.srv, fivePhones...)
+}
+
 // An order made outside a bulk request (a reconciliation can find one) is
 // refreshed on its own.
 func TestStatusRefreshesOrderWithoutBulkRequest(t *testing.T) {
 	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
-	sid := createOrder(t, h.srv, "+14155550109")
-	// Two fetches of its bulk request: the order is processed.
-	for range 2 {
-		_, err := h.srv.Client().BulkHostedNumberOrders.Fetch(context.Background(), sid, nil)
-		require.NoError(t, err)
-	}
+	createOrder(t, h.srv, "+14155550109")
+	waitProcessed(t, h.srv)
 	var hr string
 	for _, o := range h.srv.HostedNumberOrders() {
 		hr = o.SID
@@ -200,6 +234,7 @@ func TestStatusRefreshesOrderWithoutBulkRequest(t *testing.T) {
 	require.NoError(t, err)
 	b.State = stateSending
 	b.Attempts = []migrate.Attempt{{Kind: "create", Started: time.Now().UTC(), Numbers: 1}}
+	b.Counts = map[string]int{migrate.StatusSubmitted: 1}
 	n.HostingOrderSID = hr
 	require.NoError(t, st.SaveBatch(t.Context(), &b, []migrate.NumberState{n}))
 	require.NoError(t, st.Close())
