@@ -58,8 +58,13 @@
 // exactly one of ErrNotCreated (nothing was sent, or Twilio refused it: fix
 // the cause and submit again) and ErrOutcomeUnknown (it may have been
 // processed). After ErrOutcomeUnknown, BulkHostedNumberOrders.Reconcile
-// finds out what Twilio has for the numbers: none created, all in one bulk
-// request (use it), or partly (submit only the missing ones).
+// (or WaitForReconcile, or the functions of the same names over a mocked
+// lister) finds out what Twilio has for the numbers: all in one bulk
+// request (use it), partly (submit only the missing ones), none created,
+// or not known yet (pending) while Twilio may still be processing the
+// create: it makes the orders later, from a queue, and a list may show
+// them late, so "none created" needs the processing window to have passed
+// and two looks apart to have found nothing.
 //
 // # Errors
 //

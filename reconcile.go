@@ -54,6 +54,11 @@ const (
 	// by any amount, and ten minutes either way is what Reconcile promises
 	// to absorb.
 	unmeasuredClockSlack = 10 * time.Minute
+
+	// minReconcileInterval is the least time WaitForReconcile waits
+	// between two looks, whatever RetryAt says, so that a tiny ConfirmGap
+	// cannot turn it into a busy loop of listings.
+	minReconcileInterval = 10 * time.Millisecond
 )
 
 // HostedNumberOrderLister is the one method Reconcile needs: list hosted
@@ -239,8 +244,8 @@ func Reconcile(ctx context.Context, orders HostedNumberOrderLister, params *Reco
 }
 
 // WaitForReconcile calls Reconcile until its verdict is not
-// ReconcilePending, waiting until each RetryAt in between and passing each
-// result back as Previous. It returns the first other verdict, or the
+// ReconcilePending, waiting until each RetryAt in between (and at least
+// 10ms) and passing each result back as Previous. It returns the first other verdict, or the
 // first error; when ctx ends while waiting, it returns ctx's error with
 // the last pending result.
 func WaitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams) (*Reconciliation, error) {
@@ -257,7 +262,7 @@ func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, param
 		if err != nil || r.Verdict != ReconcilePending {
 			return r, err
 		}
-		t := time.NewTimer(time.Until(r.RetryAt))
+		t := time.NewTimer(max(time.Until(r.RetryAt), minReconcileInterval))
 		select {
 		case <-ctx.Done():
 			t.Stop()
