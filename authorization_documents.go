@@ -30,6 +30,10 @@ type AuthorizationDocumentsAPI interface {
 	// AllDependentOrders iterates over every hosted number order one
 	// document authorises.
 	AllDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams) iter.Seq2[HostedNumberOrder, error]
+	// Create makes a letter of authorisation for existing orders.
+	Create(ctx context.Context, params *CreateAuthorizationDocumentParams) (*AuthorizationDocument, error)
+	// Delete cancels an authorisation document.
+	Delete(ctx context.Context, sid string) error
 }
 
 var _ AuthorizationDocumentsAPI = (*AuthorizationDocumentsService)(nil)

@@ -29,6 +29,8 @@ type HostedNumberOrdersAPI interface {
 	Update(ctx context.Context, sid string, params *UpdateHostedNumberOrderParams) (*HostedNumberOrder, error)
 	// Cancel cancels a hosted number order that is still received.
 	Cancel(ctx context.Context, sid string) error
+	// Create makes one hosted number order, outside a bulk request.
+	Create(ctx context.Context, params *CreateHostedNumberOrderParams) (*HostedNumberOrder, error)
 }
 
 var _ HostedNumberOrdersAPI = (*HostedNumberOrdersService)(nil)
