@@ -148,9 +148,9 @@ type ListHostedNumberOrdersParams struct {
 	// Status keeps the orders with this status: one of the ten documented
 	// statuses (pending_loa is sent as pending-loa).
 	Status OrderStatus
-	// SmsCapability, when set, keeps the orders whose SMS capability is
+	// SMSCapability, when set, keeps the orders whose SMS capability is
 	// the value it points to.
-	SmsCapability *bool
+	SMSCapability *bool
 	// PhoneNumber keeps the orders for this number (E.164).
 	PhoneNumber string
 	// IncomingPhoneNumberSID keeps the order that made this phone number
@@ -182,8 +182,8 @@ func (p *ListHostedNumberOrdersParams) query() url.Values {
 		return q
 	}
 	setOrderFilters(q, p.Status, p.PhoneNumber, p.IncomingPhoneNumberSID, p.FriendlyName, p.PageSize)
-	if p.SmsCapability != nil {
-		q.Set("SmsCapability", strconv.FormatBool(*p.SmsCapability))
+	if p.SMSCapability != nil {
+		q.Set("SmsCapability", strconv.FormatBool(*p.SMSCapability))
 	}
 	return q
 }
