@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/internal/wire"
 )
 
 const (
@@ -160,19 +161,20 @@ func (p EligibilityParams) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	if p.FriendlyName != "" {
-		if obj["friendly_name"], err = json.Marshal(p.FriendlyName); err != nil {
-			return nil, err
-		}
+		obj["friendly_name"] = jsonString(p.FriendlyName)
 	}
-	numbers := make([]json.RawMessage, len(p.PhoneNumbers))
+	list := []byte{'['}
 	for i := range p.PhoneNumbers {
-		if numbers[i], err = p.PhoneNumbers[i].marshal("phone_numbers[" + strconv.Itoa(i) + "]"); err != nil {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		raw, err := p.PhoneNumbers[i].marshal("phone_numbers[" + strconv.Itoa(i) + "]")
+		if err != nil {
 			return nil, err
 		}
+		list = append(list, raw...)
 	}
-	if obj["phone_numbers"], err = json.Marshal(numbers); err != nil {
-		return nil, err
-	}
+	obj["phone_numbers"] = append(list, ']')
 	return json.Marshal(obj)
 }
 
@@ -184,16 +186,14 @@ func (n *EligibilityNumber) marshal(at string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if obj["phone_number"], err = json.Marshal(n.PhoneNumber); err != nil {
-		return nil, err
-	}
+	obj["phone_number"] = jsonString(n.PhoneNumber)
 	if n.HostingAccountSID != "" {
-		if obj["hosting_account_sid"], err = json.Marshal(n.HostingAccountSID); err != nil {
-			return nil, err
-		}
+		obj["hosting_account_sid"] = jsonString(n.HostingAccountSID)
 	}
 	return json.Marshal(obj)
 }
+
+func jsonString(s string) json.RawMessage { return wire.AppendString(nil, s) }
 
 // extraMembers encodes each Extra member on its own, so that one that
 // cannot be encoded is reported with its path.

@@ -386,6 +386,18 @@ func TestEligibilityParams_ExtraMembersAndTypedFieldsWin(t *testing.T) {
 	assert.Nil(t, back.PhoneNumbers[1].Extra)
 	assert.Equal(t, "AC22222222222222222222222222222222", back.PhoneNumbers[1].HostingAccountSID)
 
+	one, err := json.Marshal(hn.EligibilityNumber{PhoneNumber: "+14155550101", Extra: map[string]any{"tag": "<\"a\">"}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"phone_number":"+14155550101","tag":"<\"a\">"}`, string(one))
+	_, err = json.Marshal(hn.EligibilityNumber{PhoneNumber: "+14155550101", Extra: map[string]any{"c": make(chan int)}})
+	assert.Error(t, err)
+	empty, err := json.Marshal(hn.EligibilityParams{FriendlyName: "quote \" and \\ and \u2028"})
+	require.NoError(t, err)
+	var emptyBack hn.EligibilityParams
+	require.NoError(t, json.Unmarshal(empty, &emptyBack))
+	assert.Equal(t, "quote \" and \\ and \u2028", emptyBack.FriendlyName)
+	assert.Contains(t, string(empty), `"phone_numbers":[]`)
+
 	// Unmarshal into a used value keeps nothing of it.
 	require.NoError(t, json.Unmarshal([]byte(`{"phone_numbers":[{"phone_number":"+1"}]}`), &back))
 	assert.Empty(t, back.FriendlyName)
