@@ -34,7 +34,7 @@ func elPost(t *testing.T, srv *hostednumberstest.Server, method, path, contentTy
 	}
 	resp, err := (&http.Client{Transport: srv.Transport()}).Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	var doc map[string]any
