@@ -749,9 +749,7 @@ func pollUntil[T any](ctx context.Context, p pollSettings, fetch func(context.Co
 	interval := p.PollInterval
 	var last T
 	failures := 0
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	<-timer.C
+	var timer *time.Timer
 	for {
 		wait := interval
 		v, err := fetch(ctx)
@@ -775,7 +773,12 @@ func pollUntil[T any](ctx context.Context, p pollSettings, fetch func(context.Co
 				return last, err
 			}
 		}
-		timer.Reset(wait)
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		} else {
+			timer.Reset(wait)
+		}
 		select {
 		case <-ctx.Done():
 			return last, ctx.Err()
