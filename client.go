@@ -60,6 +60,9 @@ type Client struct {
 	// AuthorizationDocuments lists and fetches the authorisation documents
 	// (LOAs) owners sign, and the orders each one authorises.
 	AuthorizationDocuments *AuthorizationDocumentsService
+	// Eligibility says whether numbers can be hosted before hosting them
+	// (the Hosted Number Eligibility API, public beta).
+	Eligibility *EligibilityService
 
 	baseURL          string
 	accountSID       string
@@ -310,6 +313,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	c.BulkHostedNumberOrders = &BulkHostedNumberOrdersService{client: c}
 	c.HostedNumberOrders = &HostedNumberOrdersService{client: c}
 	c.AuthorizationDocuments = &AuthorizationDocumentsService{client: c}
+	c.Eligibility = &EligibilityService{client: c}
 	return c, nil
 }
 

@@ -50,6 +50,7 @@ type config struct {
 	stageDuration         time.Duration
 	outcome               func(phoneNumber string) Outcome
 	pageSize              int
+	eligibility           func(phoneNumber string) EligibilityOutcome
 }
 
 func defaultConfig() config {
@@ -137,4 +138,14 @@ func FailNumbersEndingIn(suffix string) func(phoneNumber string) Outcome {
 		}
 		return Outcome{Status: hostednumbers.OrderStatusCompleted}
 	}
+}
+
+// WithEligibility decides the eligibility check answer for every phone
+// number in E.164 form (one that is not is always INELIGIBLE,
+// NUMBER_FORMAT_INELIGIBLE, as Twilio answers it). The server calls f once
+// per number and check, when the check is made, never while holding its
+// lock; f must be safe for concurrent use. nil restores the default: every
+// number ELIGIBLE. IneligibleNumbersEndingIn is a ready script.
+func WithEligibility(f func(phoneNumber string) EligibilityOutcome) Option {
+	return func(c *config) { c.eligibility = f }
 }
