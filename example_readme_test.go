@@ -111,7 +111,8 @@ func followNumbers(ctx context.Context, client *hostednumbers.Client) error {
 }
 
 func TestREADME_FollowNumbersBlockRuns(t *testing.T) {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithFetchesPerStage(1))
+	// Hosting takes an hour here, so the order stays pending-loa once made.
+	srv := hostednumberstest.NewServer(hostednumberstest.WithHostingDuration(time.Hour))
 	defer srv.Close()
 	client := srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -121,7 +122,8 @@ func TestREADME_FollowNumbersBlockRuns(t *testing.T) {
 		Numbers: []hostednumbers.Number{{PhoneNumber: "+14155550101"}},
 	}}})
 	require.NoError(t, err)
-	_, err = client.BulkHostedNumberOrders.Fetch(ctx, order.BulkHostingSID, nil) // IN_PROGRESS: the order waits for its LOA
+	// PROCESSED: the order is made and waits for its LOA.
+	_, err = client.BulkHostedNumberOrders.Wait(ctx, order.BulkHostingSID, &hostednumbers.WaitOptions{PollInterval: 10 * time.Millisecond})
 	require.NoError(t, err)
 	before := len(srv.Requests())
 	require.NoError(t, followNumbers(ctx, client))
@@ -130,8 +132,15 @@ func TestREADME_FollowNumbersBlockRuns(t *testing.T) {
 
 // Example_recoverUnknownOutcome loses the answer to a create that Twilio
 // processed, and finds the bulk request again without a second create.
+// The fake processes the create at once and lists its orders at once:
+// Reconcile finds only what Twilio has processed, and Twilio may take a
+// while, so against Twilio a "none-created" right after a lost answer is
+// not yet proof (ExampleFault_processThenDrop in hostednumberstest shows
+// the trap with a queue).
 func Example_recoverUnknownOutcome() {
-	srv := hostednumberstest.NewServer()
+	srv := hostednumberstest.NewServer(
+		hostednumberstest.WithProcessingDelay(0, 50*time.Millisecond),
+		hostednumberstest.WithListLag(0))
 	defer srv.Close()
 	srv.InjectFault(hostednumberstest.Fault{Method: http.MethodPost, ProcessThenDrop: true})
 	client := srv.Client()

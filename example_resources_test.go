@@ -31,15 +31,22 @@ func exampleCreate() *hostednumbers.CreateBulkHostedNumberOrderParams {
 
 // List every hosted number order of one bulk request. All follows the
 // API's pages (two orders a page on this fake server) one at a time, as
-// the loop reaches them.
+// the loop reaches them. The orders exist once Twilio processes the
+// request, so wait for it first; PROCESSED means they were made, and
+// hosting goes on (an hour on this fake server, days on Twilio).
 func ExampleHostedNumberOrdersService_All() {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithPageSize(2))
+	srv := hostednumberstest.NewServer(hostednumberstest.WithPageSize(2), hostednumberstest.WithHostingDuration(time.Hour))
 	defer srv.Close()
 	client := srv.Client()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	bulk, err := client.BulkHostedNumberOrders.Create(ctx, exampleCreate())
 	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := client.BulkHostedNumberOrders.Wait(ctx, bulk.BulkHostingSID, fastPolling); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -53,16 +60,25 @@ func ExampleHostedNumberOrdersService_All() {
 		}
 	}
 	// Output:
-	// +14155550101 received owner@example.com
-	// +14155550102 received owner@example.com
-	// +14155550103 received owner@example.com
-	// +14155550201 received branch@example.com
+	// +14155550101 pending-loa owner@example.com
+	// +14155550102 pending-loa owner@example.com
+	// +14155550103 pending-loa owner@example.com
+	// +14155550201 pending-loa branch@example.com
 }
+
+// fastPolling makes Wait poll the fake server every 10ms instead of every
+// DefaultPollInterval.
+var fastPolling = &hostednumbers.WaitOptions{PollInterval: 10 * time.Millisecond}
 
 // Recover from a create whose answer was lost: Reconcile finds the bulk
 // request Twilio made, so the numbers are not submitted a second time.
+// Reconcile sees only what Twilio has processed; this fake processes the
+// create at once and lists its orders at once, where Twilio may take a
+// while.
 func ExampleBulkHostedNumberOrdersService_Reconcile() {
-	srv := hostednumberstest.NewServer()
+	srv := hostednumberstest.NewServer(
+		hostednumberstest.WithProcessingDelay(0, 50*time.Millisecond),
+		hostednumberstest.WithListLag(0))
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
@@ -114,18 +130,19 @@ func countRequests(srv *hostednumberstest.Server, method string) int {
 // See which letters of authorisation (LOAs) still wait for a signature,
 // and the numbers each one holds up.
 func ExampleAuthorizationDocumentsService_All() {
-	srv := hostednumberstest.NewServer()
+	srv := hostednumberstest.NewServer(hostednumberstest.WithHostingDuration(time.Hour))
 	defer srv.Close()
 	client := srv.Client()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	bulk, err := client.BulkHostedNumberOrders.Create(ctx, exampleCreate())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	// Once the request is in progress, its LOAs are out for signing.
-	if _, err := client.BulkHostedNumberOrders.Fetch(ctx, bulk.BulkHostingSID, nil); err != nil {
+	// Once the request is processed, its LOAs are out for signing.
+	if _, err := client.BulkHostedNumberOrders.Wait(ctx, bulk.BulkHostingSID, fastPolling); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -157,12 +174,18 @@ func ExampleAuthorizationDocumentsService_All() {
 }
 
 // Cancel a hosted number order while it is still received. Once its bulk
-// request has moved on, the API refuses, and the refusal is an *APIError.
+// request has been processed, the API refuses, and the refusal is an
+// *APIError. On this fake server the orders are made at once and stay
+// received for a second, long enough to cancel one.
 func ExampleHostedNumberOrdersService_Cancel() {
-	srv := hostednumberstest.NewServer()
+	srv := hostednumberstest.NewServer(
+		hostednumberstest.WithProcessingDelay(0, time.Second),
+		hostednumberstest.WithListLag(0),
+		hostednumberstest.WithHostingDuration(time.Hour))
 	defer srv.Close()
 	client := srv.Client()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	bulk, err := client.BulkHostedNumberOrders.Create(ctx, exampleCreate())
 	if err != nil {
@@ -180,7 +203,7 @@ func ExampleHostedNumberOrdersService_Cancel() {
 	wrong := orderFor("+14155550103")
 	fmt.Println(wrong.Status, client.HostedNumberOrders.Cancel(ctx, wrong.SID))
 
-	if _, err := client.BulkHostedNumberOrders.Fetch(ctx, bulk.BulkHostingSID, nil); err != nil {
+	if _, err := client.BulkHostedNumberOrders.Wait(ctx, bulk.BulkHostingSID, fastPolling); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -50,10 +50,15 @@ func ExampleBulkHostedNumberOrdersService_Create() {
 }
 
 func ExampleBulkHostedNumberOrdersService_Fetch() {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	// Like Twilio, the fake queues a request for a while (here 200ms), then
+	// processes it on its own clock.
+	srv := hostednumberstest.NewServer(
+		hostednumberstest.WithProcessingDelay(200*time.Millisecond, 50*time.Millisecond),
+		hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	defer srv.Close()
 	client := srv.Client()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	order, err := client.BulkHostedNumberOrders.Create(ctx, &hostednumbers.CreateBulkHostedNumberOrderParams{
 		RequestItems: []hostednumbers.RequestItem{{
@@ -65,27 +70,35 @@ func ExampleBulkHostedNumberOrdersService_Fetch() {
 		fmt.Println(err)
 		return
 	}
-	// The fake moves an order one stage per fetch.
-	for range 2 {
-		order, err = client.BulkHostedNumberOrders.Fetch(ctx, order.BulkHostingSID, nil)
-		if err != nil {
+	order, err = client.BulkHostedNumberOrders.Fetch(ctx, order.BulkHostingSID, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(order.RequestStatus, order.DateCompleted.Valid, len(order.Orders()))
+	for !order.RequestStatus.Finished() {
+		time.Sleep(20 * time.Millisecond) // Wait does this, with backoff
+		if order, err = client.BulkHostedNumberOrders.Fetch(ctx, order.BulkHostingSID, nil); err != nil {
 			fmt.Println(err)
 			return
 		}
-		fmt.Println(order.RequestStatus, order.DateCompleted.Valid)
 	}
+	fmt.Println(order.RequestStatus, order.DateCompleted.Valid)
+	// PROCESSED: the orders are made; the numbers are still to be hosted.
 	for _, o := range order.Orders() {
 		fmt.Println(o.PhoneNumber, o.Status)
 	}
 	// Output:
-	// IN_PROGRESS false
+	// QUEUED false 0
 	// PROCESSED true
-	// +14155550101 completed
+	// +14155550101 pending-loa
 	// +14155550109 failed
 }
 
 func ExampleBulkHostedNumberOrdersService_Wait() {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	srv := hostednumberstest.NewServer(
+		hostednumberstest.WithProcessingDelay(100*time.Millisecond, 200*time.Millisecond),
+		hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	defer srv.Close()
 	client := srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -103,9 +116,16 @@ func ExampleBulkHostedNumberOrdersService_Wait() {
 		fmt.Println(err)
 		return
 	}
+	var last hostednumbers.RequestStatus
 	done, err := client.BulkHostedNumberOrders.Wait(ctx, created.BulkHostingSID, &hostednumbers.WaitOptions{
-		PollInterval: 10 * time.Millisecond, // Twilio takes days; poll gently there
-		OnSnapshot:   func(o *hostednumbers.BulkHostedNumberOrder) { fmt.Println("status:", o.RequestStatus) },
+		PollInterval:    10 * time.Millisecond, // Twilio takes days; poll gently there
+		MaxPollInterval: 10 * time.Millisecond,
+		OnSnapshot: func(o *hostednumbers.BulkHostedNumberOrder) {
+			if o.RequestStatus != last {
+				fmt.Println("status:", o.RequestStatus)
+				last = o.RequestStatus
+			}
+		},
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -124,10 +144,11 @@ func ExampleBulkHostedNumberOrdersService_Wait() {
 		fmt.Println("failed:", o.PhoneNumber, o.FailureReason.Valid, o.NextStep.Valid)
 	}
 	// Output:
+	// status: QUEUED
 	// status: IN_PROGRESS
 	// status: PROCESSED
-	// completed 2
 	// failed 1
+	// pending-loa 2
 	// failed: +14155550109 true true
 }
 
@@ -194,12 +215,12 @@ func Example_testingWithTheFakeServer() {
 	srv.InjectFault(hostednumberstest.Fault{Method: http.MethodGet, Status: http.StatusServiceUnavailable})
 	order, _ := client.BulkHostedNumberOrders.Create(context.Background(), nil)
 	order, err := client.BulkHostedNumberOrders.Fetch(context.Background(), order.BulkHostingSID, nil)
-	fmt.Println(order.RequestStatus, err)
+	fmt.Println(order.BulkHostingSID[:2], err)
 	for _, r := range srv.Requests() {
 		fmt.Println(r.Method, r.Path[:len("/v2/HostedNumber/Orders/Bulk")], r.Faulted)
 	}
 	// Output:
-	// IN_PROGRESS <nil>
+	// BH <nil>
 	// POST /v2/HostedNumber/Orders/Bulk false
 	// GET /v2/HostedNumber/Orders/Bulk true
 	// GET /v2/HostedNumber/Orders/Bulk false

@@ -25,35 +25,46 @@
 //
 //	order, err := client.BulkHostedNumberOrders.Create(ctx, params)
 //
-// # Orders move through their stages as they are fetched
+// # Orders are processed asynchronously, as Twilio does
 //
-// A created bulk order is QUEUED. By default every fetch of it moves it one
-// stage on, and the fetch answers with the new state: the first fetch
-// returns IN_PROGRESS (every number pending-loa, spelled pending_loa in the
-// results as Twilio does), the second PROCESSED (every number in its final
-// status, date_completed set). WithFetchesPerStage slows this down;
-// WithStageDuration makes it depend on the time since creation instead.
-// WithOutcome, with a script such as FailNumbersEndingIn, decides the final
-// status of each number.
+// A bulk create is answered at once with 202, QUEUED, total_count set and
+// results []; nothing else exists yet. On the server's own clock, whether
+// or not anyone fetches it, the order stays QUEUED for DefaultQueuedFor,
+// then is IN_PROGRESS for DefaultInProgressFor: its hosted number orders
+// (HR…, one per number, bulk_hosting_request_sid set, received) and its
+// authorisation documents (PX…, one per request item) exist from the start
+// of it. Then it is PROCESSED, which, as with Twilio, means the orders were
+// made, not that the numbers are hosted: its results show every number
+// pending_loa, or failed when its Outcome is failed, and stay so. The
+// hosted number orders, the authority, go on on their own clock
+// (WithHostingDuration): carrier-processing, then their Outcome. Lists show
+// an order DefaultListLag after it was made (WithListLag). A create whose
+// client gave up during a Latency fault is processed all the same, later
+// (WithAbandonedCreateDelay), as is a ProcessThenDrop create with a
+// ProcessDelay. WithProcessingDelay sets the delays; WithClockOffset
+// puts the server's clock (every date_* member, the Date header) ahead of
+// or behind the client's; WithResubmission says what a number submitted
+// again while it has a live order gets. Processing is computed from
+// timestamps on every read, so there are no timers to leak.
+//
+// WithImmediateProcessing (or WithFetchesPerStage) selects the model of
+// earlier versions, for tests that check one request at a time: orders
+// made at the create, one stage per fetch, every order in its Outcome at
+// PROCESSED, lists without lag. WithOutcome, with a script such as
+// FailNumbersEndingIn, decides the final status of each number.
 //
 // # Hosted number orders and authorisation documents
 //
-// A bulk create makes, in the same state, one hosted number order (HR…)
-// per number, with bulk_hosting_request_sid set, and one authorisation
-// document (PX…) per request item, the signing document of the item's
-// orders. They move with their bulk order: while it is QUEUED every order
-// is received (so Cancel works until the bulk order's first stage passes;
-// slow that down with WithFetchesPerStage or WithStageDuration), while
-// IN_PROGRESS pending-loa, once PROCESSED in its Outcome. A document is
-// opened while its orders are received, signing while they wait for the
-// LOA, signed once one is past it, failed when all failed and canceled when
-// all were canceled. An Update pins the order's status from then on (a
-// move to pending-verification also records a verification call); a
-// canceled order disappears from every list, fetch and bulk result, while
-// the bulk order's total_count stays. The bulk results agree with the
-// orders, except that, like Twilio's example, they show
+// A document is opened while its orders are received, signing while they
+// wait for the LOA, signed once one is past it, failed when all failed and
+// canceled when all were canceled. Cancel works while an order is
+// received. An Update pins the order's status from then on (a move to
+// pending-verification also records a verification call); a canceled order
+// disappears from every list, fetch and bulk result, while the bulk
+// order's total_count stays. Like Twilio's examples, the bulk results show
 // signing_document_sid only from pending-loa on and never for a failed
-// number.
+// number, and failure_reason and next_step null unless failed, where the
+// hosted number orders say "".
 //
 // Lists page as Twilio's do ({"items": [...], "meta": {...}}, PageSize 1 to
 // 1000, default DefaultPageSize or WithPageSize, next_page_url an absolute
@@ -64,7 +75,8 @@
 //
 // # Faults
 //
-// InjectFault queues misbehaviour for the next matching requests: an error
+// InjectFault queues misbehaviour for the next matching requests (by
+// method and path): an error
 // status with a body of your choosing or a Twilio error document, a
 // Retry-After header, latency, a connection dropped without an answer, or a
 // request processed whose answer is then dropped (ProcessThenDrop: the

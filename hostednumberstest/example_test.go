@@ -66,7 +66,11 @@ func ExampleServer_InjectFault() {
 }
 
 func ExampleFault_processThenDrop() {
-	srv := hostednumberstest.NewServer()
+	// Twilio processes a create a while after it answers; here half a
+	// second, so that the first Reconcile below surely runs before.
+	srv := hostednumberstest.NewServer(
+		hostednumberstest.WithProcessingDelay(500*time.Millisecond, 10*time.Millisecond),
+		hostednumberstest.WithListLag(0))
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
@@ -82,16 +86,32 @@ func ExampleFault_processThenDrop() {
 	_, err := client.BulkHostedNumberOrders.Create(ctx, params)
 	fmt.Println("create failed:", err != nil)
 
-	// Reconcile finds the bulk request the create made: no second create.
-	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, SentAt: time.Now().Add(-time.Minute)})
+	// Asked at once, Reconcile finds no order: the request is still
+	// queued, and no hosted number order exists yet. It says so (pending)
+	// instead of "none created": submitting again now would host the
+	// numbers twice.
+	sentAt := time.Now().Add(-time.Second)
+	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, SentAt: sentAt})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(rec.Verdict, rec.BulkHostingSID == srv.Requests()[0].CreatedSID)
+	fmt.Println("at once:", rec.Verdict)
+
+	// Once Twilio has processed the request, Reconcile finds it.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(srv.HostedNumberOrders()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	rec, err = client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, SentAt: sentAt})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("later:", rec.Verdict, rec.BulkHostingSID == srv.Requests()[0].CreatedSID)
 	fmt.Println("bulk orders held:", len(srv.Orders()))
 	// Output:
 	// create failed: true
-	// all-in-one true
+	// at once: pending
+	// later: all-in-one true
 	// bulk orders held: 1
 }
 
@@ -107,7 +127,7 @@ func ExampleBulkOrderSpec() {
 	// ...or the body of a mocked HTTP answer.
 	fmt.Println(json.Valid(spec.JSON()), len(spec.HostedNumberOrdersJSON()))
 	// Output:
-	// BH0123456789abcdef0123456789abcdef PROCESSED map[completed:1 failed:1]
+	// BH0123456789abcdef0123456789abcdef PROCESSED map[failed:1 pending-loa:1]
 	// true 2
 }
 

@@ -18,6 +18,10 @@ type Fault struct {
 	// Method limits the fault to requests with this method ("GET",
 	// "POST"); empty matches any method.
 	Method string
+	// Path limits the fault to requests whose URL path is Path, or starts
+	// with it when it ends in "/" ("/v2/HostedNumber/Orders/Bulk/" matches
+	// every bulk fetch and no list); empty matches any path.
+	Path string
 	// Count is how many matching requests the fault applies to; 0 (or
 	// less) means 1.
 	Count int
@@ -40,17 +44,32 @@ type Fault struct {
 	RetryAfter string
 	// Latency delays the request. The wait ends early, and the connection
 	// is closed without an answer, when the client gives up or the server
-	// is closed.
+	// is closed. A create whose client gave up is processed all the same,
+	// later (WithAbandonedCreateDelay), unless the fault would not have
+	// processed it anyway (an error Status, DropConnection); a server
+	// closed processes nothing.
 	Latency time.Duration
 	// DropConnection reads the whole request, then closes the connection
 	// without writing a byte of an answer. The request is not processed.
 	DropConnection bool
 	// ProcessThenDrop handles the request as the server would (a create
-	// makes its bulk order, hosted number orders and documents; a DELETE
+	// makes its bulk order, which is then processed as usual; a DELETE
 	// cancels) and then closes the connection without sending the answer:
 	// the client cannot know whether its request took effect. It wins over
 	// Status and DropConnection.
 	ProcessThenDrop bool
+	// ProcessDelay, with ProcessThenDrop, makes a create take effect this
+	// long after its connection was dropped, as a request still queued
+	// inside Twilio would: until then neither fetches nor lists show it
+	// (Request.CreatedSID names it at once). It applies to creates only.
+	ProcessDelay time.Duration
+}
+
+// processes reports whether a request the fault applies to is processed
+// (when its client waits for the answer): a fault that only delays, a
+// success Status, or ProcessThenDrop.
+func (f *Fault) processes() bool {
+	return f.ProcessThenDrop || (!f.DropConnection && f.Status < 300)
 }
 
 // queuedFault is a Fault with the number of requests it still applies to.
@@ -61,11 +80,15 @@ type queuedFault struct {
 
 // InjectFault queues f. Each request is matched against the queued faults
 // in the order they were injected and takes the first one whose Method
-// fits; a fault leaves the queue once it has applied to Count requests.
-// It panics if f.Status is neither 0 nor between 200 and 999.
+// and Path fit; a fault leaves the queue once it has applied to Count requests.
+// It panics if f.Status is neither 0 nor between 200 and 999, or
+// f.ProcessDelay is negative.
 func (s *Server) InjectFault(f Fault) {
 	if f.Status != 0 && (f.Status < 200 || f.Status > 999) {
 		panic(fmt.Sprintf("hostednumberstest: InjectFault: Status %d is not 0 and not between 200 and 999", f.Status))
+	}
+	if f.ProcessDelay < 0 {
+		panic(fmt.Sprintf("hostednumberstest: InjectFault: ProcessDelay %v is negative", f.ProcessDelay))
 	}
 	f.Method = strings.ToUpper(f.Method)
 	if f.Count < 1 {
@@ -89,11 +112,14 @@ func (s *Server) PendingFaults() int {
 }
 
 // takeFaultLocked removes one use of the first queued fault that matches
-// method and returns it.
-func (s *Server) takeFaultLocked(method string) (Fault, bool) {
+// method and path and returns it.
+func (s *Server) takeFaultLocked(method, path string) (Fault, bool) {
 	for i := range s.faults {
 		q := &s.faults[i]
 		if q.Method != "" && q.Method != method {
+			continue
+		}
+		if q.Path != "" && q.Path != path && (!strings.HasSuffix(q.Path, "/") || !strings.HasPrefix(path, q.Path)) {
 			continue
 		}
 		f := q.Fault

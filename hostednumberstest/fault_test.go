@@ -109,7 +109,8 @@ func TestFaultAnswersEvenUnauthorizedRequests(t *testing.T) {
 }
 
 func TestFaultMethodLimitsWhichRequestsItHits(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: counts which fetches moved the order a stage.
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
 
@@ -271,7 +272,8 @@ func TestInjectFaultPanicsOnAnImpossibleStatus(t *testing.T) {
 // The SDK's retry policy, seen from the server.
 
 func TestClientRetriesGETThroughTransientFaults(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: counts which fetches moved the order a stage.
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
 	srv.InjectFault(hostednumberstest.Fault{Method: "GET", Status: 503, Count: 2})
@@ -301,7 +303,8 @@ func TestClientGivesUpOnGETAfterItsRetries(t *testing.T) {
 }
 
 func TestClientRetriesGETAfterADroppedConnection(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: counts which fetches moved the order a stage.
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
 	srv.InjectFault(hostednumberstest.Fault{Method: "GET", DropConnection: true})

@@ -181,3 +181,14 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// newImmediateServer starts a server in the fetch-driven model of
+// WithImmediateProcessing, closed when the test ends. Tests use it when
+// they check what one request does to the state, step by step (a fetch
+// moves the order one stage, an order is received until then, a list shows
+// it at once), which the asynchronous default would move on between the
+// request and the assertion.
+func newImmediateServer(t *testing.T, opts ...hostednumberstest.Option) *hostednumberstest.Server {
+	t.Helper()
+	return newServer(t, append([]hostednumberstest.Option{hostednumberstest.WithImmediateProcessing()}, opts...)...)
+}

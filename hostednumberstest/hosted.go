@@ -24,7 +24,9 @@ type hostedOrder struct {
 	ccEmails                    []string
 	sms                         bool
 	outcome                     Outcome
-	created                     time.Time
+	// created is when the order exists: when its bulk order's processing
+	// starts (at the create in the fetch-driven model).
+	created time.Time
 	// pinned, once an update set it, is the status from then on, whatever
 	// the stage of the bulk order.
 	pinned   hostednumbers.OrderStatus
@@ -36,6 +38,12 @@ type hostedOrder struct {
 	verificationCallExtension string
 	verificationCode          string
 	canceled                  bool
+	canceledAt                time.Time
+	// dupChecked reports whether dupOf is known: the SID of the live order
+	// the number already had when this one was made, "" if none (or if
+	// WithResubmission allows duplicates).
+	dupChecked bool
+	dupOf      string
 }
 
 // authDoc is the server's state of one authorisation document (PX…): one
@@ -104,9 +112,9 @@ func (s *Server) addHostedLocked(h *hostedOrder) {
 	s.byPhone[h.phone] = append(s.byPhone[h.phone], h)
 }
 
-// statusAt is the status of h while its bulk order is in stage: received
-// while QUEUED, pending-loa while IN_PROGRESS, the outcome once PROCESSED,
-// unless an update pinned another.
+// statusAt is the status of h in the fetch-driven model while its bulk
+// order is in stage: received while QUEUED, pending-loa while IN_PROGRESS,
+// the outcome once PROCESSED, unless an update pinned another.
 func (h *hostedOrder) statusAt(stage int) hostednumbers.OrderStatus {
 	if h.pinned != "" {
 		return h.pinned
@@ -120,13 +128,97 @@ func (h *hostedOrder) statusAt(stage int) hostednumbers.OrderStatus {
 	return h.outcome.Status
 }
 
+// timeline is the state of h at t in the asynchronous model: received
+// from its creation; at PROCESSED failed if it fails early, else
+// pending-loa; from half of hosting on carrier-processing if its outcome
+// is past the LOA; its outcome from hosting on. An update pins its status
+// from then on. dupOf, if set, names the live order that makes it fail.
+func (h *hostedOrder) timeline(t time.Time, hosting time.Duration, dupOf string) numberState {
+	if h.pinned != "" && !t.Before(h.pinnedAt) {
+		return h.withReason(numberState{status: h.pinned, at: h.pinnedAt}, dupOf)
+	}
+	processed := h.bulk.movedAt[stageProcessed]
+	final := h.outcome.Status
+	switch {
+	case t.Before(processed) || final == hostednumbers.OrderStatusReceived:
+		return numberState{status: hostednumbers.OrderStatusReceived, at: h.created}
+	case dupOf != "" || final == hostednumbers.OrderStatusFailed:
+		return h.withReason(numberState{status: hostednumbers.OrderStatusFailed, at: processed}, dupOf)
+	case final == hostednumbers.OrderStatusPendingLOA:
+		return numberState{status: final, at: processed}
+	}
+	end, mid := processed.Add(hosting), processed.Add(hosting/2)
+	switch {
+	case !t.Before(end):
+		return h.withReason(numberState{status: final, at: end}, dupOf)
+	case !t.Before(mid) && docStage(final) == 2:
+		return numberState{status: hostednumbers.OrderStatusCarrierProcessing, at: mid}
+	}
+	return numberState{status: hostednumbers.OrderStatusPendingLOA, at: processed}
+}
+
+// withReason sets st's failure_reason and next_step if its status has
+// them: those of the outcome, or those of a resubmitted number.
+func (h *hostedOrder) withReason(st numberState, dupOf string) numberState {
+	if st.status != hostednumbers.OrderStatusFailed && st.status != hostednumbers.OrderStatusActionRequired {
+		return st
+	}
+	if dupOf != "" {
+		st.reason, st.next = AlreadyOrderedReason(h.phone, dupOf), AlreadyOrderedNextStep
+	} else {
+		st.reason, st.next = h.outcome.FailureReason, h.outcome.NextStep
+	}
+	return st
+}
+
+// numberStateLocked returns h's state at t (in the fetch-driven model,
+// its state now, whatever t). Call it only with t at or after h.created.
+func (s *Server) numberStateLocked(h *hostedOrder, t time.Time) numberState {
+	dupOf := s.dupOfLocked(h)
+	if !s.cfg.fetchDriven {
+		return h.timeline(t, s.cfg.hosting, dupOf)
+	}
+	stage := s.stageLocked(h.bulk, s.now())
+	if h.pinned != "" {
+		return h.withReason(numberState{status: h.pinned, at: h.pinnedAt}, dupOf)
+	}
+	status := h.statusAt(stage)
+	if dupOf != "" && stage == stageProcessed {
+		status = hostednumbers.OrderStatusFailed
+	}
+	return h.withReason(numberState{status: status, at: h.bulk.movedAt[stage]}, dupOf)
+}
+
+// dupOfLocked returns the SID of the live order h's number had when h was
+// made, or "" (always "" with ResubmissionDuplicates). An order is live
+// unless it had failed or been canceled by then. The answer depends only
+// on what happened before h.created, so it is computed once, on the first
+// read after h.created.
+func (s *Server) dupOfLocked(h *hostedOrder) string {
+	if s.cfg.resubmission == ResubmissionDuplicates || h.dupChecked {
+		return h.dupOf
+	}
+	hPos := sidPosition(h.sid)
+	for _, e := range s.byPhone[h.phone] {
+		if e == h || e.created.After(h.created) || (e.created.Equal(h.created) && sidPosition(e.sid) > hPos) {
+			continue // not made before h
+		}
+		if e.canceled && !e.canceledAt.After(h.created) {
+			continue
+		}
+		if s.numberStateLocked(e, h.created).status != hostednumbers.OrderStatusFailed {
+			h.dupOf = e.sid
+			break
+		}
+	}
+	h.dupChecked = true
+	return h.dupOf
+}
+
 // hostedStatusLocked returns h's status now and when it last changed.
 func (s *Server) hostedStatusLocked(h *hostedOrder, now time.Time) (hostednumbers.OrderStatus, time.Time) {
-	stage := s.stageLocked(h.bulk, now)
-	if h.pinned != "" {
-		return h.pinned, h.pinnedAt
-	}
-	return h.statusAt(stage), h.bulk.movedAt[stage]
+	st := s.numberStateLocked(h, now)
+	return st.status, st.at
 }
 
 // Authorisation document statuses.
@@ -193,7 +285,7 @@ type hostedOrderJSON struct {
 	Capabilities              capabilitiesJSON `json:"capabilities"`
 	FriendlyName              *string          `json:"friendly_name"`
 	Status                    string           `json:"status"`
-	FailureReason             *string          `json:"failure_reason"`
+	FailureReason             string           `json:"failure_reason"`
 	DateCreated               string           `json:"date_created"`
 	DateUpdated               string           `json:"date_updated"`
 	Email                     *string          `json:"email"`
@@ -202,7 +294,7 @@ type hostedOrderJSON struct {
 	ContactTitle              *string          `json:"contact_title"`
 	ContactPhoneNumber        *string          `json:"contact_phone_number"`
 	BulkHostingRequestSID     *string          `json:"bulk_hosting_request_sid"`
-	NextStep                  *string          `json:"next_step"`
+	NextStep                  string           `json:"next_step"`
 	VerificationAttempts      int              `json:"verification_attempts"`
 	VerificationCallSIDs      []string         `json:"verification_call_sids"`
 	VerificationCallDelay     int              `json:"verification_call_delay"`
@@ -216,7 +308,7 @@ type hostedOrderJSON struct {
 type dependentOrderJSON struct {
 	SID                    string           `json:"sid"`
 	BulkHostingRequestSID  *string          `json:"bulk_hosting_request_sid"`
-	NextStep               *string          `json:"next_step"`
+	NextStep               string           `json:"next_step"`
 	AccountSID             string           `json:"account_sid"`
 	IncomingPhoneNumberSID *string          `json:"incoming_phone_number_sid"`
 	AddressSID             *string          `json:"address_sid"`
@@ -225,7 +317,7 @@ type dependentOrderJSON struct {
 	Capabilities           capabilitiesJSON `json:"capabilities"`
 	FriendlyName           *string          `json:"friendly_name"`
 	Status                 string           `json:"status"`
-	FailureReason          *string          `json:"failure_reason"`
+	FailureReason          string           `json:"failure_reason"`
 	DateCreated            string           `json:"date_created"`
 	DateUpdated            string           `json:"date_updated"`
 	Email                  *string          `json:"email"`
@@ -247,9 +339,11 @@ type docJSON struct {
 	Links       map[string]string `json:"links"`
 }
 
-// renderHosted renders h with the given status and update time; baseURL
-// prefixes its url.
-func renderHosted(h *hostedOrder, status hostednumbers.OrderStatus, updated time.Time, baseURL string) hostedOrderJSON {
+// renderHosted renders h in state st; baseURL prefixes its url.
+// failure_reason and next_step are "" unless st has them, as in Twilio's
+// examples (testdata/spec-examples/FetchHostedNumberOrder_200_fetch.json).
+func renderHosted(h *hostedOrder, st numberState, baseURL string) hostedOrderJSON {
+	status, updated := st.status, st.at
 	doc := hostedOrderJSON{
 		SID:                       h.sid,
 		AccountSID:                h.accountSID,
@@ -279,10 +373,7 @@ func renderHosted(h *hostedOrder, status hostednumbers.OrderStatus, updated time
 	if h.bulk != nil {
 		doc.BulkHostingRequestSID = nullable(h.bulk.sid)
 	}
-	if status == hostednumbers.OrderStatusFailed || status == hostednumbers.OrderStatusActionRequired {
-		doc.FailureReason = nullable(h.outcome.FailureReason)
-		doc.NextStep = nullable(h.outcome.NextStep)
-	}
+	doc.FailureReason, doc.NextStep = st.reason, st.next
 	return doc
 }
 
@@ -332,8 +423,7 @@ func nonNil(s []string) []string {
 }
 
 func (s *Server) renderHostedLocked(h *hostedOrder, now time.Time) hostedOrderJSON {
-	status, updated := s.hostedStatusLocked(h, now)
-	return renderHosted(h, status, updated, s.URL)
+	return renderHosted(h, s.numberStateLocked(h, now), s.URL)
 }
 
 // hostedFilter is the filter query of the two hosted number order lists.
@@ -390,9 +480,10 @@ var (
 	dependentOrderStatuses = allOrderStatuses[:7]
 )
 
-// matchLocked reports whether h passes f, and returns its rendering.
+// matchLocked reports whether h passes f and shows in lists at now
+// (WithListLag), and returns its rendering.
 func (s *Server) matchLocked(h *hostedOrder, f *hostedFilter, now time.Time) (hostedOrderJSON, bool) {
-	if h.canceled ||
+	if h.canceled || now.Before(h.created.Add(s.cfg.listLag)) ||
 		(f.phone != "" && h.phone != f.phone) ||
 		(f.incoming != "" && h.incomingPhoneNumberSID != f.incoming) ||
 		(f.friendly != "" && h.friendlyName != f.friendly) ||
@@ -432,7 +523,7 @@ func (s *Server) listHosted(w http.ResponseWriter, r *http.Request) {
 	if f.phone != "" {
 		candidates = s.byPhone[f.phone] // the index keeps per-number lookups cheap
 	}
-	items := s.listHostedLocked(candidates, &f, time.Now())
+	items := s.listHostedLocked(candidates, &f, s.now())
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, pageOf(s.URL, orderPath, q, pr, items, hostedPosition, identity))
 }
@@ -451,10 +542,11 @@ func sidPosition(sid string) uint64 {
 	return n
 }
 
-// hostedLocked returns the live order with this SID.
-func (s *Server) hostedLocked(sid string) (*hostedOrder, bool) {
+// hostedLocked returns the order with this SID, if it exists at now and
+// was not canceled.
+func (s *Server) hostedLocked(sid string, now time.Time) (*hostedOrder, bool) {
 	h, ok := s.hosted[sid]
-	if !ok || h.canceled {
+	if !ok || h.canceled || now.Before(h.created) {
 		return nil, false
 	}
 	return h, true
@@ -462,10 +554,11 @@ func (s *Server) hostedLocked(sid string) (*hostedOrder, bool) {
 
 func (s *Server) fetchHosted(w http.ResponseWriter, r *http.Request, sid string) {
 	s.mu.Lock()
-	h, ok := s.hostedLocked(sid)
+	now := s.now()
+	h, ok := s.hostedLocked(sid, now)
 	var doc hostedOrderJSON
 	if ok {
-		doc = s.renderHostedLocked(h, time.Now())
+		doc = s.renderHostedLocked(h, now)
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -514,10 +607,12 @@ func (s *Server) updateHosted(w http.ResponseWriter, r *http.Request, sid string
 	}
 
 	s.mu.Lock()
-	h, ok := s.hostedLocked(sid)
+	now := s.now()
+	h, ok := s.hostedLocked(sid, now)
 	var doc hostedOrderJSON
 	if ok {
-		now := time.Now()
+		// Settle the number's resubmission check before the pin.
+		s.dupOfLocked(h)
 		h.pinned, h.pinnedAt = status, now
 		if hasDelay {
 			h.verificationCallDelay = delay
@@ -545,12 +640,13 @@ func (s *Server) updateHosted(w http.ResponseWriter, r *http.Request, sid string
 // received.
 func (s *Server) cancelHosted(w http.ResponseWriter, r *http.Request, sid string) {
 	s.mu.Lock()
-	h, ok := s.hostedLocked(sid)
+	now := s.now()
+	h, ok := s.hostedLocked(sid, now)
 	var status hostednumbers.OrderStatus
 	if ok {
-		status, _ = s.hostedStatusLocked(h, time.Now())
+		status, _ = s.hostedStatusLocked(h, now)
 		if status == hostednumbers.OrderStatusReceived {
-			h.canceled = true
+			h.canceled, h.canceledAt = true, now
 		}
 	}
 	s.mu.Unlock()
@@ -587,10 +683,10 @@ func (s *Server) listDocs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	now := time.Now()
+	now := s.now()
 	var items []docJSON
 	for _, d := range s.docList {
-		if email != "" && d.email != email {
+		if (email != "" && d.email != email) || now.Before(d.created.Add(s.cfg.listLag)) {
 			continue
 		}
 		st, updated := s.docStatusLocked(d, now)
@@ -606,10 +702,12 @@ func (s *Server) listDocs(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) fetchDoc(w http.ResponseWriter, r *http.Request, sid string) {
 	s.mu.Lock()
+	now := s.now()
 	d, ok := s.docs[sid]
+	ok = ok && !now.Before(d.created)
 	var doc docJSON
 	if ok {
-		st, updated := s.docStatusLocked(d, time.Now())
+		st, updated := s.docStatusLocked(d, now)
 		doc = renderDoc(d, st, updated, s.URL)
 	}
 	s.mu.Unlock()
@@ -624,6 +722,7 @@ func (s *Server) listDependents(w http.ResponseWriter, r *http.Request, sid stri
 	q := r.URL.Query()
 	s.mu.Lock()
 	d, ok := s.docs[sid]
+	ok = ok && !s.now().Before(d.created)
 	s.mu.Unlock()
 	if !ok {
 		notFound(w, r.URL.Path)
@@ -638,7 +737,7 @@ func (s *Server) listDependents(w http.ResponseWriter, r *http.Request, sid stri
 		return
 	}
 	s.mu.Lock()
-	items := s.listHostedLocked(d.orders, &f, time.Now())
+	items := s.listHostedLocked(d.orders, &f, s.now())
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, pageOf(s.URL, docPath+"/"+sid+"/"+dependentsSegment, q, pr, items,
 		hostedPosition, hostedOrderJSON.dependent))

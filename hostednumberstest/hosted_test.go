@@ -96,7 +96,8 @@ func phones(orders []hostednumbers.HostedNumberOrder) []string {
 }
 
 func TestBulkCreateMakesOneOrderPerNumberAndOneDocumentPerItem(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: checks every member of the orders as the create made them, listed at once and still received.
+	srv := newImmediateServer(t)
 	before := time.Now().Add(-time.Second)
 	params := sampleParams()
 	params.RequestItems[0].ContactTitle = "Head of Telecom"
@@ -120,8 +121,8 @@ func TestBulkCreateMakesOneOrderPerNumberAndOneDocumentPerItem(t *testing.T) {
 		assert.True(t, o.Capabilities.SMS)
 		assert.Equal(t, hostednumbers.VerificationTypePhoneCall, o.VerificationType)
 		assert.Zero(t, o.VerificationAttempts)
-		assert.False(t, o.FailureReason.Valid)
-		assert.False(t, o.NextStep.Valid)
+		assert.Equal(t, hostednumbers.NullString{Valid: true}, o.FailureReason, `"" as in Twilio's examples`)
+		assert.Equal(t, hostednumbers.NullString{Valid: true}, o.NextStep)
 		require.True(t, o.DateCreated.Valid)
 		assert.WithinRange(t, o.DateCreated.Time, before, time.Now())
 		assert.Equal(t, created.DateCreated, o.DateCreated, "made with the bulk order")
@@ -162,7 +163,8 @@ func TestBulkCreateMakesOneOrderPerNumberAndOneDocumentPerItem(t *testing.T) {
 }
 
 func TestHostedOrderDocumentsHaveEveryMemberOfTheFixtures(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: documents rendered at each stage, a fetch at a time.
+	srv := newImmediateServer(t)
 	sid := create(t, srv.Client(), numbersParams("+14155550101")).BulkHostingSID
 	order := srv.HostedNumberOrders()[0]
 	doc := srv.AuthorizationDocuments()[0]
@@ -203,7 +205,8 @@ func TestHostedOrderDocumentsHaveEveryMemberOfTheFixtures(t *testing.T) {
 }
 
 func TestHostedOrdersMoveWithTheirBulkOrder(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	// Immediate: follows the orders stage by stage, a fetch at a time.
+	srv := newImmediateServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	client := srv.Client()
 	params := sampleParams() // item 0: …101 (completes), …109 (fails); item 1: …102
 	params.RequestItems = append(params.RequestItems, hostednumbers.RequestItem{
@@ -268,8 +271,11 @@ func TestHostedOrdersMoveWithTheirBulkOrder(t *testing.T) {
 				o := orders[r.PhoneNumber]
 				assert.Equal(t, o.SID, r.HostingOrderSID)
 				assert.Equal(t, o.Status, r.Status, r.PhoneNumber)
-				assert.Equal(t, o.FailureReason, r.FailureReason, r.PhoneNumber)
-				assert.Equal(t, o.NextStep, r.NextStep, r.PhoneNumber)
+				// The results say null where the order says "", as in
+				// Twilio's examples.
+				assert.Equal(t, o.FailureReason.String, r.FailureReason.String, r.PhoneNumber)
+				assert.Equal(t, o.NextStep.String, r.NextStep.String, r.PhoneNumber)
+				assert.True(t, o.FailureReason.Valid)
 				if r.SigningDocumentSID.Valid {
 					assert.Equal(t, o.SigningDocumentSID, r.SigningDocumentSID)
 				}
@@ -285,7 +291,7 @@ func TestHostedOrdersMoveWithTheirBulkOrder(t *testing.T) {
 				assert.Equal(t, hostednumberstest.DefaultFailureReason, failed.FailureReason.String)
 				assert.Equal(t, hostednumberstest.DefaultNextStep, failed.NextStep.String)
 			} else {
-				assert.False(t, failed.FailureReason.Valid)
+				assert.Equal(t, hostednumbers.NullString{Valid: true}, failed.FailureReason)
 			}
 			updated := orders["+14155550101"].DateUpdated.Time
 			assert.False(t, updated.Before(lastUpdated), "date_updated never goes back")
@@ -296,8 +302,9 @@ func TestHostedOrdersMoveWithTheirBulkOrder(t *testing.T) {
 
 func TestHostedOrdersMoveWithStageDuration(t *testing.T) {
 	const stage = 50 * time.Millisecond
-	srv := newServer(t, hostednumberstest.WithStageDuration(stage))
+	srv := newServer(t, hostednumberstest.WithStageDuration(stage), hostednumberstest.WithHostingDuration(0))
 	create(t, srv.Client(), numbersParams("+14155550101"))
+	waitFor(t, 3*time.Second, func() bool { return len(srv.HostedNumberOrders()) == 1 })
 	assert.Equal(t, hostednumbers.OrderStatusReceived, srv.HostedNumberOrders()[0].Status)
 	waitFor(t, 3*time.Second, func() bool {
 		return srv.HostedNumberOrders()[0].Status == hostednumbers.OrderStatusCompleted
@@ -309,7 +316,8 @@ func TestHostedOrdersMoveWithStageDuration(t *testing.T) {
 }
 
 func TestCancelOnlyWhileReceived(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: cancels while received, then moves the order on with one fetch to see the refusal.
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	bh := create(t, client, numbersParams("+14155550101", "+14155550102")).BulkHostingSID
 	orders := srv.HostedNumberOrders()
@@ -350,7 +358,8 @@ func TestCancelOnlyWhileReceived(t *testing.T) {
 }
 
 func TestCancelEveryOrderOfADocumentCancelsIt(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: cancels orders while received, which the fetch-driven model keeps them until a fetch.
+	srv := newImmediateServer(t)
 	create(t, srv.Client(), numbersParams("+14155550101", "+14155550102"))
 	for _, o := range srv.HostedNumberOrders() {
 		resp, _ := authed(t, "DELETE", srv.URL+ordersPath+"/"+o.SID, "", "")
@@ -363,7 +372,8 @@ func TestCancelEveryOrderOfADocumentCancelsIt(t *testing.T) {
 }
 
 func TestCancelThroughTheSDK(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: cancels while received, then moves the order on with one fetch to see the refusal.
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	create(t, client, numbersParams("+14155550101"))
 	sid := srv.HostedNumberOrders()[0].SID
@@ -381,7 +391,8 @@ func TestCancelThroughTheSDK(t *testing.T) {
 }
 
 func TestUpdateSetsStatusAndVerificationCall(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: an update pins the status; the bulk order must not move under it between assertions.
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	bh := create(t, client, numbersParams("+14155550101", "+14155550102")).BulkHostingSID
 	orders := srv.HostedNumberOrders()
@@ -422,7 +433,8 @@ func TestUpdateSetsStatusAndVerificationCall(t *testing.T) {
 }
 
 func TestUpdateThroughTheSDK(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: an update pins the status; the bulk order must not move under it between assertions.
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	create(t, client, numbersParams("+14155550101"))
 	sid := srv.HostedNumberOrders()[0].SID
@@ -461,7 +473,8 @@ func TestUpdateRejectsBadForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t)
+			// Immediate: updates an order that must exist right after the create.
+			srv := newImmediateServer(t)
 			create(t, srv.Client(), numbersParams("+14155550101"))
 			before := srv.HostedNumberOrders()[0]
 			resp, body := authed(t, "POST", srv.URL+ordersPath+"/"+before.SID, tt.contentType, tt.body)
@@ -473,14 +486,16 @@ func TestUpdateRejectsBadForms(t *testing.T) {
 		})
 	}
 	t.Run("unknown order", func(t *testing.T) {
-		srv := newServer(t)
+		// Immediate: updates an order that must exist right after the create.
+		srv := newImmediateServer(t)
 		resp, _ := authed(t, "POST", srv.URL+ordersPath+"/"+unknownHR, formType, "Status=verified")
 		assert.Equal(t, 404, resp.StatusCode)
 	})
 }
 
 func TestListFilters(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	// Immediate: status filters checked against states set by fetches, listed at once.
+	srv := newImmediateServer(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	client := srv.Client()
 	params := numbersParams("+14155550101", "+14155550109", "+14155550102")
 	params.RequestItems[0].Numbers[0].FriendlyName = "Front desk"
@@ -524,7 +539,8 @@ func TestListFilters(t *testing.T) {
 }
 
 func TestListsRejectBadParameters(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: one order listed at once beside the bad parameters.
+	srv := newImmediateServer(t)
 	create(t, srv.Client(), numbersParams("+14155550101"))
 	px := srv.AuthorizationDocuments()[0].SID
 	dependents := docsPath + "/" + px + "/DependentHostedNumberOrders"
@@ -557,7 +573,8 @@ func TestListsRejectBadParameters(t *testing.T) {
 }
 
 func TestDocumentListsFilterAndCrossPages(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithPageSize(2))
+	// Immediate: document statuses checked stage by stage, a fetch at a time.
+	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	client := srv.Client()
 	params := &hostednumbers.CreateBulkHostedNumberOrderParams{}
 	for i := range 5 {
@@ -593,7 +610,8 @@ func TestDocumentListsFilterAndCrossPages(t *testing.T) {
 }
 
 func TestDependentOrdersOfADocument(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithPageSize(2), hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	// Immediate: each fetch moves the orders a stage; the lists are checked at each.
+	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2), hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	client := srv.Client()
 	params := sampleParams()
 	params.RequestItems[0].Numbers = append(params.RequestItems[0].Numbers,
@@ -661,7 +679,8 @@ func TestNewRoutesAnswerTwilioErrors(t *testing.T) {
 }
 
 func TestStatusFilterFoldsSpellings(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: the filter is checked against a status set by a fetch.
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	bh := create(t, client, numbersParams("+14155550101", "+14155550102")).BulkHostingSID
 	fetch(t, client, bh) // IN_PROGRESS: both pending-loa

@@ -80,7 +80,8 @@ func TestClientWithWrongCredentialsGetsErrUnauthorized(t *testing.T) {
 
 func TestWithCredentialsChangesWhatTheServerAccepts(t *testing.T) {
 	const account, token = "AC22222222222222222222222222222222", "33333333333333333333333333333333"
-	srv := newServer(t, hostednumberstest.WithCredentials(account, token))
+	// Immediate: checks the answers of a create and a fetch step by step.
+	srv := newImmediateServer(t, hostednumberstest.WithCredentials(account, token))
 
 	created := create(t, srv.Client(), numbersParams("+14155550101"))
 	assert.Equal(t, account, srv.Requests()[0].Username)
@@ -308,7 +309,13 @@ func TestNewServerPanicsOnInvalidOptions(t *testing.T) {
 	}{
 		{"zero fetches per stage", hostednumberstest.WithFetchesPerStage(0), "WithFetchesPerStage(0)"},
 		{"negative fetches per stage", hostednumberstest.WithFetchesPerStage(-2), "WithFetchesPerStage(-2)"},
-		{"negative stage duration", hostednumberstest.WithStageDuration(-time.Second), "WithStageDuration(-1s)"},
+		{"negative stage duration", hostednumberstest.WithStageDuration(-time.Second), "WithStageDuration"},
+		{"negative queued delay", hostednumberstest.WithProcessingDelay(-time.Second, 0), "WithProcessingDelay"},
+		{"negative in-progress delay", hostednumberstest.WithProcessingDelay(0, -time.Millisecond), "in progress -1ms"},
+		{"negative hosting duration", hostednumberstest.WithHostingDuration(-time.Second), "WithHostingDuration -1s"},
+		{"negative list lag", hostednumberstest.WithListLag(-time.Second), "WithListLag -1s"},
+		{"negative abandoned delay", hostednumberstest.WithAbandonedCreateDelay(-time.Second), "WithAbandonedCreateDelay -1s"},
+		{"unknown resubmission", hostednumberstest.WithResubmission(7), "WithResubmission(7)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,7 +326,8 @@ func TestNewServerPanicsOnInvalidOptions(t *testing.T) {
 }
 
 func TestNilOptionsAreIgnored(t *testing.T) {
-	srv := newServer(t, nil, hostednumberstest.WithOutcome(nil))
+	// Immediate: two fetches reach the outcome, no waiting needed.
+	srv := newServer(t, nil, hostednumberstest.WithOutcome(nil), hostednumberstest.WithImmediateProcessing(), nil)
 	client := srv.Client(nil)
 	sid := create(t, client, numbersParams("+14155550109")).BulkHostingSID
 	fetch(t, client, sid)

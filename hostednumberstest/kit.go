@@ -42,9 +42,12 @@ type BulkOrderSpec struct {
 	// SID is the bulk hosting SID, BH and 32 hex digits. Empty means
 	// ExampleBulkHostingSID.
 	SID string
-	// Status is QUEUED (the default, as Create returns it), IN_PROGRESS
-	// (every number pending-loa) or PROCESSED (every number in its
-	// Outcome, date_completed a minute after date_created).
+	// Status is QUEUED (the default, as Create returns it: no results),
+	// IN_PROGRESS (every number received, its hosted number order made
+	// 30 seconds after date_created) or PROCESSED (date_completed a minute
+	// after date_created, every number pending_loa, or failed when its
+	// Outcome is failed, as in Twilio's example: PROCESSED means the orders
+	// were made, not that the numbers are hosted).
 	Status hostednumbers.RequestStatus
 	// FriendlyName and NotificationEmail are rendered as given; empty
 	// renders null.
@@ -56,8 +59,8 @@ type BulkOrderSpec struct {
 	Email string
 	// AccountSID is the account of every number. Empty means AccountSID.
 	AccountSID string
-	// Outcome decides the final status of each number once PROCESSED, as
-	// WithOutcome does for the server. nil means every number completed.
+	// Outcome decides the final status of each number's hosted number
+	// order, as WithOutcome does for the server. nil means every number completed.
 	Outcome func(phoneNumber string) Outcome
 	// Created is date_created. Zero means a fixed time in 2026.
 	Created time.Time
@@ -104,7 +107,7 @@ func (s BulkOrderSpec) build() (*order, int) {
 	d := &authDoc{
 		sid:     "PX" + sid[2:18] + fmt.Sprintf("%016x", 1),
 		email:   firstNonEmpty(s.Email, ExampleEmail),
-		created: created,
+		created: o.movedAt[stageInProgress],
 		bulk:    o,
 	}
 	o.docs = []*authDoc{d}
@@ -119,7 +122,7 @@ func (s BulkOrderSpec) build() (*order, int) {
 			ccEmails:   []string{},
 			sms:        true,
 			outcome:    outcome(phone),
-			created:    created,
+			created:    o.movedAt[stageInProgress],
 		}
 		h.incomingPhoneNumberSID = "PN" + h.sid[2:]
 		if h.outcome.Status == "" {
@@ -136,11 +139,20 @@ func (s BulkOrderSpec) baseURL() string {
 	return firstNonEmpty(s.BaseURL, hostednumbers.DefaultBaseURL)
 }
 
+// kitHosting is how long the hosted number orders of a built PROCESSED
+// order take to reach their Outcome after it.
+const kitHosting = 24 * time.Hour
+
+// kitState is the state of a built order's number in its bulk results.
+func kitState(h *hostedOrder) numberState {
+	return h.timeline(h.bulk.movedAt[h.bulk.stage], kitHosting, "")
+}
+
 // JSON returns the order as the API sends it: the body of Create's 202 for
 // a QUEUED spec, of Fetch's 200 otherwise.
 func (s BulkOrderSpec) JSON() []byte {
 	o, stage := s.build()
-	return mustJSON(renderBulk(o, stage, s.baseURL(), ""))
+	return mustJSON(renderBulk(o, stage, s.baseURL(), "", kitState))
 }
 
 // Order returns the order as the SDK decodes JSON: what Create or Fetch
@@ -148,19 +160,26 @@ func (s BulkOrderSpec) JSON() []byte {
 // hostednumbers.BulkHostedNumberOrdersAPI.
 func (s BulkOrderSpec) Order() *hostednumbers.BulkHostedNumberOrder {
 	o, stage := s.build()
-	return decodeBulkOrder(renderBulk(o, stage, s.baseURL(), ""))
+	return decodeBulkOrder(renderBulk(o, stage, s.baseURL(), "", kitState))
 }
 
 // HostedNumberOrdersJSON returns the hosted number order (HR…) of each
 // number, in the order of Numbers, as GET /v2/HostedNumber/Orders/{Sid}
-// sends it: the same SIDs, statuses and signing document as JSON shows,
-// with bulk_hosting_request_sid set. Pass them to ListPageJSON to mock a
-// list.
+// sends it: the same SIDs and signing document as JSON shows, with
+// bulk_hosting_request_sid set. Their status is received unless the spec
+// is PROCESSED; then it is each number's Outcome, as it stands once
+// hosting is over (a day after date_completed): the hosted number orders,
+// not the bulk results, are the authority. Pass them to ListPageJSON to
+// mock a list.
 func (s BulkOrderSpec) HostedNumberOrdersJSON() []json.RawMessage {
 	o, stage := s.build()
 	out := make([]json.RawMessage, len(o.numbers))
 	for i, h := range o.numbers {
-		out[i] = mustJSON(renderHosted(h, h.statusAt(stage), o.movedAt[stage], s.baseURL()))
+		at := o.movedAt[stage]
+		if stage == stageProcessed {
+			at = at.Add(kitHosting)
+		}
+		out[i] = mustJSON(renderHosted(h, h.timeline(at, kitHosting, ""), s.baseURL()))
 	}
 	return out
 }
@@ -189,7 +208,7 @@ type HostedNumberOrderSpec struct {
 	// FriendlyName is rendered as given; empty renders null.
 	FriendlyName string
 	// FailureReason and NextStep are rendered when Status is failed or
-	// action-required, null otherwise.
+	// action-required, "" otherwise (as Twilio sends them).
 	FailureReason, NextStep string
 	// Created is date_created (and date_updated). Zero means a fixed time
 	// in 2026.
@@ -222,7 +241,7 @@ func (s HostedNumberOrderSpec) render() hostedOrderJSON {
 		outcome:                Outcome{Status: status, FailureReason: s.FailureReason, NextStep: s.NextStep},
 		created:                created,
 	}
-	doc := renderHosted(h, status, created, firstNonEmpty(s.BaseURL, hostednumbers.DefaultBaseURL))
+	doc := renderHosted(h, h.withReason(numberState{status: status, at: created}, ""), firstNonEmpty(s.BaseURL, hostednumbers.DefaultBaseURL))
 	doc.BulkHostingRequestSID = nullable(s.BulkHostingSID)
 	doc.SigningDocumentSID = nullable(s.SigningDocumentSID)
 	return doc

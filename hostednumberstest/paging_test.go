@@ -22,7 +22,8 @@ func fiveNumbers(t *testing.T, srv *hostednumberstest.Server) []string {
 }
 
 func TestPagesFollowNextPageURLToTheEnd(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithPageSize(2))
+	// Immediate: pages over orders listed at once.
+	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	numbers := fiveNumbers(t, srv)
 
 	orders, metas := allPages[hostednumbers.HostedNumberOrder](t, srv, ordersPath)
@@ -72,7 +73,8 @@ func TestPageSizeOfTheRequestWins(t *testing.T) {
 		{"PageSize=1000", []int{5}},
 		{"", []int{2, 2, 1}}, // WithPageSize(2)
 	}
-	srv := newServer(t, hostednumberstest.WithPageSize(2))
+	// Immediate: pages over orders listed at once.
+	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	fiveNumbers(t, srv)
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -103,7 +105,8 @@ func TestDefaultPageSizeIsTwilios(t *testing.T) {
 }
 
 func TestPageParameterWithoutTokenCountsFromTheStart(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithPageSize(2))
+	// Immediate: pages over orders listed at once.
+	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	numbers := fiveNumbers(t, srv)
 	tests := []struct {
 		page     int
@@ -134,7 +137,8 @@ func nilIfEmpty(s []string) []string {
 }
 
 func TestNextPageKeepsFiltersAndSurvivesChanges(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithPageSize(2))
+	// Immediate: pages over orders listed at once, changing them between pages.
+	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	numbers := fiveNumbers(t, srv)
 	create(t, srv.Client(), numbersParams("+14155550101")) // a second order for the first number
 
@@ -160,7 +164,8 @@ func TestNextPageKeepsFiltersAndSurvivesChanges(t *testing.T) {
 }
 
 func TestSDKListsEveryOrderAcrossPages(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithPageSize(2))
+	// Immediate: pages over orders listed at once.
+	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	client := srv.Client()
 	numbers := fiveNumbers(t, srv)
 	bh := srv.Orders()[0].BulkHostingSID

@@ -38,7 +38,8 @@ func TestProcessThenDropCreatesTheOrderButNeverAnswers(t *testing.T) {
 	require.Len(t, orders, 1)
 	assert.Equal(t, reqs[0].CreatedSID, orders[0].BulkHostingSID)
 	assert.Equal(t, 3, orders[0].TotalCount)
-	assert.Len(t, srv.HostedNumberOrders(), 3)
+	// The request is processed on the server's clock, answer or not.
+	waitFor(t, 10*time.Second, func() bool { return len(srv.HostedNumberOrders()) == 3 })
 	assert.Len(t, srv.AuthorizationDocuments(), 2)
 	for _, o := range srv.HostedNumberOrders() {
 		assert.Equal(t, reqs[0].CreatedSID, o.BulkHostingRequestSID.String)
@@ -49,7 +50,8 @@ func TestProcessThenDropCreatesTheOrderButNeverAnswers(t *testing.T) {
 // Reconcile finds the bulk request by listing each number's orders, and
 // the caller fetches it instead of submitting again.
 func TestOutcomeUnknownThenReconcileFindsTheOrderWithoutADuplicate(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithPageSize(2))
+	// Immediate: cancels an earlier order while received and reconciles at once; ExampleFault_processThenDrop covers a queued create.
+	srv := newImmediateServer(t, hostednumberstest.WithPageSize(2))
 	client := srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -115,7 +117,8 @@ func TestReconcileAfterADroppedUnprocessedCreateSaysNoneCreated(t *testing.T) {
 }
 
 func TestProcessThenDropAppliesToOtherRequestsToo(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: cancels an order that must be received right after its create.
+	srv := newImmediateServer(t)
 	create(t, srv.Client(), numbersParams("+14155550101"))
 	sid := srv.HostedNumberOrders()[0].SID
 	srv.InjectFault(hostednumberstest.Fault{Method: "DELETE", ProcessThenDrop: true})
@@ -148,7 +151,8 @@ func TestSuccessFaultOnACreateStillCreatesTheOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t)
+			// Immediate: the orders of the create must exist as soon as the fault answered.
+			srv := newImmediateServer(t)
 			srv.InjectFault(tt.fault)
 			resp, body := authed(t, "POST", srv.URL+bulkPath, "application/json",
 				`{"request_items":[{"numbers":[{"phone_number":"+14155550101"}]}]}`)
@@ -169,14 +173,16 @@ func TestSuccessFaultOnACreateStillCreatesTheOrder(t *testing.T) {
 		})
 	}
 	t.Run("an invalid create is still refused", func(t *testing.T) {
-		srv := newServer(t)
+		// Immediate: the orders of the create must exist as soon as the fault answered.
+		srv := newImmediateServer(t)
 		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 202})
 		resp, _ := authed(t, "POST", srv.URL+bulkPath, "application/json", `{"request_items":[{"numbers":[{"phone_number":"12"}]}]}`)
 		assert.Equal(t, 202, resp.StatusCode)
 		assert.Empty(t, srv.Orders())
 	})
 	t.Run("a 200 on a GET does not count as a fetch", func(t *testing.T) {
-		srv := newServer(t)
+		// Immediate: the orders of the create must exist as soon as the fault answered.
+		srv := newImmediateServer(t)
 		sid := create(t, srv.Client(), numbersParams("+14155550101")).BulkHostingSID
 		srv.InjectFault(hostednumberstest.Fault{Method: "GET", Status: 200, Body: `{}`})
 		resp, _ := authed(t, "GET", srv.URL+bulkPath+"/"+sid, "", "")
@@ -187,7 +193,8 @@ func TestSuccessFaultOnACreateStillCreatesTheOrder(t *testing.T) {
 }
 
 func TestRequestsRecordTheAnswerStatusAndWhatWasCreated(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: the statuses of the recorded answers depend on each fetch moving the order a stage.
+	srv := newImmediateServer(t)
 	client := srv.Client(hostednumbers.WithMaxRetries(0))
 	ctx := context.Background()
 
@@ -250,7 +257,8 @@ func TestRequestStatusIsZeroWhileTheRequestIsHeld(t *testing.T) {
 }
 
 func TestOrdersReadsStateWithoutCountingAsAFetch(t *testing.T) {
-	srv := newServer(t)
+	// Immediate: checks that Orders does not count as a fetch, which only the fetch-driven model counts.
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	assert.Empty(t, srv.Orders())
 	assert.Empty(t, srv.HostedNumberOrders())
@@ -341,7 +349,12 @@ func TestFastRetryOptionsForAClientBuiltByHand(t *testing.T) {
 }
 
 func TestConcurrentUseOfEveryEndpointIsSafe(t *testing.T) {
-	srv := newServer(t, hostednumberstest.WithPageSize(3))
+	// The asynchronous model, with an IN_PROGRESS long enough to cancel a
+	// received order once the list shows it.
+	srv := newServer(t, hostednumberstest.WithPageSize(3),
+		hostednumberstest.WithProcessingDelay(10*time.Millisecond, 500*time.Millisecond),
+		hostednumberstest.WithListLag(10*time.Millisecond),
+		hostednumberstest.WithHostingDuration(50*time.Millisecond))
 	client := srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -359,8 +372,19 @@ func TestConcurrentUseOfEveryEndpointIsSafe(t *testing.T) {
 			if !assert.NoError(t, err) {
 				return
 			}
-			page, err := client.HostedNumberOrders.List(ctx, &hostednumbers.ListHostedNumberOrdersParams{PhoneNumber: numbers[0]})
-			if assert.NoError(t, err) && assert.Len(t, page.Items, 1) {
+			var page *hostednumbers.Page[hostednumbers.HostedNumberOrder]
+			for page == nil || len(page.Items) == 0 {
+				if ctx.Err() != nil {
+					t.Error("the order never showed in the list")
+					return
+				}
+				time.Sleep(2 * time.Millisecond)
+				page, err = client.HostedNumberOrders.List(ctx, &hostednumbers.ListHostedNumberOrdersParams{PhoneNumber: numbers[0]})
+				if !assert.NoError(t, err) {
+					return
+				}
+			}
+			if assert.Len(t, page.Items, 1) {
 				assert.NoError(t, client.HostedNumberOrders.Cancel(ctx, page.Items[0].SID))
 			}
 			for _, err := range client.HostedNumberOrders.All(ctx, nil) {
@@ -381,9 +405,15 @@ func TestConcurrentUseOfEveryEndpointIsSafe(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, srv.Orders(), workers)
 	assert.Len(t, srv.HostedNumberOrders(), workers*3)
-	for _, o := range srv.HostedNumberOrders() {
-		assert.Equal(t, hostednumbers.OrderStatusCompleted, o.Status)
-	}
+	// Hosting goes on after PROCESSED, on the server's clock.
+	waitFor(t, 10*time.Second, func() bool {
+		for _, o := range srv.HostedNumberOrders() {
+			if o.Status != hostednumbers.OrderStatusCompleted {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // migrationParams returns the create bodies of a migration of n numbers
@@ -406,7 +436,8 @@ func TestHoldsATenThousandNumberMigration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10 000 numbers")
 	}
-	srv := newServer(t)
+	// Immediate: ten thousand orders looked up by number right after their creates.
+	srv := newImmediateServer(t)
 	client := srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -73,23 +73,22 @@ func errorDocument(status, code int, message string, details map[string]any) err
 	}
 }
 
-// stageLocked returns the stage o is in at now, and stamps the time each
-// stage was first seen, and its completion time, as it moves on.
+// stageLocked returns the stage o is in at now. In the fetch-driven model
+// it stamps the time each stage was first seen, and its completion time,
+// as it moves on; in the asynchronous model those are fixed at the create.
 func (s *Server) stageLocked(o *order, now time.Time) int {
-	var stage int
-	d := s.cfg.stageDuration
-	if d > 0 {
-		stage = int(min(now.Sub(o.created)/d, stageProcessed))
-	} else {
-		stage = min(o.fetches/s.cfg.fetchesPerStage, stageProcessed)
-	}
-	stage = max(stage, stageQueued)
-	for k := o.stage + 1; k <= stage; k++ {
-		if d > 0 {
-			o.movedAt[k] = o.created.Add(time.Duration(k) * d)
-		} else {
-			o.movedAt[k] = now
+	if !s.cfg.fetchDriven {
+		switch {
+		case now.Before(o.movedAt[stageInProgress]):
+			return stageQueued
+		case now.Before(o.movedAt[stageProcessed]):
+			return stageInProgress
 		}
+		return stageProcessed
+	}
+	stage := min(o.fetches/s.cfg.fetchesPerStage, stageProcessed)
+	for k := o.stage + 1; k <= stage; k++ {
+		o.movedAt[k] = now
 	}
 	if stage > o.stage {
 		o.stage = stage
@@ -101,15 +100,36 @@ func (s *Server) stageLocked(o *order, now time.Time) int {
 }
 
 // renderLocked returns o as the API would show it at now, keeping only the
-// result groups whose status matches filter, if filter is not empty.
+// result groups whose status matches filter, if filter is not empty. In
+// the asynchronous model the results of a PROCESSED order are the state of
+// its numbers when it was PROCESSED: the hosted number orders move on
+// from there, and they are the authority.
 func (s *Server) renderLocked(o *order, now time.Time, filter string) orderJSON {
-	return renderBulk(o, s.stageLocked(o, now), s.URL, filter)
+	stage := s.stageLocked(o, now)
+	at := now
+	if !s.cfg.fetchDriven && stage == stageProcessed {
+		at = o.completed
+	}
+	return renderBulk(o, stage, s.URL, filter, func(h *hostedOrder) numberState {
+		return s.numberStateLocked(h, at)
+	})
+}
+
+// numberState is the state of one hosted number order at some time.
+type numberState struct {
+	status hostednumbers.OrderStatus
+	// at is when the order took this status: its date_updated.
+	at time.Time
+	// reason and next are its failure_reason and next_step, set only when
+	// status is failed or action-required.
+	reason, next string
 }
 
 // renderBulk returns o as the API shows it in stage, with URLs on baseURL:
 // no results while QUEUED, then one group per status of its hosted number
-// orders (canceled ones left out), in order of first appearance.
-func renderBulk(o *order, stage int, baseURL, filter string) orderJSON {
+// orders (canceled ones left out), in order of first appearance, each
+// number in the state stateOf gives.
+func renderBulk(o *order, stage int, baseURL, filter string, stateOf func(*hostedOrder) numberState) orderJSON {
 	doc := orderJSON{
 		BulkHostingSID:    o.sid,
 		RequestStatus:     string(stageStatus[stage]),
@@ -132,23 +152,23 @@ func renderBulk(o *order, stage int, baseURL, filter string) orderJSON {
 		if n.canceled {
 			continue
 		}
-		status := n.statusAt(stage)
-		if filter != "" && foldStatus(string(status)) != want {
+		st := stateOf(n)
+		if filter != "" && foldStatus(string(st.status)) != want {
 			continue
 		}
-		g, ok := index[status]
+		g, ok := index[st.status]
 		if !ok {
 			g = len(doc.Results)
-			index[status] = g
+			index[st.status] = g
 			doc.Results = append(doc.Results, groupJSON{
-				OrderStatus: strings.ReplaceAll(string(status), "-", "_"),
+				OrderStatus: strings.ReplaceAll(string(st.status), "-", "_"),
 				Orders:      []orderItem{},
 			})
-			if status == hostednumbers.OrderStatusFailed {
+			if st.status == hostednumbers.OrderStatusFailed {
 				doc.Results[g].GetMoreInfo = nullable(getMoreInfo)
 			}
 		}
-		doc.Results[g].Orders = append(doc.Results[g].Orders, renderNumber(n, status, baseURL))
+		doc.Results[g].Orders = append(doc.Results[g].Orders, renderNumber(n, st, baseURL))
 	}
 	for i := range doc.Results {
 		doc.Results[i].Count = strconv.Itoa(len(doc.Results[i].Orders))
@@ -156,11 +176,12 @@ func renderBulk(o *order, stage int, baseURL, filter string) orderJSON {
 	return doc
 }
 
-// renderNumber renders one entry of a result group. Like Twilio's example,
+// renderNumber renders one entry of a result group. Like Twilio's example
+// (testdata/spec-examples/FetchBulkHostedNumberOrder_200_fetchNoParams.json),
 // it shows signing_document_sid only once the document is out for signing
 // (and not for failed numbers), failure_reason and next_step only for
-// failed and action-required ones.
-func renderNumber(n *hostedOrder, status hostednumbers.OrderStatus, baseURL string) orderItem {
+// failed and action-required ones (null for the others).
+func renderNumber(n *hostedOrder, st numberState, baseURL string) orderItem {
 	item := orderItem{
 		HostingOrderSID: n.sid,
 		PhoneNumber:     n.phone,
@@ -168,15 +189,15 @@ func renderNumber(n *hostedOrder, status hostednumbers.OrderStatus, baseURL stri
 		URL:             baseURL + orderPath + "/" + n.sid,
 		Email:           nullable(n.email),
 	}
-	switch status {
+	switch st.status {
 	case hostednumbers.OrderStatusPendingLOA, hostednumbers.OrderStatusCarrierProcessing,
 		hostednumbers.OrderStatusTesting, hostednumbers.OrderStatusCompleted:
 		if n.doc != nil {
 			item.SigningDocumentSID = nullable(n.doc.sid)
 		}
 	case hostednumbers.OrderStatusFailed, hostednumbers.OrderStatusActionRequired:
-		item.FailureReason = nullable(n.outcome.FailureReason)
-		item.NextStep = nullable(n.outcome.NextStep)
+		item.FailureReason = nullable(st.reason)
+		item.NextStep = nullable(st.next)
 	}
 	return item
 }

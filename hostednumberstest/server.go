@@ -109,7 +109,9 @@ type Request struct {
 	// CreatedSID is the SID of what the request created: the BH… SID of a
 	// bulk create the server processed, even when the answer was then
 	// replaced by a fault or dropped (Fault.ProcessThenDrop, a 2xx
-	// Fault.Status). Empty if the request created nothing.
+	// Fault.Status), or when the client gave up during a Latency fault
+	// (the create then takes effect later: WithAbandonedCreateDelay,
+	// Fault.ProcessDelay). Empty if the request created nothing.
 	CreatedSID string
 }
 
@@ -130,10 +132,14 @@ func (r Request) clone() Request {
 type order struct {
 	sid                             string
 	friendlyName, notificationEmail string
-	created, completed              time.Time
-	fetches                         int
+	// created is when the server took the request in (later than its
+	// arrival for a create whose client had gone); the order does not
+	// exist before. completed is when it was PROCESSED.
+	created, completed time.Time
+	fetches            int
 	// stage is the last stage seen and movedAt when each stage was first
-	// seen: the date_updated of the orders whose status it set.
+	// seen (fetch-driven model) or is reached (asynchronous model): the
+	// date_updated of the orders whose status it set.
 	stage   int
 	movedAt [stageProcessed + 1]time.Time
 	numbers []*hostedOrder
@@ -153,8 +159,22 @@ func NewServer(opts ...Option) *Server {
 	if cfg.fetchesPerStage < 1 {
 		panic(fmt.Sprintf("hostednumberstest: WithFetchesPerStage(%d): want at least 1", cfg.fetchesPerStage))
 	}
-	if cfg.stageDuration < 0 {
-		panic(fmt.Sprintf("hostednumberstest: WithStageDuration(%v): want 0 or more", cfg.stageDuration))
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"WithProcessingDelay or WithStageDuration: queued", cfg.queued},
+		{"WithProcessingDelay or WithStageDuration: in progress", cfg.inProgress},
+		{"WithHostingDuration", cfg.hosting},
+		{"WithListLag", cfg.listLag},
+		{"WithAbandonedCreateDelay", cfg.abandoned},
+	} {
+		if d.v < 0 {
+			panic(fmt.Sprintf("hostednumberstest: %s %v: want 0 or more", d.name, d.v))
+		}
+	}
+	if cfg.resubmission != ResubmissionFails && cfg.resubmission != ResubmissionDuplicates {
+		panic(fmt.Sprintf("hostednumberstest: WithResubmission(%d): not a Resubmission", cfg.resubmission))
 	}
 	if cfg.pageSize < 1 || cfg.pageSize > maxPageSize {
 		panic(fmt.Sprintf("hostednumberstest: WithPageSize(%d): want 1 to %d", cfg.pageSize, maxPageSize))
@@ -185,7 +205,8 @@ func (s *Server) Close() {
 // Client returns a hostednumbers.Client for the server: its credentials,
 // its URL, an *http.Client over Transport (which Close cleans up) with
 // hostednumbers.DefaultTimeout, and FastRetryOptions, so that retries do
-// not slow tests down. opts are applied after these and override them; to
+// not slow tests down. Wait's polling is set per call: pass
+// FastWaitOptions. opts are applied after these and override them; to
 // wrap the transport, pass
 // hostednumbers.WithHTTPClient(&http.Client{Transport: wrap(srv.Transport())}).
 // Client panics if the options are invalid; the message names the problem,
@@ -204,8 +225,10 @@ func (s *Server) Client(opts ...hostednumbers.Option) *hostednumbers.Client {
 	c, err := hostednumbers.NewClient(all...)
 	if err != nil {
 		msg := err.Error()
-		if s.cfg.authToken != "" {
-			msg = strings.ReplaceAll(msg, s.cfg.authToken, "[redacted]")
+		for _, secret := range []string{s.cfg.authToken, s.cfg.apiKeySecret} {
+			if secret != "" {
+				msg = strings.ReplaceAll(msg, secret, "[redacted]")
+			}
 		}
 		panic("hostednumberstest: Server.Client: " + msg)
 	}
@@ -233,10 +256,11 @@ func (s *Server) Requests() []Request {
 // return it now, without counting as a fetch, and whether it exists.
 func (s *Server) Order(sid string) (*hostednumbers.BulkHostedNumberOrder, bool) {
 	s.mu.Lock()
-	o, ok := s.orders[sid]
+	now := s.now()
+	o, ok := s.orderLocked(sid, now)
 	var doc orderJSON
 	if ok {
-		doc = s.renderLocked(o, time.Now(), "")
+		doc = s.renderLocked(o, now, "")
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -245,14 +269,18 @@ func (s *Server) Order(sid string) (*hostednumbers.BulkHostedNumberOrder, bool) 
 	return decodeBulkOrder(doc), true
 }
 
-// Orders returns every bulk order the server holds, oldest first, each as
-// a fetch would return it now, without counting as a fetch.
+// Orders returns every bulk order the server holds now, oldest first,
+// each as a fetch would return it now, without counting as a fetch. A
+// create whose client had gone (see WithAbandonedCreateDelay) shows once
+// it has taken effect.
 func (s *Server) Orders() []*hostednumbers.BulkHostedNumberOrder {
 	s.mu.Lock()
-	now := time.Now()
-	docs := make([]orderJSON, len(s.orderList))
-	for i, o := range s.orderList {
-		docs[i] = s.renderLocked(o, now, "")
+	now := s.now()
+	docs := make([]orderJSON, 0, len(s.orderList))
+	for _, o := range s.orderList {
+		if !now.Before(o.created) {
+			docs = append(docs, s.renderLocked(o, now, ""))
+		}
 	}
 	s.mu.Unlock()
 	out := make([]*hostednumbers.BulkHostedNumberOrder, len(docs))
@@ -263,14 +291,16 @@ func (s *Server) Orders() []*hostednumbers.BulkHostedNumberOrder {
 }
 
 // HostedNumberOrders returns every hosted number order (HR…) the server
-// holds, oldest first, canceled ones left out, each as
-// GET /v2/HostedNumber/Orders/{Sid} would return it now.
+// holds now, oldest first, canceled ones left out, each as
+// GET /v2/HostedNumber/Orders/{Sid} would return it now: an order exists
+// from the start of its bulk order's processing, whether or not anyone
+// fetched it, and shows here before it shows in lists (WithListLag).
 func (s *Server) HostedNumberOrders() []hostednumbers.HostedNumberOrder {
 	s.mu.Lock()
-	now := time.Now()
+	now := s.now()
 	docs := make([]hostedOrderJSON, 0, len(s.hostedList))
 	for _, h := range s.hostedList {
-		if !h.canceled {
+		if !h.canceled && !now.Before(h.created) {
 			docs = append(docs, s.renderHostedLocked(h, now))
 		}
 	}
@@ -285,15 +315,18 @@ func (s *Server) HostedNumberOrders() []hostednumbers.HostedNumberOrder {
 }
 
 // AuthorizationDocuments returns every authorisation document (PX…) the
-// server holds, oldest first, each as
+// server holds now, oldest first, each as
 // GET /v2/HostedNumber/AuthorizationDocuments/{Sid} would return it now.
 func (s *Server) AuthorizationDocuments() []hostednumbers.AuthorizationDocument {
 	s.mu.Lock()
-	now := time.Now()
-	docs := make([]docJSON, len(s.docList))
-	for i, d := range s.docList {
+	now := s.now()
+	docs := make([]docJSON, 0, len(s.docList))
+	for _, d := range s.docList {
+		if now.Before(d.created) {
+			continue
+		}
 		st, updated := s.docStatusLocked(d, now)
-		docs[i] = renderDoc(d, st, updated, s.URL)
+		docs = append(docs, renderDoc(d, st, updated, s.URL))
 	}
 	s.mu.Unlock()
 	out := make([]hostednumbers.AuthorizationDocument, len(docs))
@@ -324,6 +357,18 @@ func (s *Server) Reset() {
 	s.state = newState()
 }
 
+// now is the time on the server's clock (see WithClockOffset).
+func (s *Server) now() time.Time { return time.Now().Add(s.cfg.clockOffset) }
+
+// orderLocked returns the bulk order with this SID, if it exists at now.
+func (s *Server) orderLocked(sid string, now time.Time) (*order, bool) {
+	o, ok := s.orders[sid]
+	if !ok || now.Before(o.created) {
+		return nil, false
+	}
+	return o, true
+}
+
 // sidLocked returns a new SID with the given prefix, unique on this server.
 func (s *Server) sidLocked(prefix string) string {
 	s.seq++
@@ -333,7 +378,13 @@ func (s *Server) sidLocked(prefix string) string {
 func (s *Server) authorized(user, pass string) bool {
 	u := subtle.ConstantTimeCompare([]byte(user), []byte(s.cfg.accountSID))
 	p := subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.authToken))
-	return u&p == 1
+	ok := u & p
+	if s.cfg.apiKeySID != "" {
+		ku := subtle.ConstantTimeCompare([]byte(user), []byte(s.cfg.apiKeySID))
+		kp := subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.apiKeySecret))
+		ok |= ku & kp
+	}
+	return ok == 1
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -351,7 +402,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	requestID := s.sidLocked("RQ")
-	fault, faulted := s.takeFaultLocked(r.Method)
+	fault, faulted := s.takeFaultLocked(r.Method, r.URL.Path)
 	in.rec = &Request{
 		Method:     r.Method,
 		Path:       r.URL.Path,
@@ -375,16 +426,26 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h := sw.Header()
 	h.Set("Twilio-Request-Id", requestID)
 	h.Set("Content-Type", "application/json")
+	// net/http would write the real time; the server's clock may differ.
+	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 	if faulted {
 		if fault.Latency > 0 && !s.sleep(r.Context(), fault.Latency) {
+			if !s.closed() && fault.processes() {
+				// The client has gone, but the request reached the
+				// server: a create still takes effect, later.
+				in.delay = s.cfg.abandoned
+				s.handleCreateOnly(r, &in)
+			}
 			sw.abort()
 			return
 		}
 		if fault.RetryAfter != "" {
 			h.Set("Retry-After", fault.RetryAfter)
 		}
+		h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 		switch {
 		case fault.ProcessThenDrop:
+			in.delay = fault.ProcessDelay
 			s.handle(newDiscardWriter(), r, &in)
 			sw.abort()
 			return
@@ -409,6 +470,27 @@ type incoming struct {
 	tooLarge   bool
 	authorized bool
 	rec        *Request // the request's entry in Server.requests
+	// delay postpones a create's effect: it takes effect this long after
+	// now (a create whose client has gone).
+	delay time.Duration
+}
+
+// handleCreateOnly processes r, its answer going nowhere, if it is a bulk
+// create; other requests whose client has gone are not processed.
+func (s *Server) handleCreateOnly(r *http.Request, in *incoming) {
+	if r.Method == http.MethodPost && r.URL.Path == bulkPath {
+		s.handle(newDiscardWriter(), r, in)
+	}
+}
+
+// closed reports whether Close was called.
+func (s *Server) closed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // handle answers a request as the API would.
@@ -573,8 +655,15 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, in *incoming) {
 
 	s.mu.Lock()
 	o.sid = s.sidLocked("BH")
-	o.created = time.Now()
+	o.created = s.now().Add(in.delay)
 	o.movedAt[stageQueued] = o.created
+	made := o.created // when the hosted number orders and documents exist
+	if !s.cfg.fetchDriven {
+		made = o.created.Add(s.cfg.queued)
+		o.movedAt[stageInProgress] = made
+		o.movedAt[stageProcessed] = made.Add(s.cfg.inProgress)
+		o.completed = o.movedAt[stageProcessed]
+	}
 	s.orders[o.sid] = o
 	s.orderList = append(s.orderList, o)
 	for i, numbers := range items {
@@ -583,7 +672,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, in *incoming) {
 			addressSID: params.RequestItems[i].AddressSID,
 			email:      params.RequestItems[i].Email,
 			ccEmails:   params.RequestItems[i].CCEmails,
-			created:    o.created,
+			created:    made,
 			bulk:       o,
 			orders:     numbers,
 		}
@@ -593,13 +682,14 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, in *incoming) {
 		for _, h := range numbers {
 			h.sid = s.sidLocked("HR")
 			h.incomingPhoneNumberSID = "PN" + h.sid[2:]
-			h.bulk, h.doc, h.created = o, d, o.created
+			h.bulk, h.doc, h.created = o, d, made
 			s.addHostedLocked(h)
 			o.numbers = append(o.numbers, h)
 		}
 	}
 	in.rec.CreatedSID = o.sid
-	doc := s.renderLocked(o, o.created, "")
+	// Twilio's answer to a create: QUEUED, results empty.
+	doc := renderBulk(o, stageQueued, s.URL, "", nil)
 	s.mu.Unlock()
 
 	writeJSON(w, http.StatusAccepted, doc)
@@ -608,11 +698,12 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, in *incoming) {
 func (s *Server) fetch(w http.ResponseWriter, r *http.Request, sid string) {
 	filter := r.URL.Query().Get("OrderStatus")
 	s.mu.Lock()
-	o, ok := s.orders[sid]
+	now := s.now()
+	o, ok := s.orderLocked(sid, now)
 	var doc orderJSON
 	if ok {
 		o.fetches++
-		doc = s.renderLocked(o, time.Now(), filter)
+		doc = s.renderLocked(o, now, filter)
 	}
 	s.mu.Unlock()
 	if !ok {

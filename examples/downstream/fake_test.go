@@ -25,6 +25,9 @@ func newFake(t *testing.T, opts ...hostednumberstest.Option) *hostednumberstest.
 }
 
 func TestFakeMigrateEndToEnd(t *testing.T) {
+	// The fetch-driven model (WithFetchesPerStage selects it), so that the
+	// number of snapshots is exact and the numbers reach their outcome at
+	// PROCESSED: the test checks what the Report makes of every stage.
 	srv := newFake(t, hostednumberstest.WithFetchesPerStage(2), hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	m := &downstream.Migrator{
 		Orders:     srv.Client().BulkHostedNumberOrders,
@@ -82,11 +85,17 @@ func TestFakeLostAnswerIsFoundByReconcile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
+	sentAt := time.Now()
 	_, err := m.Migrate(ctx, numbers)
 	require.ErrorIs(t, err, hostednumbers.ErrOutcomeUnknown)
-	require.Len(t, srv.Orders(), 1, "Twilio processed it")
+	require.Len(t, srv.Orders(), 1, "Twilio took it in")
 
-	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{PhoneNumbers: numbers, SentAt: time.Now().Add(-time.Minute)})
+	// Twilio makes the orders when it processes the request, a while
+	// later: until then Reconcile says pending. WaitForReconcile looks
+	// again until it knows.
+	rec, err := client.BulkHostedNumberOrders.WaitForReconcile(ctx, &hostednumbers.ReconcileParams{
+		PhoneNumbers: numbers, SentAt: sentAt, ConfirmGap: 5 * time.Millisecond,
+	})
 	require.NoError(t, err)
 	assert.Equal(t, hostednumbers.ReconcileAllInOne, rec.Verdict)
 	assert.Equal(t, srv.Orders()[0].BulkHostingSID, rec.BulkHostingSID)
@@ -137,7 +146,9 @@ func TestFakeConcurrentMigrationsThroughAWrappedTransport(t *testing.T) {
 	seen := map[string]bool{}
 	for i, r := range reports {
 		require.NotNil(t, r, i)
-		assert.Equal(t, []string{fmt.Sprintf("+1415555%04d", i)}, r.Completed)
+		assert.Equal(t, hostednumbers.RequestStatusProcessed, r.Status)
+		assert.Equal(t, []string{fmt.Sprintf("+1415555%04d", i)}, r.InProgress[hostednumbers.OrderStatusPendingLOA],
+			"made, waiting for its LOA")
 		seen[r.BulkHostingSID] = true
 	}
 	assert.Len(t, seen, n, "one bulk request each")

@@ -43,7 +43,11 @@ type Report struct {
 	BulkHostingSID string `json:"bulk_hosting_sid"`
 	// Status is the last request status seen.
 	Status hostednumbers.RequestStatus `json:"status"`
-	// Completed are the numbers hosted, sorted.
+	// Completed are the numbers hosted, sorted. PROCESSED means that
+	// Twilio made the hosted number orders, not that the numbers are
+	// hosted (that takes days: LOA signature, carrier), so most numbers
+	// are in InProgress (pending-loa) when Migrate returns; follow their
+	// hosted number orders from there.
 	Completed []string `json:"completed"`
 	// Failed are the numbers that failed or need action, sorted by number.
 	Failed []FailedNumber `json:"failed"`

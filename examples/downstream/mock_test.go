@@ -100,14 +100,15 @@ func TestMockMigrateReportsEveryNumber(t *testing.T) {
 	assert.Equal(t, &downstream.Report{
 		BulkHostingSID: hostednumberstest.ExampleBulkHostingSID,
 		Status:         hostednumbers.RequestStatusProcessed,
-		Completed:      []string{"+14155550101", "+14155550102"},
+		// PROCESSED: the orders are made; the numbers wait for their LOA.
+		InProgress: map[hostednumbers.OrderStatus][]string{hostednumbers.OrderStatusPendingLOA: {"+14155550101", "+14155550102"}},
 		Failed: []downstream.FailedNumber{{
 			PhoneNumber: "+14155550109", Status: hostednumbers.OrderStatusFailed,
 			Reason: hostednumberstest.DefaultFailureReason, NextStep: hostednumberstest.DefaultNextStep,
 		}},
 		Snapshots: 2,
 	}, report)
-	assert.Equal(t, []string{"IN_PROGRESS map[pending-loa:3]", "PROCESSED map[completed:2 failed:1]"}, progress)
+	assert.Equal(t, []string{"IN_PROGRESS map[received:3]", "PROCESSED map[failed:1 pending-loa:2]"}, progress)
 
 	require.Len(t, mock.creates, 1)
 	items := mock.creates[0].RequestItems
@@ -153,7 +154,7 @@ func TestMockMigrateKeepsTheSIDWhenWaitingFails(t *testing.T) {
 		require.NotNil(t, report)
 		assert.Equal(t, hostednumberstest.ExampleBulkHostingSID, report.BulkHostingSID)
 		assert.Equal(t, hostednumbers.RequestStatusInProgress, report.Status)
-		assert.Equal(t, map[hostednumbers.OrderStatus][]string{hostednumbers.OrderStatusPendingLOA: numbers}, report.InProgress)
+		assert.Equal(t, map[hostednumbers.OrderStatus][]string{hostednumbers.OrderStatusReceived: numbers}, report.InProgress)
 		assert.Greater(t, report.Snapshots, 1, "the real loop polled again")
 		assert.Contains(t, err.Error(), report.BulkHostingSID)
 	})
@@ -225,7 +226,7 @@ func TestMockHandlerStatuses(t *testing.T) {
 		wantBody   string
 	}{
 		{"processed", &mockOrders{created: queued, snapshots: []*hostednumbers.BulkHostedNumberOrder{processed}},
-			`{"numbers":["+14155550101","+14155550109","+14155550102"]}`, 200, `"completed":["+14155550101","+14155550102"]`},
+			`{"numbers":["+14155550101","+14155550109","+14155550102"]}`, 200, `"in_progress":{"pending-loa":["+14155550101","+14155550102"]}`},
 		{"bad JSON", &mockOrders{}, `{"numbers":`, 400, "bad JSON"},
 		{"no numbers", &mockOrders{}, `{"numbers":[]}`, 400, "no numbers"},
 		{"Twilio refuses", &mockOrders{createErr: &hostednumbers.APIError{HTTPStatus: 400, Code: 21422, Message: "Invalid number"}},
