@@ -32,9 +32,9 @@ import (
 // distinctive so that a leak anywhere is found by a plain substring search.
 const (
 	ctAccountSID = "AC0123456789abcdef0123456789abcdef"
-	ctAuthToken  = "s3cr3tT0kenXYZ0123456789abcdefgh"
+	ctAuthToken  = "s3cr3tT0kenXYZ-mq7w!kvq9Lp@Wn4rT"
 	ctAPIKey     = "SKfedcba9876543210fedcba9876543210"
-	ctAPISecret  = "s3cr3tAp1SecretQRS0123456789abcd"
+	ctAPISecret  = "s3cr3tAp1SecretQRS-Zx8^uG2nHf5jR"
 	ctBulkSID    = "BHaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	ctRequestID  = "RQ0123456789abcdef0123456789abcdef"
 	ctBulkPath   = "/v2/HostedNumber/Orders/Bulk"
