@@ -164,8 +164,9 @@ func RetryableStatus(method string, status int) bool {
 // RetryableError reports whether a transport error may be retried for the
 // given method. An idempotent method is retried on any error another
 // attempt may fix. Any other method is retried only when err carries
-// NotSent evidence and written is false; written true says the request
-// may have reached a connection, whatever the error claims.
+// NotSent evidence, is a typed connection failure (ConnectFailure), and
+// written is false; written true says the request may have reached a
+// connection, whatever the error claims.
 func RetryableError(method string, err error, written bool) bool {
 	// A cancelled caller context is final; the caller's own deadline is
 	// caught by CheckRetry before this is asked. A per-attempt timeout of
@@ -179,7 +180,7 @@ func RetryableError(method string, err error, written bool) bool {
 	if idempotent(method) {
 		return true
 	}
-	return !written && IsNotSent(err)
+	return !written && IsNotSent(err) && ConnectFailure(err)
 }
 
 // ConnectFailure reports whether err is a typed failure to reach the
