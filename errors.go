@@ -323,8 +323,7 @@ func newRedactor(user, secret string) *redactor {
 		base64.URLEncoding.EncodeToString([]byte(secret)),
 	}
 	r := &redactor{pieces: map[string]struct{}{}}
-	for _, f := range forms {
-		f = strings.TrimRight(f, "=")
+	for _, f := range forms { // padded: its pieces include the unpadded form's
 		for i := 0; i+redactPiece <= len(f); i++ {
 			r.pieces[f[i:i+redactPiece]] = struct{}{}
 		}
