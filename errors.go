@@ -31,19 +31,25 @@ var (
 	ErrResponseTooLarge = errors.New("hostednumbers: response body too large")
 
 	// ErrNotCreated matches an error from a call that changes something
-	// (Create above all) when Twilio certainly has nothing from it: nothing
-	// was sent (invalid input or configuration, a context done before
-	// sending, a failure to connect, resolve or complete the TLS handshake),
-	// or Twilio refused it (429 or any other 4xx, an HTTP/2 stream it
-	// refused unprocessed). Safe to send again once the cause is fixed.
+	// (Create above all) when there is positive evidence that Twilio has
+	// nothing from it: nothing left the process (invalid input or
+	// configuration, a nil context, a context done before the attempt
+	// reached the transport, a typed failure to connect, resolve the name
+	// or complete the TLS handshake before any of the request was written
+	// or its body read), or Twilio refused it (429 or any other 4xx). Safe
+	// to send again once the cause is fixed.
 	ErrNotCreated = errors.New("hostednumbers: not created")
 	// ErrOutcomeUnknown matches an error from a call that changes something
-	// when the request may have been processed: it was sent and then the
-	// connection failed, the attempt timed out or the context ended while
-	// waiting for the answer, the server answered 5xx, or it accepted the
-	// request (2xx) with a body that could not be used. For a create, find
-	// out what Twilio has (BulkHostedNumberOrders.Reconcile) before sending
-	// the same numbers again.
+	// whenever ErrNotCreated's evidence is missing: the request may have
+	// been processed. That covers a connection that failed after a send
+	// began, any HTTP/2 stream reset or GOAWAY (REFUSED_STREAM included:
+	// its text is not evidence, a server can write it), the attempt timing
+	// out or the context ending while the request was out, a transport
+	// that sent without reporting through net/http's trace hooks, a
+	// transport that broke the RoundTripper contract, a 5xx, and a 2xx
+	// whose body could not be used. For a create, find out what Twilio has
+	// (BulkHostedNumberOrders.Reconcile) before sending the same numbers
+	// again.
 	ErrOutcomeUnknown = errors.New("hostednumbers: outcome unknown")
 )
 
