@@ -312,13 +312,17 @@ const redactPiece = 8
 // characters or more, so that cutting a text (an excerpt, a decoder
 // quoting a value) before or after redacting cannot leave a usable part.
 type redactor struct {
-	pieces map[string]struct{} // every redactPiece-long piece of every form
+	whole  *strings.Replacer   // every form, whole
+	pieces map[string]struct{} // every distinctive redactPiece-long piece of every form
 }
 
 // newRedactor returns a redactor for the secret (an auth token or API key
 // secret) and the user name it is sent with. A secret shorter than
 // redactPiece is removed only inside its base64 forms: alone, it would
-// mangle ordinary words.
+// mangle ordinary words. For the same reason a piece made of fewer than
+// minDistinct different characters ("00000000") is removed only as part
+// of a whole form: such runs occur in ordinary text (request IDs), and a
+// random secret's pieces are hardly ever that plain.
 func newRedactor(user, secret string) *redactor {
 	pair := []byte(user + ":" + secret)
 	forms := []string{
@@ -329,12 +333,36 @@ func newRedactor(user, secret string) *redactor {
 		base64.URLEncoding.EncodeToString([]byte(secret)),
 	}
 	r := &redactor{pieces: map[string]struct{}{}}
+	var pairs []string
 	for _, f := range forms { // padded: its pieces include the unpadded form's
+		if len(f) < redactPiece {
+			continue
+		}
+		pairs = append(pairs, f, "[redacted]")
 		for i := 0; i+redactPiece <= len(f); i++ {
-			r.pieces[f[i:i+redactPiece]] = struct{}{}
+			if piece := f[i : i+redactPiece]; distinct(piece) >= minDistinct {
+				r.pieces[piece] = struct{}{}
+			}
 		}
 	}
+	r.whole = strings.NewReplacer(pairs...)
 	return r
+}
+
+// minDistinct is how many different characters a piece of a secret needs
+// to be removed on its own.
+const minDistinct = 4
+
+func distinct(s string) int {
+	var seen [256]bool
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !seen[s[i]] {
+			seen[s[i]] = true
+			n++
+		}
+	}
+	return n
 }
 
 // redact replaces every run of text covered by pieces of a secret with
@@ -343,6 +371,7 @@ func (r *redactor) redact(s string) string {
 	if r == nil || len(s) < redactPiece {
 		return s
 	}
+	s = r.whole.Replace(s)
 	var b strings.Builder
 	written, runEnd, inRun := 0, 0, false
 	for i := 0; i+redactPiece <= len(s); i++ {
