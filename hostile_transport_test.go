@@ -430,17 +430,12 @@ func TestResendGuard_HTTP2BufferingResenderSendsOnce(t *testing.T) {
 // RoundTripper contract gets a typed error, never a panic, and its
 // response body, if any, is closed.
 func TestRoundTripper_AnyResultIsSafe(t *testing.T) {
-	type closeCounter struct {
-		io.Reader
-		closed *atomic.Int32
-	}
 	newBody := func(closed *atomic.Int32, s string) io.ReadCloser {
 		return struct {
 			io.Reader
 			io.Closer
 		}{strings.NewReader(s), closerFunc(func() error { closed.Add(1); return nil })}
 	}
-	_ = closeCounter{}
 	cases := []struct {
 		name       string
 		rt         func(closed *atomic.Int32) roundTripFunc
