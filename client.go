@@ -146,7 +146,9 @@ func WithEdge(edge string) Option {
 // WithHTTPClient sends requests through hc's transport (proxies, tracing,
 // custom TLS, a mock) and keeps its timeout (unless WithTimeout is given)
 // and cookie jar. A nil transport means http.DefaultTransport. The client never follows
-// redirects, whatever hc says, because a followed POST could be resent.
+// redirects, whatever hc says, because a followed POST could be resent. The
+// SDK's resend guard wraps hc's transport: a request that transport already
+// wrote is not let out again (see the README's "The retry guarantee").
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) error {
 		if hc == nil {
