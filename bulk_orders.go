@@ -108,12 +108,22 @@ func (s *BulkHostedNumberOrdersService) fetch(ctx context.Context, sid string, p
 // than the one asked for (a misrouting proxy, a mock returning the wrong
 // fixture): following it would report another order's numbers.
 func checkFetchedSID(order *BulkHostedNumberOrder, sid string) error {
-	if order.BulkHostingSID == sid {
+	return checkAnswerSID("bulk order", order.BulkHostingSID, sid, "BH", order.LastResponse)
+}
+
+// checkAnswerSID refuses an answer whose SID (got) is not the one asked
+// for (want), with a *DecodeError carrying meta's status and request ID.
+// The two-letter prefix must match exactly and the 32 hex digits without
+// regard to case: the API's SID patterns (^BH[0-9a-fA-F]{32}$ and the
+// like) allow either case, and Twilio answers in lower case whatever case
+// the request used.
+func checkAnswerSID(what, got, want, prefix string, meta *Response) error {
+	if format.SameSID(got, want, prefix) {
 		return nil
 	}
-	e := &DecodeError{HTTPStatus: http.StatusOK, Err: fmt.Errorf("the answer is about bulk order %s, not %s", quoteShort(order.BulkHostingSID), sid)}
-	if order.LastResponse != nil {
-		e.HTTPStatus, e.RequestID = order.LastResponse.StatusCode, order.LastResponse.RequestID
+	e := &DecodeError{HTTPStatus: http.StatusOK, Err: fmt.Errorf("the answer is about %s %s, not %s", what, quoteShort(got), want)}
+	if meta != nil {
+		e.HTTPStatus, e.RequestID = meta.StatusCode, meta.RequestID
 	}
 	return e
 }
