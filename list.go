@@ -2,10 +2,10 @@ package hostednumbers
 
 import (
 	"context"
-	"hash/maphash"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"net/http"
 	"net/url"
