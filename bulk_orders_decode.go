@@ -149,6 +149,10 @@ type decoder struct {
 	// account SID or e-mail address repeated over thousands of orders is
 	// then one string, not thousands.
 	last [len(entryMembers)]string
+	// scratch is where an orders array is decoded before it is copied to
+	// a slice of its exact length; it is reused for every array of the
+	// document, so it grows only with the largest one.
+	scratch []BulkOrderResult
 }
 
 // decodeError is JSON that is not the order the API documents: bad syntax
@@ -863,11 +867,13 @@ func (d *decoder) group(w *resultGroupWire, index int) error {
 	})
 }
 
-// orders decodes a group's orders array into w.orders. The slice grows
-// with the orders actually read, never from the group's count: a count is
-// a number the server wrote, and reserving room from it would let one
-// number (repeated over empty arrays) allocate out of all proportion to
-// the response.
+// orders decodes a group's orders array into w.orders. The orders are
+// decoded into the decoder's scratch slice and then copied into a slice of
+// their exact length, never sized from the group's count: a count is a
+// number the server wrote, and reserving room from it would let one number
+// (repeated over empty arrays) allocate out of all proportion to the
+// response. As encoding/json does, an array decoded over an earlier one
+// (orders given twice) decodes onto the elements already there.
 func (d *decoder) orders(w *resultGroupWire, group int) error {
 	switch d.peek() {
 	case 'n':
@@ -877,21 +883,39 @@ func (d *decoder) orders(w *resultGroupWire, group int) error {
 	default:
 		return d.skipTyped(d.groupPath(group)+"orders", "an array", typeEntries)
 	}
-	s := w.orders
+	prev := w.orders
+	buf := append(d.scratch[:0], prev[:cap(prev)]...)
 	n, err := d.arrayN(func(i int) error {
-		s = growTo(s, i)
+		if i >= len(buf) {
+			if i < cap(buf) {
+				buf = buf[:i+1]
+				buf[i] = BulkOrderResult{} // the scratch holds an earlier array's order
+			} else {
+				buf = growTo(buf, i)
+			}
+		}
 		switch d.peek() {
 		case 'n':
 			return d.literal("null")
 		case '{':
-			return d.entry(&s[i], group, i)
+			return d.entry(&buf[i], group, i)
 		}
 		return d.skipTyped(d.entryPath(group, i), "an object", typeEntry)
 	})
+	d.scratch = buf[:0]
 	if err != nil {
 		return err
 	}
-	w.orders = truncate(s, n)
+	switch {
+	case n == 0:
+		w.orders = []BulkOrderResult{}
+	case n <= cap(prev):
+		w.orders = prev[:n]
+		copy(w.orders, buf[:n])
+	default:
+		w.orders = make([]BulkOrderResult, n)
+		copy(w.orders, buf[:n])
+	}
 	return nil
 }
 
