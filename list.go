@@ -129,7 +129,8 @@ func (p *Page[T]) follow(ctx context.Context, seen map[uint64]int) (*Page[T], er
 		return nil, fmt.Errorf("hostednumbers: %s: page %d: %w", p.op, p.Meta.Page+1, err)
 	}
 	h := p.trail.hash(next)
-	at, repeat := -1, false
+	var at int
+	var repeat bool
 	if seen != nil {
 		at, repeat = seen[h]
 	} else {
