@@ -60,7 +60,8 @@ func TestNewPage_NextAndAllFollowTheNextFunction(t *testing.T) {
 
 func TestNewPage_BreakStopsBeforeTheNextPage(t *testing.T) {
 	calls := 0
-	for v := range chain([]int{2, 2}, &calls, nil).All(rsCtx(t)) {
+	for v, err := range chain([]int{2, 2}, &calls, nil).All(rsCtx(t)) {
+		require.NoError(t, err)
 		if v == "item-1" {
 			break
 		}
@@ -101,7 +102,8 @@ func TestNewPage_LastPageAndHasNext(t *testing.T) {
 
 	empty := hn.NewPage[int](nil, nil)
 	n := 0
-	for range empty.All(rsCtx(t)) {
+	for _, err := range empty.All(rsCtx(t)) {
+		require.NoError(t, err)
 		n++
 	}
 	assert.Zero(t, n)

@@ -156,7 +156,8 @@ func TestSeq_YieldsItemsThenTheErrorOnce(t *testing.T) {
 	assert.Equal(t, []int{1, 2}, got)
 
 	n := 0
-	for range hostednumberstest.Seq[int](nil, nil) {
+	for _, err := range hostednumberstest.Seq[int](nil, nil) {
+		require.NoError(t, err)
 		n++
 	}
 	assert.Zero(t, n)
