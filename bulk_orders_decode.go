@@ -3,6 +3,7 @@ package hostednumbers
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"reflect"
 	"strconv"
 	"unicode"
@@ -149,10 +150,21 @@ type decoder struct {
 	// account SID or e-mail address repeated over thousands of orders is
 	// then one string, not thousands.
 	last [len(entryMembers)]string
-	// scratch is where an orders array is decoded before it is copied to
-	// a slice of its exact length; it is reused for every array of the
-	// document, so it grows only with the largest one.
-	scratch []BulkOrderResult
+	// chunks are where an orders array is decoded before it is copied to
+	// a slice of its exact length: chunk k holds firstChunk<<k orders, so
+	// they grow without copying, and they are reused for every array of
+	// the document, so they grow only with the largest one.
+	chunks [][]BulkOrderResult
+}
+
+// firstChunk is the length of the decoder's first chunk of orders.
+const firstChunk = 4
+
+// chunkOf returns the chunk and the index in it of order i: chunk k starts
+// at firstChunk*(2^k - 1).
+func chunkOf(i int) (k, j int) {
+	k = bits.Len(uint(i/firstChunk+1)) - 1
+	return k, i - firstChunk*(1<<k-1)
 }
 
 // decodeError is JSON that is not the order the API documents: bad syntax
@@ -868,9 +880,9 @@ func (d *decoder) group(w *resultGroupWire, index int) error {
 }
 
 // orders decodes a group's orders array into w.orders. The orders are
-// decoded into the decoder's scratch slice and then copied into a slice of
-// their exact length, never sized from the group's count: a count is a
-// number the server wrote, and reserving room from it would let one number
+// decoded into the decoder's chunks and then copied into a slice of their
+// exact length, never sized from the group's count: a count is a number
+// the server wrote, and reserving room from it would let one number
 // (repeated over empty arrays) allocate out of all proportion to the
 // response. As encoding/json does, an array decoded over an earlier one
 // (orders given twice) decodes onto the elements already there.
@@ -883,39 +895,42 @@ func (d *decoder) orders(w *resultGroupWire, group int) error {
 	default:
 		return d.skipTyped(d.groupPath(group)+"orders", "an array", typeEntries)
 	}
-	prev := w.orders
-	buf := append(d.scratch[:0], prev[:cap(prev)]...)
+	prev := w.orders[:cap(w.orders)]
 	n, err := d.arrayN(func(i int) error {
-		if i >= len(buf) {
-			if i < cap(buf) {
-				buf = buf[:i+1]
-				buf[i] = BulkOrderResult{} // the scratch holds an earlier array's order
-			} else {
-				buf = growTo(buf, i)
-			}
+		k, j := chunkOf(i)
+		if k == len(d.chunks) {
+			d.chunks = append(d.chunks, make([]BulkOrderResult, firstChunk<<k))
+		}
+		o := &d.chunks[k][j]
+		if i < len(prev) {
+			*o = prev[i]
+		} else {
+			*o = BulkOrderResult{} // the chunk holds an earlier array's order
 		}
 		switch d.peek() {
 		case 'n':
 			return d.literal("null")
 		case '{':
-			return d.entry(&buf[i], group, i)
+			return d.entry(o, group, i)
 		}
 		return d.skipTyped(d.entryPath(group, i), "an object", typeEntry)
 	})
-	d.scratch = buf[:0]
 	if err != nil {
 		return err
 	}
+	out := prev
 	switch {
 	case n == 0:
 		w.orders = []BulkOrderResult{}
-	case n <= cap(prev):
-		w.orders = prev[:n]
-		copy(w.orders, buf[:n])
-	default:
-		w.orders = make([]BulkOrderResult, n)
-		copy(w.orders, buf[:n])
+		return nil
+	case n > len(prev):
+		out = make([]BulkOrderResult, n)
 	}
+	out = out[:n]
+	for k, at := 0, 0; at < n; k++ {
+		at += copy(out[at:], d.chunks[k])
+	}
+	w.orders = out
 	return nil
 }
 

@@ -371,3 +371,20 @@ func jsonString(s string) string {
 	}
 	return string(b)
 }
+
+func TestChunkOf_CoversEveryIndexOnce(t *testing.T) {
+	next := 0 // the index chunk k's first order must have
+	for i := 0; i < 100000; i++ {
+		k, j := chunkOf(i)
+		size := firstChunk << k
+		if j < 0 || j >= size {
+			t.Fatalf("chunkOf(%d) = %d, %d: outside chunk %d of %d orders", i, k, j, k, size)
+		}
+		if j == 0 {
+			if i != next {
+				t.Fatalf("chunk %d starts at %d, want %d", k, i, next)
+			}
+			next = i + size
+		}
+	}
+}
