@@ -195,6 +195,9 @@ func (s *AuthorizationDocumentsService) Fetch(ctx context.Context, sid string) (
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch authorization document %s: %w", sid, err)
 	}
+	if err := checkAnswerSID("authorization document", d.SID, sid, "PX", meta); err != nil {
+		return nil, fmt.Errorf("hostednumbers: fetch authorization document %s: %w", sid, err)
+	}
 	d.LastResponse = meta
 	return &d, nil
 }

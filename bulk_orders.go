@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -105,12 +106,22 @@ func (s *BulkHostedNumberOrdersService) fetch(ctx context.Context, sid string, p
 // than the one asked for (a misrouting proxy, a mock returning the wrong
 // fixture): following it would report another order's numbers.
 func checkFetchedSID(order *BulkHostedNumberOrder, sid string) error {
-	if order.BulkHostingSID == sid {
+	return checkAnswerSID("bulk order", order.BulkHostingSID, sid, "BH", order.LastResponse)
+}
+
+// checkAnswerSID refuses an answer whose SID (got) is not the one asked
+// for (want), with a *DecodeError carrying meta's status and request ID.
+// The two-letter prefix must match exactly and the 32 hex digits without
+// regard to case: the API's SID patterns (^BH[0-9a-fA-F]{32}$ and the
+// like) allow either case, and Twilio answers in lower case whatever case
+// the request used.
+func checkAnswerSID(what, got, want, prefix string, meta *Response) error {
+	if format.SameSID(got, want, prefix) {
 		return nil
 	}
-	e := &DecodeError{HTTPStatus: http.StatusOK, Err: fmt.Errorf("the answer is about bulk order %s, not %s", quoteShort(order.BulkHostingSID), sid)}
-	if order.LastResponse != nil {
-		e.HTTPStatus, e.RequestID = order.LastResponse.StatusCode, order.LastResponse.RequestID
+	e := &DecodeError{HTTPStatus: http.StatusOK, Err: fmt.Errorf("the answer is about %s %s, not %s", what, quoteShort(got), want)}
+	if meta != nil {
+		e.HTTPStatus, e.RequestID = meta.StatusCode, meta.RequestID
 	}
 	return e
 }
@@ -144,12 +155,24 @@ const (
 )
 
 // WaitOptions tune Wait. The zero value (or nil) uses the defaults.
+//
+// Between two fetches Wait waits the current interval plus a random
+// jitter of up to a fifth of it (so the waits of many orders started
+// together drift apart instead of hitting the API in step), and never
+// less than a 429's Retry-After: with the defaults, 2 to 2.4 s, then 4 to
+// 4.8 s, doubling up to 60 to 72 s.
+//
+// A request_status the SDK does not know (RequestStatus.Known is false)
+// is not an error and does not end the wait: with the default Done, Wait
+// keeps polling (OnSnapshot sees each such state) until the status is
+// PROCESSED or ctx ends; the error it then returns says that the last
+// status was unknown. Set Done to end the wait on other states.
 type WaitOptions struct {
 	// PollInterval is the wait before the second fetch; each later wait
 	// doubles, up to MaxPollInterval. Default DefaultPollInterval.
 	PollInterval time.Duration
-	// MaxPollInterval bounds the wait between fetches. Default
-	// DefaultMaxPollInterval.
+	// MaxPollInterval bounds the interval between fetches, before the
+	// jitter is added. Default DefaultMaxPollInterval.
 	MaxPollInterval time.Duration
 	// MaxConsecutiveErrors: once this many fetches in a row have failed
 	// with a transient error (429, 5xx, connection trouble, each after the
@@ -158,8 +181,55 @@ type WaitOptions struct {
 	MaxConsecutiveErrors int
 	// OnSnapshot, if set, is called with every successfully fetched state,
 	// on the goroutine that called Wait, before Wait checks whether the
-	// order is finished: use it for progress displays.
+	// order is done: use it for progress displays, and to see statuses
+	// the SDK does not know.
 	OnSnapshot func(*BulkHostedNumberOrder)
+	// Done, if set, decides when the wait is over: Wait returns the first
+	// fetched state for which it reports true. It is called on the
+	// goroutine that called Wait, after OnSnapshot. Default: the request
+	// status is PROCESSED (RequestStatus.Finished).
+	Done func(*BulkHostedNumberOrder) bool
+}
+
+// pollJitter is the largest jitter Wait adds to a wait, as a fraction of
+// it.
+const pollJitter = 0.2
+
+// pollWait is the wait before the next fetch: the interval, or the
+// server's Retry-After if longer, plus jitter (r in [0, 1)) times
+// pollJitter of it.
+func pollWait(interval, retryAfter time.Duration, r float64) time.Duration {
+	base := max(interval, retryAfter)
+	return base + time.Duration(r*pollJitter*float64(base))
+}
+
+// waitClock is how Wait waits: jitter draws from [0, 1), sleep waits d or
+// until ctx ends. Tests replace both to check the waits without a clock.
+type waitClock struct {
+	jitter func() float64
+	sleep  func(ctx context.Context, d time.Duration) error
+}
+
+// realClock waits on one timer, reused for every wait of one Wait.
+func realClock() waitClock {
+	var timer *time.Timer
+	return waitClock{
+		jitter: rand.Float64,
+		sleep: func(ctx context.Context, d time.Duration) error {
+			if timer == nil {
+				timer = time.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return ctx.Err()
+			case <-timer.C:
+				return nil
+			}
+		},
+	}
 }
 
 func (o *WaitOptions) withDefaults() WaitOptions {
@@ -194,8 +264,11 @@ type BulkHostedNumberOrderFetcher interface {
 
 var _ BulkHostedNumberOrderFetcher = BulkHostedNumberOrdersAPI(nil)
 
-// Wait fetches the bulk hosting request until its status is PROCESSED and
-// returns that final state. It ends early when ctx ends, or when a fetch
+// Wait fetches the bulk hosting request until its status is PROCESSED (or
+// until opts.Done reports true) and returns that final state, waiting
+// between fetches as WaitOptions describes (backoff with jitter). A status
+// the SDK does not know keeps it polling. It ends early when ctx ends, or
+// when a fetch
 // fails with an error that polling again cannot fix (404, 401/403, a bad
 // response, an answer about another SID); transient failures are retried
 // as the client's policy allows and then polled through, up to
@@ -231,20 +304,34 @@ func WaitForBulkOrder(ctx context.Context, f BulkHostedNumberOrderFetcher, sid s
 }
 
 func waitFor(ctx context.Context, sid string, opts *WaitOptions, fetch func(context.Context, string, *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error)) (*BulkHostedNumberOrder, error) {
+	return waitWith(ctx, sid, opts, fetch, realClock())
+}
+
+// waitWith is waitFor on a clock.
+func waitWith(ctx context.Context, sid string, opts *WaitOptions, fetch func(context.Context, string, *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error), clock waitClock) (*BulkHostedNumberOrder, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("hostednumbers: wait for bulk order: %w", errNilContext)
 	}
 	if err := checkBulkHostingSID(sid); err != nil {
 		return nil, fmt.Errorf("hostednumbers: wait for bulk order: %w", err)
 	}
-	fail := func(err error) error { return fmt.Errorf("hostednumbers: wait for bulk order %s: %w", sid, err) }
-	w := opts.withDefaults()
-	interval := w.PollInterval
 	var last *BulkHostedNumberOrder
+	fail := func(err error) error {
+		if last != nil && !last.RequestStatus.Known() && errors.Is(err, ctx.Err()) {
+			return fmt.Errorf("hostednumbers: wait for bulk order %s: %w (the last request_status, %s, is not one the SDK knows; WaitOptions.Done decides when such a request is done)",
+				sid, err, quoteShort(string(last.RequestStatus)))
+		}
+		return fmt.Errorf("hostednumbers: wait for bulk order %s: %w", sid, err)
+	}
+	w := opts.withDefaults()
+	done := w.Done
+	if done == nil {
+		done = func(o *BulkHostedNumberOrder) bool { return o.RequestStatus.Finished() }
+	}
+	interval := w.PollInterval
 	failures := 0
-	var timer *time.Timer
 	for {
-		wait := interval
+		var retryAfter time.Duration
 		order, err := fetch(ctx, sid, nil)
 		var apiErr *APIError
 		switch {
@@ -254,7 +341,7 @@ func waitFor(ctx context.Context, sid string, opts *WaitOptions, fetch func(cont
 			if w.OnSnapshot != nil {
 				w.OnSnapshot(order)
 			}
-			if order.RequestStatus.Finished() {
+			if done(order) {
 				return order, nil
 			}
 		case ctx.Err() != nil:
@@ -263,7 +350,7 @@ func waitFor(ctx context.Context, sid string, opts *WaitOptions, fetch func(cont
 			// Rate limited: the server said when to come back. It is not
 			// a failure of the order, so it does not count towards
 			// MaxConsecutiveErrors.
-			wait = max(wait, apiErr.RetryAfter)
+			retryAfter = apiErr.RetryAfter
 		case !transient(err):
 			return last, fail(err)
 		default:
@@ -272,16 +359,8 @@ func waitFor(ctx context.Context, sid string, opts *WaitOptions, fetch func(cont
 				return last, fail(err)
 			}
 		}
-		if timer == nil {
-			timer = time.NewTimer(wait)
-			defer timer.Stop()
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-ctx.Done():
-			return last, fail(ctx.Err())
-		case <-timer.C:
+		if err := clock.sleep(ctx, pollWait(interval, retryAfter, clock.jitter())); err != nil {
+			return last, fail(err)
 		}
 		interval = min(2*interval, w.MaxPollInterval)
 	}

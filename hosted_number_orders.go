@@ -222,6 +222,9 @@ func (s *HostedNumberOrdersService) Fetch(ctx context.Context, sid string) (*Hos
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch hosted number order %s: %w", sid, err)
 	}
+	if err := checkAnswerSID("hosted number order", o.SID, sid, "HR", meta); err != nil {
+		return nil, fmt.Errorf("hostednumbers: fetch hosted number order %s: %w", sid, err)
+	}
 	o.LastResponse = meta
 	return &o, nil
 }
@@ -294,6 +297,10 @@ func (s *HostedNumberOrdersService) Update(ctx context.Context, sid string, para
 	}, &o)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: update hosted number order %s: %w", sid, err)
+	}
+	if err := checkAnswerSID("hosted number order", o.SID, sid, "HR", meta); err != nil {
+		// The update was accepted; the answer is about another order.
+		return nil, fmt.Errorf("hostednumbers: update hosted number order %s: %w", sid, withOutcome(err, ErrOutcomeUnknown))
 	}
 	o.LastResponse = meta
 	return &o, nil
