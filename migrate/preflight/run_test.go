@@ -676,3 +676,29 @@ func TestRunConcurrentRuns(t *testing.T) {
 	}
 	assert.True(t, slices.Equal(phonesOf(numbers), all))
 }
+
+// Fetches that keep failing end the wait with an error; the check stays
+// recorded and the next Run waits for it without creating another.
+func TestRunWaitFailureLeavesCheckRecorded(t *testing.T) {
+	ctx := testCtx(t)
+	srv, client := newFake(t)
+	srv.InjectFault(hostednumberstest.Fault{Method: "GET", Path: bulkPath + "/", Status: 503, Count: 2})
+	store := preflight.NewMemoryStore()
+	opts := fastOptions()
+	opts.Wait.MaxConsecutiveErrors = 2
+
+	res, err := preflight.Run(ctx, client.Eligibility, store, makeNumbers(4), opts)
+	require.ErrorIs(t, err, hn.ErrServer)
+	assert.Contains(t, err.Error(), "a later Run waits for it")
+	assert.Equal(t, 4, res.Count(preflight.StatusNotChecked))
+	assert.Zero(t, srv.PendingFaults())
+	pending, err := store.PendingChecks(ctx)
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+
+	res, err = preflight.Run(ctx, client.Eligibility, store, makeNumbers(4), opts)
+	require.NoError(t, err)
+	assert.Len(t, bulkCreates(t, srv), 1)
+	assert.Equal(t, 1, res.Resumed)
+	assert.Equal(t, 4, res.Count(preflight.StatusEligible))
+}

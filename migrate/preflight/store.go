@@ -28,8 +28,10 @@ type Check struct {
 // The interface is shaped for a database: a table of pending checks (one
 // row per check, or per check and number) and a table of results (one row
 // per phone number, the newest result winning). Run calls the methods
-// from one goroutine at a time; an implementation shared by several Runs
-// must be safe for concurrent use.
+// from one goroutine at a time. Two Runs over one Store at the same time
+// would both wait for the same pending checks (and the second to record
+// a check's results may be refused): hold the migration's lock around
+// Run, as the engine does for every other step.
 type Store interface {
 	// Results returns the recorded result of each of phoneNumbers that
 	// has one, keyed by phone number; a number without a recorded result
