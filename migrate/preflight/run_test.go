@@ -2,6 +2,7 @@ package preflight_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -701,4 +702,29 @@ func TestRunWaitFailureLeavesCheckRecorded(t *testing.T) {
 	assert.Len(t, bulkCreates(t, srv), 1)
 	assert.Equal(t, 1, res.Resumed)
 	assert.Equal(t, 4, res.Count(preflight.StatusEligible))
+}
+
+// Each number's hosting account is sent with it; a number without one is
+// sent without.
+func TestRunSendsHostingAccount(t *testing.T) {
+	ctx := testCtx(t)
+	srv, client := newFake(t)
+	const account = "ACfedcba9876543210fedcba9876543210"
+	numbers := []preflight.Number{{PhoneNumber: "+14155550100", HostingAccountSID: account}, {PhoneNumber: "+14155550101"}}
+	_, err := preflight.Run(ctx, client.Eligibility, preflight.NewMemoryStore(), numbers, fastOptions())
+	require.NoError(t, err)
+	var sent []hn.EligibilityParams
+	for _, r := range srv.Requests() {
+		if r.Method == "POST" && r.Path == bulkPath {
+			var p hn.EligibilityParams
+			require.NoError(t, json.Unmarshal(r.Body, &p))
+			sent = append(sent, p)
+			assert.NotContains(t, string(r.Body), `"hosting_account_sid":""`)
+		}
+	}
+	require.Len(t, sent, 1)
+	assert.Equal(t, []hn.EligibilityNumber{{PhoneNumber: "+14155550100", HostingAccountSID: account}, {PhoneNumber: "+14155550101"}}, sent[0].PhoneNumbers)
+	checks := srv.BulkEligibilityChecks()
+	require.Len(t, checks, 1)
+	assert.Equal(t, account, checks[0].Results[0].HostingAccountSID.String)
 }
