@@ -24,7 +24,10 @@ type API interface {
 	FetchBulk(ctx context.Context, requestID string) (*hostednumbers.BulkEligibility, error)
 }
 
-var _ API = hostednumbers.EligibilityAPI(nil)
+var (
+	_ API = hostednumbers.EligibilityAPI(nil)
+	_ API = (*hostednumbers.EligibilityService)(nil)
+)
 
 // Number is one phone number to check.
 type Number struct {
@@ -101,6 +104,7 @@ const (
 // Event is one step of Run's progress. Which fields are set depends on
 // Kind (see the EventKind constants).
 type Event struct {
+	// Kind says what happened.
 	Kind EventKind
 	// RequestID is the bulk check (EC…) the event is about.
 	RequestID string
@@ -143,8 +147,9 @@ type Event struct {
 // RetryDelay apart, whether its error matches hostednumbers.ErrNotCreated
 // (no check exists) or hostednumbers.ErrOutcomeUnknown (a check may exist
 // whose ID was lost; such a check is an orphan, harmless, counted in
-// Result.LostCreates); not when trying again cannot help: invalid input, a
-// 4xx answer other than 429, or ctx ended. Once a create has failed for
+// Result.LostCreates; an error that matches neither, which the SDK never
+// returns but a mock may, counts as such too); not when trying again
+// cannot help: invalid input, a 4xx answer other than 429, or ctx ended. Once a create has failed for
 // good, Run creates no further chunk, still waits for the checks it did
 // create, and returns the create's error. A later Run creates that chunk
 // again.

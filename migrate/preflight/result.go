@@ -107,7 +107,7 @@ type Result struct {
 
 // Submittable returns the phone numbers that may be submitted (status
 // eligible), in input order.
-func (r *Result) Submittable() []string {
+func (r Result) Submittable() []string {
 	var out []string
 	for _, n := range r.Numbers {
 		if n.Submittable() {
@@ -120,7 +120,7 @@ func (r *Result) Submittable() []string {
 // Excluded returns the results of every number that may not be submitted
 // (ineligible, unknown or not checked), in input order: the ones to report
 // with their reason and next step.
-func (r *Result) Excluded() []NumberResult {
+func (r Result) Excluded() []NumberResult {
 	var out []NumberResult
 	for _, n := range r.Numbers {
 		if !n.Submittable() {
@@ -131,7 +131,7 @@ func (r *Result) Excluded() []NumberResult {
 }
 
 // Count returns how many numbers have status s.
-func (r *Result) Count(s Status) int {
+func (r Result) Count(s Status) int {
 	n := 0
 	for i := range r.Numbers {
 		if r.Numbers[i].Status == s {
