@@ -6,7 +6,8 @@
 //
 // # Use
 //
-// Call Run with the client's Eligibility service, a Store, the numbers and
+// Before the first submit of a migration, call Run with the client's
+// Eligibility service, a Store, the numbers not yet submitted and
 // Options. Submit only Result.Submittable(); report Result.Excluded() with
 // their Status, Reason and NextStep. Only StatusEligible is submittable:
 // StatusIneligible (Twilio said no), StatusUnknown (Twilio answered a status
