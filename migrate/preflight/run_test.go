@@ -728,3 +728,39 @@ func TestRunSendsHostingAccount(t *testing.T) {
 	require.Len(t, checks, 1)
 	assert.Equal(t, account, checks[0].Results[0].HostingAccountSID.String)
 }
+
+// readFailStore fails its reads.
+type readFailStore struct {
+	preflight.Store
+	results, pending error
+}
+
+func (s readFailStore) Results(ctx context.Context, p []string) (map[string]preflight.NumberResult, error) {
+	if s.results != nil {
+		return nil, s.results
+	}
+	return s.Store.Results(ctx, p)
+}
+
+func (s readFailStore) PendingChecks(ctx context.Context) ([]preflight.Check, error) {
+	if s.pending != nil {
+		return nil, s.pending
+	}
+	return s.Store.PendingChecks(ctx)
+}
+
+// A store that cannot be read stops Run before anything is sent.
+func TestRunStoreReadFails(t *testing.T) {
+	ctx := testCtx(t)
+	srv, client := newFake(t)
+	boom := errors.New("database down")
+	for _, s := range []readFailStore{
+		{Store: preflight.NewMemoryStore(), results: boom},
+		{Store: preflight.NewMemoryStore(), pending: boom},
+	} {
+		res, err := preflight.Run(ctx, client.Eligibility, s, makeNumbers(2), fastOptions())
+		require.ErrorIs(t, err, boom)
+		assert.Equal(t, 2, res.Count(preflight.StatusNotChecked))
+	}
+	assert.Empty(t, srv.Requests())
+}
