@@ -55,6 +55,13 @@ const (
 	// to absorb.
 	unmeasuredClockSlack = 10 * time.Minute
 
+	// maxLookupPages bounds one number's listing: a number has a handful
+	// of orders, a page holds up to 50, so more pages than this means a
+	// server that ignores the PhoneNumber filter (or keeps naming new
+	// pages); the lookup then fails, and Reconcile gives no verdict,
+	// instead of listing for as long as the server likes.
+	maxLookupPages = 100
+
 	// minReconcileInterval is the least time WaitForReconcile waits
 	// between two looks, whatever RetryAt says, so that a tiny ConfirmGap
 	// cannot turn it into a busy loop of listings.
@@ -362,12 +369,15 @@ func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number st
 	var l look
 	want := phoneDigits(number)
 	page, err := orders.List(ctx, &ListHostedNumberOrdersParams{PhoneNumber: number})
-	for {
+	for pages := 1; ; pages++ {
 		if err != nil {
 			return look{}, err
 		}
 		if page == nil {
 			return l, nil
+		}
+		if pages > maxLookupPages {
+			return look{}, fmt.Errorf("more than %d pages of orders for one number: the server may be ignoring the PhoneNumber filter; no verdict without the whole list", maxLookupPages)
 		}
 		if off, ok := serverClockOffset(page.LastResponse); ok {
 			l.offset, l.measured = off, true

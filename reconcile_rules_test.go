@@ -383,3 +383,34 @@ type listerFunc func(context.Context, *hn.ListHostedNumberOrdersParams) (*hn.Pag
 func (f listerFunc) List(ctx context.Context, p *hn.ListHostedNumberOrdersParams) (*hn.Page[hn.HostedNumberOrder], error) {
 	return f(ctx, p)
 }
+
+func TestReconcile_ALookupThatNeverEndsFailsWithoutAVerdict(t *testing.T) {
+	// A server that ignores the filter and names a new page every time
+	// (each page holds another number's order): the lookup gives up after
+	// a bounded number of pages instead of listing until the deadline.
+	var pages atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := pages.Add(1)
+		body, _ := json.Marshal(map[string]any{
+			"items": []map[string]any{{
+				"sid": fmt.Sprintf("HR%032x", n), "account_sid": "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				"phone_number": "+19995550000", "status": "received",
+			}},
+			"meta": map[string]any{
+				"key": "items", "page": n, "page_size": 1,
+				"url":           fmt.Sprintf("http://%s/v2/HostedNumber/Orders?Page=%d", r.Host, n),
+				"next_page_url": fmt.Sprintf("http://%s/v2/HostedNumber/Orders?Page=%d", r.Host, n+1),
+			},
+		})
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	client, err := hn.NewClient(hn.WithCredentials("ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "f00dfacef00dfacef00dfacef00dface"), hn.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	r, err := client.BulkHostedNumberOrders.Reconcile(ruleCtx(t), &hn.ReconcileParams{PhoneNumbers: ruleNumbers[:1], SentAt: time.Now().Add(-time.Hour)})
+	require.Error(t, err)
+	assert.Nil(t, r, "no verdict without the whole list")
+	assert.Contains(t, err.Error(), "PhoneNumber filter")
+	assert.EqualValues(t, 101, pages.Load(), "bounded: 100 pages, then one more to learn there is another")
+}
