@@ -28,7 +28,7 @@ import (
 
 const (
 	elAccountSID = "AC0123456789abcdef0123456789abcdef"
-	elAuthToken  = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f7"
+	elAuthToken  = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f7" //nolint:gosec // a test value, not a credential
 	elHostingSID = "AC93b447ff5bd2abac37f1cbab2a871430"
 	elRequestID  = "ECaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	elOtherID    = "ECbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
