@@ -414,3 +414,29 @@ func TestReconcile_ALookupThatNeverEndsFailsWithoutAVerdict(t *testing.T) {
 	assert.Contains(t, err.Error(), "PhoneNumber filter")
 	assert.EqualValues(t, 101, pages.Load(), "bounded: 100 pages, then one more to learn there is another")
 }
+
+func TestWaitForReconcile_OverAMockedListerLooksAgainUntilTheOrdersShow(t *testing.T) {
+	// The orders show from the third look on, as a lagging list would.
+	var looks atomic.Int64
+	lister := listerFunc(func(_ context.Context, p *hn.ListHostedNumberOrdersParams) (*hn.Page[hn.HostedNumberOrder], error) {
+		if p.PhoneNumber == ruleNumbers[0] && looks.Add(1) < 3 {
+			return &hn.Page[hn.HostedNumberOrder]{}, nil
+		}
+		if p.PhoneNumber != ruleNumbers[0] && looks.Load() < 3 {
+			return &hn.Page[hn.HostedNumberOrder]{}, nil
+		}
+		return &hn.Page[hn.HostedNumberOrder]{Items: []hn.HostedNumberOrder{{
+			SID: "HR" + "00000000000000000000000000000002", PhoneNumber: p.PhoneNumber,
+			BulkHostingRequestSID: hn.NullString{String: ruleBH, Valid: true},
+		}}}, nil
+	})
+	r, err := hn.WaitForReconcile(ruleCtx(t), lister, &hn.ReconcileParams{
+		PhoneNumbers: ruleNumbers, SentAt: time.Now(), ConfirmGap: time.Millisecond, Concurrency: 1,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, hn.ReconcileAllInOne, r.Verdict)
+	assert.GreaterOrEqual(t, looks.Load(), int64(3), "pending looks came first")
+
+	_, err = hn.WaitForReconcile(ruleCtx(t), lister, nil)
+	require.ErrorIs(t, err, hn.ErrInvalidInput)
+}
