@@ -30,6 +30,10 @@ type AuthorizationDocumentsAPI interface {
 	// AllDependentOrders iterates over every hosted number order one
 	// document authorises.
 	AllDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams) iter.Seq2[HostedNumberOrder, error]
+	// Create makes a letter of authorisation for existing orders.
+	Create(ctx context.Context, params *CreateAuthorizationDocumentParams) (*AuthorizationDocument, error)
+	// Delete cancels an authorisation document.
+	Delete(ctx context.Context, sid string) error
 }
 
 var _ AuthorizationDocumentsAPI = (*AuthorizationDocumentsService)(nil)
@@ -189,6 +193,9 @@ func (s *AuthorizationDocumentsService) Fetch(ctx context.Context, sid string) (
 	var d AuthorizationDocument
 	meta, err := s.client.do(ctx, request{method: http.MethodGet, path: authorizationDocumentsPath + "/" + sid}, &d)
 	if err != nil {
+		return nil, fmt.Errorf("hostednumbers: fetch authorization document %s: %w", sid, err)
+	}
+	if err := checkAnswerSID("authorization document", d.SID, sid, "PX", meta); err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch authorization document %s: %w", sid, err)
 	}
 	d.LastResponse = meta

@@ -3,6 +3,7 @@ package hostednumbers
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"reflect"
 	"strconv"
 	"unicode"
@@ -52,7 +53,7 @@ type resultGroupWire struct {
 
 // decodeInto converts the group, stamping its status on its orders.
 func (w *resultGroupWire) decodeInto(g *ResultGroup) error {
-	count, err := parseCount(w.count)
+	count, err := decodeCount(w.count)
 	if err != nil {
 		return err
 	}
@@ -68,6 +69,29 @@ func (w *resultGroupWire) decodeInto(g *ResultGroup) error {
 		Orders:         w.orders,
 	}
 	return nil
+}
+
+// decodeCount is parseCount without an allocation for the usual forms: no
+// count, null, or a JSON number or string of a few plain digits.
+func decodeCount(raw []byte) (int, error) {
+	digits := raw
+	if len(digits) >= 2 && digits[0] == '"' && digits[len(digits)-1] == '"' {
+		digits = digits[1 : len(digits)-1]
+	}
+	switch {
+	case len(raw) == 0:
+		return 0, nil
+	case len(digits) == 0 || len(digits) > 9:
+		return parseCount(raw)
+	}
+	n := 0
+	for _, c := range digits {
+		if !isDigit(c) {
+			return parseCount(raw)
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, nil
 }
 
 // decodeJSON is the client's decoder for a create or fetch response: the
@@ -126,6 +150,21 @@ type decoder struct {
 	// account SID or e-mail address repeated over thousands of orders is
 	// then one string, not thousands.
 	last [len(entryMembers)]string
+	// chunks are where an orders array is decoded before it is copied to
+	// a slice of its exact length: chunk k holds firstChunk<<k orders, so
+	// they grow without copying, and they are reused for every array of
+	// the document, so they grow only with the largest one.
+	chunks [][]BulkOrderResult
+}
+
+// firstChunk is the length of the decoder's first chunk of orders.
+const firstChunk = 4
+
+// chunkOf returns the chunk and the index in it of order i: chunk k starts
+// at firstChunk*(2^k - 1).
+func chunkOf(i int) (k, j int) {
+	k = bits.Len(uint(i/firstChunk+1)) - 1
+	return k, i - firstChunk*(1<<k-1)
 }
 
 // decodeError is JSON that is not the order the API documents: bad syntax
@@ -797,10 +836,14 @@ func (d *decoder) resultGroups(rs *[]ResultGroup) error {
 
 // growTo makes s long enough to hold element i, as encoding/json does:
 // within the capacity, elements left from an earlier decode are reused.
+// Beyond it, the capacity doubles (append would grow a large slice by a
+// quarter at a time, allocating about five times the final slice in all),
+// so an array of n elements allocates room for at most 4n.
 func growTo[T any](s []T, i int) []T {
 	if i >= cap(s) {
-		var zero T
-		return append(s[:i], zero)
+		grown := make([]T, i+1, max(2*cap(s), i+1, 4))
+		copy(grown, s[:i])
+		return grown
 	}
 	if i >= len(s) {
 		return s[:i+1]
@@ -836,14 +879,13 @@ func (d *decoder) group(w *resultGroupWire, index int) error {
 	})
 }
 
-// minEntryBytes bounds how many orders a count may reserve room for: a
-// group's count is trusted only as far as the bytes left could hold
-// orders of at least this size, so a wrong count cannot make the decoder
-// allocate out of proportion to the response.
-const minEntryBytes = 128
-
-// orders decodes a group's orders array into w.orders, reserving room for
-// the group's count when it came first.
+// orders decodes a group's orders array into w.orders. The orders are
+// decoded into the decoder's chunks and then copied into a slice of their
+// exact length, never sized from the group's count: a count is a number
+// the server wrote, and reserving room from it would let one number
+// (repeated over empty arrays) allocate out of all proportion to the
+// response. As encoding/json does, an array decoded over an earlier one
+// (orders given twice) decodes onto the elements already there.
 func (d *decoder) orders(w *resultGroupWire, group int) error {
 	switch d.peek() {
 	case 'n':
@@ -853,26 +895,42 @@ func (d *decoder) orders(w *resultGroupWire, group int) error {
 	default:
 		return d.skipTyped(d.groupPath(group)+"orders", "an array", typeEntries)
 	}
-	s := w.orders
-	if cap(s) == 0 && w.count != nil {
-		if n, err := parseCount(w.count); err == nil && n > 0 {
-			s = make([]BulkOrderResult, 0, min(n, (len(d.data)-d.pos)/minEntryBytes+1))
-		}
-	}
+	prev := w.orders[:cap(w.orders)]
 	n, err := d.arrayN(func(i int) error {
-		s = growTo(s, i)
+		k, j := chunkOf(i)
+		if k == len(d.chunks) {
+			d.chunks = append(d.chunks, make([]BulkOrderResult, firstChunk<<k))
+		}
+		o := &d.chunks[k][j]
+		if i < len(prev) {
+			*o = prev[i]
+		} else {
+			*o = BulkOrderResult{} // the chunk holds an earlier array's order
+		}
 		switch d.peek() {
 		case 'n':
 			return d.literal("null")
 		case '{':
-			return d.entry(&s[i], group, i)
+			return d.entry(o, group, i)
 		}
 		return d.skipTyped(d.entryPath(group, i), "an object", typeEntry)
 	})
 	if err != nil {
 		return err
 	}
-	w.orders = truncate(s, n)
+	out := prev
+	switch {
+	case n == 0:
+		w.orders = []BulkOrderResult{}
+		return nil
+	case n > len(prev):
+		out = make([]BulkOrderResult, n)
+	}
+	out = out[:n]
+	for k, at := 0, 0; at < n; k++ {
+		at += copy(out[at:], d.chunks[k])
+	}
+	w.orders = out
 	return nil
 }
 

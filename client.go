@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -60,6 +61,9 @@ type Client struct {
 	// AuthorizationDocuments lists and fetches the authorisation documents
 	// (LOAs) owners sign, and the orders each one authorises.
 	AuthorizationDocuments *AuthorizationDocumentsService
+	// Eligibility says whether numbers can be hosted before hosting them
+	// (the Hosted Number Eligibility API, public beta).
+	Eligibility *EligibilityService
 
 	baseURL          string
 	accountSID       string
@@ -72,6 +76,7 @@ type Client struct {
 	http             *retryablehttp.Client
 	transport        http.RoundTripper
 	bufs             bodyBuffers
+	clock            serverClock
 }
 
 // Option configures a Client.
@@ -144,7 +149,9 @@ func WithEdge(edge string) Option {
 // WithHTTPClient sends requests through hc's transport (proxies, tracing,
 // custom TLS, a mock) and keeps its timeout (unless WithTimeout is given)
 // and cookie jar. A nil transport means http.DefaultTransport. The client never follows
-// redirects, whatever hc says, because a followed POST could be resent.
+// redirects, whatever hc says, because a followed POST could be resent. The
+// SDK's resend guard wraps hc's transport: a request that transport already
+// wrote is not let out again (see the README's "The retry guarantee").
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) error {
 		if hc == nil {
@@ -263,21 +270,16 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 		return nil, fmt.Errorf("hostednumbers: new client: %w", err)
 	}
 
-	rt, hc := httpClientFor(s)
+	c := &Client{}
+	rt, hc := httpClientFor(s, c)
 	ua := "hostednumbers-go/" + Version + " (" + runtime.GOOS + " " + runtime.GOARCH + ") go/" + strings.TrimPrefix(runtime.Version(), "go")
 	if s.userAgentSuffix != "" {
 		ua += " " + s.userAgentSuffix
 	}
 	policy := retry.Policy{MaxRetryAfter: s.maxRetryAfter}
-	c := &Client{
-		baseURL:          base,
-		accountSID:       s.accountSID,
-		userAgent:        []string{ua},
-		jsonType:         []string{"application/json"},
-		logger:           s.logger,
-		maxResponseBytes: s.maxResponseBytes,
-		transport:        rt,
-	}
+	c.baseURL, c.accountSID = base, s.accountSID
+	c.userAgent, c.jsonType = []string{ua}, []string{"application/json"}
+	c.logger, c.maxResponseBytes, c.transport = s.logger, s.maxResponseBytes, rt
 	// The header sits behind a func: fmt prints a func as an address
 	// whatever the verb, so no formatting of a Client (even a copied
 	// value) can reach it.
@@ -285,17 +287,9 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	auth := []string{"Basic " + encoded}
 	c.authorization = func() []string { return auth }
 	// A proxy's error page may echo the request, Authorization included:
-	// the token, in clear or in base64 (also URL-safe, also unpadded), never
-	// reaches an error or a log.
-	pairs := []string{
-		encoded, "[redacted]",
-		strings.TrimRight(encoded, "="), "[redacted]",
-		base64.URLEncoding.EncodeToString([]byte(s.username + ":" + s.password)), "[redacted]",
-	}
-	if len(s.password) >= 8 { // shorter, it would mangle ordinary words; no real token is
-		pairs = append(pairs, s.password, "[redacted]")
-	}
-	c.redact = strings.NewReplacer(pairs...).Replace
+	// the secret, in clear or in base64, whole or cut, never reaches an
+	// error or a log (see redactor).
+	c.redact = newRedactor(s.username, s.password).redact
 	c.http = &retryablehttp.Client{
 		HTTPClient:     hc,
 		RetryMax:       s.maxRetries,
@@ -310,6 +304,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	c.BulkHostedNumberOrders = &BulkHostedNumberOrdersService{client: c}
 	c.HostedNumberOrders = &HostedNumberOrdersService{client: c}
 	c.AuthorizationDocuments = &AuthorizationDocumentsService{client: c}
+	c.Eligibility = &EligibilityService{client: c}
 	return c, nil
 }
 
@@ -317,7 +312,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 // that retryablehttp drives, whose transport is the client's onceTransport
 // over it. The per-attempt limit is onceTransport's, except for a
 // WithHTTPClient client without WithTimeout, which keeps its own Timeout.
-func httpClientFor(s *settings) (http.RoundTripper, *http.Client) {
+func httpClientFor(s *settings, c *Client) (http.RoundTripper, *http.Client) {
 	var hc http.Client
 	if s.httpClient != nil {
 		hc = *s.httpClient
@@ -330,7 +325,8 @@ func httpClientFor(s *settings) (http.RoundTripper, *http.Client) {
 			rt = newTransport()
 		}
 	}
-	once := &onceTransport{rt: rt, logger: s.logger}
+	once := &onceTransport{rt: rt, logger: s.logger, clock: &c.clock,
+		redact: func(v string) string { return c.redact(v) }}
 	if s.httpClient == nil || s.timeoutSet {
 		once.timeout, hc.Timeout = s.timeout, 0
 	}
@@ -510,6 +506,10 @@ type Response struct {
 	Attempts int
 	// Elapsed is the time from the first attempt to the end of the body.
 	Elapsed time.Duration
+	// ServerDate is the final response's Date header: the server's clock
+	// when it answered, in whole seconds. Zero if the header was absent or
+	// unreadable.
+	ServerDate time.Time
 }
 
 // request is one API call as do sends it.
@@ -530,8 +530,11 @@ type request struct {
 // is read and dropped, as for a 204) or returns an *APIError. The returned
 // error is not yet prefixed with the operation.
 func (c *Client) do(ctx context.Context, r request, out any) (*Response, error) {
-	if ctx == nil {
-		return nil, withOutcome(errNilContext, ErrNotCreated)
+	if err := checkContext(ctx); err != nil {
+		if r.method != http.MethodGet {
+			err = withOutcome(err, ErrNotCreated)
+		}
+		return nil, err
 	}
 	ctx = retry.Track(ctx, r.method)
 	meta, err := c.send(ctx, r, out)
@@ -546,7 +549,11 @@ var errNilContext = errors.New("nil context.Context; pass context.Background() o
 
 // outcomeOf answers "may the request have been processed?" for a failed
 // call that changes something. ctx is do's, which carries the tracker of
-// the request's latest attempt.
+// the request's attempts. ErrNotCreated needs positive evidence: input
+// refused before sending, a 4xx answer, or the transport layer's typed
+// evidence that nothing of the latest attempt left the process (a POST is
+// retried only after an attempt with such evidence, so the latest attempt
+// speaks for all of them). Anything else is ErrOutcomeUnknown.
 func outcomeOf(ctx context.Context, err error) error {
 	var (
 		apiErr    *APIError
@@ -563,14 +570,9 @@ func outcomeOf(ctx context.Context, err error) error {
 		return ErrOutcomeUnknown // accepted, answer unusable
 	case errors.As(err, &valErr):
 		return ErrNotCreated
-	case retry.RefusedStream(err):
-		return ErrNotCreated
-	case !retry.Written(ctx):
-		return ErrNotCreated // nothing of the latest attempt reached a connection
-	}
-	if s := retry.LastStatus(ctx); s >= 400 && s < 500 {
-		// The latest attempt was answered with a refusal, and the call
-		// then ended (its context, during the wait before a retry).
+	case retry.Unprocessed(ctx):
+		// The latest attempt left nothing, or was refused (4xx) and the
+		// call then ended, its context during the wait before a retry.
 		return ErrNotCreated
 	}
 	return ErrOutcomeUnknown
@@ -614,10 +616,13 @@ func (c *Client) send(ctx context.Context, r request, out any) (*Response, error
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%w)", ctxErr, err)
 		}
+		err = redactErr(c.redact, err)
 		c.log(ctx, slog.LevelWarn, r.method, logPath, nil, start, err)
 		return nil, err
 	}
-	meta := &Response{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("Twilio-Request-Id"), Header: resp.Header}
+	c.redactHeader(resp.Header)
+	meta := &Response{StatusCode: resp.StatusCode, RequestID: keptValue(c.redact, resp.Header.Get("Twilio-Request-Id")), Header: resp.Header}
+	meta.ServerDate, _ = serverDate(resp.Header)
 	err = c.readResponse(resp, meta, out)
 	meta.Attempts, meta.Elapsed = retry.Attempts(ctx), time.Since(start)
 	level := slog.LevelDebug
@@ -642,10 +647,10 @@ func (c *Client) readResponse(resp *http.Response, r *Response, out any) error {
 	}
 
 	if r.StatusCode < 200 || r.StatusCode > 299 {
-		return c.redactAPIError(newAPIError(resp, r, body))
+		return c.redactAPIError(newAPIError(resp, r, body, c.redact))
 	}
 	fail := func(err error) error {
-		return &DecodeError{HTTPStatus: r.StatusCode, RequestID: r.RequestID, Err: c.redactError(err)}
+		return &DecodeError{HTTPStatus: r.StatusCode, RequestID: r.RequestID, Err: redactErr(c.redact, err)}
 	}
 	switch {
 	case tooLarge:
@@ -667,8 +672,8 @@ func (c *Client) readResponse(resp *http.Response, r *Response, out any) error {
 	return nil
 }
 
-func newAPIError(resp *http.Response, r *Response, body []byte) *APIError {
-	e := &APIError{HTTPStatus: r.StatusCode, RequestID: r.RequestID}
+func newAPIError(resp *http.Response, r *Response, body []byte, redact func(string) string) *APIError {
+	e := &APIError{HTTPStatus: r.StatusCode, RequestID: r.RequestID, ServerDate: r.ServerDate}
 	if d, ok := retry.After(resp, time.Now()); ok {
 		e.RetryAfter = d
 	}
@@ -682,7 +687,7 @@ func newAPIError(resp *http.Response, r *Response, body []byte) *APIError {
 	if json.Unmarshal(body, &doc) == nil && (doc.Code != 0 || doc.Message != "") {
 		e.Code, e.Message, e.MoreInfo, e.Status, e.Details = doc.Code, doc.Message, doc.MoreInfo, doc.Status, doc.Details
 	} else {
-		e.Body = bodyExcerpt(body)
+		e.Body = bodyExcerpt(body, redact)
 	}
 	return e
 }
@@ -716,14 +721,15 @@ func (c *Client) redactValue(v any) any {
 	return v
 }
 
-// redactError keeps err unless its text holds a credential, in which case
-// only the redacted text survives (sentinels it wrapped do not matter for a
-// body that echoed a secret).
-func (c *Client) redactError(err error) error {
-	if msg := err.Error(); c.redact(msg) != msg {
-		return errors.New(c.redact(msg))
+// redactHeader removes echoed credentials from every header value kept.
+func (c *Client) redactHeader(h http.Header) {
+	for k, vs := range h {
+		for i, v := range vs {
+			if clean := c.redact(v); clean != v {
+				h[k][i] = clean
+			}
+		}
 	}
-	return err
 }
 
 func (c *Client) log(ctx context.Context, level slog.Level, method, path string, r *Response, start time.Time, err error) {
@@ -740,7 +746,60 @@ func (c *Client) log(ctx context.Context, level slog.Level, method, path string,
 		attrs = append(attrs, slog.Int("status", r.StatusCode), slog.String("request_id", r.RequestID))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", c.redact(err.Error())))
 	}
 	c.logger.LogAttrs(ctx, level, "hostednumbers: request", attrs...)
+}
+
+// ClockOffset returns the server's clock minus the local clock, as last
+// measured: the Date header of the latest answer that had a readable one,
+// minus the local time when that answer's headers arrived. ok is false
+// until some answer had a usable Date header. Date has whole seconds (the
+// server truncates its clock) and the answer took some time to arrive, so
+// the true offset lies within about a second above the value returned:
+// compare server times with a second of slack. Safe for concurrent use.
+func (c *Client) ClockOffset() (offset time.Duration, ok bool) {
+	return c.clock.get()
+}
+
+// serverClock holds the latest server-minus-local clock offset.
+type serverClock struct {
+	mu     sync.Mutex
+	at     time.Time // local time the measured answer's headers arrived
+	offset time.Duration
+	ok     bool
+}
+
+// observe measures the offset from an answer's headers that arrived at
+// local time arrived, unless a later answer was measured already.
+func (s *serverClock) observe(h http.Header, arrived time.Time) {
+	date, ok := serverDate(h)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ok && arrived.Before(s.at) {
+		return
+	}
+	s.at, s.offset, s.ok = arrived, date.Sub(arrived.Round(0)), true
+}
+
+func (s *serverClock) get() (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.offset, s.ok
+}
+
+// serverDate reads a Date header (any HTTP date form).
+func serverDate(h http.Header) (time.Time, bool) {
+	v := h.Get("Date")
+	if v == "" {
+		return time.Time{}, false
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
 }

@@ -32,9 +32,9 @@ import (
 // distinctive so that a leak anywhere is found by a plain substring search.
 const (
 	ctAccountSID = "AC0123456789abcdef0123456789abcdef"
-	ctAuthToken  = "s3cr3tT0kenXYZ0123456789abcdefgh"
+	ctAuthToken  = "s3cr3tT0kenXYZ-mq7w!kvq9Lp@Wn4rT"
 	ctAPIKey     = "SKfedcba9876543210fedcba9876543210"
-	ctAPISecret  = "s3cr3tAp1SecretQRS0123456789abcd"
+	ctAPISecret  = "s3cr3tAp1SecretQRS-Zx8^uG2nHf5jR"
 	ctBulkSID    = "BHaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	ctRequestID  = "RQ0123456789abcdef0123456789abcdef"
 	ctBulkPath   = "/v2/HostedNumber/Orders/Bulk"
@@ -1133,9 +1133,11 @@ func TestConnectionReuse_ConcurrentRequestsShareTheDefaultPool(t *testing.T) {
 	t.Logf("%d requests over %d connections", requests.Load(), newConns.Load())
 	// One connection per goroutine, plus slack for the moment a finished
 	// connection is not yet back in the pool when its goroutine's next
-	// request asks for one. The same test with a pool of GOMAXPROCS+1 (3
-	// on a 2-core machine) idle connections opened 63 to 81.
-	assert.LessOrEqual(t, newConns.Load(), int32(goroutines+goroutines/2),
+	// request asks for one: 16 to 24 on an idle machine, up to 31 on a
+	// loaded one (goroutines late by tens of milliseconds). The same test
+	// with a pool of GOMAXPROCS+1 (3 on a 2-core machine) idle connections
+	// opened 63 to 81, so the bound stays well below that.
+	assert.LessOrEqual(t, newConns.Load(), int32(goroutines*5/2),
 		"connections are kept for reuse, not closed and reopened")
 }
 

@@ -270,6 +270,10 @@ var decodeEdgeCases = []string{
 	`{"results":[{"orders":[{"email":"a"},{"email":"b"},{"email":"c"}]}],"results":[{"orders":[{"url":"u"}]},null],"results":[{"orders":[{},{},{}]},{}]}`,
 	`{"results":[{"orders":[{"email":"a"}],"orders":[{"url":"u"},{}],"orders":null,"count":1,"count":"x"}]}`,
 	`{"results":[{"count":"x"}],"results":[{"count":1}]}`,
+	// a later, shorter array after a longer one: nothing of the first may
+	// show through.
+	`{"results":[{"orders":[{"email":"a"},{"email":"b"},{"email":"c"},{"email":"d"},{"email":"e"}]},{"orders":[{},null,{"url":"u"}]}]}`,
+	`{"results":[{"orders":[{"email":"a"},{"email":"b"},{"email":"c"},{"email":"d"},{"email":"e"}],"orders":[{},null],"orders":[null,null,null,null,null,null]}]}`,
 	`{"Status":"failed","LastResponse":{},"RawOrderStatus":"x","results":[{"RawOrderStatus":"x","orders":[{"Status":"failed"}]}]}`,
 	`{"-":1,"results":[{"-":2,"orders":[{"-":3}]}]}`,
 }

@@ -39,27 +39,39 @@
 //
 // # A create leaves the process at most once
 //
-// A GET is retried on connection errors and on 429, 500, 502, 503 and 504.
-// A POST (Create) is retried only when the server cannot have processed it:
-// on 429, which Twilio sends before doing any work, and on a connection
-// failure before any byte of the request was written (connection refused,
-// DNS failure). It is never resent after a timeout, a connection reset once
-// the request was sent, or any 5xx, because the API takes no idempotency
-// key and a second create could host the same numbers twice. Waits back off
-// exponentially with jitter, honour Retry-After (in seconds or as an HTTP
-// date) up to a cap but never less than the minimum backoff, and end at
-// once when the context is cancelled. When retries run out, the caller gets
-// the last response's *APIError. No layer below this policy resends: the
-// client's own layer over the transport refuses the resends net/http's
-// HTTP/2 and HTTP/1 transports make by themselves, so one attempt is one
-// send, with the default transport and with any WithHTTPClient client.
+// A GET is retried on transport errors and on 429, 500, 502, 503 and 504.
+// A POST (Create) is retried only on positive evidence that the server
+// cannot have processed it: on 429, which Twilio sends before doing any
+// work, and on a typed connection failure (connection refused, DNS
+// failure) that the client's transport layer saw happen before any of the
+// request was written. No decision is read from the text of an error,
+// which a server can word. A POST is never resent after a timeout, a
+// connection reset or an HTTP/2 stream error (REFUSED_STREAM included)
+// once it may have been sent, or after any 5xx, because the API takes no
+// idempotency key and a second create could host the same numbers twice.
+// Waits back off exponentially with jitter, honour Retry-After (in seconds
+// or as an HTTP date) up to a cap, are never shorter than the minimum
+// backoff, and end at once when the context is cancelled. When retries run
+// out, the caller gets the last response's *APIError. No layer below this
+// policy resends: each attempt goes down as a request net/http's HTTP/1
+// and HTTP/2 transports will not replay, and a WithHTTPClient transport
+// that resends a request it already wrote (through net/http, with the
+// request's context) has that resend refused before it writes, so one
+// attempt is one send.
 //
 // Every error from Create says whether the order may exist: it matches
-// exactly one of ErrNotCreated (nothing was sent, or Twilio refused it: fix
-// the cause and submit again) and ErrOutcomeUnknown (it may have been
-// processed). After ErrOutcomeUnknown, BulkHostedNumberOrders.Reconcile
-// finds out what Twilio has for the numbers: none created, all in one bulk
-// request (use it), or partly (submit only the missing ones).
+// exactly one of ErrNotCreated (nothing left the process: invalid input, a
+// nil context, a context done before the attempt, a failed dial, name
+// lookup or TLS handshake; or Twilio refused it with a 4xx: fix the cause
+// and submit again) and ErrOutcomeUnknown (everything else once a send
+// began: it may have been processed). After ErrOutcomeUnknown,
+// BulkHostedNumberOrders.Reconcile (or WaitForReconcile, or the functions
+// of the same names over a mocked lister) finds out what Twilio has for
+// the numbers: all in one bulk request (use it), partly (submit only the
+// missing ones), none created, or not known yet (pending) while Twilio may
+// still be processing the create: it makes the orders later, from a queue,
+// and a list may show them late, so "none created" needs the processing
+// window to have passed and two looks apart to have found nothing.
 //
 // # Errors
 //
@@ -68,9 +80,12 @@
 // errors.Is matches ErrNotFound, ErrUnauthorized, ErrRateLimited and
 // ErrServer. A 2xx whose body is unusable is a *DecodeError that says the
 // request was accepted, so that no one resubmits blindly. Every returned
-// value carries LastResponse: status, Twilio-Request-Id, headers, attempts
-// and elapsed time. Credentials never appear in any error, log record or
-// formatted value, even when a server echoes them back.
+// value carries LastResponse: status, Twilio-Request-Id, headers, attempts,
+// elapsed time and the server's Date (ServerDate); Client.ClockOffset
+// gives the latest server-minus-local clock offset. Credentials never
+// appear in any error, log record or formatted value, even when a server
+// echoes them back, whole or cut: no 8 consecutive characters of the
+// secret or of its basic-auth base64 forms survive.
 //
 // # Testing
 //

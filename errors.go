@@ -1,7 +1,10 @@
 package hostednumbers
 
 import (
+	"context"
+	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,19 +31,25 @@ var (
 	ErrResponseTooLarge = errors.New("hostednumbers: response body too large")
 
 	// ErrNotCreated matches an error from a call that changes something
-	// (Create above all) when Twilio certainly has nothing from it: nothing
-	// was sent (invalid input or configuration, a context done before
-	// sending, a failure to connect, resolve or complete the TLS handshake),
-	// or Twilio refused it (429 or any other 4xx, an HTTP/2 stream it
-	// refused unprocessed). Safe to send again once the cause is fixed.
+	// (Create above all) when there is positive evidence that Twilio has
+	// nothing from it: nothing left the process (invalid input or
+	// configuration, a nil context, a context done before the attempt
+	// reached the transport, a typed failure to connect, resolve the name
+	// or complete the TLS handshake before any of the request was written
+	// or its body read), or Twilio refused it (429 or any other 4xx). Safe
+	// to send again once the cause is fixed.
 	ErrNotCreated = errors.New("hostednumbers: not created")
 	// ErrOutcomeUnknown matches an error from a call that changes something
-	// when the request may have been processed: it was sent and then the
-	// connection failed, the attempt timed out or the context ended while
-	// waiting for the answer, the server answered 5xx, or it accepted the
-	// request (2xx) with a body that could not be used. For a create, find
-	// out what Twilio has (BulkHostedNumberOrders.Reconcile) before sending
-	// the same numbers again.
+	// whenever ErrNotCreated's evidence is missing: the request may have
+	// been processed. That covers a connection that failed after a send
+	// began, any HTTP/2 stream reset or GOAWAY (REFUSED_STREAM included:
+	// its text is not evidence, a server can write it), the attempt timing
+	// out or the context ending while the request was out, a transport
+	// that sent without reporting through net/http's trace hooks, a
+	// transport that broke the RoundTripper contract, a 5xx, and a 2xx
+	// whose body could not be used. For a create, find out what Twilio has
+	// (BulkHostedNumberOrders.Reconcile) before sending the same numbers
+	// again.
 	ErrOutcomeUnknown = errors.New("hostednumbers: outcome unknown")
 )
 
@@ -92,8 +101,12 @@ type APIError struct {
 	// and 503), zero if it asked for none.
 	RetryAfter time.Duration
 	// Body is a short, whitespace-folded excerpt of a body that was not a
-	// Twilio error document (an HTML page from a proxy, say).
+	// Twilio error document (an HTML page from a proxy, say), redacted
+	// before it was cut.
 	Body string
+	// ServerDate is the response's Date header: the server's clock when it
+	// answered, in whole seconds. Zero if absent or unreadable.
+	ServerDate time.Time
 }
 
 // Error reads like "429 Too Many Requests (code 20429): Too Many Requests
@@ -265,14 +278,18 @@ func (e *ValidationError) Field(path string) (FieldError, bool) {
 	return FieldError{}, false
 }
 
-// bodyExcerpt folds the white space of a non-JSON error body and cuts it to
-// a readable length, at a character boundary.
-func bodyExcerpt(body []byte) string {
+// bodyExcerpt folds the white space of a non-JSON error body, removes
+// echoed credentials, and only then cuts it to a readable length, at a
+// character boundary.
+func bodyExcerpt(body []byte, redact func(string) string) string {
 	const max = 200
-	if len(body) > 4*max {
-		body = body[:4*max]
+	if len(body) > 8*max {
+		body = body[:8*max]
 	}
 	s := strings.Join(strings.Fields(string(body)), " ")
+	if redact != nil {
+		s = redact(s)
+	}
 	if len(s) > max {
 		cut := max
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
@@ -281,4 +298,157 @@ func bodyExcerpt(body []byte) string {
 		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// redactPiece is the shortest piece of a secret the redactor removes: no
+// run of this many characters of a secret survives in any text it cleans,
+// even when the text holds only a cut piece of the secret.
+const redactPiece = 8
+
+// redactor removes credentials that a server echoed (some proxies' error
+// pages print the request, Authorization header included) from text about
+// to reach an error or a log record: the secret itself and the
+// basic-auth base64 forms, and any piece of them of redactPiece
+// characters or more, so that cutting a text (an excerpt, a decoder
+// quoting a value) before or after redacting cannot leave a usable part.
+type redactor struct {
+	whole  *strings.Replacer   // every form, whole
+	pieces map[string]struct{} // every distinctive redactPiece-long piece of every form
+}
+
+// newRedactor returns a redactor for the secret (an auth token or API key
+// secret) and the user name it is sent with. A secret shorter than
+// redactPiece is removed only inside its base64 forms: alone, it would
+// mangle ordinary words. For the same reason a piece made of fewer than
+// minDistinct different characters ("00000000") is removed only as part
+// of a whole form: such runs occur in ordinary text (request IDs), and a
+// random secret's pieces are hardly ever that plain.
+func newRedactor(user, secret string) *redactor {
+	pair := []byte(user + ":" + secret)
+	forms := []string{
+		base64.StdEncoding.EncodeToString(pair),
+		base64.URLEncoding.EncodeToString(pair),
+		secret,
+		base64.StdEncoding.EncodeToString([]byte(secret)),
+		base64.URLEncoding.EncodeToString([]byte(secret)),
+	}
+	r := &redactor{pieces: map[string]struct{}{}}
+	var pairs []string
+	for _, f := range forms { // padded: its pieces include the unpadded form's
+		if len(f) < redactPiece {
+			continue
+		}
+		pairs = append(pairs, f, "[redacted]")
+		for i := 0; i+redactPiece <= len(f); i++ {
+			if piece := f[i : i+redactPiece]; distinct(piece) >= minDistinct {
+				r.pieces[piece] = struct{}{}
+			}
+		}
+	}
+	r.whole = strings.NewReplacer(pairs...)
+	return r
+}
+
+// minDistinct is how many different characters a piece of a secret needs
+// to be removed on its own.
+const minDistinct = 4
+
+func distinct(s string) int {
+	var seen [256]bool
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !seen[s[i]] {
+			seen[s[i]] = true
+			n++
+		}
+	}
+	return n
+}
+
+// redact replaces every run of text covered by pieces of a secret with
+// "[redacted]".
+func (r *redactor) redact(s string) string {
+	if r == nil || len(s) < redactPiece {
+		return s
+	}
+	s = r.whole.Replace(s)
+	var b strings.Builder
+	written, runEnd, inRun := 0, 0, false
+	for i := 0; i+redactPiece <= len(s); i++ {
+		if _, ok := r.pieces[s[i:i+redactPiece]]; !ok {
+			continue
+		}
+		if !inRun || i > runEnd {
+			if !inRun {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[written:i])
+			b.WriteString("[redacted]")
+			inRun = true
+		}
+		runEnd = i + redactPiece
+		written = runEnd
+	}
+	if !inRun {
+		return s
+	}
+	b.WriteString(s[written:])
+	return b.String()
+}
+
+// maxKeptValue is the longest header value (a Twilio-Request-Id) kept in a
+// Response, an error or a log record.
+const maxKeptValue = 128
+
+// keptValue is a header value as the SDK keeps it: redacted, then cut.
+func keptValue(redact func(string) string, v string) string {
+	if redact != nil {
+		v = redact(v)
+	}
+	if len(v) > maxKeptValue {
+		cut := maxKeptValue
+		for cut > 0 && !utf8.RuneStart(v[cut]) {
+			cut--
+		}
+		v = v[:cut]
+	}
+	return v
+}
+
+// redactedError is an error whose text held a credential: only the
+// redacted text survives, with the sentinels callers branch on. The
+// original chain is dropped, since unwrapping it would reach the secret.
+type redactedError struct {
+	msg       string
+	sentinels []error
+}
+
+func (e *redactedError) Error() string   { return e.msg }
+func (e *redactedError) Unwrap() []error { return e.sentinels }
+
+// keptSentinels are the errors a redacted error still matches when its
+// original did.
+var keptSentinels = []error{
+	context.Canceled, context.DeadlineExceeded, ErrAttemptTimeout,
+	ErrResponseTooLarge, io.ErrUnexpectedEOF, io.EOF,
+}
+
+// redactErr returns err unchanged when its text holds no credential, else
+// a redactedError.
+func redactErr(redact func(string) string, err error) error {
+	if err == nil || redact == nil {
+		return err
+	}
+	msg := err.Error()
+	clean := redact(msg)
+	if clean == msg {
+		return err
+	}
+	e := &redactedError{msg: clean}
+	for _, s := range keptSentinels {
+		if errors.Is(err, s) {
+			e.sentinels = append(e.sentinels, s)
+		}
+	}
+	return e
 }

@@ -47,6 +47,11 @@ type h2Action struct {
 	// code reset instead of a stream reset.
 	goAway     bool
 	lastStream uint32
+	// debug is the GOAWAY's debug data; closeAfter closes the connection
+	// right after the GOAWAY, so that streams up to lastStream fail with
+	// the GOAWAY's error (and its debug data) instead of waiting.
+	debug      string
+	closeAfter bool
 	// status and body answer the stream when neither reset nor goAway is set.
 	status string
 	body   string
@@ -175,10 +180,15 @@ func (s *h2Server) serveConn(c net.Conn) {
 		a := s.action.Load().(h2Action)
 		switch {
 		case a.goAway:
-			p := make([]byte, 8)
+			p := make([]byte, 8, 8+len(a.debug))
 			binary.BigEndian.PutUint32(p, a.lastStream)
 			binary.BigEndian.PutUint32(p[4:], a.reset)
-			return write(h2FrameGoAway, 0, 0, p)
+			p = append(p, a.debug...)
+			if err := write(h2FrameGoAway, 0, 0, p); err != nil || !a.closeAfter {
+				return err
+			}
+			_ = c.Close()
+			return io.EOF
 		case a.reset != 0:
 			p := make([]byte, 4)
 			binary.BigEndian.PutUint32(p, a.reset)

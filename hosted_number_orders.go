@@ -29,6 +29,8 @@ type HostedNumberOrdersAPI interface {
 	Update(ctx context.Context, sid string, params *UpdateHostedNumberOrderParams) (*HostedNumberOrder, error)
 	// Cancel cancels a hosted number order that is still received.
 	Cancel(ctx context.Context, sid string) error
+	// Create makes one hosted number order, outside a bulk request.
+	Create(ctx context.Context, params *CreateHostedNumberOrderParams) (*HostedNumberOrder, error)
 }
 
 var _ HostedNumberOrdersAPI = (*HostedNumberOrdersService)(nil)
@@ -146,9 +148,9 @@ type ListHostedNumberOrdersParams struct {
 	// Status keeps the orders with this status: one of the ten documented
 	// statuses (pending_loa is sent as pending-loa).
 	Status OrderStatus
-	// SmsCapability, when set, keeps the orders whose SMS capability is
+	// SMSCapability, when set, keeps the orders whose SMS capability is
 	// the value it points to.
-	SmsCapability *bool
+	SMSCapability *bool
 	// PhoneNumber keeps the orders for this number (E.164).
 	PhoneNumber string
 	// IncomingPhoneNumberSID keeps the order that made this phone number
@@ -180,8 +182,8 @@ func (p *ListHostedNumberOrdersParams) query() url.Values {
 		return q
 	}
 	setOrderFilters(q, p.Status, p.PhoneNumber, p.IncomingPhoneNumberSID, p.FriendlyName, p.PageSize)
-	if p.SmsCapability != nil {
-		q.Set("SmsCapability", strconv.FormatBool(*p.SmsCapability))
+	if p.SMSCapability != nil {
+		q.Set("SmsCapability", strconv.FormatBool(*p.SMSCapability))
 	}
 	return q
 }
@@ -218,6 +220,9 @@ func (s *HostedNumberOrdersService) Fetch(ctx context.Context, sid string) (*Hos
 	var o HostedNumberOrder
 	meta, err := s.client.do(ctx, request{method: http.MethodGet, path: hostedNumberOrdersPath + "/" + sid}, &o)
 	if err != nil {
+		return nil, fmt.Errorf("hostednumbers: fetch hosted number order %s: %w", sid, err)
+	}
+	if err := checkAnswerSID("hosted number order", o.SID, sid, "HR", meta); err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch hosted number order %s: %w", sid, err)
 	}
 	o.LastResponse = meta
@@ -292,6 +297,10 @@ func (s *HostedNumberOrdersService) Update(ctx context.Context, sid string, para
 	}, &o)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: update hosted number order %s: %w", sid, err)
+	}
+	if err := checkAnswerSID("hosted number order", o.SID, sid, "HR", meta); err != nil {
+		// The update was accepted; the answer is about another order.
+		return nil, fmt.Errorf("hostednumbers: update hosted number order %s: %w", sid, withOutcome(err, ErrOutcomeUnknown))
 	}
 	o.LastResponse = meta
 	return &o, nil

@@ -129,7 +129,7 @@ func TestHostedNumberOrders_ListSendsEveryFilterWithItsAPIName(t *testing.T) {
 	no := false
 	_, err := client.HostedNumberOrders.List(rsCtx(t), &hn.ListHostedNumberOrdersParams{
 		Status:                 "pending_loa",
-		SmsCapability:          &no,
+		SMSCapability:          &no,
 		PhoneNumber:            "+19193608000",
 		IncomingPhoneNumberSID: "PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		FriendlyName:           "spring & summer",

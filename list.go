@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"net/http"
 	"net/url"
@@ -16,6 +17,13 @@ import (
 // not follow it, so the credentials it sends with every request never go to
 // another host.
 var ErrForeignNextPage = errors.New("hostednumbers: next page is not on the client's API origin")
+
+// ErrPageLoop is returned when a list's next_page_url leads back to a page
+// the same listing has already fetched (two pages naming each other, a
+// page naming itself under another spelling of its URL): following it
+// would fetch the same pages for ever. The error is a *DecodeError about
+// the page that named it, and says which listing it was.
+var ErrPageLoop = errors.New("hostednumbers: next page leads back to a page this listing already fetched")
 
 // PageMeta is the meta object of a list response: where this page is and
 // where the next one is. The SDK follows NextPageURL exactly as given.
@@ -41,6 +49,9 @@ type PageMeta struct {
 // Page is one page of a list: its items, the API's paging metadata, and
 // the HTTP exchange that returned it. Next fetches the page after it;
 // All iterates over the items of this page and every page after it.
+//
+// A client's List returns pages; code that stands in for the API (a mock
+// of HostedNumberOrdersAPI, a cache) builds them with NewPage.
 type Page[T any] struct {
 	// Items are the resources on this page, in the order the API listed
 	// them.
@@ -51,39 +62,197 @@ type Page[T any] struct {
 	LastResponse *Response
 
 	client *Client
-	op     string // "list hosted number orders": the prefix of every error
+	op     string     // "list hosted number orders": the prefix of every error
+	trail  *pageTrail // the URLs this listing fetched up to this page
+
+	// made is set by NewPage: next, if not nil, gives the page after.
+	made bool
+	next func(context.Context) (*Page[T], error)
 }
 
-// HasNext reports whether the API named a page after this one.
+// NewPage returns a page holding items whose Next calls next; a nil next
+// makes it the last page. It is for code that stands in for the API, such
+// as a mock of HostedNumberOrdersAPI or AuthorizationDocumentsAPI: its
+// List can return NewPage(...) and its All can be page.All(ctx), so the
+// two agree by construction. Next and All work on it as on a page from a
+// client; Meta and LastResponse are the caller's to set, and HasNext
+// reports whether next is set. hostednumberstest.Pages builds the pages
+// of a whole slice.
+func NewPage[T any](items []T, next func(ctx context.Context) (*Page[T], error)) *Page[T] {
+	return &Page[T]{Items: items, made: true, next: next}
+}
+
+// HasNext reports whether there is a page after this one: for a page from
+// a client, whether the API named one.
 func (p *Page[T]) HasNext() bool {
-	return p != nil && p.Meta.NextPageURL.Valid && p.Meta.NextPageURL.String != ""
+	if p == nil {
+		return false
+	}
+	if p.made {
+		return p.next != nil
+	}
+	return p.Meta.NextPageURL.Valid && p.Meta.NextPageURL.String != ""
 }
 
 // Next fetches the page after p by following Meta.NextPageURL exactly as
 // the API gave it. After the last page it returns nil and no error, so a
 // loop can run while the page is not nil. A next page on another origin
 // than the client's base URL is refused without a request, with an error
-// matching ErrForeignNextPage.
+// matching ErrForeignNextPage. A next page that leads back to a page of the
+// same listing (the URL it was fetched by, compared after normalising
+// scheme and host case, default ports, escapes and the order of query
+// parameters) is refused without a request, with an error matching
+// ErrPageLoop, whatever the pages' meta.url say. On a page made by
+// NewPage, Next calls its next function.
 func (p *Page[T]) Next(ctx context.Context) (*Page[T], error) {
+	return p.follow(ctx, nil)
+}
+
+// follow is Next. seen, when not nil, holds every URL hash of p's trail
+// with its position (allItems keeps it, to look a URL up without walking
+// the trail); follow adds the page it fetches.
+func (p *Page[T]) follow(ctx context.Context, seen map[uint64]int) (*Page[T], error) {
 	if !p.HasNext() {
 		return nil, nil
 	}
+	if p.made {
+		if ctx == nil {
+			return nil, fmt.Errorf("hostednumbers: next page: %w", errNilContext)
+		}
+		return p.next(ctx)
+	}
 	if p.client == nil {
-		return nil, errors.New("hostednumbers: next page: the page was not returned by a client")
+		return nil, errors.New("hostednumbers: next page: the page was not returned by a client; build pages with NewPage")
 	}
 	next, err := p.client.onOrigin(p.Meta.NextPageURL.String)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: %s: page %d: %w", p.op, p.Meta.Page+1, err)
 	}
-	if next == p.Meta.URL {
-		// A server that names the same page again would make All loop
-		// for ever.
-		return nil, fmt.Errorf("hostednumbers: %s: page %d: %w", p.op, p.Meta.Page+1, &DecodeError{
+	h := p.trail.hash(next)
+	var at int
+	var repeat bool
+	if seen != nil {
+		at, repeat = seen[h]
+	} else {
+		at, repeat = p.trail.find(h)
+	}
+	if repeat || next == p.Meta.URL {
+		reason := fmt.Sprintf("next_page_url of page %d leads back to page %d of this listing", p.trail.position(), at)
+		if !repeat {
+			reason = "next_page_url names this page again"
+		}
+		return nil, fmt.Errorf("hostednumbers: %s: page %d: %w", p.op, p.trail.position()+1, &DecodeError{
 			HTTPStatus: p.LastResponse.statusCode(), RequestID: p.LastResponse.requestID(),
-			Err: errors.New("next_page_url names this page again"),
+			Err: &pageLoopError{reason},
 		})
 	}
-	return fetchPage[T](ctx, p.client, p.op, request{method: http.MethodGet, rawURL: next})
+	page, err := fetchPageOf[T](ctx, p.client, p.op, request{method: http.MethodGet, rawURL: next}, p.trail.add(h))
+	if err == nil && seen != nil {
+		seen[h] = page.trail.position()
+	}
+	return page, err
+}
+
+// pageLoopError is a next page that leads back into the listing; it
+// matches ErrPageLoop.
+type pageLoopError struct{ reason string }
+
+func (e *pageLoopError) Error() string { return e.reason + ": paging stopped" }
+
+// Is makes errors.Is(err, ErrPageLoop) match.
+func (e *pageLoopError) Is(target error) bool { return target == ErrPageLoop }
+
+// pageTrail is what a page remembers of its listing: a hash of the URL
+// each page up to it was fetched by (normalised), newest first. The pages
+// of one listing share the trail before them, so it costs one small node
+// per page, and a page's trail holds only the pages that led to it:
+// calling Next twice on a page, or running All again from an earlier
+// page, is not a loop.
+type pageTrail struct {
+	seed maphash.Seed
+	sum  uint64
+	at   int // the page's position in the listing, from 0
+	prev *pageTrail
+}
+
+// newTrail starts the trail of a listing at its first page's URL.
+func newTrail(firstURL string) *pageTrail {
+	t := &pageTrail{seed: maphash.MakeSeed()}
+	t.sum = t.hash(firstURL)
+	return t
+}
+
+// hash is the hash of a URL after normalisation, under the listing's seed.
+func (t *pageTrail) hash(rawURL string) uint64 {
+	return maphash.String(t.seed, normalizeURL(rawURL))
+}
+
+// add returns the trail of the page after t, fetched by the URL whose hash
+// is sum.
+func (t *pageTrail) add(sum uint64) *pageTrail {
+	return &pageTrail{seed: t.seed, sum: sum, at: t.at + 1, prev: t}
+}
+
+// find returns the position of the page fetched by the URL whose hash is
+// sum, if the trail has one.
+func (t *pageTrail) find(sum uint64) (int, bool) {
+	for ; t != nil; t = t.prev {
+		if t.sum == sum {
+			return t.at, true
+		}
+	}
+	return -1, false
+}
+
+func (t *pageTrail) position() int {
+	if t == nil {
+		return 0
+	}
+	return t.at
+}
+
+// index returns every hash of the trail with its position.
+func (t *pageTrail) index() map[uint64]int {
+	seen := make(map[uint64]int, t.position()+1)
+	for ; t != nil; t = t.prev {
+		if _, dup := seen[t.sum]; !dup {
+			seen[t.sum] = t.at
+		}
+	}
+	return seen
+}
+
+// normalizeURL returns the form of a URL two spellings of the same page
+// share: scheme and host in lower case, no default port, the path with
+// its escapes decoded, query parameters sorted and escaped one way, and
+// no fragment. A URL that does not parse is returned as it is.
+func normalizeURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	var b strings.Builder
+	b.WriteString(strings.ToLower(u.Scheme))
+	b.WriteString("://")
+	b.WriteString(strings.ToLower(u.Hostname()))
+	if port := u.Port(); port != "" && port != defaultPort(u.Scheme) {
+		b.WriteByte(':')
+		b.WriteString(port)
+	}
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	b.WriteString(path)
+	if u.RawQuery != "" {
+		b.WriteByte('?')
+		if q, err := url.ParseQuery(u.RawQuery); err == nil {
+			b.WriteString(q.Encode())
+		} else {
+			b.WriteString(u.RawQuery)
+		}
+	}
+	return b.String()
 }
 
 // All iterates over the items of p and of every page after it. A page is
@@ -96,10 +265,11 @@ func (p *Page[T]) All(ctx context.Context) iter.Seq2[T, error] {
 
 // allItems is the one iterator every list uses: first fetches the first
 // page (when the loop starts, not before), and the pages after it are
-// followed through Next.
+// followed as Next does.
 func allItems[T any](ctx context.Context, first func(context.Context) (*Page[T], error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		page, err := first(ctx)
+		var seen map[uint64]int
 		for {
 			if err != nil {
 				var zero T
@@ -114,7 +284,10 @@ func allItems[T any](ctx context.Context, first func(context.Context) (*Page[T],
 					return
 				}
 			}
-			page, err = page.Next(ctx)
+			if seen == nil && page.trail != nil {
+				seen = page.trail.index()
+			}
+			page, err = page.follow(ctx, seen)
 		}
 	}
 }
@@ -128,6 +301,12 @@ func listRequest(path string, query url.Values) request {
 // method is checked (a response with an unusable item is a *DecodeError),
 // and each item that carries a LastResponse gets the page's.
 func fetchPage[T any](ctx context.Context, c *Client, op string, r request) (*Page[T], error) {
+	return fetchPageOf[T](ctx, c, op, r, nil)
+}
+
+// fetchPageOf is fetchPage for a page of a listing whose trail, up to and
+// including this page, is trail; nil starts a listing at r.
+func fetchPageOf[T any](ctx context.Context, c *Client, op string, r request, trail *pageTrail) (*Page[T], error) {
 	var w pageWire[T]
 	meta, err := c.do(ctx, r, &w)
 	if err != nil {
@@ -141,7 +320,10 @@ func fetchPage[T any](ctx context.Context, c *Client, op string, r request) (*Pa
 			s.setLastResponse(meta)
 		}
 	}
-	return &Page[T]{Items: w.items, Meta: w.meta, LastResponse: meta, client: c, op: op}, nil
+	if trail == nil {
+		trail = newTrail(c.baseURL + r.path + "?" + r.query)
+	}
+	return &Page[T]{Items: w.items, Meta: w.meta, LastResponse: meta, client: c, op: op, trail: trail}, nil
 }
 
 // pageWire is what a list response decodes into. The items sit in the
@@ -244,7 +426,12 @@ func effectivePort(u *url.URL) string {
 	if p := u.Port(); p != "" {
 		return p
 	}
-	switch strings.ToLower(u.Scheme) {
+	return defaultPort(u.Scheme)
+}
+
+// defaultPort is the port of scheme when a URL names none.
+func defaultPort(scheme string) string {
+	switch strings.ToLower(scheme) {
 	case "https":
 		return "443"
 	case "http":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -131,6 +132,30 @@ func (n NullString) MarshalJSON() ([]byte, error) {
 	return json.Marshal(n.String)
 }
 
+// Format prints the string itself (formatted as verb and flags ask) when
+// Valid, and null when not, so that %v and %s show the value instead of
+// the struct: "Spring migration", not {Spring migration true}. %#v still
+// prints the Go syntax of the struct.
+func (n NullString) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		fmt.Fprintf(f, "hostednumbers.NullString{String:%#v, Valid:%t}", n.String, n.Valid)
+	case n.Valid:
+		fmt.Fprintf(f, fmt.FormatString(f, verb), n.String)
+	default:
+		fmt.Fprintf(f, fmt.FormatString(f, 's'), "null")
+	}
+}
+
+// LogValue logs the string when Valid, and a nil value (null in JSON
+// logs) when not.
+func (n NullString) LogValue() slog.Value {
+	if !n.Valid {
+		return slog.AnyValue(nil)
+	}
+	return slog.StringValue(n.String)
+}
+
 // NullTime is a timestamp the API may send as JSON null (date_completed
 // before an order is processed). Valid is false for null.
 type NullTime struct {
@@ -139,23 +164,34 @@ type NullTime struct {
 }
 
 // ParseTime parses a date-time the way the API sends it: RFC 3339, or
-// RFC 2822/1123 with a zone name or numeric offset.
+// RFC 2822/1123 (with or without the day of the week) whose zone is a
+// numeric offset (+0000, -0700) or one of the names of UTC: GMT, UT, UTC
+// or Z, in any case. Any other zone name (PDT, CEST, a military letter) is
+// an error: RFC 2822 leaves most names undefined, and reading them as UTC,
+// or by the zone of the machine, would shift the time by hours.
 func ParseTime(s string) (time.Time, error) {
 	// The API documents "GMT RFC 2822" dates and sends RFC 3339 ones.
-	layouts := [...]string{
-		time.RFC3339Nano,
-		time.RFC1123,
-		time.RFC1123Z,
-		"Mon, 2 Jan 2006 15:04:05 MST",
-		"Mon, 2 Jan 2006 15:04:05 -0700",
-		"2 Jan 2006 15:04:05 -0700",
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
 	}
-	for _, layout := range layouts {
+	orig, utc := s, false
+	if i := strings.LastIndexByte(s, ' '); i >= 0 {
+		switch zone := s[i+1:]; {
+		case strings.EqualFold(zone, "GMT"), strings.EqualFold(zone, "UT"), strings.EqualFold(zone, "UTC"), strings.EqualFold(zone, "Z"):
+			s, utc = s[:i]+" +0000", true
+		case zone != "" && zone[0] != '+' && zone[0] != '-':
+			return time.Time{}, fmt.Errorf("%s: zone %s is not GMT, UT, UTC, Z or a numeric offset such as +0000", quoteShort(s), quoteShort(zone))
+		}
+	}
+	for _, layout := range [...]string{"Mon, 2 Jan 2006 15:04:05 -0700", "2 Jan 2006 15:04:05 -0700"} {
 		if t, err := time.Parse(layout, s); err == nil {
+			if utc {
+				t = t.UTC()
+			}
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 nor an RFC 2822 date-time", s)
+	return time.Time{}, fmt.Errorf("%s is neither an RFC 3339 nor an RFC 2822 date-time", quoteShort(orig))
 }
 
 // UnmarshalJSON accepts null or a string in RFC 3339 or RFC 2822/1123 form.
@@ -176,6 +212,24 @@ func (n *NullTime) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// String returns the time in RFC 3339 form (with its fraction of a second,
+// if any, and its own offset) when Valid, and null when not; %v prints it.
+func (n NullTime) String() string {
+	if !n.Valid {
+		return "null"
+	}
+	return n.Time.Format(time.RFC3339Nano)
+}
+
+// LogValue logs the time when Valid, and a nil value (null in JSON logs)
+// when not.
+func (n NullTime) LogValue() slog.Value {
+	if !n.Valid {
+		return slog.AnyValue(nil)
+	}
+	return slog.TimeValue(n.Time)
+}
+
 // MarshalJSON writes the time in RFC 3339 form, or null when Valid is false.
 func (n NullTime) MarshalJSON() ([]byte, error) {
 	if !n.Valid {
@@ -191,17 +245,4 @@ func excerpt(raw []byte) string {
 		return strconv.Quote(string(raw[:max])) + "…"
 	}
 	return strconv.Quote(string(raw))
-}
-
-// quoteShort quotes s for an error message, cut to a readable length.
-func quoteShort(s string) string {
-	const max = 40
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return strconv.Quote(s[:cut]) + "…"
-	}
-	return strconv.Quote(s)
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -488,23 +489,62 @@ func TestZeroValueErrorsFormatSafely(t *testing.T) {
 }
 
 func TestNilContext_ReturnsAnErrorEverywhere(t *testing.T) {
-	srv := ctAPIServer(t)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		ctWrite(w, http.StatusNotFound, ctFixture(t, "error_404.json"))
+	}))
+	t.Cleanup(srv.Close)
 	c := ctClient(t, srv.URL)
 	var nilCtx context.Context
+	const hr, px = "HR0123456789abcdef0123456789abcdef", "PX0123456789abcdef0123456789abcdef"
+	calls := map[string]func() error{
+		"BulkHostedNumberOrders.Create": func() error { _, err := c.BulkHostedNumberOrders.Create(nilCtx, nil); return err },
+		"BulkHostedNumberOrders.Fetch":  func() error { _, err := c.BulkHostedNumberOrders.Fetch(nilCtx, ctBulkSID, nil); return err },
+		"HostedNumberOrders.List":       func() error { _, err := c.HostedNumberOrders.List(nilCtx, nil); return err },
+		"HostedNumberOrders.Fetch":      func() error { _, err := c.HostedNumberOrders.Fetch(nilCtx, hr); return err },
+		"HostedNumberOrders.Update": func() error {
+			_, err := c.HostedNumberOrders.Update(nilCtx, hr, &UpdateHostedNumberOrderParams{Status: OrderStatusPendingVerification})
+			return err
+		},
+		"HostedNumberOrders.Cancel":                  func() error { return c.HostedNumberOrders.Cancel(nilCtx, hr) },
+		"AuthorizationDocuments.List":                func() error { _, err := c.AuthorizationDocuments.List(nilCtx, nil); return err },
+		"AuthorizationDocuments.Fetch":               func() error { _, err := c.AuthorizationDocuments.Fetch(nilCtx, px); return err },
+		"AuthorizationDocuments.ListDependentOrders": func() error { _, err := c.AuthorizationDocuments.ListDependentOrders(nilCtx, px, nil); return err },
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			var err error
+			require.NotPanics(t, func() { err = call() })
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrInvalidInput)
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			_, ok := ve.Field("ctx")
+			assert.True(t, ok, "the problem names ctx: %v", err)
+			if strings.Contains(name, "Create") || strings.Contains(name, "Update") || strings.Contains(name, "Cancel") {
+				assert.ErrorIs(t, err, ErrNotCreated)
+			}
+		})
+	}
 	assert.NotPanics(t, func() {
-		_, err := c.BulkHostedNumberOrders.Create(nilCtx, nil)
-		assert.ErrorContains(t, err, "nil context")
-		_, err = c.BulkHostedNumberOrders.Fetch(nilCtx, ctBulkSID, nil)
-		assert.ErrorContains(t, err, "nil context")
-		_, err = c.BulkHostedNumberOrders.Wait(nilCtx, ctBulkSID, nil)
+		_, err := c.BulkHostedNumberOrders.Wait(nilCtx, ctBulkSID, nil)
 		assert.ErrorContains(t, err, "nil context")
 	})
+	// do itself, under every entry point: the same error for a direct call.
+	_, err := c.do(nilCtx, request{method: http.MethodPost, path: "/x"}, nil)
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	assert.ErrorIs(t, err, ErrNotCreated)
+	_, err = c.do(nilCtx, request{method: http.MethodGet, path: "/x"}, nil)
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	assert.NotErrorIs(t, err, ErrNotCreated)
+	assert.Zero(t, hits.Load(), "nothing was sent")
 }
 
 func TestBodyExcerpt_CutsAtACharacterBoundary(t *testing.T) {
 	for pad := 195; pad <= 200; pad++ {
 		body := strings.Repeat("a", pad) + strings.Repeat("€", 10)
-		got := bodyExcerpt([]byte(body))
+		got := bodyExcerpt([]byte(body), nil)
 		assert.True(t, utf8.ValidString(got), "pad %d: %q", pad, got)
 		assert.True(t, strings.HasSuffix(got, "…"))
 		assert.LessOrEqual(t, len(got), 200+len("…"))

@@ -54,6 +54,18 @@ const (
 	// by any amount, and ten minutes either way is what Reconcile promises
 	// to absorb.
 	unmeasuredClockSlack = 10 * time.Minute
+
+	// maxLookupPages bounds one number's listing: a number has a handful
+	// of orders, a page holds up to 50, so more pages than this means a
+	// server that ignores the PhoneNumber filter (or keeps naming new
+	// pages); the lookup then fails, and Reconcile gives no verdict,
+	// instead of listing for as long as the server likes.
+	maxLookupPages = 100
+
+	// minReconcileInterval is the least time WaitForReconcile waits
+	// between two looks, whatever RetryAt says, so that a tiny ConfirmGap
+	// cannot turn it into a busy loop of listings.
+	minReconcileInterval = 10 * time.Millisecond
 )
 
 // HostedNumberOrderLister is the one method Reconcile needs: list hosted
@@ -239,8 +251,8 @@ func Reconcile(ctx context.Context, orders HostedNumberOrderLister, params *Reco
 }
 
 // WaitForReconcile calls Reconcile until its verdict is not
-// ReconcilePending, waiting until each RetryAt in between and passing each
-// result back as Previous. It returns the first other verdict, or the
+// ReconcilePending, waiting until each RetryAt in between (and at least
+// 10ms) and passing each result back as Previous. It returns the first other verdict, or the
 // first error; when ctx ends while waiting, it returns ctx's error with
 // the last pending result.
 func WaitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams) (*Reconciliation, error) {
@@ -257,7 +269,7 @@ func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, param
 		if err != nil || r.Verdict != ReconcilePending {
 			return r, err
 		}
-		t := time.NewTimer(time.Until(r.RetryAt))
+		t := time.NewTimer(max(time.Until(r.RetryAt), minReconcileInterval))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -357,12 +369,15 @@ func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number st
 	var l look
 	want := phoneDigits(number)
 	page, err := orders.List(ctx, &ListHostedNumberOrdersParams{PhoneNumber: number})
-	for {
+	for pages := 1; ; pages++ {
 		if err != nil {
 			return look{}, err
 		}
 		if page == nil {
 			return l, nil
+		}
+		if pages > maxLookupPages {
+			return look{}, fmt.Errorf("more than %d pages of orders for one number: the server may be ignoring the PhoneNumber filter; no verdict without the whole list", maxLookupPages)
 		}
 		if off, ok := serverClockOffset(page.LastResponse); ok {
 			l.offset, l.measured = off, true
@@ -388,7 +403,7 @@ func serverClockOffset(r *Response) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	return d.Sub(time.Now()), true
+	return time.Until(d), true
 }
 
 // phoneDigits is the canonical form Reconcile compares phone numbers in:

@@ -143,7 +143,8 @@ func TestE2E_ReconcileBeforeAnyCreateSaysNoneCreatedAndAPartialCreateListsTheMis
 }
 
 func TestE2E_EveryOrderOfABulkRequestIsListedAcrossPages(t *testing.T) {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing(), hostednumberstest.WithPageSize(2)) // orders at the create: this test is about paging them
+	// Immediate: the subject is paging, counted request by request.
+	srv := hostednumberstest.NewServer(hostednumberstest.WithPageSize(2), hostednumberstest.WithImmediateProcessing())
 	defer srv.Close()
 	client := srv.Client()
 	ctx := e2eContext(t)
@@ -179,7 +180,9 @@ func TestE2E_EveryOrderOfABulkRequestIsListedAcrossPages(t *testing.T) {
 }
 
 func TestE2E_UnsignedAuthorizationDocumentsAndTheirOrdersAreListed(t *testing.T) {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing(), hostednumberstest.WithPageSize(2)) // orders at the create: this test is about listing them
+	// Immediate: the subject is listing documents at a known stage of
+	// their requests, which fetches move.
+	srv := hostednumberstest.NewServer(hostednumberstest.WithPageSize(2), hostednumberstest.WithImmediateProcessing())
 	defer srv.Close()
 	client := srv.Client()
 	ctx := e2eContext(t)
@@ -236,7 +239,9 @@ func TestE2E_UnsignedAuthorizationDocumentsAndTheirOrdersAreListed(t *testing.T)
 }
 
 func TestE2E_AnOrderInReceivedIsCancelledAndALaterOneIsRefusedTyped(t *testing.T) {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing()) // orders at the create, still received: this test is about cancelling
+	// Immediate: a cancel is allowed only while received, so the test
+	// moves the stages itself, by fetches.
+	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing())
 	defer srv.Close()
 	client := srv.Client()
 	ctx := e2eContext(t)
@@ -277,7 +282,8 @@ func TestE2E_AnOrderInReceivedIsCancelledAndALaterOneIsRefusedTyped(t *testing.T
 }
 
 func TestE2E_UpdateMovesAnOrderToVerification(t *testing.T) {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing()) // orders at the create: this test is about updating one
+	// Immediate: the subject is the update, on an order that exists.
+	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing())
 	defer srv.Close()
 	client := srv.Client()
 	ctx := e2eContext(t)

@@ -2,12 +2,15 @@ package hostednumbers
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptrace"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,23 +43,48 @@ func (e *attemptTimeoutError) Timeout() bool { return true }
 // resendRefusedError, what the attempt then fails with.
 var errResendRefused = errors.New("hostednumbers: the HTTP transport tried to send the request again by itself; refused, only the SDK's retry policy resends")
 
+// errNoResponse is what an attempt fails with when the transport below
+// the client breaks the RoundTripper contract by returning neither a
+// response nor an error. The request may have been sent.
+var errNoResponse = errors.New("hostednumbers: the HTTP transport returned neither a response nor an error")
+
 // onceTransport is the client's own layer over the transport that sends
 // requests (the default one, or the one of a WithHTTPClient client). Each
 // RoundTrip is one attempt of the SDK's retry policy, and it makes sure
-// that attempt leaves the process at most once:
+// that attempt leaves the process at most once, and says so only with
+// evidence:
 //
-//   - net/http's HTTP/2 transport resends a request by itself after some
-//     stream resets (PROTOCOL_ERROR, REFUSED_STREAM) and GOAWAYs, and its
-//     HTTP/1 transport after some connection reuse races, rewinding the
-//     body with Request.GetBody. Here GetBody only hands out a fresh body
-//     while nothing of the first one has been read; once the transport
-//     has read the body, a rewind fails and the transport returns an error
-//     instead of resending.
-//   - a request without a body needs no rewind, so every attempt also
-//     counts the connections the transport takes for it (the GotConn trace
-//     hook, which both transports call right before they write a request):
-//     at the second one the attempt's context is cancelled, so the
-//     transport gives up before writing anything more.
+//   - Every attempt goes down with a request net/http will not replay:
+//     its Body is never nil (an empty one for a request without a body)
+//     and a GET has no GetBody, so net/http's HTTP/1 transport, whose
+//     replay after a dropped reused connection needs either, and its
+//     HTTP/2 transport, which needs a nil Body or a GetBody to resend
+//     after a stream reset or GOAWAY, give the error back instead. A
+//     request with a body keeps a GetBody that hands out a fresh body
+//     only while nothing of the first one has been read (on the Read and
+//     the WriteTo path alike), which is what net/http's own resends of a
+//     request it never wrote need.
+//   - A transport of the caller's that resends by itself (a retry
+//     middleware that buffered the body) is stopped by the trace hooks of
+//     the attempt's context: once the attempt's own request has been
+//     written (its headers written and its body read), another connection
+//     taken for the attempt is refused: the attempt's context is
+//     cancelled, and an HTTP/1 connection is closed on the spot, so that
+//     nothing reaches it whatever net/http's writer goroutine does (an
+//     HTTP/2 connection, shared with other requests, is not closed: its
+//     transport checks the context before it writes a stream's headers).
+//     Connections taken before the request was written (a side request on
+//     the same context, fetching a token, say) do not count.
+//   - An attempt's error is marked retry.NotSent only on positive
+//     evidence that nothing of it left the process: the context was done
+//     before the transport was called, or the error is a typed dial, name
+//     resolution or certificate failure, or net/http reported a failed TLS
+//     handshake through the trace, and in all three cases neither the
+//     request's headers were reported written nor its body read. A
+//     transport that does not report through the trace (one that sends
+//     under a context of its own, an HTTP/3 transport) thus gets an
+//     outcome-unknown answer for anything but a typed connection failure
+//     before it read the body.
 //
 // It hides the transport's CloseIdleConnections: retryablehttp closes idle
 // connections whenever a request gives up, which would empty a pool that
@@ -65,44 +93,72 @@ var errResendRefused = errors.New("hostednumbers: the HTTP transport tried to se
 // It also applies the per-attempt time limit as a context deadline that
 // lasts until the body is closed, which net/http handles without the extra
 // goroutines and timer that http.Client.Timeout costs over a transport it
-// does not know.
+// does not know, and it records the server's clock from each answer's Date
+// header.
 type onceTransport struct {
 	rt      http.RoundTripper
 	timeout time.Duration
 	logger  *slog.Logger
+	redact  func(string) string
+	clock   *serverClock
 }
 
 func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	parent := req.Context()
+	if err := parent.Err(); err != nil {
+		// Done before the transport was called: nothing can have left.
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		retry.ObserveStatus(parent, 0)
+		retry.MarkUnprocessed(parent)
+		err = retry.NotSent(err)
+		t.logAttempt(parent, req, nil, start, err)
+		return nil, err
+	}
 	ctx, cancel := context.WithCancelCause(parent)
 	var stop func() bool
 	if t.timeout > 0 {
 		limit := t.timeout
 		stop = time.AfterFunc(limit, func() { cancel(&attemptTimeoutError{limit: limit}) }).Stop
 	}
-	var conns atomic.Int32
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) {
-			if conns.Add(1) > 1 {
-				cancel(errResendRefused)
-			}
-		},
-	})
+	g := &attemptGuard{cancel: cancel}
+	ctx = httptrace.WithClientTrace(ctx, g.trace())
 	out := req.WithContext(ctx)
-	if req.Body != nil && req.Body != http.NoBody {
-		b := &onceBody{rc: req.Body}
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	if hasBody {
+		b := &onceBody{rc: req.Body, touched: &g.touched}
 		out.Body = b
 		getBody := req.GetBody
 		out.GetBody = func() (io.ReadCloser, error) {
-			if b.touched.Load() || getBody == nil {
+			if g.touched.Load() || getBody == nil {
 				return nil, errResendRefused
 			}
-			return getBody()
+			fresh, err := getBody()
+			if err != nil {
+				return nil, err
+			}
+			return &onceBody{rc: fresh, touched: &g.touched}, nil
 		}
+	} else {
+		// Never nil and never http.NoBody, with no GetBody: net/http does
+		// not replay such a request. It sends no body for it (HTTP/1
+		// finds it empty; HTTP/2 ends the stream with an empty DATA frame).
+		out.Body, out.GetBody, out.ContentLength = &onceBody{rc: emptyBody{}, touched: &g.touched}, nil, 0
 	}
 
 	resp, err := t.rt.RoundTrip(out)
+	arrived := time.Now()
+	switch {
+	case err != nil && resp != nil:
+		if resp.Body != nil {
+			_ = resp.Body.Close()
+		}
+		resp = nil
+	case err == nil && resp == nil:
+		err = errNoResponse
+	}
 	if err != nil {
 		if stop != nil {
 			stop()
@@ -110,14 +166,96 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		err = attemptError(ctx, parent, err)
 		cancel(nil)
 		retry.ObserveStatus(parent, 0)
+		if g.notSent(err, hasBody) {
+			retry.MarkUnprocessed(parent)
+			err = retry.NotSent(err)
+		}
 		t.logAttempt(parent, req, nil, start, err)
 		return nil, err
 	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	if t.clock != nil {
+		t.clock.observe(resp.Header, arrived)
+	}
 	retry.ObserveStatus(parent, resp.StatusCode)
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 {
+		retry.MarkUnprocessed(parent) // refused by the server
+	}
 	t.logAttempt(parent, req, resp, start, nil)
 	resp.Body = &attemptBody{rc: resp.Body, ctx: ctx, parent: parent, cancel: cancel, stop: stop}
 	return resp, nil
 }
+
+// attemptGuard watches one attempt through net/http's trace hooks.
+type attemptGuard struct {
+	cancel  context.CancelCauseFunc
+	touched atomic.Bool // some of the request body was read
+
+	mu              sync.Mutex
+	wroteHeaders    bool // net/http reported request headers written
+	handshakeFailed bool // net/http reported a failed TLS handshake
+}
+
+func (g *attemptGuard) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GotConn: g.gotConn,
+		WroteHeaders: func() {
+			g.mu.Lock()
+			g.wroteHeaders = true
+			g.mu.Unlock()
+		},
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err != nil {
+				g.mu.Lock()
+				g.handshakeFailed = true
+				g.mu.Unlock()
+			}
+		},
+	}
+}
+
+// gotConn refuses a connection taken after the attempt's own request was
+// written: that is a resend.
+func (g *attemptGuard) gotConn(info httptrace.GotConnInfo) {
+	g.mu.Lock()
+	sent := g.wroteHeaders && g.touched.Load()
+	g.mu.Unlock()
+	if !sent {
+		return
+	}
+	g.cancel(errResendRefused)
+	if info.Conn != nil && !sharedConn(info.Conn) {
+		// HTTP/1: the writer goroutine may already hold the request;
+		// a closed connection takes nothing from it.
+		_ = info.Conn.Close()
+	}
+}
+
+// sharedConn reports whether conn carries HTTP/2, whose streams belong to
+// other requests too.
+func sharedConn(conn net.Conn) bool {
+	tc, ok := conn.(interface{ ConnectionState() tls.ConnectionState })
+	return ok && tc.ConnectionState().NegotiatedProtocol == "h2"
+}
+
+// notSent reports positive evidence that nothing of the attempt, which
+// failed with err, left the process.
+func (g *attemptGuard) notSent(err error, hasBody bool) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.wroteHeaders || (hasBody && g.touched.Load()) {
+		return false
+	}
+	return retry.ConnectFailure(err) || retry.HandshakeFailure(err) || g.handshakeFailed
+}
+
+// emptyBody is the body of a request that has none.
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
 
 // attemptError explains an attempt that failed because of the attempt's
 // own context (its time limit, or a refused resend) rather than the
@@ -160,10 +298,14 @@ func (t *onceTransport) logAttempt(ctx context.Context, req *http.Request, resp 
 		slog.Duration("latency", time.Since(start)),
 	}
 	if resp != nil {
-		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", resp.Header.Get("Twilio-Request-Id")))
+		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", keptValue(t.redact, resp.Header.Get("Twilio-Request-Id"))))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		msg := err.Error()
+		if t.redact != nil {
+			msg = t.redact(msg)
+		}
+		attrs = append(attrs, slog.String("error", msg))
 	}
 	t.logger.LogAttrs(ctx, slog.LevelDebug, "hostednumbers: attempt", attrs...)
 }
@@ -171,7 +313,7 @@ func (t *onceTransport) logAttempt(ctx context.Context, req *http.Request, resp 
 // onceBody records whether the transport has read any of the request body.
 type onceBody struct {
 	rc      io.ReadCloser
-	touched atomic.Bool
+	touched *atomic.Bool
 }
 
 func (b *onceBody) Read(p []byte) (int, error) {

@@ -158,3 +158,187 @@ func TestWaitForBulkOrder_OverTheServiceIsWait(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, 1, strings.Count(err.Error(), "hostednumbers:"), "one prefix, not Wait's and Fetch's: %v", err)
 }
+
+func TestPollWait_IsTheIntervalOrRetryAfterPlusAtMostAFifth(t *testing.T) {
+	tests := []struct {
+		interval, retryAfter time.Duration
+		r                    float64
+		want                 time.Duration
+	}{
+		{10 * time.Second, 0, 0, 10 * time.Second},
+		{10 * time.Second, 0, 0.5, 11 * time.Second},
+		{10 * time.Second, 0, 0.25, 10500 * time.Millisecond},
+		{10 * time.Second, 30 * time.Second, 0, 30 * time.Second},
+		{10 * time.Second, 30 * time.Second, 0.5, 33 * time.Second},
+		{10 * time.Second, 5 * time.Second, 0, 10 * time.Second},
+		{time.Nanosecond, 0, 0.99, time.Nanosecond},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, pollWait(tt.interval, tt.retryAfter, tt.r), "pollWait(%v, %v, %v)", tt.interval, tt.retryAfter, tt.r)
+	}
+	// The bound: whatever r in [0, 1) is drawn, less than a fifth more.
+	for _, r := range []float64{0, 0.1, 0.5, 0.9, 0.999999} {
+		got := pollWait(time.Minute, 0, r)
+		assert.GreaterOrEqual(t, got, time.Minute)
+		assert.Less(t, got, time.Minute+12*time.Second)
+	}
+}
+
+// fakeClock records the waits Wait asks for and draws jitter from a list;
+// it never sleeps.
+type fakeClock struct {
+	draws []float64
+	waits []time.Duration
+	// onWait, if set, is called with the number of waits so far.
+	onWait func(n int)
+}
+
+func (c *fakeClock) clock() waitClock {
+	return waitClock{
+		jitter: func() float64 {
+			r := c.draws[len(c.waits)%len(c.draws)]
+			return r
+		},
+		sleep: func(ctx context.Context, d time.Duration) error {
+			c.waits = append(c.waits, d)
+			if c.onWait != nil {
+				c.onWait(len(c.waits))
+			}
+			return ctx.Err()
+		},
+	}
+}
+
+// scripted answers fetches from a list of statuses (or errors), then
+// PROCESSED.
+func scripted(answers ...any) (func(context.Context, string, *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error), *int) {
+	calls := 0
+	return func(_ context.Context, sid string, _ *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
+		calls++
+		if calls > len(answers) {
+			return &BulkHostedNumberOrder{BulkHostingSID: sid, RequestStatus: RequestStatusProcessed}, nil
+		}
+		switch a := answers[calls-1].(type) {
+		case error:
+			return nil, a
+		case RequestStatus:
+			return &BulkHostedNumberOrder{BulkHostingSID: sid, RequestStatus: a}, nil
+		}
+		panic("bad script")
+	}, &calls
+}
+
+func TestWait_WaitsAreTheBackoffWithTheDrawnJitter(t *testing.T) {
+	fc := &fakeClock{draws: []float64{0, 0.5, 0.99, 0.25, 0.75, 0.1}}
+	fetch, calls := scripted(RequestStatusQueued, RequestStatusQueued,
+		&APIError{HTTPStatus: 429, RetryAfter: time.Second}, RequestStatusInProgress, RequestStatusInProgress, RequestStatusInProgress)
+	order, err := waitWith(waitCtx(t), ctBulkSID, &WaitOptions{PollInterval: 10 * time.Millisecond, MaxPollInterval: 40 * time.Millisecond}, fetch, fc.clock())
+	require.NoError(t, err)
+	assert.Equal(t, RequestStatusProcessed, order.RequestStatus)
+	assert.Equal(t, 7, *calls)
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	assert.Equal(t, []time.Duration{
+		ms(10),                   // 10 ms, jitter 0
+		ms(20 + 0.5*0.2*20),      // 20 ms, half the jitter
+		ms(1000 + 0.99*0.2*1000), // the 429's Retry-After, with its jitter
+		ms(40 + 0.25*0.2*40),     // capped at 40 ms
+		ms(40 + 0.75*0.2*40),
+		ms(40 + 0.1*0.2*40),
+	}, fc.waits)
+}
+
+func TestWait_DefaultWaitsAreJittered(t *testing.T) {
+	// The real clock's jitter: waits of many orders must not be in step.
+	// Draw the jitter a Wait would use many times: not all the same, and
+	// every one within the bound.
+	c := realClock()
+	seen := map[time.Duration]bool{}
+	for range 50 {
+		d := pollWait(DefaultPollInterval, 0, c.jitter())
+		assert.GreaterOrEqual(t, d, DefaultPollInterval)
+		assert.Less(t, d, DefaultPollInterval+DefaultPollInterval/5)
+		seen[d] = true
+	}
+	assert.Greater(t, len(seen), 1, "the jitter varies")
+}
+
+func TestWait_UnknownStatusKeepsPollingIsReportedAndNamedWhenTheContextEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(waitCtx(t))
+	defer cancel()
+	fc := &fakeClock{draws: []float64{0}, onWait: func(n int) {
+		if n == 4 {
+			cancel()
+		}
+	}}
+	fetch, calls := scripted(RequestStatusQueued, RequestStatus("PAUSED"), RequestStatus("PAUSED"), RequestStatus("PAUSED"), RequestStatus("PAUSED"))
+	var seen []RequestStatus
+	last, err := waitWith(ctx, ctBulkSID, &WaitOptions{
+		PollInterval: time.Millisecond,
+		OnSnapshot:   func(o *BulkHostedNumberOrder) { seen = append(seen, o.RequestStatus) },
+	}, fetch, fc.clock())
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), `the last request_status, "PAUSED", is not one the SDK knows`)
+	require.NotNil(t, last)
+	assert.Equal(t, RequestStatus("PAUSED"), last.RequestStatus)
+	assert.Equal(t, []RequestStatus{"QUEUED", "PAUSED", "PAUSED", "PAUSED"}, seen, "every unknown state reaches OnSnapshot")
+	assert.Equal(t, 4, *calls, "an unknown status is polled again, until the context ends")
+
+	// A known status at the end says nothing of the sort.
+	ctx2, cancel2 := context.WithCancel(waitCtx(t))
+	defer cancel2()
+	fc = &fakeClock{draws: []float64{0}, onWait: func(int) { cancel2() }}
+	fetch, _ = scripted(RequestStatusInProgress)
+	_, err = waitWith(ctx2, ctBulkSID, nil, fetch, fc.clock())
+	require.ErrorIs(t, err, context.Canceled)
+	assert.NotContains(t, err.Error(), "not one the SDK knows")
+}
+
+func TestWait_DoneDecidesWhenTheWaitIsOver(t *testing.T) {
+	var order []string
+	fetch, calls := scripted(RequestStatusQueued, RequestStatus("FAILED"), RequestStatusInProgress)
+	fc := &fakeClock{draws: []float64{0}}
+	got, err := waitWith(waitCtx(t), ctBulkSID, &WaitOptions{
+		PollInterval: time.Millisecond,
+		OnSnapshot:   func(o *BulkHostedNumberOrder) { order = append(order, "snapshot "+string(o.RequestStatus)) },
+		Done: func(o *BulkHostedNumberOrder) bool {
+			order = append(order, "done? "+string(o.RequestStatus))
+			return o.RequestStatus.Finished() || !o.RequestStatus.Known()
+		},
+	}, fetch, fc.clock())
+	require.NoError(t, err)
+	assert.Equal(t, RequestStatus("FAILED"), got.RequestStatus, "the first state Done accepts is returned")
+	assert.Equal(t, 2, *calls)
+	assert.Equal(t, []string{"snapshot QUEUED", "done? QUEUED", "snapshot FAILED", "done? FAILED"}, order, "Done runs after OnSnapshot")
+	assert.Len(t, fc.waits, 1)
+
+	// Done can also end the wait before PROCESSED on a known status.
+	fetch, calls = scripted(RequestStatusQueued, RequestStatusInProgress)
+	got, err = waitWith(waitCtx(t), ctBulkSID, &WaitOptions{
+		PollInterval: time.Millisecond,
+		Done:         func(o *BulkHostedNumberOrder) bool { return o.RequestStatus == RequestStatusInProgress },
+	}, fetch, (&fakeClock{draws: []float64{0}}).clock())
+	require.NoError(t, err)
+	assert.Equal(t, RequestStatusInProgress, got.RequestStatus)
+	assert.Equal(t, 2, *calls)
+}
+
+func TestWait_DoneOverTheServiceAndAMock(t *testing.T) {
+	// Through the public entry points, against a loopback server and a
+	// mocked Fetch.
+	script := &waitScript{steps: []string{"QUEUED", "CANCELED", "PROCESSED"}}
+	srv := newRTServer(t, script.handler(t))
+	c := ctClient(t, srv.URL, WithMaxRetries(0))
+	isCanceled := func(o *BulkHostedNumberOrder) bool {
+		return o.RequestStatus == "CANCELED" || o.RequestStatus.Finished()
+	}
+	order, err := c.BulkHostedNumberOrders.Wait(waitCtx(t), ctBulkSID, &WaitOptions{PollInterval: time.Millisecond, Done: isCanceled})
+	require.NoError(t, err)
+	assert.Equal(t, RequestStatus("CANCELED"), order.RequestStatus)
+	assert.Equal(t, 2, srv.seen(http.MethodGet))
+
+	m := &fetchMock{answers: []func() (*BulkHostedNumberOrder, error){mockOrder("CANCELED")}}
+	order, err = WaitForBulkOrder(waitCtx(t), m, ctBulkSID, &WaitOptions{PollInterval: time.Millisecond, Done: isCanceled})
+	require.NoError(t, err)
+	assert.Equal(t, RequestStatus("CANCELED"), order.RequestStatus)
+	assert.Equal(t, 1, m.calls)
+}

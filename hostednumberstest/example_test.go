@@ -87,9 +87,10 @@ func ExampleFault_processThenDrop() {
 	fmt.Println("create failed:", err != nil)
 
 	// Asked at once, Reconcile finds no order: the request is still
-	// queued, and no hosted number order exists yet. It does not say
-	// "none created": submitting again now would host the numbers twice.
-	sentAt := time.Now().Add(-time.Minute)
+	// queued, and no hosted number order exists yet. It says so (pending)
+	// instead of "none created": submitting again now would host the
+	// numbers twice.
+	sentAt := time.Now().Add(-time.Second)
 	rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, SentAt: sentAt})
 	if err != nil {
 		panic(err)

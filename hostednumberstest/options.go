@@ -69,6 +69,10 @@ type config struct {
 	resubmission Resubmission
 	outcome      func(phoneNumber string) Outcome
 	pageSize     int
+	// stageDuration is what WithStageDuration set: the bulk eligibility
+	// checks' stage length too (0: DefaultEligibilityStageDuration).
+	stageDuration time.Duration
+	eligibility   func(phoneNumber string) EligibilityOutcome
 }
 
 // Defaults of the asynchronous model: realistic in shape (a request waits,
@@ -173,6 +177,7 @@ func FastWaitOptions() *hostednumbers.WaitOptions {
 // model of WithImmediateProcessing; a negative d makes NewServer panic.
 func WithStageDuration(d time.Duration) Option {
 	return func(c *config) {
+		c.stageDuration = d
 		if d == 0 {
 			immediate(c)
 			return
@@ -311,4 +316,14 @@ func FailNumbersEndingIn(suffix string) func(phoneNumber string) Outcome {
 		}
 		return Outcome{Status: hostednumbers.OrderStatusCompleted}
 	}
+}
+
+// WithEligibility decides the eligibility check answer for every phone
+// number in E.164 form (one that is not is always INELIGIBLE,
+// NUMBER_FORMAT_INELIGIBLE, as Twilio answers it). The server calls f once
+// per number and check, when the check is made, never while holding its
+// lock; f must be safe for concurrent use. nil restores the default: every
+// number ELIGIBLE. IneligibleNumbersEndingIn is a ready script.
+func WithEligibility(f func(phoneNumber string) EligibilityOutcome) Option {
+	return func(c *config) { c.eligibility = f }
 }

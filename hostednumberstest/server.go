@@ -62,6 +62,8 @@ type state struct {
 	byPhone    map[string][]*hostedOrder
 	docs       map[string]*authDoc
 	docList    []*authDoc
+	// eligibility holds the bulk eligibility checks (eligibility.go).
+	eligibility eligibilityState
 }
 
 func newState() state {
@@ -508,6 +510,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, in *incoming) {
 
 	path := r.URL.Path
 	switch {
+	case path == eligibilityPath || strings.HasPrefix(path, eligibilityPath+"/"):
+		s.serveEligibility(w, r, in)
 	case path == bulkPath:
 		if r.Method != http.MethodPost {
 			methodNotAllowed(w, http.MethodPost)

@@ -85,21 +85,19 @@ func TestFakeLostAnswerIsFoundByReconcile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
+	sentAt := time.Now()
 	_, err := m.Migrate(ctx, numbers)
 	require.ErrorIs(t, err, hostednumbers.ErrOutcomeUnknown)
 	require.Len(t, srv.Orders(), 1, "Twilio took it in")
 
 	// Twilio makes the orders when it processes the request, a while
-	// later: until then Reconcile cannot see them. Wait until it does.
-	var rec *hostednumbers.Reconciliation
-	sentAt := time.Now().Add(-time.Minute)
-	for rec == nil || rec.Verdict != hostednumbers.ReconcileAllInOne {
-		require.NoError(t, ctx.Err(), "the orders never showed")
-		time.Sleep(5 * time.Millisecond)
-		rec, err = client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{PhoneNumbers: numbers, SentAt: sentAt})
-		require.NoError(t, err)
-		require.NotEqual(t, hostednumbers.ReconcilePartial, rec.Verdict)
-	}
+	// later: until then Reconcile says pending. WaitForReconcile looks
+	// again until it knows.
+	rec, err := client.BulkHostedNumberOrders.WaitForReconcile(ctx, &hostednumbers.ReconcileParams{
+		PhoneNumbers: numbers, SentAt: sentAt, ConfirmGap: 5 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, hostednumbers.ReconcileAllInOne, rec.Verdict)
 	assert.Equal(t, srv.Orders()[0].BulkHostingSID, rec.BulkHostingSID)
 	assert.Len(t, srv.Orders(), 1, "no duplicate")
 }

@@ -16,6 +16,31 @@ func SID(s, prefix string) bool {
 	return true
 }
 
+// SameSID reports whether a and b are the same SID: the same two-letter
+// prefix and the same 32 hexadecimal digits, compared without regard to
+// case, since Twilio's SID patterns (^BH[0-9a-fA-F]{32}$ and the like)
+// allow either case for the digits. Both must be well-formed SIDs with
+// that prefix: a malformed value is never the same as anything.
+func SameSID(a, b, prefix string) bool {
+	if !SID(a, prefix) || !SID(b, prefix) {
+		return false
+	}
+	for i := 2; i < len(a); i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// lower folds an ASCII hex letter to lower case.
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'F' {
+		return c + ('a' - 'A')
+	}
+	return c
+}
+
 func isHex(c byte) bool {
 	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
 }

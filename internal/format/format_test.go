@@ -132,3 +132,29 @@ func TestEmail(t *testing.T) {
 		})
 	}
 }
+
+func TestSameSID(t *testing.T) {
+	lowerSID := "BH0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		name, a, b, prefix string
+		want               bool
+	}{
+		{"identical", lowerSID, lowerSID, "BH", true},
+		{"hex in upper case", lowerSID, "BH0123456789ABCDEF0123456789ABCDEF", "BH", true},
+		{"hex in mixed case", "BH0123456789ABCDEF0123456789abcdef", lowerSID, "BH", true},
+		{"one digit differs", lowerSID, "BH0123456789abcdef0123456789abcdee", "BH", false},
+		{"a differs only after folding a non-hex letter", "BH0123456789abcdef0123456789abcdeg", "BH0123456789abcdef0123456789abcdeG", "BH", false},
+		{"prefix is not folded", lowerSID, "bh0123456789abcdef0123456789abcdef", "BH", false},
+		{"another prefix", "HR0123456789abcdef0123456789abcdef", "HR0123456789ABCDEF0123456789ABCDEF", "BH", false},
+		{"same prefix asked for", "HR0123456789abcdef0123456789abcdef", "HR0123456789ABCDEF0123456789ABCDEF", "HR", true},
+		{"empty", "", "", "BH", false},
+		{"malformed twice", "BH../../x", "BH../../x", "BH", false},
+		{"shorter", lowerSID, lowerSID[:33], "BH", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, format.SameSID(tt.a, tt.b, tt.prefix), "SameSID(%q, %q, %q)", tt.a, tt.b, tt.prefix)
+			assert.Equal(t, tt.want, format.SameSID(tt.b, tt.a, tt.prefix), "SameSID is symmetric")
+		})
+	}
+}

@@ -2,16 +2,22 @@
 // again and how long to wait first. The client plugs it into
 // retryablehttp; nothing else in the module makes that decision.
 //
-// The rule it enforces: an idempotent GET may be retried on connection
-// errors and on 429, 500, 502, 503 and 504. Anything else, a POST above all,
-// is retried only when the server cannot have processed it: a 429 (refused
-// before processing), an HTTP/2 stream the server refused (REFUSED_STREAM,
-// which RFC 9113 section 8.7 defines as unprocessed), or a connection
-// failure that happened before a single byte of the request was written
-// (refused, DNS). A POST is never resent after a timeout, a reset once the
-// request was written, or any 5xx, because Twilio offers no idempotency key
-// and a resent create could host the same numbers twice. The client's
-// transport makes sure no layer below this policy resends anything.
+// The rule it enforces: an idempotent GET may be retried on transport
+// errors and on 429, 500, 502, 503 and 504. Anything else, a POST above
+// all, is retried only on positive evidence that the server cannot have
+// processed it: a 429 (refused before processing), or a transport error
+// the client's transport layer marked with NotSent because it knows that
+// no byte of the request left the process (a failed dial or name lookup,
+// a failed TLS handshake, all before the request was written, or a context
+// that was done before the transport was called). Evidence is typed: no
+// decision is taken from the text of an error, which a server can word
+// (a GOAWAY's debug data, a header value net/http quotes). A POST is
+// therefore never resent after a timeout, a reset, any HTTP/2 stream
+// error (REFUSED_STREAM included: net/http reports it as an unexported
+// type, so it cannot be told apart from words a server chose), or any 5xx,
+// because Twilio offers no idempotency key and a resent create could host
+// the same numbers twice. The client's transport makes sure no layer below
+// this policy resends anything.
 package retry
 
 import (
@@ -22,7 +28,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -39,12 +44,13 @@ type Policy struct {
 	MaxRetryAfter time.Duration
 }
 
-// tracker records, for the attempt in flight, whether any part of the
-// request may have reached the server.
+// tracker records the attempts of one logical request.
 type tracker struct {
 	method   string
-	wrote    atomic.Bool
 	attempts atomic.Int32
+	// unprocessed says the latest attempt certainly was not processed:
+	// nothing of it left the process, or the server refused it (4xx).
+	unprocessed atomic.Bool
 	// lastStatus is the status of the last attempt that got a response,
 	// 0 when it failed without one; it names the cause of a retry in logs.
 	lastStatus atomic.Int32
@@ -53,34 +59,36 @@ type tracker struct {
 type trackerKey struct{}
 
 // Track returns a context for one logical request (all its attempts) that
-// records whether the request headers were written to a connection. The
-// httptrace hooks it installs compose with any trace already in ctx.
+// records what is known about each attempt.
 func Track(ctx context.Context, method string) context.Context {
-	t := &tracker{method: method}
-	ctx = context.WithValue(ctx, trackerKey{}, t)
-	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteHeaders: func() { t.wrote.Store(true) },
-	})
+	return context.WithValue(ctx, trackerKey{}, &tracker{method: method})
 }
 
 // BeginAttempt marks the start of a new attempt of the request tracked in
-// ctx: nothing of it has been written yet.
+// ctx: nothing is known about it yet.
 func BeginAttempt(ctx context.Context) {
 	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
-		t.wrote.Store(false)
+		t.unprocessed.Store(false)
 		t.attempts.Add(1)
 	}
 }
 
-// Written reports whether the headers of the latest attempt of the request
-// tracked in ctx were written to a connection: from then on the server may
-// have the request. A context without a tracker reports true, the safe
-// answer.
-func Written(ctx context.Context) bool {
+// MarkUnprocessed records positive evidence that the latest attempt of the
+// request tracked in ctx was not processed: NotSent evidence, or a 4xx.
+func MarkUnprocessed(ctx context.Context) {
 	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
-		return t.wrote.Load()
+		t.unprocessed.Store(true)
 	}
-	return true
+}
+
+// Unprocessed reports whether the latest attempt of the request tracked in
+// ctx is known not to have been processed (MarkUnprocessed), or no attempt
+// began at all. A context without a tracker reports false, the safe answer.
+func Unprocessed(ctx context.Context) bool {
+	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
+		return t.attempts.Load() == 0 || t.unprocessed.Load()
+	}
+	return false
 }
 
 // ObserveStatus records the status of the attempt in flight (0 for an
@@ -107,6 +115,30 @@ func Attempts(ctx context.Context) int {
 	return 0
 }
 
+// notSentError carries the transport layer's evidence that no byte of an
+// attempt left the process. Only this package makes one (NotSent), so no
+// server and no user transport can forge it.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
+// NotSent marks err, the error of one attempt, as positive evidence that
+// nothing of the attempt left the process. The caller (the client's
+// transport layer) is responsible for that claim.
+func NotSent(err error) error {
+	if err == nil || IsNotSent(err) {
+		return err
+	}
+	return &notSentError{err: err}
+}
+
+// IsNotSent reports whether err carries NotSent evidence.
+func IsNotSent(err error) bool {
+	var ns *notSentError
+	return errors.As(err, &ns)
+}
+
 // idempotent reports whether the method may be repeated without effect.
 func idempotent(method string) bool {
 	return method == http.MethodGet || method == http.MethodHead
@@ -130,8 +162,11 @@ func RetryableStatus(method string, status int) bool {
 }
 
 // RetryableError reports whether a transport error may be retried for the
-// given method. written says whether the request headers reached a
-// connection; it only matters for methods that are not idempotent.
+// given method. An idempotent method is retried on any error another
+// attempt may fix. Any other method is retried only when err carries
+// NotSent evidence, is a typed connection failure (ConnectFailure), and
+// written is false; written true says the request may have reached a
+// connection, whatever the error claims.
 func RetryableError(method string, err error, written bool) bool {
 	// A cancelled caller context is final; the caller's own deadline is
 	// caught by CheckRetry before this is asked. A per-attempt timeout of
@@ -142,26 +177,17 @@ func RetryableError(method string, err error, written bool) bool {
 	if permanentTransportError(err) {
 		return false
 	}
-	if idempotent(method) || RefusedStream(err) {
+	if idempotent(method) {
 		return true
 	}
-	return !written && connectFailure(err)
+	return !written && IsNotSent(err) && ConnectFailure(err)
 }
 
-// RefusedStream reports whether err is an HTTP/2 stream reset with
-// REFUSED_STREAM: the server guarantees it did not process the request
-// (RFC 9113, section 8.7). Both net/http's bundled HTTP/2 and
-// golang.org/x/net/http2 spell the error "stream error: stream ID n;
-// REFUSED_STREAM; ...".
-func RefusedStream(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "stream error: stream ID ") && strings.Contains(msg, "; REFUSED_STREAM;")
-}
-
-// connectFailure reports whether err is a failure to reach the server at all:
-// a dial that failed (refused, unreachable, timed out) or a name that did not
-// resolve. No request byte can have been sent in either case.
-func connectFailure(err error) bool {
+// ConnectFailure reports whether err is a typed failure to reach the
+// server at all: a dial that failed (refused, unreachable, timed out,
+// through a proxy too) or a name that did not resolve. Only the types
+// count, never the text.
+func ConnectFailure(err error) bool {
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return true
@@ -170,16 +196,23 @@ func connectFailure(err error) bool {
 	return errors.As(err, &opErr) && (opErr.Op == "dial" || opErr.Op == "proxyconnect")
 }
 
-// permanentTransportError reports errors that another attempt cannot fix.
-func permanentTransportError(err error) bool {
+// HandshakeFailure reports whether err is a typed failure to verify the
+// server's certificate, which only a TLS handshake produces.
+func HandshakeFailure(err error) bool {
 	var (
 		unknownAuthority x509.UnknownAuthorityError
 		invalidCert      x509.CertificateInvalidError
 		hostname         x509.HostnameError
 		verify           *tls.CertificateVerificationError
 	)
-	if errors.As(err, &unknownAuthority) || errors.As(err, &invalidCert) ||
-		errors.As(err, &hostname) || errors.As(err, &verify) {
+	return errors.As(err, &unknownAuthority) || errors.As(err, &invalidCert) ||
+		errors.As(err, &hostname) || errors.As(err, &verify)
+}
+
+// permanentTransportError reports errors that another attempt cannot fix.
+// Text is consulted here only to stop retrying, the safe direction.
+func permanentTransportError(err error) bool {
+	if HandshakeFailure(err) {
 		return true
 	}
 	msg := err.Error()
@@ -189,12 +222,12 @@ func permanentTransportError(err error) bool {
 // Retryable is the whole decision for one finished attempt.
 func (p Policy) Retryable(ctx context.Context, resp *http.Response, err error) bool {
 	t, _ := ctx.Value(trackerKey{}).(*tracker)
-	method, written := http.MethodPost, true // unknown requests are treated as unsafe to resend
+	method := http.MethodPost // unknown requests are treated as unsafe to resend
 	if t != nil {
-		method, written = t.method, t.wrote.Load()
+		method = t.method
 	}
 	if err != nil {
-		return RetryableError(method, err, written)
+		return RetryableError(method, err, false)
 	}
 	if resp == nil || !RetryableStatus(method, resp.StatusCode) {
 		return false
@@ -218,20 +251,23 @@ func (p Policy) CheckRetry(ctx context.Context, resp *http.Response, err error) 
 	return retry, nil
 }
 
-// Backoff has the signature retryablehttp expects. A Retry-After header on
-// the response wins (it is within MaxRetryAfter, or CheckRetry would have
-// stopped), but never shortens the wait below min: "Retry-After: 0", a
-// date in the past or an unreadable value must not produce back-to-back
-// sends. Otherwise the wait doubles from min with each attempt, bounded by
-// max, and half of it is random so that many clients spread out.
+// Backoff has the signature retryablehttp expects: Wait at the current
+// time with a random jitter.
 func (p Policy) Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	if d, ok := After(resp, time.Now()); ok {
+	return Wait(min, max, attempt, resp, time.Now(), rand.Float64())
+}
+
+// Wait is the wait before retry number attempt+1, at time now, with jitter
+// a number in [0, 1). A Retry-After header on the response wins (it is
+// within MaxRetryAfter, or CheckRetry would have stopped), but never
+// shortens the wait below min: "Retry-After: 0", a date in the past or an
+// unreadable value must not produce back-to-back sends. Otherwise the wait
+// is Exponential's. No path returns less than min.
+func Wait(min, max time.Duration, attempt int, resp *http.Response, now time.Time, jitter float64) time.Duration {
+	if d, ok := After(resp, now); ok {
 		return maxDuration(d, min)
 	}
-	if resp != nil && resp.Header.Get("Retry-After") != "" {
-		return maxDuration(Exponential(min, max, attempt, rand.Float64()), min)
-	}
-	return Exponential(min, max, attempt, rand.Float64())
+	return Exponential(min, max, attempt, jitter)
 }
 
 func maxDuration(a, b time.Duration) time.Duration {
@@ -241,26 +277,30 @@ func maxDuration(a, b time.Duration) time.Duration {
 	return b
 }
 
-// Exponential returns the jittered wait before retry number attempt+1:
-// min·2^attempt bounded by max, of which the upper half is scaled by
-// jitter (a number in [0, 1)).
-func Exponential(min, max time.Duration, attempt int, jitter float64) time.Duration {
-	if min <= 0 {
-		return 0
-	}
-	d := min
-	for i := 0; i < attempt && d < max; i++ {
-		if d > max/2 { // doubling would pass max, or overflow
-			d = max
+// Exponential returns the jittered wait before retry number attempt+1.
+// The base is min·2^attempt bounded by max; the wait is spread by jitter
+// (a number in [0, 1)) over the upper half of the base, [base/2, base),
+// but never starts below min: while the base is still min, the spread is
+// [min, 1.5·min) instead (bounded by max). So every wait is at least min
+// and at most max, and many clients retrying at once spread out.
+func Exponential(minWait, maxWait time.Duration, attempt int, jitter float64) time.Duration {
+	minWait = max(minWait, 0)
+	maxWait = max(maxWait, minWait)
+	d := minWait
+	for i := 0; i < attempt && d < maxWait; i++ {
+		if d > maxWait/2 { // doubling would pass max, or overflow
+			d = maxWait
 			break
 		}
 		d *= 2
 	}
-	if d > max {
-		d = max
+	d = min(d, maxWait)
+	lo, hi := max(d/2, minWait), d
+	if hi <= lo {
+		hi = min(lo+lo/2, maxWait)
 	}
-	half := d / 2
-	return half + time.Duration(jitter*float64(d-half))
+	jitter = min(max(jitter, 0), 1)
+	return lo + time.Duration(jitter*float64(hi-lo))
 }
 
 // After reads a response's Retry-After header, in delay-seconds or

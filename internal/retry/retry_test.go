@@ -10,8 +10,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httptrace"
 	"net/url"
 	"os"
 	"syscall"
@@ -85,9 +83,9 @@ func TestExponential(t *testing.T) {
 		jitter  float64
 		want    time.Duration
 	}{
-		{"first wait no jitter is half of min", min, max, 0, 0, 50 * time.Millisecond},
-		{"first wait full jitter approaches min", min, max, 0, 0.999999, 99999950 * time.Nanosecond},
-		{"first wait half jitter", min, max, 0, 0.5, 75 * time.Millisecond},
+		{"first wait no jitter is min", min, max, 0, 0, 100 * time.Millisecond},
+		{"first wait full jitter approaches 1.5 min", min, max, 0, 0.999999, 149999950 * time.Nanosecond},
+		{"first wait half jitter", min, max, 0, 0.5, 125 * time.Millisecond},
 		{"second wait doubles", min, max, 1, 0, 100 * time.Millisecond},
 		{"third wait doubles again", min, max, 2, 0, 200 * time.Millisecond},
 		{"fifth wait", min, max, 4, 0, 800 * time.Millisecond},
@@ -96,8 +94,9 @@ func TestExponential(t *testing.T) {
 		{"far attempt stays capped", min, max, 1000, 0, time.Second},
 		{"zero min disables waiting", 0, max, 3, 0.5, 0},
 		{"negative min disables waiting", -time.Second, max, 3, 0.5, 0},
-		{"min above max uses max", 5 * time.Second, max, 0, 0, time.Second},
-		{"min equal to max", max, max, 3, 0, time.Second},
+		{"min above max waits min", 5 * time.Second, max, 0, 0, 5 * time.Second},
+		{"min equal to max", max, max, 3, 0, max},
+		{"min equal to max with jitter", max, max, 0, 0.9, max},
 		{"uncapped max does not overflow", time.Second, math.MaxInt64, 40, 0, math.MaxInt64 / 2},
 		{"huge max does not overflow", time.Second, math.MaxInt64 - 1, 100, 0, (math.MaxInt64 - 1) / 2},
 	}
@@ -108,17 +107,22 @@ func TestExponential(t *testing.T) {
 	}
 }
 
-func TestExponential_JitterStaysWithinUpperHalf(t *testing.T) {
+func TestExponential_JitterStaysWithinUpperHalfAndNeverBelowMin(t *testing.T) {
 	const min, max = 100 * time.Millisecond, 3 * time.Second
 	for attempt := 0; attempt < 10; attempt++ {
 		base := min << attempt
 		if base > max {
 			base = max
 		}
+		lo, hi := base/2, base
+		if attempt == 0 {
+			lo, hi = min, min+min/2
+		}
 		for _, jitter := range []float64{0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999999999} {
 			got := Exponential(min, max, attempt, jitter)
-			assert.GreaterOrEqual(t, got, base/2, "attempt %d jitter %v", attempt, jitter)
-			assert.Less(t, got, base+1, "attempt %d jitter %v", attempt, jitter)
+			assert.GreaterOrEqual(t, got, min, "attempt %d jitter %v", attempt, jitter)
+			assert.GreaterOrEqual(t, got, lo, "attempt %d jitter %v", attempt, jitter)
+			assert.LessOrEqual(t, got, hi, "attempt %d jitter %v", attempt, jitter)
 		}
 		assert.Less(t, Exponential(min, max, attempt, 0.25), Exponential(min, max, attempt, 0.75),
 			"more jitter waits longer (attempt %d)", attempt)
@@ -148,11 +152,11 @@ func TestPolicyBackoff(t *testing.T) {
 			assert.Less(t, d, 400*time.Millisecond)
 		}
 	})
-	t.Run("response without Retry-After uses backoff", func(t *testing.T) {
+	t.Run("response without Retry-After uses backoff, at least the minimum", func(t *testing.T) {
 		resp := &http.Response{StatusCode: 503, Header: http.Header{}}
 		d := p.Backoff(minWait, maxWait, 0, resp)
-		assert.GreaterOrEqual(t, d, 50*time.Millisecond)
-		assert.Less(t, d, 100*time.Millisecond)
+		assert.GreaterOrEqual(t, d, minWait)
+		assert.Less(t, d, minWait+minWait/2)
 	})
 	t.Run("Retry-After seconds wins", func(t *testing.T) {
 		resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"3"}}}
@@ -184,27 +188,77 @@ func TestPolicyBackoff(t *testing.T) {
 	})
 }
 
-func TestRefusedStream(t *testing.T) {
-	refused := errors.New(`Post "https://numbers.twilio.com/v2/HostedNumber/Orders/Bulk": stream error: stream ID 3; REFUSED_STREAM; received from peer`)
-	assert.True(t, RefusedStream(refused))
-	assert.True(t, RetryableError(http.MethodPost, refused, true), "an unprocessed stream may be sent again, even a POST")
-	for _, msg := range []string{
-		"stream error: stream ID 3; PROTOCOL_ERROR; received from peer",
-		"stream error: stream ID 3; INTERNAL_ERROR; received from peer",
-		"REFUSED_STREAM",
-		"connection reset by peer",
-	} {
-		err := errors.New(msg)
-		assert.False(t, RefusedStream(err), msg)
-		assert.False(t, RetryableError(http.MethodPost, err, true), "a POST is not resent after %q", msg)
+// TestWait_NeverBelowTheMinimum computes every wait the policy can choose,
+// with the jitter at its extremes and a fixed clock, for a 429 with and
+// without Retry-After: none is shorter than the minimum backoff.
+func TestWait_NeverBelowTheMinimum(t *testing.T) {
+	const minWait, maxWait = 500 * time.Millisecond, 15 * time.Second
+	responses := map[string]*http.Response{
+		"no response":                 nil,
+		"429 without Retry-After":     {StatusCode: 429, Header: http.Header{}},
+		"503 without Retry-After":     {StatusCode: 503, Header: http.Header{}},
+		"429 Retry-After 0":           {StatusCode: 429, Header: http.Header{"Retry-After": {"0"}}},
+		"429 Retry-After in the past": {StatusCode: 429, Header: http.Header{"Retry-After": {now.Add(-time.Minute).Format(http.TimeFormat)}}},
+		"429 Retry-After unreadable":  {StatusCode: 429, Header: http.Header{"Retry-After": {"soon"}}},
+		"429 Retry-After 1":           {StatusCode: 429, Header: http.Header{"Retry-After": {"1"}}},
+	}
+	for name, resp := range responses {
+		for attempt := 0; attempt < 12; attempt++ {
+			for _, jitter := range []float64{0, 1e-9, 0.25, 0.5, 0.999999999} {
+				got := Wait(minWait, maxWait, attempt, resp, now, jitter)
+				require.GreaterOrEqual(t, got, minWait, "%s, attempt %d, jitter %v", name, attempt, jitter)
+			}
+		}
+	}
+	assert.Equal(t, time.Second, Wait(minWait, maxWait, 0, responses["429 Retry-After 1"], now, 0), "a Retry-After above the minimum wins")
+	// The random policy draws from the same rule: sample it.
+	p := Policy{MaxRetryAfter: time.Minute}
+	for i := 0; i < 1000; i++ {
+		require.GreaterOrEqual(t, p.Backoff(minWait, maxWait, i%3, responses["429 without Retry-After"]), minWait)
 	}
 }
 
-func TestTracker_WrittenAndStatus(t *testing.T) {
-	assert.True(t, Written(context.Background()), "without a tracker the safe answer is: written")
+// TestRetryableError_ServerWordedTextNeverMakesAPostRetryable: a refused
+// HTTP/2 stream used to be recognised by its text, which a server can
+// write (GOAWAY debug data, a malformed header net/http quotes). No text,
+// however worded, makes a POST retryable; only typed NotSent evidence of a
+// connection failure does.
+func TestRetryableError_ServerWordedTextNeverMakesAPostRetryable(t *testing.T) {
+	for _, msg := range []string{
+		`Post "https://numbers.twilio.com/v2/HostedNumber/Orders/Bulk": stream error: stream ID 3; REFUSED_STREAM; received from peer`,
+		`http2: server sent GOAWAY and closed the connection; LastStreamID=0, ErrCode=NO_ERROR, debug="stream error: stream ID 1; REFUSED_STREAM; x"`,
+		`net/http: HTTP/1.x transport connection broken: bad Content-Length "stream error: stream ID 1; REFUSED_STREAM; x"`,
+		"dial tcp 127.0.0.1:443: connect: connection refused",
+		"lookup numbers.twilio.com: no such host",
+	} {
+		err := errors.New(msg)
+		assert.False(t, RetryableError(http.MethodPost, err, false), "a POST is not resent after %q", msg)
+		assert.False(t, RetryableError(http.MethodPost, NotSent(err), false), "evidence without a typed connection failure: %q", msg)
+		assert.False(t, IsNotSent(err))
+		assert.True(t, RetryableError(http.MethodGet, err, true), "a GET may be")
+	}
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	assert.False(t, RetryableError(http.MethodPost, dial, false), "a typed dial error without the transport's evidence")
+	assert.True(t, RetryableError(http.MethodPost, NotSent(dial), false))
+	assert.False(t, RetryableError(http.MethodPost, NotSent(dial), true), "written overrides the evidence")
+	assert.True(t, IsNotSent(fmt.Errorf("wrapped: %w", NotSent(dial))))
+	marked := NotSent(dial)
+	assert.Same(t, marked, NotSent(marked), "marked once")
+	assert.NoError(t, NotSent(nil))
+	assert.Equal(t, dial.Error(), NotSent(dial).Error())
+}
+
+func TestTracker_UnprocessedAndStatus(t *testing.T) {
+	assert.False(t, Unprocessed(context.Background()), "without a tracker the safe answer is: may be processed")
+	MarkUnprocessed(context.Background()) // no tracker: no panic
 	ctx := Track(context.Background(), http.MethodPost)
+	assert.True(t, Unprocessed(ctx), "no attempt began: nothing was sent")
 	BeginAttempt(ctx)
-	assert.False(t, Written(ctx))
+	assert.False(t, Unprocessed(ctx), "an attempt began: no evidence yet")
+	MarkUnprocessed(ctx)
+	assert.True(t, Unprocessed(ctx))
+	BeginAttempt(ctx)
+	assert.False(t, Unprocessed(ctx), "evidence is per attempt")
 	ObserveStatus(ctx, 429)
 	assert.Equal(t, 429, LastStatus(ctx))
 	assert.Equal(t, 0, LastStatus(context.Background()))
@@ -345,7 +399,8 @@ func TestRetryableError(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.get, RetryableError(http.MethodGet, tt.err, true), "GET (written)")
 			assert.Equal(t, tt.get, RetryableError(http.MethodGet, tt.err, false), "GET (not written)")
-			assert.Equal(t, tt.postUnwritten, RetryableError(http.MethodPost, tt.err, false), "POST before writing")
+			assert.Equal(t, tt.postUnwritten, RetryableError(http.MethodPost, NotSent(tt.err), false), "POST with the transport's not-sent evidence")
+			assert.False(t, RetryableError(http.MethodPost, tt.err, false), "POST without evidence")
 			assert.Equal(t, tt.postWritten, RetryableError(http.MethodPost, tt.err, true), "POST after writing")
 		})
 	}
@@ -369,57 +424,6 @@ func TestTrack_CountsAttempts(t *testing.T) {
 
 	// A second Track starts a new request.
 	assert.Equal(t, 0, Attempts(Track(ctx, http.MethodGet)))
-}
-
-func TestTrack_RecordsWrittenHeadersPerAttempt(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusInternalServerError)
-	}))
-	defer srv.Close()
-
-	p := Policy{}
-	dialErr := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
-
-	ctx := Track(context.Background(), http.MethodPost)
-	BeginAttempt(ctx)
-	assert.True(t, p.Retryable(ctx, nil, dialErr), "nothing written yet: a dial failure may be retried")
-
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, nil)
-	require.NoError(t, err)
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-
-	assert.False(t, p.Retryable(ctx, resp, nil), "POST 500 is never retried")
-	assert.False(t, p.Retryable(ctx, nil, io.EOF), "headers were written: no retry")
-	assert.False(t, p.Retryable(ctx, nil, dialErr), "headers were written in this attempt")
-
-	BeginAttempt(ctx)
-	assert.True(t, p.Retryable(ctx, nil, dialErr), "a new attempt starts with nothing written")
-}
-
-func TestTrack_ComposesWithCallerTrace(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer srv.Close()
-
-	var callerSawHeaders, callerSawConn bool
-	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
-		WroteHeaders: func() { callerSawHeaders = true },
-		GotConn:      func(httptrace.GotConnInfo) { callerSawConn = true },
-	})
-	ctx = Track(ctx, http.MethodPost)
-	BeginAttempt(ctx)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, nil)
-	require.NoError(t, err)
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-
-	assert.True(t, callerSawHeaders, "caller's WroteHeaders hook still runs")
-	assert.True(t, callerSawConn, "caller's other hooks still run")
-	tr, ok := ctx.Value(trackerKey{}).(*tracker)
-	require.True(t, ok)
-	assert.True(t, tr.wrote.Load(), "tracker saw the headers written")
 }
 
 func TestPolicyRetryable(t *testing.T) {
@@ -458,7 +462,8 @@ func TestPolicyRetryable(t *testing.T) {
 		{"POST 429 with past HTTP date", tracked(http.MethodPost), respWith(429, time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)), nil, true},
 		{"POST 500", tracked(http.MethodPost), respWith(500, ""), nil, false},
 		{"POST 503", tracked(http.MethodPost), respWith(503, ""), nil, false},
-		{"POST dial error before writing", tracked(http.MethodPost), nil, dialErr, true},
+		{"POST dial error with the transport's evidence", tracked(http.MethodPost), nil, NotSent(dialErr), true},
+		{"POST dial error without evidence", tracked(http.MethodPost), nil, dialErr, false},
 		{"nil response and nil error", tracked(http.MethodGet), nil, nil, false},
 		// A context the client did not track is treated as an unsafe
 		// request whose headers may have been written.
