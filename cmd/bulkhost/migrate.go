@@ -332,7 +332,10 @@ func sample(list []string) string {
 	return strings.Join(list[:show], ", ") + ", …"
 }
 
-func (m *migration) close() { _ = m.store.Close() } // read-only by then: every step was synced when taken
+func (m *migration) close() {
+	m.c.stats.Written, m.c.stats.Size = m.store.Written(), m.store.Size()
+	_ = m.store.Close() // every step was synced when taken
+}
 
 // event prints one step of the engine.
 func (m *migration) event(ev migrate.Event) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	_ "embed"
 	"errors"
 	"flag"
@@ -56,6 +57,9 @@ const (
 const (
 	envTestCrashAt = "BULKHOST_TEST_CRASH_AT"
 	envTestBaseURL = "BULKHOST_TEST_BASE_URL"
+	// envTestStats names a file the command writes the journal's I/O
+	// figures to as it exits (for the benchmarks).
+	envTestStats = "BULKHOST_TEST_STATS"
 )
 
 // demoDefault returns the contact detail the demo uses for a flag that is
@@ -115,6 +119,12 @@ type cli struct {
 	fs logstore.FS
 
 	signals context.Context // ends on SIGINT or SIGTERM, not on -timeout
+
+	// stats are the journal's figures, kept for envTestStats.
+	stats struct {
+		Written int64 `json:"store_bytes_written"`
+		Size    int64 `json:"store_size"`
+	}
 }
 
 // config is the parsed command line.
@@ -156,6 +166,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
+	defer c.writeStats()
 	switch {
 	case cfg.fetchSID != "":
 		return c.fetch(ctx, cfg)
@@ -165,6 +176,21 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		return c.demo(ctx, cfg)
 	}
 	return c.submit(ctx, cfg)
+}
+
+// writeStats writes the journal's figures where envTestStats says.
+func (c *cli) writeStats() {
+	path := c.getenv(envTestStats)
+	if path == "" {
+		return
+	}
+	data, err := json.Marshal(c.stats)
+	if err == nil {
+		err = os.WriteFile(path, data, 0o600)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "bulkhost: %s: %v\n", envTestStats, err)
+	}
 }
 
 // crashHook returns the checkpoint of a crash test: spec is a step name,
