@@ -60,25 +60,50 @@ type numberList struct {
 	phoneReported map[int]bool
 }
 
-// readNumbers reads the CSV: a header row naming the columns, then one
-// phone number per row. It reports every problem it finds, each with its
-// line; rows whose shape is wrong are left out of the list.
+// readNumbers reads the whole CSV into a list (see scanNumbers).
 func readNumbers(r io.Reader) (*numberList, []problem) {
-	var problems []problem
+	list := &numberList{phoneReported: make(map[int]bool)}
+	ok, problems := scanNumbers(r, list.phoneReported, func(n hostednumbers.Number, line int) bool {
+		list.numbers = append(list.numbers, n)
+		list.lines = append(list.lines, line)
+		return true
+	})
+	if !ok {
+		return nil, problems
+	}
+	return list, problems
+}
+
+// phoneKey is a phone number in E.164 form as a number, for finding
+// duplicates among a million without a million strings.
+func phoneKey(e164 string) uint64 {
+	k, _ := strconv.ParseUint(e164[1:], 10, 64) // E.164: at most 15 digits
+	return k<<4 | uint64(len(e164)-1)           // the length keeps +01 and +1 apart
+}
+
+// scanNumbers reads the CSV: a header row naming the columns, then one
+// phone number per row, each passed to emit with its line as it is read
+// (emit returns false to stop). It reports every problem it finds, each
+// with its line, and marks in phoneReported the lines whose phone number
+// it reported; rows whose shape is wrong are not emitted. ok is false
+// when the header is unusable. Memory holds one row at a time, and a
+// small index of the numbers seen (for duplicates).
+func scanNumbers(r io.Reader, phoneReported map[int]bool, emit func(n hostednumbers.Number, line int) bool) (ok bool, problems []problem) {
 	add := func(line int, format string, args ...any) {
 		problems = append(problems, problem{line: line, msg: fmt.Sprintf(format, args...)})
 	}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // the column count is checked here, so every bad row is reported
 	cr.Comment = '#'
+	cr.ReuseRecord = true
 
 	header, err := cr.Read()
 	if err == io.EOF {
 		add(0, "the CSV is empty: its first line must be a header naming the columns, phone_number among them")
-		return nil, problems
+		return false, problems
 	}
 	if err != nil {
-		return nil, append(problems, csvReadProblem(err))
+		return false, append(problems, csvReadProblem(err))
 	}
 	headerLine, _ := cr.FieldPos(0)
 	cols := make([]string, len(header))
@@ -111,11 +136,11 @@ func readNumbers(r io.Reader) (*numberList, []problem) {
 		add(headerLine, "the header has no phone_number column")
 	}
 	if len(problems) > 0 {
-		return nil, problems // rows cannot be read without a sound header
+		return false, problems // rows cannot be read without a sound header
 	}
 
-	list := &numberList{phoneReported: make(map[int]bool)}
-	firstLine := make(map[string]int)
+	firstLine := make(map[uint64]int32)
+	rows := 0
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -138,25 +163,28 @@ func readNumbers(r io.Reader) (*numberList, []problem) {
 		switch {
 		case n.PhoneNumber == "":
 			add(line, "phone_number is empty")
-			list.phoneReported[line] = true
+			phoneReported[line] = true
 		case !format.E164(n.PhoneNumber):
 			add(line, "phone_number %q: not an E.164 number (+ then 1 to 15 digits, the first not 0)", n.PhoneNumber)
-			list.phoneReported[line] = true
+			phoneReported[line] = true
 		default:
-			if first, dup := firstLine[n.PhoneNumber]; dup {
+			k := phoneKey(n.PhoneNumber)
+			if first, dup := firstLine[k]; dup {
 				add(line, "%s is a duplicate of line %d", n.PhoneNumber, first)
-				list.phoneReported[line] = true
+				phoneReported[line] = true
 			} else {
-				firstLine[n.PhoneNumber] = line
+				firstLine[k] = int32(min(line, 1<<31-1)) //nolint:gosec // bounded just before
 			}
 		}
-		list.numbers = append(list.numbers, n)
-		list.lines = append(list.lines, line)
+		rows++
+		if !emit(n, line) {
+			return true, problems
+		}
 	}
-	if len(list.numbers) == 0 && len(problems) == 0 {
+	if rows == 0 && len(problems) == 0 {
 		add(0, "the CSV lists no phone numbers: there is nothing after its header")
 	}
-	return list, problems
+	return true, problems
 }
 
 // numberFromRecord builds a Number from one row, cells trimmed. Empty
@@ -165,7 +193,7 @@ func readNumbers(r io.Reader) (*numberList, []problem) {
 func numberFromRecord(cols, rec []string) hostednumbers.Number {
 	var n hostednumbers.Number
 	for i, cell := range rec {
-		cell = strings.TrimSpace(cell)
+		cell = strings.Clone(strings.TrimSpace(cell)) // the record's memory is reused
 		if cell == "" {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -276,4 +277,42 @@ func TestDemoRefusesLiveJournal(t *testing.T) {
 	require.Equal(t, exitError, h.run("-csv", csvPath, "-state", csvPath+journalSuffix))
 	assert.Contains(t, h.stderr.String(), "is a real migration's: the demo would not find its requests")
 	assert.Empty(t, h.demoSrv.Requests())
+}
+
+// A file is read twice, once to check it and once into the journal: one
+// that changes in between is refused, and nothing is recorded.
+func TestInputChangedWhileRead(t *testing.T) {
+	csvPath := writeCSV(t, threeNumbers)
+	c := &cli{getenv: func(string) string { return "" }}
+	cfg := &config{csvPath: csvPath, email: "owner@example.com", addressSID: addressSID}
+	in := c.readInput(t.Context(), cfg)
+	require.Empty(t, in.problems)
+	require.True(t, in.streamed, "a file is streamed")
+	require.Nil(t, in.list, "and never held whole")
+	require.NoError(t, os.WriteFile(csvPath, []byte(threeNumbers+"+14155550104,,,,\n"), 0o600))
+	var got []string
+	var last error
+	for n, err := range c.inputNumbers(t.Context(), in) {
+		if err != nil {
+			last = err
+			break
+		}
+		got = append(got, n.PhoneNumber())
+	}
+	require.Error(t, last)
+	assert.Contains(t, last.Error(), "changed while bulkhost read it")
+}
+
+// Duplicates are found across the chunks a streamed file is checked in.
+func TestDuplicatesAcrossChunks(t *testing.T) {
+	var csv strings.Builder
+	csv.WriteString("phone_number\n")
+	for i := range validationChunk + 10 {
+		fmt.Fprintf(&csv, "+1415%07d\n", 5000000+i)
+	}
+	csv.WriteString("+14155000003\n")
+	h := newHarness(t)
+	require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, csv.String()))...))
+	assert.Contains(t, h.stderr.String(), fmt.Sprintf("line %d: +14155000003 is a duplicate of line 5", validationChunk+12))
+	assert.Empty(t, h.srv.Requests())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"os"
 	"path/filepath"
@@ -190,7 +191,7 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 	switch {
 	case errors.Is(err, migrate.ErrNoMigration):
 		meta = migrate.Meta{Tool: toolName, Input: in.id, BatchSize: cfg.batchSize, Contact: contact, Demo: cfg.demo, Created: c.clock().UTC()}
-		if err := st.Start(ctx, meta, migrate.Batches(inputNumbers(in), cfg.batchSize)); err != nil {
+		if err := st.Start(ctx, meta, migrate.Batches(c.inputNumbers(ctx, in), cfg.batchSize)); err != nil {
 			fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v; nothing was submitted\n", path, err)
 			return nil, exitError, false
 		}
@@ -201,7 +202,7 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", path, err)
 		return nil, exitError, false
 	default:
-		if err := checkJournal(ctx, st, meta, in, cfg); err != nil {
+		if err := c.checkJournal(ctx, st, meta, in, cfg); err != nil {
 			fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
 			return nil, exitError, false
 		}
@@ -237,13 +238,43 @@ func (c *cli) maxPoll(cfg *config) time.Duration {
 	return hostednumbers.DefaultMaxPollInterval
 }
 
-// inputNumbers yields the input's numbers as the journal records them.
-func inputNumbers(in *input) iter.Seq2[migrate.NumberState, error] {
+// inputNumbers yields the input's numbers as the journal records them. A
+// streamed input is read again, and must not have changed since it was
+// checked.
+func (c *cli) inputNumbers(ctx context.Context, in *input) iter.Seq2[migrate.NumberState, error] {
 	return func(yield func(migrate.NumberState, error) bool) {
-		for i, n := range in.list.numbers {
-			if !yield(migrate.NumberState{Number: n, Line: in.list.lines[i]}, nil) {
-				return
+		if !in.streamed {
+			for i, n := range in.list.numbers {
+				if !yield(migrate.NumberState{Number: n, Line: in.list.lines[i]}, nil) {
+					return
+				}
 			}
+			return
+		}
+		f, err := os.Open(in.path)
+		if err != nil {
+			yield(migrate.NumberState{}, err)
+			return
+		}
+		defer func() { _ = f.Close() }() // read-only
+		br := newBoundedReader(ctx, f, c.inputLimit(), c.lineLimit())
+		stopped := false
+		scanNumbers(br, make(map[int]bool), func(n hostednumbers.Number, line int) bool {
+			if !yield(migrate.NumberState{Number: n, Line: line}, nil) {
+				stopped = true
+				return false
+			}
+			return true
+		})
+		if stopped {
+			return
+		}
+		if br.err != nil && !errors.Is(br.err, io.EOF) {
+			yield(migrate.NumberState{}, br.err)
+			return
+		}
+		if d := br.digest(); d != in.id.SHA256 {
+			yield(migrate.NumberState{}, fmt.Errorf("%s changed while bulkhost read it (sha256 %.12s… then %.12s…): nothing was recorded; run again once it is written", in.name, in.id.SHA256, d))
 		}
 	}
 }
@@ -251,7 +282,7 @@ func inputNumbers(in *input) iter.Seq2[migrate.NumberState, error] {
 // checkJournal refuses a journal that is not this migration's: made by
 // another tool or for the demo (or not), for another input, with other
 // numbers than the input's, or with other contact flags.
-func checkJournal(ctx context.Context, st migrate.Store, meta migrate.Meta, in *input, cfg *config) error {
+func (c *cli) checkJournal(ctx context.Context, st migrate.Store, meta migrate.Meta, in *input, cfg *config) error {
 	path := st.(*logstore.Store).Path()
 	if meta.Tool != toolName {
 		return &journalError{path, fmt.Sprintf("was made by %q, not bulkhost; bulkhost does not overwrite it: name another file with -state", meta.Tool)}
@@ -269,7 +300,7 @@ func checkJournal(ctx context.Context, st migrate.Store, meta migrate.Meta, in *
 			"(and leave the numbers this journal already submitted out of it: Twilio has them)",
 			meta.Input.Name, meta.Input.Numbers, meta.Input.SHA256, in.id.Name, in.id.Numbers, in.id.SHA256)}
 	}
-	if err := matchNumbers(ctx, st, meta, in, path); err != nil {
+	if err := matchNumbers(ctx, st, meta, c.inputNumbers(ctx, in), path); err != nil {
 		return err
 	}
 	if diff := meta.Contact.Differences(contactOf(cfg)); len(diff) > 0 {
@@ -283,29 +314,40 @@ func checkJournal(ctx context.Context, st migrate.Store, meta migrate.Meta, in *
 // matchNumbers returns an error unless the journal holds exactly the
 // input's phone numbers: a journal edited by hand (or by a bug) must not
 // send a number the input does not have, nor leave one out.
-func matchNumbers(ctx context.Context, st migrate.Store, meta migrate.Meta, in *input, path string) error {
-	inInput := make(map[string]bool, len(in.list.numbers))
-	for _, n := range in.list.numbers {
-		inInput[n.PhoneNumber] = true
-	}
-	inJournal := make(map[string]bool, len(in.list.numbers))
-	var notInInput []string
+func matchNumbers(ctx context.Context, st migrate.Store, meta migrate.Meta, numbers iter.Seq2[migrate.NumberState, error], path string) error {
+	// The journal's numbers, then the input's, as numbers: a million of
+	// them take a few megabytes.
+	inJournal := make(map[uint64]bool, meta.Input.Numbers)
 	for i := 1; i <= meta.Batches; i++ {
-		numbers, err := st.Numbers(ctx, i)
+		ns, err := st.Numbers(ctx, i)
 		if err != nil {
 			return err
 		}
-		for _, n := range numbers {
-			inJournal[n.PhoneNumber()] = true
-			if !inInput[n.PhoneNumber()] {
-				notInInput = append(notInInput, n.PhoneNumber())
-			}
+		for k := range ns {
+			inJournal[phoneKey(ns[k].PhoneNumber())] = false
 		}
 	}
-	var notInJournal []string
-	for _, n := range in.list.numbers {
-		if !inJournal[n.PhoneNumber] {
-			notInJournal = append(notInJournal, n.PhoneNumber)
+	var notInJournal, notInInput []string
+	for n, err := range numbers {
+		if err != nil {
+			return err
+		}
+		k := phoneKey(n.PhoneNumber())
+		if _, ok := inJournal[k]; !ok {
+			notInJournal = append(notInJournal, n.PhoneNumber())
+			continue
+		}
+		inJournal[k] = true
+	}
+	for i := 1; i <= meta.Batches && len(notInInput) < len(inJournal); i++ {
+		ns, err := st.Numbers(ctx, i)
+		if err != nil {
+			return err
+		}
+		for k := range ns {
+			if !inJournal[phoneKey(ns[k].PhoneNumber())] {
+				notInInput = append(notInInput, ns[k].PhoneNumber())
+			}
 		}
 	}
 	if len(notInJournal) == 0 && len(notInInput) == 0 {

@@ -389,12 +389,21 @@ func (c *cli) applyDemoDefaults(cfg *config) {
 
 // input is the checked input of a submit.
 type input struct {
-	params   *hostednumbers.CreateBulkHostedNumberOrderParams
+	params *hostednumbers.CreateBulkHostedNumberOrderParams
+	// list holds every number, unless the input is streamed: a regular
+	// file submitted (not a dry run, not the demo) is read twice, once to
+	// check it and once into the journal, and never held whole.
 	list     *numberList
+	streamed bool
+	path     string
 	name     string
 	id       migrate.Input
 	problems []problem
 }
+
+// validationChunk is how many numbers a streamed input's checks hold at
+// once.
+const validationChunk = 1000
 
 // readInputCtx reads the input as readInput does, but returns as soon as
 // ctx ends, even while a read of standard input is blocked.
@@ -442,14 +451,7 @@ func (c *cli) readInput(ctx context.Context, cfg *config) *input {
 		}
 		src = f
 	}
-	maxInput, maxLine := int64(defaultMaxInputBytes), int64(defaultMaxLineBytes)
-	if c.maxInput > 0 {
-		maxInput = c.maxInput
-	}
-	if c.maxLine > 0 {
-		maxLine = c.maxLine
-	}
-	br := newBoundedReader(ctx, src, maxInput, maxLine)
+	br := newBoundedReader(ctx, src, c.inputLimit(), c.lineLimit())
 
 	var flagProblems []problem
 	if cfg.email == "" {
@@ -458,23 +460,48 @@ func (c *cli) readInput(ctx context.Context, cfg *config) *input {
 	if cfg.addressSID == "" {
 		flagProblems = append(flagProblems, problem{msg: "-address-sid: is required: the AD… SID of the address the numbers are registered at"})
 	}
-	list, csvProblems := readNumbers(br)
-	if list == nil {
-		list = &numberList{} // the header is unusable; the flags can still be checked
+	in.params = contactOf(cfg).Params(nil)
+	var problems []problem
+	count := 0
+	if stream := src != c.stdin && cfg.csvPath != "" && !cfg.dryRun && !cfg.demo; stream {
+		// Checked a chunk at a time; the journal reads the file again.
+		in.streamed, in.path = true, cfg.csvPath
+		chunk := &numberList{phoneReported: make(map[int]bool)}
+		first := true
+		check := func() {
+			params := contactOf(cfg).Params(chunk.numbers)
+			for _, p := range validationProblems(params, chunk) {
+				if p.line > 0 || first {
+					problems = append(problems, p)
+				}
+			}
+			first = false
+			chunk.numbers, chunk.lines = chunk.numbers[:0], chunk.lines[:0]
+		}
+		_, csvProblems := scanNumbers(br, chunk.phoneReported, func(n hostednumbers.Number, line int) bool {
+			chunk.numbers = append(chunk.numbers, n)
+			chunk.lines = append(chunk.lines, line)
+			count++
+			if len(chunk.numbers) == validationChunk {
+				check()
+			}
+			return true
+		})
+		if len(chunk.numbers) > 0 || first {
+			check()
+		}
+		problems = append(problems, csvProblems...)
+	} else {
+		list, csvProblems := readNumbers(br)
+		if list == nil {
+			list = &numberList{} // the header is unusable; the flags can still be checked
+		}
+		in.list = list
+		in.params.RequestItems[0].Numbers = list.numbers
+		count = len(list.numbers)
+		problems = append(validationProblems(in.params, list), csvProblems...)
 	}
-	in.list = list
-	in.params = &hostednumbers.CreateBulkHostedNumberOrderParams{
-		FriendlyName:      cfg.friendlyName,
-		NotificationEmail: cfg.notificationEml,
-		RequestItems: []hostednumbers.RequestItem{{
-			Email:              cfg.email,
-			AddressSID:         cfg.addressSID,
-			ContactPhoneNumber: cfg.contactPhone,
-			ContactTitle:       cfg.contactTitle,
-			Numbers:            list.numbers,
-		}},
-	}
-	in.id = migrate.Input{Name: in.name, SHA256: br.digest(), Numbers: len(list.numbers)}
+	in.id = migrate.Input{Name: in.name, SHA256: br.digest(), Numbers: count}
 	var limit *inputLimitError
 	if errors.As(br.err, &limit) {
 		// Nothing after the limit was read: the rest of the report would
@@ -482,11 +509,25 @@ func (c *cli) readInput(ctx context.Context, cfg *config) *input {
 		in.problems = []problem{{msg: "-csv " + in.name + ": " + limit.Error()}}
 		return in
 	}
-	problems := append(validationProblems(in.params, list), csvProblems...)
 	// Flags first, then the CSV by line.
 	slices.SortStableFunc(problems, func(a, b problem) int { return a.line - b.line })
 	in.problems = append(flagProblems, problems...)
 	return in
+}
+
+// inputLimit and lineLimit are the input's limits.
+func (c *cli) inputLimit() int64 {
+	if c.maxInput > 0 {
+		return c.maxInput
+	}
+	return defaultMaxInputBytes
+}
+
+func (c *cli) lineLimit() int64 {
+	if c.maxLine > 0 {
+		return c.maxLine
+	}
+	return defaultMaxLineBytes
 }
 
 // reportProblems prints the problems with the input and returns exitError.
