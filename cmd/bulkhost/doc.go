@@ -72,20 +72,28 @@
 //
 // # Journal and resume
 //
-// A migration is recorded in its journal, a JSON file (-state; by default
-// next to the CSV, numbers.csv.bulkhost.json). It holds the input's
-// SHA-256 digest, the batches with their numbers, each batch's state, every
-// create and reconciliation with its times, outcome and Twilio-Request-Id,
-// and the last known status of every number (hosted number order, failure
-// reason, next step, LOA document and its status). A batch moves
+// A migration is recorded in its journal (-state; by default next to the
+// CSV, numbers.csv.bulkhost.json), a log kept by package
+// github.com/hostednumbers/hostednumbers-go/migrate/logstore: the input's
+// name, SHA-256 digest and size, the contact flags, the batches with their
+// numbers (and each number's CSV settings), each batch's state, every
+// create and look with its times, outcome and Twilio-Request-Id, and the
+// last known status of every number (hosted number order, failure reason,
+// next step, LOA document and its status). A batch moves
 //
 //	planned -> sending -> accepted (BH…) | rejected | outcome_unknown
 //
-// Each change is written before the step it records — "sending" before
-// the create goes out, the BH… SID as soon as it is known — and written
-// atomically and durably: to a temporary file in the same directory, which
-// is synced, renamed over the journal, and the directory synced. Whatever
-// kills bulkhost, the journal is the old one or the new one, never half.
+// Each change is recorded before the step it records — "sending" before
+// the create goes out, the BH… SID as soon as it is known — as one
+// checksummed record appended to the journal and synced: the bytes a step
+// writes follow what changed, not the size of the migration. A record cut
+// short by a crash is dropped on the next run (its step was never taken);
+// now and then the journal is compacted, through a temporary file that is
+// synced, renamed over it, and its directory synced. Whatever kills
+// bulkhost, the journal is whole.
+//
+// A CSV file is read twice and never held whole: once to check it, once
+// into the journal (a file that changed in between is refused).
 //
 // To resume, run the same command again. Accepted batches are followed,
 // planned and rejected ones submitted (rejected means Twilio certainly
@@ -140,10 +148,11 @@
 // are removed on start.
 //
 // A journal that is damaged, is not bulkhost's, comes from a newer
-// bulkhost (a higher "format"), or was made for another input (another
-// digest) is refused with a message saying which, and is never
-// overwritten: move it away, or name another file with -state. A journal
-// of the demo and one of a live migration are not interchangeable.
+// bulkhost, is an earlier bulkhost's single-document journal, or was made
+// for another input (another digest) is refused with a message saying
+// which, and is never overwritten: move it away, or name another file with
+// -state. A journal of the demo and one of a live migration are not
+// interchangeable.
 //
 // # Status
 //
@@ -230,6 +239,13 @@
 //	3    numbers are still on their way (-status without -wait), not submitted yet, or a batch is in doubt (without -wait: run again at the time given)
 //	130  interrupted by SIGINT or SIGTERM; the journal is consistent: run the same command again to resume
 //
+// A create Twilio refuses with 429 after the SDK's own retries is a rate
+// limit: bulkhost says so and at what time it tries the batch again
+// (Twilio's Retry-After, or 30 seconds), and sends no later batch before.
+// A batch Twilio refuses otherwise is rejected: the message gives Twilio's
+// reason and code and the numbers of the batch it names, and the next run
+// submits the batch again.
+//
 // SIGINT and SIGTERM stop bulkhost at any point, reading the input
 // included; a create in flight is then recorded as outcome unknown and
 // reconciled on the next run. The error for a request attempt that took
@@ -237,9 +253,11 @@
 //
 // # Test hooks
 //
-// Two environment variables exist for bulkhost's own tests and are not for
-// operators: BULKHOST_TEST_CRASH_AT=step[:n] makes the process kill itself
-// with SIGKILL at the n-th occurrence of a step (after-sending,
-// after-answer, mid-wait), and BULKHOST_TEST_BASE_URL points -live at a
-// fake server on a loopback http address (any other address is refused).
+// Three environment variables exist for bulkhost's own tests and are not
+// for operators: BULKHOST_TEST_CRASH_AT=step[:n] makes the process kill
+// itself with SIGKILL at the n-th occurrence of a step (after-sending,
+// after-answer, mid-wait), BULKHOST_TEST_BASE_URL points -live at a fake
+// server on a loopback http address (any other address is refused), and
+// BULKHOST_TEST_STATS names a file the journal's bytes written and size
+// are written to at exit (for the benchmarks).
 package main
