@@ -284,7 +284,8 @@ func NumberStatus(s BatchState, n *NumberState) string {
 // NeedsAction reports whether a person has to act on a number in report
 // status s.
 func NeedsAction(s string) bool {
-	return s == string(hostednumbers.OrderStatusFailed) || s == string(hostednumbers.OrderStatusActionRequired) || s == StatusRejected
+	return s == string(hostednumbers.OrderStatusFailed) || s == string(hostednumbers.OrderStatusActionRequired) ||
+		s == StatusRejected || s == StatusCheckFailed
 }
 
 // Final reports whether following can change a number in report status s
