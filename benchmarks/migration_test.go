@@ -81,6 +81,9 @@ func runMigration(b *testing.B, bin string, n int) {
 		"BULKHOST_TEST_BASE_URL=" + srv.URL,
 		"BULKHOST_TEST_STATS=" + stats,
 	}
+	if v := os.Getenv("BULKHOST_BENCH_GODEBUG"); v != "" {
+		cmd.Env = append(cmd.Env, "GODEBUG="+v) // to see the command's garbage collector
+	}
 	var stderr bytes.Buffer
 	cmd.Stdout = nil // the report of every number: not measured
 	cmd.Stderr = &stderr
@@ -93,6 +96,9 @@ func runMigration(b *testing.B, bin string, n int) {
 			tail = tail[len(tail)-2000:]
 		}
 		b.Fatalf("bulkhost: %v\n%s", err, tail)
+	}
+	if os.Getenv("BULKHOST_BENCH_GODEBUG") != "" {
+		b.Log(stderr.String())
 	}
 	var st struct {
 		Written int64 `json:"store_bytes_written"`

@@ -135,11 +135,29 @@ func (c *cli) input(ctx context.Context, cfg *config) (*input, int, bool) {
 	return in, exitOK, true
 }
 
-// dryRun prints the body of every batch's create request.
+// dryRun prints the body of every batch's create request: one per line,
+// or with -json one document, {"requests": [body, …]}.
 func (c *cli) dryRun(cfg *config, in *input) int {
 	numbers := in.params.RequestItems[0].Numbers
 	batches := 0
+	if cfg.jsonOut {
+		if _, err := io.WriteString(c.stdout, `{"requests": [`); err != nil {
+			fmt.Fprintf(c.stderr, "bulkhost: writing the request: %v\n", err)
+			return exitError
+		}
+		defer func() { _, _ = io.WriteString(c.stdout, "\n]}\n") }() // stdout's own error shows on the next write
+	}
 	for start := 0; start < len(numbers); start += cfg.batchSize {
+		if cfg.jsonOut {
+			sep := "\n"
+			if batches > 0 {
+				sep = ",\n"
+			}
+			if _, err := io.WriteString(c.stdout, sep); err != nil {
+				fmt.Fprintf(c.stderr, "bulkhost: writing the request: %v\n", err)
+				return exitError
+			}
+		}
 		p := *in.params
 		item := p.RequestItems[0]
 		item.Numbers = numbers[start:min(start+cfg.batchSize, len(numbers))]
@@ -149,7 +167,10 @@ func (c *cli) dryRun(cfg *config, in *input) int {
 			fmt.Fprintf(c.stderr, "bulkhost: encoding the request: %v\n", err)
 			return exitError
 		}
-		if _, err := c.stdout.Write(append(body, '\n')); err != nil {
+		if !cfg.jsonOut {
+			body = append(body, '\n')
+		}
+		if _, err := c.stdout.Write(body); err != nil {
 			fmt.Fprintf(c.stderr, "bulkhost: writing the request: %v\n", err)
 			return exitError
 		}

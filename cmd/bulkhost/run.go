@@ -153,6 +153,93 @@ func (c *cli) clock() time.Time {
 }
 
 func (c *cli) run(ctx context.Context, args []string) int {
+	if !jsonRequested(args) {
+		return c.runMode(ctx, args)
+	}
+	// -json: exactly one JSON document on standard output, whatever the
+	// exit. When the mode printed none (an error, an interrupt), it is
+	// the error document, with the last message of standard error.
+	out := &countingWriter{w: c.stdout}
+	errs := &lastLine{w: c.stderr}
+	c.stdout, c.stderr = out, errs
+	code := c.runMode(ctx, args)
+	if out.n == 0 {
+		doc := errorDocument{ExitCode: code, Error: errs.last()}
+		if doc.Error == "" {
+			doc.Error = "no result"
+		}
+		data, err := json.MarshalIndent(doc, "", "  ")
+		if err == nil {
+			_, err = out.Write(append(data, '\n'))
+		}
+		if err != nil {
+			fmt.Fprintf(errs, "bulkhost: writing the JSON document: %v\n", err)
+		}
+	}
+	return code
+}
+
+// errorDocument is what -json prints when a run ends without a result:
+// {"exit_code": 2, "error": "…"}. Its shape is part of the command's
+// interface: see the package documentation.
+type errorDocument struct {
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error"`
+}
+
+// jsonRequested reports whether args ask for -json (whether or not they
+// parse).
+func jsonRequested(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && name == "json" {
+			v, err := strconv.ParseBool(value)
+			return !hasValue || (err == nil && v)
+		}
+	}
+	return false
+}
+
+// countingWriter counts what goes through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// lastLine passes everything through and keeps the last message line
+// (without the "bulkhost: " prefix and the detail lines under it).
+type lastLine struct {
+	w    io.Writer
+	line []byte
+	msg  string
+}
+
+func (l *lastLine) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if b != '\n' {
+			l.line = append(l.line, b)
+			continue
+		}
+		if s := string(l.line); strings.HasPrefix(s, "bulkhost: ") {
+			l.msg = strings.TrimPrefix(s, "bulkhost: ")
+		}
+		l.line = l.line[:0]
+	}
+	return l.w.Write(p)
+}
+
+func (l *lastLine) last() string { return l.msg }
+
+func (c *cli) runMode(ctx context.Context, args []string) int {
 	c.signals = ctx
 	if c.checkpoint == nil {
 		c.checkpoint = crashHook(c.getenv(envTestCrashAt))

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+)
+
+// oneDocument decodes standard output as exactly one JSON object.
+func oneDocument(t *testing.T, out []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(out))
+	var doc map[string]any
+	require.NoError(t, dec.Decode(&doc), "stdout:\n%s", out)
+	var more any
+	assert.ErrorIs(t, dec.Decode(&more), io.EOF, "one document only; stdout:\n%s", out)
+	return doc
+}
+
+// With -json, every exit prints exactly one JSON document: the result, or
+// {"exit_code", "error"} when there is none.
+func TestJSONOneDocumentOnEveryExit(t *testing.T) {
+	t.Run("bad flag", func(t *testing.T) {
+		h := newHarness(t)
+		require.Equal(t, exitError, h.run("-json", "-batch-size", "0"))
+		doc := oneDocument(t, h.stdout.Bytes())
+		assert.Equal(t, map[string]any{"exit_code": float64(exitError), "error": "-batch-size: must be at least 1"}, doc)
+	})
+	t.Run("unparsable flag", func(t *testing.T) {
+		h := newHarness(t)
+		require.Equal(t, exitError, h.run("-json", "-no-such-flag"))
+		doc := oneDocument(t, h.stdout.Bytes())
+		assert.Equal(t, float64(exitError), doc["exit_code"])
+		assert.Contains(t, doc["error"], "run bulkhost -h for usage")
+	})
+	t.Run("bad CSV", func(t *testing.T) {
+		h := newHarness(t)
+		require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, "phone_number\n+0\n"), "-json")...))
+		doc := oneDocument(t, h.stdout.Bytes())
+		assert.Equal(t, float64(exitError), doc["exit_code"])
+		assert.NotEmpty(t, doc["error"])
+	})
+	t.Run("dry run", func(t *testing.T) {
+		h := newHarness(t)
+		require.Equal(t, exitOK, h.run("-dry-run", "-json", "-batch-size", "2", "-csv", writeCSV(t, threeNumbers), "-email", "owner@example.com", "-address-sid", addressSID))
+		doc := oneDocument(t, h.stdout.Bytes())
+		reqs, ok := doc["requests"].([]any)
+		require.True(t, ok)
+		assert.Len(t, reqs, 2, "one request body per batch, in one document")
+	})
+	t.Run("in doubt", func(t *testing.T) {
+		h := newHarness(t)
+		h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
+		require.Equal(t, exitPending, h.run(submitArgs(writeCSV(t, threeNumbers), "-json", "-settle", "1h")...))
+		doc := oneDocument(t, h.stdout.Bytes())
+		assert.Contains(t, doc, "batches")
+		assert.Equal(t, map[string]any{"outcome-unknown": float64(3)}, doc["counts"])
+	})
+	t.Run("some failed", func(t *testing.T) {
+		h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("3")))
+		require.Equal(t, exitFailures, h.run(submitArgs(writeCSV(t, threeNumbers), "-json", "-wait", "-poll", "1ms")...))
+		doc := oneDocument(t, h.stdout.Bytes())
+		assert.Equal(t, map[string]any{"completed": float64(2), "failed": float64(1)}, doc["counts"])
+	})
+	t.Run("interrupted", func(t *testing.T) {
+		h := newHarness(t, hostednumberstest.WithProcessingDelay(time.Hour, 0))
+		ctx, cancel := context.WithCancel(context.Background())
+		h.checkpoint = func(step string) {
+			if step == stepMidWait {
+				cancel()
+			}
+		}
+		require.Equal(t, exitInterrupted, h.runCtx(ctx, submitArgs(writeCSV(t, threeNumbers), "-json", "-wait", "-poll", "1ms")...))
+		doc := oneDocument(t, h.stdout.Bytes())
+		assert.Equal(t, float64(exitInterrupted), doc["exit_code"])
+	})
+}
+
+func TestJSONRequested(t *testing.T) {
+	for args, want := range map[string]bool{"-json": true, "--json": true, "-json=true": true, "-json=false": false, "-jsonx": false, "json": false} {
+		assert.Equal(t, want, jsonRequested([]string{args}), args)
+	}
+	assert.False(t, jsonRequested([]string{"--", "-json"}))
+}
