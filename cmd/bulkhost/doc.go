@@ -193,8 +193,14 @@
 //	  ]
 //	}
 //
-// with null for whatever is not known (yet). -fetch -json prints one
-// request instead: {"bulk_hosting_sid", "request_status", "counts",
+// with null for whatever is not known (yet). Whatever the exit status,
+// -json prints exactly one document: when a run ends without a result (bad
+// flags or input, an API error, an interrupt), it is
+//
+//	{"exit_code": 2, "error": "the last message on standard error"}
+//
+// and -dry-run -json prints {"requests": [body, …]}, one create body per
+// batch. -fetch -json prints one request instead: {"bulk_hosting_sid", "request_status", "counts",
 // "orders": [{"phone_number", "status", "hosting_order_sid",
 // "failure_reason", "next_step"}]}.
 //
