@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -89,4 +92,41 @@ func TestJSONRequested(t *testing.T) {
 		assert.Equal(t, want, jsonRequested([]string{args}), args)
 	}
 	assert.False(t, jsonRequested([]string{"--", "-json"}))
+}
+
+// -export writes the journal's numbers in the statuses asked for, as CSV
+// or JSON, without asking Twilio or needing credentials.
+func TestExport(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	csvPath := writeCSV(t, fiveNumbers)
+	require.Equal(t, exitFailures, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms", "-batch-size", "2")...))
+	requests := len(h.srv.Requests())
+	h.env = nil // no credentials needed
+
+	out := filepath.Join(t.TempDir(), "failed.csv")
+	h.stderr.Reset()
+	require.Equal(t, exitOK, h.run("-export", out, "-export-status", "failed", "-csv", csvPath))
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 3, "the header and the two failed numbers")
+	assert.Equal(t, []string{"phone_number", "status", "batch", "line", "bulk_hosting_sid", "hosting_order_sid", "failure_reason", "next_step", "signing_document_sid", "loa_status"}, rows[0])
+	assert.Equal(t, []string{"+14155550109", "failed", "1", "3"}, rows[1][:4])
+	assert.Equal(t, []string{"+14155550119", "failed", "2", "5"}, rows[2][:4])
+	assert.Equal(t, hostednumberstest.DefaultFailureReason, rows[1][6])
+	assert.Contains(t, h.stderr.String(), "exported 2 numbers")
+
+	// JSON, every number; and a file is never overwritten.
+	jsonOut := filepath.Join(t.TempDir(), "all.json")
+	require.Equal(t, exitOK, h.run("-export", jsonOut, "-csv", csvPath))
+	data, err = os.ReadFile(jsonOut)
+	require.NoError(t, err)
+	var all []statusNumber
+	require.NoError(t, jsonUnmarshalStrict(data, &all))
+	assert.Len(t, all, 5)
+	h.stderr.Reset()
+	require.Equal(t, exitError, h.run("-export", jsonOut, "-csv", csvPath))
+	assert.Contains(t, h.stderr.String(), "does not overwrite")
+	assert.Len(t, h.srv.Requests(), requests, "nothing asked of Twilio")
 }

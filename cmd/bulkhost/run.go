@@ -140,6 +140,7 @@ type config struct {
 	wait, live, jsonOut, dryRun   bool
 	poll, timeout, attemptTimeout time.Duration
 	settle                        time.Duration
+	export, exportStatus          string
 	given                         map[string]bool // flags set on the command line
 
 	demo bool // no credentials: run against an embedded fake server
@@ -257,6 +258,8 @@ func (c *cli) runMode(ctx context.Context, args []string) int {
 	switch {
 	case cfg.fetchSID != "":
 		return c.fetch(ctx, cfg)
+	case cfg.export != "":
+		return c.exportMode(ctx, cfg)
 	case cfg.status:
 		return c.statusMode(ctx, cfg)
 	case cfg.demo && !cfg.dryRun:
@@ -321,6 +324,8 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	fs.StringVar(&cfg.notificationEml, "notification-email", "", "`address` for Twilio's notices about the requests")
 	fs.StringVar(&cfg.statePath, "state", "", "the migration's journal `file` (default: the CSV's path + "+journalSuffix+"; the demo: a temporary file)")
 	fs.IntVar(&cfg.batchSize, "batch-size", defaultBatchSize, "at most `n` numbers per bulk hosting request (demo: 4)")
+	fs.StringVar(&cfg.export, "export", "", "write the journal's numbers to this `file` (.json: a JSON array; otherwise CSV; - for standard output) instead of submitting; reads the journal only")
+	fs.StringVar(&cfg.exportStatus, "export-status", "", "with -export, only the numbers in these report `statuses`, comma-separated (failed,rejected,…)")
 	fs.BoolVar(&cfg.status, "status", false, "refresh and show every number of the journal instead of submitting; with -wait, follow them until each is completed or failed")
 	fs.StringVar(&cfg.fetchSID, "fetch", "", "show the existing bulk hosting request `BH…` instead of submitting one")
 	fs.BoolVar(&cfg.wait, "wait", false, "after submitting (or with -status or -fetch), follow the numbers until they are done, then show them (implied by the demo)")
@@ -382,6 +387,18 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 			}
 		}
 	}
+	if cfg.export != "" {
+		for _, name := range append([]string{"status", "fetch", "wait", "live"}, contact...) {
+			if cfg.given[name] {
+				problems = append(problems, fmt.Sprintf("-%s: does not apply to -export, which only reads the journal", name))
+			}
+		}
+		if !cfg.given["state"] && !cfg.given["csv"] {
+			problems = append(problems, "-export: name the journal with -state (or the CSV it was made for with -csv)")
+		}
+	} else if cfg.given["export-status"] {
+		problems = append(problems, "-export-status: applies to -export only")
+	}
 	if cfg.status && cfg.fetchSID == "" {
 		for _, name := range contact {
 			if cfg.given[name] {
@@ -402,6 +419,9 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 // checkMode decides between the real API and the demo: Twilio only with
 // credentials and -live; the local fake server with no credentials at all.
 func (c *cli) checkMode(cfg *config) (int, bool) {
+	if cfg.export != "" {
+		return exitOK, true // the journal only: no API, no credentials
+	}
 	var present []string
 	for _, name := range credentialVars() {
 		if c.getenv(name) != "" {

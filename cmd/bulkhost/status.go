@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -423,3 +425,104 @@ func (m *migration) writeStatusJSON(ctx context.Context) error {
 }
 
 var _ io.Writer = (*bufio.Writer)(nil)
+
+// exportMode is -export: write the journal's numbers (those in
+// -export-status, or all) to a file, as CSV or as a JSON array, for the
+// people who fix them. It reads the journal only.
+func (c *cli) exportMode(ctx context.Context, cfg *config) int {
+	path, err := statePath(cfg)
+	if err != nil {
+		c.printProblems("bad command line", []string{err.Error()})
+		return exitError
+	}
+	st, err := c.openStore(path)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
+		return exitError
+	}
+	defer func() { _ = st.Close() }() // read only
+	if _, err := st.Meta(ctx); err != nil {
+		fmt.Fprintf(c.stderr, "bulkhost: -export: there is no journal at %s\n", path)
+		return exitError
+	}
+	want := map[string]bool{}
+	for _, s := range strings.Split(cfg.exportStatus, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			want[s] = true
+		}
+	}
+	var out io.Writer = c.stdout
+	var file *os.File
+	if cfg.export != "-" {
+		file, err = os.OpenFile(cfg.export, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600) //nolint:gosec // the file the operator named
+		if err != nil {
+			fmt.Fprintf(c.stderr, "bulkhost: -export: %v (bulkhost does not overwrite a file)\n", err)
+			return exitError
+		}
+		out = file
+	}
+	w := bufio.NewWriter(out)
+	asJSON := strings.HasSuffix(strings.ToLower(cfg.export), ".json")
+	m := &migration{c: c, cfg: cfg, store: st, path: st.Path()}
+	var cw *csv.Writer
+	if asJSON {
+		_, _ = w.WriteString("[")
+	} else {
+		cw = csv.NewWriter(w)
+		_ = cw.Write([]string{"phone_number", "status", "batch", "line", "bulk_hosting_sid", "hosting_order_sid", "failure_reason", "next_step", "signing_document_sid", "loa_status"})
+	}
+	n := 0
+	err = m.eachRow(ctx, func(r reportRow) error {
+		if len(want) > 0 && !want[r.status] {
+			return nil
+		}
+		n++
+		if asJSON {
+			data, err := json.Marshal(statusNumber{
+				PhoneNumber: r.n.PhoneNumber(), Line: r.n.Line, Batch: r.batch, Status: r.status,
+				BulkHostingSID: optional(r.n.BulkHostingSID), HostingOrderSID: optional(r.n.HostingOrderSID),
+				FailureReason: r.n.FailureReason, NextStep: r.n.NextStep,
+				SigningDocumentSID: optional(r.n.SigningDocumentSID), LOAStatus: optional(r.n.LOAStatus),
+			})
+			if err != nil {
+				return err
+			}
+			if n > 1 {
+				_, _ = w.WriteString(",")
+			}
+			_, _ = w.WriteString("\n  ")
+			_, err = w.Write(data)
+			return err
+		}
+		deref := func(p *string) string {
+			if p == nil {
+				return ""
+			}
+			return *p
+		}
+		return cw.Write([]string{r.n.PhoneNumber(), r.status, strconv.Itoa(r.batch), strconv.Itoa(r.n.Line), r.n.BulkHostingSID, r.n.HostingOrderSID,
+			deref(r.n.FailureReason), deref(r.n.NextStep), r.n.SigningDocumentSID, r.n.LOAStatus})
+	})
+	if err == nil {
+		if asJSON {
+			_, _ = w.WriteString("\n]\n")
+		} else {
+			cw.Flush()
+			err = cw.Error()
+		}
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if file != nil {
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "bulkhost: -export: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(c.stderr, "bulkhost: exported %d number%s from journal %s to %s.\n", n, plural(n), st.Path(), cfg.export)
+	return exitOK
+}
