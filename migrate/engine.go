@@ -698,3 +698,76 @@ func (m *Migrator) Options(edit func(*Options)) Options {
 	}
 	return o
 }
+
+// Resubmittable are the report statuses Resubmit accepts: numbers Twilio
+// refused or failed, and those a Checker refused.
+var Resubmittable = []string{string(hostednumbers.OrderStatusFailed), string(hostednumbers.OrderStatusActionRequired), StatusRejected, StatusCheckFailed}
+
+// Resubmit marks every number in one of statuses (see Resubmittable) to be
+// sent again by the next Submit, once the cause is fixed: its order, if it
+// has one, is forgotten (its batch keeps the request in BulkHostingSIDs,
+// so a later doubt never takes that order for the new create's), and its
+// batch is planned again. It returns how many numbers it marked, or a
+// *hostednumbers.ValidationError for a status it does not accept.
+func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (int, error) {
+	want := make(map[string]bool, len(statuses))
+	var problems []hostednumbers.FieldError
+	for _, s := range statuses {
+		if !slices.Contains(Resubmittable, s) {
+			problems = append(problems, hostednumbers.FieldError{Field: "statuses", Message: fmt.Sprintf("%q cannot be submitted again; the statuses that can are %v", s, Resubmittable)})
+		}
+		want[s] = true
+	}
+	if len(problems) > 0 || len(statuses) == 0 {
+		if len(statuses) == 0 {
+			problems = append(problems, hostednumbers.FieldError{Field: "statuses", Message: "name at least one status"})
+		}
+		return 0, &hostednumbers.ValidationError{Problems: problems}
+	}
+	meta, err := m.o.Store.Meta(ctx)
+	if err != nil {
+		return 0, err
+	}
+	marked := 0
+	for i := 1; i <= meta.Batches; i++ {
+		b, err := m.o.Store.Batch(ctx, i)
+		if err != nil {
+			return marked, err
+		}
+		if b.State.InDoubt() || !anyOf(batchCounts(&b), want) {
+			continue
+		}
+		numbers, err := m.o.Store.Numbers(ctx, i)
+		if err != nil {
+			return marked, err
+		}
+		var changed []NumberState
+		for _, n := range numbers {
+			if !want[NumberStatus(b.State, &n)] {
+				continue
+			}
+			n.Status, n.FailureReason, n.NextStep = "", nil, nil
+			n.HostingOrderSID, n.BulkHostingSID, n.SigningDocumentSID, n.LOAStatus = "", "", "", ""
+			n.Resubmit = true
+			changed = append(changed, n)
+		}
+		if len(changed) == 0 {
+			continue
+		}
+		b.State, b.Doubt = StatePlanned, nil
+		if err := m.save(ctx, &b, merge(numbers, changed), changed); err != nil {
+			return marked, err
+		}
+		marked += len(changed)
+	}
+	return marked, nil
+}
+
+func anyOf(counts map[string]int, want map[string]bool) bool {
+	for s, n := range counts {
+		if n > 0 && want[s] {
+			return true
+		}
+	}
+	return false
+}

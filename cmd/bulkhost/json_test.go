@@ -130,3 +130,45 @@ func TestExport(t *testing.T) {
 	assert.Contains(t, h.stderr.String(), "does not overwrite")
 	assert.Len(t, h.srv.Requests(), requests, "nothing asked of Twilio")
 }
+
+// -resubmit sends the failed numbers again, once, in a request of their
+// own; the others are left alone.
+func TestResubmitFailedNumbers(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	csvPath := writeCSV(t, fiveNumbers)
+	require.Equal(t, exitFailures, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms", "-batch-size", "2")...))
+	require.Equal(t, 3, countMethod(h.srv, "POST"))
+
+	h.stderr.Reset()
+	h.stdout.Reset()
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-resubmit", "completed")...))
+	assert.Contains(t, h.stderr.String(), `"completed" cannot be submitted again`)
+	require.Equal(t, 3, countMethod(h.srv, "POST"))
+
+	h.stderr.Reset()
+	require.Equal(t, exitFailures, h.run(submitArgs(csvPath, "-resubmit", "failed", "-wait", "-poll", "1ms")...))
+	assert.Contains(t, h.stderr.String(), "-resubmit: 2 numbers in failed marked to be submitted again")
+	var posts []hostednumberstest.Request
+	for _, r := range h.srv.Requests() {
+		if r.Method == "POST" {
+			posts = append(posts, r)
+		}
+	}
+	require.Len(t, posts, 5, "one more create for each batch with a failed number")
+	for _, p := range posts[3:] {
+		body := string(p.Body)
+		assert.NotContains(t, body, "+14155550101")
+		assert.NotContains(t, body, "+14155550102")
+		assert.NotContains(t, body, "+14155550103")
+	}
+	waitProcessed(t, h.srv)
+	count := map[string]int{}
+	for _, o := range h.srv.HostedNumberOrders() {
+		count[o.PhoneNumber]++
+	}
+	assert.Equal(t, map[string]int{"+14155550101": 1, "+14155550102": 1, "+14155550103": 1, "+14155550109": 2, "+14155550119": 2}, count,
+		"the failed numbers again, the others not")
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
+	require.NoError(t, err)
+	assert.Len(t, j.Batches[0].BulkHostingSIDs, 2, "the earlier request is kept")
+}

@@ -115,6 +115,20 @@ func (c *cli) submit(ctx context.Context, cfg *config) int {
 		return code
 	}
 	defer m.close()
+	if cfg.resubmit != "" {
+		var statuses []string
+		for _, s := range strings.Split(cfg.resubmit, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				statuses = append(statuses, s)
+			}
+		}
+		n, err := m.eng.Resubmit(ctx, statuses...)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %d number%s in %s marked to be submitted again.\n", n, plural(n), strings.Join(statuses, ", "))
+	}
 	return m.runAll(ctx)
 }
 
