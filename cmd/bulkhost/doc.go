@@ -38,6 +38,10 @@
 //	-timeout duration    give up on the whole run after this long (default 30m)
 //	-attempt-timeout duration
 //	                     give up on one attempt of one API request after this long (default 30s)
+//	-resubmit statuses   before submitting, mark the numbers in these statuses (failed, action-required,
+//	                     rejected, check-failed) to be submitted again, once their cause is fixed
+//	-export file         write the journal's numbers to file (.json: JSON; else CSV; - for stdout), offline
+//	-export-status list  with -export, only the numbers in these statuses (comma-separated)
 //	-settle duration     how long after a create in doubt may have reached Twilio its orders may
 //	                     still appear; nothing of a batch in doubt is sent again before (default 30m)
 //	-json                print the result as JSON instead of a table, and no progress
@@ -153,6 +157,20 @@
 // which, and is never overwritten: move it away, or name another file with
 // -state. A journal of the demo and one of a live migration are not
 // interchangeable.
+//
+// # Fixing numbers
+//
+// -export writes the journal's numbers, all or those in -export-status
+// (failed,rejected,…), to a file for the people who fix them: CSV (columns
+// phone_number, status, batch, line, bulk_hosting_sid, hosting_order_sid,
+// failure_reason, next_step, signing_document_sid, loa_status) or, for a
+// name ending in .json, a JSON array of the numbers as -json shows them. It
+// reads the journal only, needs no credentials, and never overwrites a
+// file. Once the cause is fixed (an LOA signed, an address corrected at
+// Twilio), -resubmit failed (or action-required, rejected, check-failed)
+// with the submit command sends those numbers again, in a new request per
+// batch; their earlier requests stay in the journal and are never taken for
+// the new ones.
 //
 // # Status
 //

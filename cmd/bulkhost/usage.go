@@ -44,6 +44,11 @@ Resume: run the same command again. Accepted batches are followed, planned
   without it bulkhost exits 3 and says when to run again. No number is
   hosted twice.
 
+Fixing: -export FILE [-export-status failed,rejected] writes numbers as CSV
+  (or JSON for FILE.json) from the journal alone; -resubmit failed (or
+  action-required, rejected, check-failed) on the submit command sends those
+  numbers again once their cause is fixed.
+
 Status: -status refreshes every number of the journal from Twilio (hosted
   number order status, failure reason, next step, LOA status) and prints a
   table (or -json) with counts per status; -wait follows until each
