@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"iter"
 	"os"
@@ -23,7 +24,11 @@ import (
 	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 )
 
-// BenchmarkStore runs the writes of a migration of 100 000 numbers in
+// storeNumbers is the size of BenchmarkStore's migration: CI runs the
+// default, the README's figures come from -store-numbers=100000.
+var storeNumbers = flag.Int("store-numbers", 10000, "numbers in BenchmarkStore's migration (a multiple of 1000)")
+
+// BenchmarkStore runs the writes of a migration of -store-numbers numbers in
 // batches of 1000 (the plan; each batch sending, accepted, then three
 // refreshes that change every number) against the default store, an
 // append-only log (migrate/logstore), and against bbolt, an embedded
@@ -32,7 +37,7 @@ import (
 // the bytes written (write(2) calls, from /proc/self/io), the final file
 // size, and the time per save.
 func BenchmarkStore(b *testing.B) {
-	const n, size = 100000, 1000
+	n, size := *storeNumbers, 1000
 	for _, impl := range []struct {
 		name string
 		open func(path string) (migrate.Store, func() int64, error)
