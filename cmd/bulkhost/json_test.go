@@ -172,3 +172,21 @@ func TestResubmitFailedNumbers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, j.Batches[0].BulkHostingSIDs, 2, "the earlier request is kept")
 }
+
+// A batch Twilio refuses shows Twilio's reason and the numbers it names,
+// and the journal keeps them.
+func TestRejectionShowsTwilioReason(t *testing.T) {
+	h := newHarness(t)
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 400,
+		Body: `{"code": 21422, "message": "Phone number +14155550102 cannot be hosted", "more_info": "https://www.twilio.com/docs/errors/21422", "status": 400}`})
+	csvPath := writeCSV(t, threeNumbers)
+	require.Equal(t, exitError, h.run(submitArgs(csvPath)...))
+	assert.Contains(t, h.stderr.String(), "Twilio refused batch 1; no bulk hosting request was created, so the next run submits it again. "+
+		"Twilio's reason: Phone number +14155550102 cannot be hosted (code 21422); it names [+14155550102]: fix or remove it in the input")
+	j, err := loadJournal(csvPath+journalSuffix, nil, time.Now)
+	require.NoError(t, err)
+	r := j.Batches[0].Attempts[0].Reason
+	require.NotNil(t, r)
+	assert.Equal(t, 21422, r.Code)
+	assert.Equal(t, []string{"+14155550102"}, r.Numbers)
+}
