@@ -124,6 +124,10 @@ type cli struct {
 	stats struct {
 		Written int64 `json:"store_bytes_written"`
 		Size    int64 `json:"store_size"`
+		// PeakRSS is the process's own peak resident memory (VmHWM), in
+		// KiB, where /proc tells it: unlike a child's ru_maxrss, it does
+		// not include what the parent held when it started the command.
+		PeakRSS int64 `json:"peak_rss_kib,omitempty"`
 	}
 }
 
@@ -274,6 +278,13 @@ func (c *cli) writeStats() {
 	path := c.getenv(envTestStats)
 	if path == "" {
 		return
+	}
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, l := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+				c.stats.PeakRSS, _ = strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			}
+		}
 	}
 	data, err := json.Marshal(c.stats)
 	if err == nil {
