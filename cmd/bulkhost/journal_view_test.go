@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go/migrate"
@@ -31,7 +32,7 @@ func loadJournal(path string, _ logstore.FS, _ func() time.Time) (*journalView, 
 	defer func() { _ = st.Close() }()
 	ctx := context.Background()
 	meta, err := st.Meta(ctx)
-	if err == migrate.ErrNoMigration {
+	if errors.Is(err, migrate.ErrNoMigration) {
 		return nil, nil
 	}
 	if err != nil {

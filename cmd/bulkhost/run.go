@@ -944,13 +944,6 @@ func (c *cli) printError(ctx context.Context, what string, err error, cfg *confi
 	return exitError
 }
 
-func requestIDHint(id string) string {
-	if id == "" {
-		return ""
-	}
-	return " (quote Twilio-Request-Id " + id + " to Twilio support)"
-}
-
 func pluralVerb(n int) string {
 	if n == 1 {
 		return "is"

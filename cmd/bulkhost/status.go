@@ -451,7 +451,7 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) int {
 			want[s] = true
 		}
 	}
-	var out io.Writer = c.stdout
+	out := io.Writer(c.stdout)
 	var file *os.File
 	if cfg.export != "-" {
 		file, err = os.OpenFile(cfg.export, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600) //nolint:gosec // the file the operator named

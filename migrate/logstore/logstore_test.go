@@ -207,7 +207,7 @@ func TestDamageIsRefused(t *testing.T) {
 	i := strings.Index(string(data), "Line 1")
 	damaged := append([]byte(nil), data...)
 	damaged[i] = 'X'
-	require.NoError(t, os.WriteFile(path, damaged, 0o600))
+	require.NoError(t, os.WriteFile(path, damaged, 0o600)) //nolint:gosec // the test's own temporary file
 	_, err = logstore.Open(path, logstore.Options{})
 	var se *logstore.Error
 	require.ErrorAs(t, err, &se)
