@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"iter"
@@ -334,6 +335,11 @@ func (s *boltStore) SaveBatch(_ context.Context, b *migrate.Batch, changed []mig
 		b.Version++
 	}
 	return err
+}
+
+// AddBatches is not part of the measured workload.
+func (s *boltStore) AddBatches(context.Context, migrate.Meta, iter.Seq2[[]migrate.NumberState, error]) error {
+	return errors.New("bolt store: AddBatches is not part of the benchmark")
 }
 
 func (s *boltStore) Close() error { return s.db.Close() }

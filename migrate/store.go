@@ -40,6 +40,10 @@ type Store interface {
 	// Version is b.Version; b.Version is then one more. Otherwise it
 	// returns ErrConflict and records nothing.
 	SaveBatch(ctx context.Context, b *Batch, changed []NumberState) error
+	// AddBatches records meta (a changed input's description, say) and
+	// appends batches after the last one, all or nothing, as Start does;
+	// meta.Batches and meta.Input.Numbers are set by the store.
+	AddBatches(ctx context.Context, meta Meta, batches iter.Seq2[[]NumberState, error]) error
 	// Close releases the store.
 	Close() error
 }

@@ -151,6 +151,14 @@
 // anything is sent. Temporary files a killed run left next to the journal
 // are removed on start.
 //
+// The input may change between runs as an operator needs: numbers added
+// to the CSV go into new batches, and numbers removed from it before they
+// were submitted are withdrawn (listed as withdrawn, never sent; add them
+// back to restore them). So a batch Twilio rejected for one number can be
+// fixed by removing that number. A submitted number removed, or a number's
+// settings (its CSV columns) changed, is refused with the numbers named:
+// Twilio has them.
+//
 // A journal that is damaged, is not bulkhost's, comes from a newer
 // bulkhost, is an earlier bulkhost's single-document journal, or was made
 // for another input (another digest) is refused with a message saying

@@ -190,3 +190,48 @@ func TestRejectionShowsTwilioReason(t *testing.T) {
 	assert.Equal(t, 21422, r.Code)
 	assert.Equal(t, []string{"+14155550102"}, r.Numbers)
 }
+
+// The input may change between runs as an operator needs: a number
+// removed before it was submitted is withdrawn, a number added goes in a
+// new batch. A submitted number removed, or a number's settings changed,
+// is refused, and nothing is sent.
+func TestInputChangesBetweenRuns(t *testing.T) {
+	h := newHarness(t)
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST"}) // batch 1 goes through
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 400,
+		Body: `{"code": 21422, "message": "Phone number +14155550103 cannot be hosted", "status": 400}`})
+	csvPath := writeCSV(t, fivePlain)
+	state := csvPath + journalSuffix
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-batch-size", "2")...))
+	assert.Contains(t, h.stderr.String(), "it names [+14155550103]")
+	posts := countMethod(h.srv, "POST")
+
+	// A submitted number removed: refused.
+	require.NoError(t, os.WriteFile(csvPath, []byte("phone_number\n+14155550102\n+14155550103\n+14155550104\n+14155550105\n"), 0o600))
+	h.stderr.Reset()
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-batch-size", "2", "-state", state)...))
+	assert.Contains(t, h.stderr.String(), "1 number submitted already is no longer in the input (+14155550101)")
+	// A number's settings changed: refused.
+	require.NoError(t, os.WriteFile(csvPath, []byte("phone_number,friendly_name\n+14155550101,\n+14155550102,\n+14155550103,\n+14155550104,Changed\n+14155550105,\n"), 0o600))
+	h.stderr.Reset()
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-batch-size", "2", "-state", state)...))
+	assert.Contains(t, h.stderr.String(), "1 number has other settings than the migration has (+14155550104)")
+	assert.Equal(t, posts, countMethod(h.srv, "POST"), "nothing sent on a refused input")
+
+	// The bad number removed (it was never submitted), one added.
+	require.NoError(t, os.WriteFile(csvPath, []byte("phone_number\n+14155550101\n+14155550102\n+14155550104\n+14155550105\n+14155550106\n"), 0o600))
+	h.stderr.Reset()
+	h.stdout.Reset()
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-state", state, "-wait", "-poll", "1ms")...))
+	assert.Contains(t, h.stderr.String(), "1 number added (in new batches), 1 withdrawn (removed before they were submitted: never sent), 0 restored")
+	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550102", "+14155550104", "+14155550105", "+14155550106")
+	rows := tableRows(t, h.stdout.String())
+	require.Len(t, rows, 6, "the withdrawn number is listed too")
+	assert.Equal(t, []string{"withdrawn", "+14155550103"}, rows[0][:2])
+
+	// The same input again: nothing to do, nothing sent.
+	posts = countMethod(h.srv, "POST")
+	h.stderr.Reset()
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-state", state)...))
+	assert.Equal(t, posts, countMethod(h.srv, "POST"))
+}

@@ -329,21 +329,30 @@ func (c *cli) checkJournal(ctx context.Context, st migrate.Store, meta migrate.M
 		}
 		return fmt.Errorf("journal %s is %s; name another file with -state", path, what)
 	}
-	if meta.Input.SHA256 != in.id.SHA256 {
-		return &journalError{path, fmt.Sprintf("was made for another input (%s, %d numbers, sha256 %.12s…), not for %s (%d numbers, sha256 %.12s…); "+
-			"bulkhost does not overwrite it: run with the input it was made for, or name a new journal for this input with -state "+
-			"(and leave the numbers this journal already submitted out of it: Twilio has them)",
-			meta.Input.Name, meta.Input.Numbers, meta.Input.SHA256, in.id.Name, in.id.Numbers, in.id.SHA256)}
-	}
-	if err := matchNumbers(ctx, st, meta, c.inputNumbers(ctx, in), path); err != nil {
-		return err
-	}
 	if diff := meta.Contact.Differences(contactOf(cfg)); len(diff) > 0 {
 		return &journalError{path, fmt.Sprintf("was started with other contact flags: %s. "+
 			"Run with the flags the migration was started with, so that every batch goes out the same; "+
 			"or, to use the new ones, name a new journal with -state for the numbers not submitted yet", strings.Join(diff, "; "))}
 	}
-	return nil
+	if meta.Input.SHA256 != in.id.SHA256 {
+		// The input changed: numbers added, or removed before they were
+		// submitted, are taken in; anything else is refused.
+		ch, err := migrate.ApplyInput(ctx, st, in.id, func() iter.Seq2[migrate.NumberState, error] { return c.inputNumbers(ctx, in) })
+		var ice *migrate.InputChangeError
+		if errors.As(err, &ice) {
+			return &journalError{path, fmt.Sprintf("was made for another version of the input (%s, %d numbers, sha256 %.12s…), and %s (%d numbers, sha256 %.12s…) differs from it in ways bulkhost cannot take in: %v. "+
+				"bulkhost does not overwrite it: run with the input it was made for, or name a new journal for a new input with -state "+
+				"(and leave the numbers this journal already submitted out of it: Twilio has them)",
+				meta.Input.Name, meta.Input.Numbers, meta.Input.SHA256, in.id.Name, in.id.Numbers, in.id.SHA256, ice)}
+		}
+		if err != nil {
+			return fmt.Errorf("journal %s: taking in the changed input: %w", path, err)
+		}
+		fmt.Fprintf(c.stderr, "bulkhost: %s changed since the journal was made: %d number%s added (in new batches), %d withdrawn (removed before they were submitted: never sent), %d restored.\n",
+			in.id.Name, ch.Added, plural(ch.Added), ch.Withdrawn, ch.Restored)
+		return nil
+	}
+	return matchNumbers(ctx, st, meta, c.inputNumbers(ctx, in), path)
 }
 
 // matchNumbers returns an error unless the journal holds exactly the
@@ -359,7 +368,9 @@ func matchNumbers(ctx context.Context, st migrate.Store, meta migrate.Meta, numb
 			return err
 		}
 		for k := range ns {
-			inJournal[phoneKey(ns[k].PhoneNumber())] = false
+			if !ns[k].Withdrawn {
+				inJournal[phoneKey(ns[k].PhoneNumber())] = false
+			}
 		}
 	}
 	var notInJournal, notInInput []string
@@ -380,7 +391,7 @@ func matchNumbers(ctx context.Context, st migrate.Store, meta migrate.Meta, numb
 			return err
 		}
 		for k := range ns {
-			if !inJournal[phoneKey(ns[k].PhoneNumber())] {
+			if !ns[k].Withdrawn && !inJournal[phoneKey(ns[k].PhoneNumber())] {
 				notInInput = append(notInInput, ns[k].PhoneNumber())
 			}
 		}

@@ -757,6 +757,23 @@ func (s *Store) Compact(ctx context.Context) error {
 }
 
 func (s *Store) compactLocked(ctx context.Context) error {
+	return s.rewriteAll(ctx, *s.meta, nil)
+}
+
+// AddBatches records meta and appends batches, all or nothing: the store
+// is rewritten (compacted) with them, as at the start.
+func (s *Store) AddBatches(ctx context.Context, meta migrate.Meta, batches iter.Seq2[[]migrate.NumberState, error]) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.meta == nil {
+		return migrate.ErrNoMigration
+	}
+	return s.rewriteAll(ctx, meta, batches)
+}
+
+// rewriteAll writes the store anew: every batch with its numbers merged,
+// then the batches of extra, then meta.
+func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Seq2[[]migrate.NumberState, error]) error {
 	ents := make([]*entry, len(s.ents))
 	size, err := s.rewrite(func(w *countingWriter) error {
 		for i, old := range s.ents {
@@ -777,13 +794,38 @@ func (s *Store) compactLocked(ctx context.Context) error {
 			}
 			ents[i] = e
 		}
-		_, err := w.record(&record{Kind: "meta", Meta: s.meta})
+		total := 0
+		for _, e := range ents {
+			total += e.b.Size
+		}
+		if extra != nil {
+			for numbers, err := range extra {
+				if err != nil {
+					return err
+				}
+				e := &entry{b: migrate.Batch{Index: len(ents) + 1, State: migrate.StatePlanned, Size: len(numbers)}}
+				var werr error
+				if e.plan, werr = w.record(&record{Kind: "plan", Batch: e.b.Index, Numbers: numbers}); werr != nil {
+					return werr
+				}
+				if _, werr = w.record(&record{Kind: "save", Batch: e.b.Index, State: &e.b}); werr != nil {
+					return werr
+				}
+				ents = append(ents, e)
+				total += len(numbers)
+			}
+		}
+		meta.Batches = len(ents)
+		if meta.Input.Numbers == 0 {
+			meta.Input.Numbers = total
+		}
+		_, err := w.record(&record{Kind: "meta", Meta: &meta})
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	s.ents, s.size, s.base = ents, size, size
+	s.ents, s.size, s.base, s.meta = ents, size, size, &meta
 	return nil
 }
 
