@@ -22,6 +22,11 @@
 //     by that order, whose status is the authority, and by its
 //     authorisation document.
 //
+// ApplyInput takes in a changed input between runs (numbers added go into
+// new batches, numbers removed before they were submitted are withdrawn);
+// Resubmit marks failed or rejected numbers to be sent again once their
+// cause is fixed.
+//
 // Each step reads the batch it acts on from the store and saves it over
 // the version it read (Store.SaveBatch is a compare-and-set), so nothing
 // of the migration is held in memory between steps, and several workers

@@ -280,3 +280,48 @@ func TestLockAndSymlink(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 }
+
+// AddBatches appends batches and records the new meta, all or nothing;
+// what was there is kept.
+func TestAddBatches(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.log")
+	st := started(t, path, logstore.Options{}, 3, 2)
+	b, err := st.Batch(ctx, 1)
+	require.NoError(t, err)
+	b.State = migrate.StateAccepted
+	require.NoError(t, st.SaveBatch(ctx, &b, nil))
+	meta, err := st.Meta(ctx)
+	require.NoError(t, err)
+	meta.Input = migrate.Input{Name: "in2.csv", SHA256: strings.Repeat("cd", 32), Numbers: 5}
+	boom := errors.New("boom")
+	failing := func(yield func([]migrate.NumberState, error) bool) { yield(nil, boom) }
+	require.ErrorIs(t, st.AddBatches(ctx, meta, failing), boom)
+	same, err := st.Meta(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, same.Batches, "nothing recorded")
+
+	more := migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
+		for _, p := range []string{"+14155559001", "+14155559002"} {
+			if !yield(migrate.NumberState{Number: hostednumbers.Number{PhoneNumber: p}}, nil) {
+				return
+			}
+		}
+	}, 2)
+	require.NoError(t, st.AddBatches(ctx, meta, more))
+	require.NoError(t, st.Close())
+	st, err = logstore.Open(path, logstore.Options{})
+	require.NoError(t, err)
+	defer func() { _ = st.Close() }()
+	got, err := st.Meta(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, got.Batches)
+	assert.Equal(t, "in2.csv", got.Input.Name)
+	first, err := st.Batch(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, migrate.StateAccepted, first.State, "the earlier batches are kept")
+	ns, err := st.Numbers(ctx, 3)
+	require.NoError(t, err)
+	require.Len(t, ns, 2)
+	assert.Equal(t, "+14155559002", ns[1].PhoneNumber())
+}
