@@ -161,6 +161,6 @@ type fetcherOnly struct {
 	f hn.BulkHostedNumberOrderFetcher
 }
 
-func (f fetcherOnly) Fetch(ctx context.Context, sid string, p *hn.FetchBulkHostedNumberOrderParams) (*hn.BulkHostedNumberOrder, error) {
+func (f fetcherOnly) Fetch(ctx context.Context, sid string, p *hn.FetchBulkHostedNumberOrderParams, _ ...hn.CallOption) (*hn.BulkHostedNumberOrder, error) {
 	return f.f.Fetch(ctx, sid, p)
 }

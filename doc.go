@@ -60,7 +60,7 @@
 // attempt is one send.
 //
 // Every error from Create says whether the order may exist: it matches
-// exactly one of ErrNotCreated (nothing left the process: invalid input, a
+// exactly one of ErrNotApplied (nothing left the process: invalid input, a
 // nil context, a context done before the attempt, a failed dial, name
 // lookup or TLS handshake; or Twilio refused it with a 4xx: fix the cause
 // and submit again) and ErrOutcomeUnknown (everything else once a send

@@ -690,7 +690,7 @@ type elScript struct {
 	calls int
 }
 
-func (s *elScript) FetchBulk(_ context.Context, id string) (*hn.BulkEligibility, error) {
+func (s *elScript) FetchBulk(_ context.Context, id string, _ ...hn.CallOption) (*hn.BulkEligibility, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -800,7 +800,7 @@ func TestWaitForBulkEligibility_OverAMockedFetcher(t *testing.T) {
 // short by the caller does.
 type cancelFetcher struct{ cancel context.CancelFunc }
 
-func (f *cancelFetcher) FetchBulk(ctx context.Context, _ string) (*hn.BulkEligibility, error) {
+func (f *cancelFetcher) FetchBulk(ctx context.Context, _ string, _ ...hn.CallOption) (*hn.BulkEligibility, error) {
 	f.cancel()
 	return nil, ctx.Err()
 }
@@ -812,11 +812,11 @@ type elMock struct {
 	script *elScript
 }
 
-func (m elMock) FetchBulk(ctx context.Context, id string) (*hn.BulkEligibility, error) {
+func (m elMock) FetchBulk(ctx context.Context, id string, _ ...hn.CallOption) (*hn.BulkEligibility, error) {
 	return m.script.FetchBulk(ctx, id)
 }
 
-func (m elMock) WaitBulk(ctx context.Context, id string, opts *hn.EligibilityWaitOptions) (*hn.BulkEligibility, error) {
+func (m elMock) WaitBulk(ctx context.Context, id string, opts *hn.EligibilityWaitOptions, _ ...hn.CallOption) (*hn.BulkEligibility, error) {
 	return hn.WaitForBulkEligibility(ctx, m, id, opts)
 }
 

@@ -532,10 +532,10 @@ func TestNilContext_ReturnsAnErrorEverywhere(t *testing.T) {
 		assert.ErrorContains(t, err, "nil context")
 	})
 	// do itself, under every entry point: the same error for a direct call.
-	_, err := c.do(nilCtx, request{method: http.MethodPost, path: "/x"}, nil)
+	_, err := c.do(nilCtx, request{method: http.MethodPost, path: "/x"}, nil, nil)
 	assert.ErrorIs(t, err, ErrInvalidInput)
 	assert.ErrorIs(t, err, ErrNotCreated)
-	_, err = c.do(nilCtx, request{method: http.MethodGet, path: "/x"}, nil)
+	_, err = c.do(nilCtx, request{method: http.MethodGet, path: "/x"}, nil, nil)
 	assert.ErrorIs(t, err, ErrInvalidInput)
 	assert.NotErrorIs(t, err, ErrNotCreated)
 	assert.Zero(t, hits.Load(), "nothing was sent")

@@ -20,9 +20,9 @@ func chain(sizes []int, calls *int, fail error) *hn.Page[string] {
 		for i := range items {
 			items[i] = fmt.Sprint("item-", start+i)
 		}
-		var next func(context.Context) (*hn.Page[string], error)
+		var next func(context.Context, ...hn.CallOption) (*hn.Page[string], error)
 		if k+1 < len(sizes) {
-			next = func(ctx context.Context) (*hn.Page[string], error) {
+			next = func(ctx context.Context, _ ...hn.CallOption) (*hn.Page[string], error) {
 				*calls++
 				if fail != nil && k+1 == len(sizes)-1 {
 					return nil, fail
@@ -93,7 +93,7 @@ func TestNewPage_LastPageAndHasNext(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Nil(t, next)
 
-	first := hn.NewPage([]int{0}, func(context.Context) (*hn.Page[int], error) { return last, nil })
+	first := hn.NewPage([]int{0}, func(context.Context, ...hn.CallOption) (*hn.Page[int], error) { return last, nil })
 	assert.True(t, first.HasNext())
 	//nolint:staticcheck // a nil context must be an error, not a panic
 	_, err = first.Next(nil)

@@ -26,9 +26,9 @@ func Pages[T any](items []T, pageSize int) *hostednumbers.Page[T] {
 func pageAt[T any](items []T, pageSize, n int) *hostednumbers.Page[T] {
 	start := min(n*pageSize, len(items))
 	end := min(start+pageSize, len(items))
-	var next func(context.Context) (*hostednumbers.Page[T], error)
+	var next func(context.Context, ...hostednumbers.CallOption) (*hostednumbers.Page[T], error)
 	if end < len(items) {
-		next = func(ctx context.Context) (*hostednumbers.Page[T], error) {
+		next = func(ctx context.Context, _ ...hostednumbers.CallOption) (*hostednumbers.Page[T], error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}

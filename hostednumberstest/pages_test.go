@@ -171,7 +171,7 @@ type orderMock struct {
 	listErr                             error
 }
 
-func (m *orderMock) List(ctx context.Context, p *hostednumbers.ListHostedNumberOrdersParams) (*hostednumbers.Page[hostednumbers.HostedNumberOrder], error) {
+func (m *orderMock) List(ctx context.Context, p *hostednumbers.ListHostedNumberOrdersParams, _ ...hostednumbers.CallOption) (*hostednumbers.Page[hostednumbers.HostedNumberOrder], error) {
 	if m.listErr != nil {
 		return nil, m.listErr
 	}
@@ -188,7 +188,7 @@ func (m *orderMock) List(ctx context.Context, p *hostednumbers.ListHostedNumberO
 	return hostednumberstest.Pages(keep, size), nil
 }
 
-func (m *orderMock) All(ctx context.Context, p *hostednumbers.ListHostedNumberOrdersParams) iter.Seq2[hostednumbers.HostedNumberOrder, error] {
+func (m *orderMock) All(ctx context.Context, p *hostednumbers.ListHostedNumberOrdersParams, _ ...hostednumbers.CallOption) iter.Seq2[hostednumbers.HostedNumberOrder, error] {
 	page, err := m.List(ctx, p)
 	if err != nil {
 		return hostednumberstest.Seq[hostednumbers.HostedNumberOrder](nil, err)
