@@ -21,7 +21,7 @@ type AuthorizationDocumentsAPI interface {
 	// List returns the first page of authorisation documents.
 	List(ctx context.Context, params *ListAuthorizationDocumentsParams, opts ...CallOption) (*Page[AuthorizationDocument], error)
 	// All iterates over every authorisation document, page by page.
-	All(ctx context.Context, params *ListAuthorizationDocumentsParams, opts ...CallOption) iter.Seq2[AuthorizationDocument, error]
+	All(ctx context.Context, params *ListAuthorizationDocumentsParams, opts ...CallOption) iter.Seq2[*AuthorizationDocument, error]
 	// Fetch returns one authorisation document.
 	Fetch(ctx context.Context, sid string, opts ...CallOption) (*AuthorizationDocument, error)
 	// ListDependentOrders returns the first page of the hosted number
@@ -29,7 +29,7 @@ type AuthorizationDocumentsAPI interface {
 	ListDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams, opts ...CallOption) (*Page[HostedNumberOrder], error)
 	// AllDependentOrders iterates over every hosted number order one
 	// document authorises.
-	AllDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[HostedNumberOrder, error]
+	AllDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[*HostedNumberOrder, error]
 	// Create makes a letter of authorisation for existing orders.
 	Create(ctx context.Context, params *CreateAuthorizationDocumentParams, opts ...CallOption) (*AuthorizationDocument, error)
 	// Delete cancels an authorisation document.
@@ -177,8 +177,10 @@ func (s *AuthorizationDocumentsService) List(ctx context.Context, params *ListAu
 
 // All iterates over every authorisation document that matches params,
 // fetching each page only when the loop reaches it; break stops without
-// another request. An error is yielded once and ends the loop.
-func (s *AuthorizationDocumentsService) All(ctx context.Context, params *ListAuthorizationDocumentsParams, opts ...CallOption) iter.Seq2[AuthorizationDocument, error] {
+// another request. Each document is yielded as a pointer, as Fetch
+// returns it; an error is yielded once, with a nil document, and ends the
+// loop.
+func (s *AuthorizationDocumentsService) All(ctx context.Context, params *ListAuthorizationDocumentsParams, opts ...CallOption) iter.Seq2[*AuthorizationDocument, error] {
 	return allItems(ctx, func(ctx context.Context) (*Page[AuthorizationDocument], error) { return s.List(ctx, params, opts...) }, nil)
 }
 
@@ -273,8 +275,9 @@ func (s *AuthorizationDocumentsService) ListDependentOrders(ctx context.Context,
 
 // AllDependentOrders iterates over every hosted number order that one
 // authorisation document authorises, fetching each page only when the loop
-// reaches it; break stops without another request.
-func (s *AuthorizationDocumentsService) AllDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[HostedNumberOrder, error] {
+// reaches it; break stops without another request. Orders are yielded as
+// pointers, and an error once with a nil order, as All does.
+func (s *AuthorizationDocumentsService) AllDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[*HostedNumberOrder, error] {
 	return allItems(ctx, func(ctx context.Context) (*Page[HostedNumberOrder], error) {
 		return s.ListDependentOrders(ctx, documentSID, params, opts...)
 	}, nil)

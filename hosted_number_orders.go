@@ -22,7 +22,7 @@ type HostedNumberOrdersAPI interface {
 	// List returns the first page of hosted number orders.
 	List(ctx context.Context, params *ListHostedNumberOrdersParams, opts ...CallOption) (*Page[HostedNumberOrder], error)
 	// All iterates over every hosted number order, page by page.
-	All(ctx context.Context, params *ListHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[HostedNumberOrder, error]
+	All(ctx context.Context, params *ListHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[*HostedNumberOrder, error]
 	// Fetch returns one hosted number order.
 	Fetch(ctx context.Context, sid string, opts ...CallOption) (*HostedNumberOrder, error)
 	// Update changes the status of a hosted number order.
@@ -203,9 +203,10 @@ func (s *HostedNumberOrdersService) List(ctx context.Context, params *ListHosted
 // All iterates over every hosted number order that matches params, across
 // pages: the first page is fetched when the loop starts, each next page
 // (meta.next_page_url, exactly as given) only when the loop reaches it,
-// and break stops without another request. An error is yielded once and
-// ends the loop.
-func (s *HostedNumberOrdersService) All(ctx context.Context, params *ListHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[HostedNumberOrder, error] {
+// and break stops without another request. Each order is yielded as a
+// pointer, as Fetch returns it; an error is yielded once, with a nil
+// order, and ends the loop.
+func (s *HostedNumberOrdersService) All(ctx context.Context, params *ListHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[*HostedNumberOrder, error] {
 	return allItems(ctx, func(ctx context.Context) (*Page[HostedNumberOrder], error) { return s.List(ctx, params, opts...) }, nil)
 }
 

@@ -265,33 +265,33 @@ func normalizeURL(raw string) string {
 	return b.String()
 }
 
-// All iterates over the items of p and of every page after it. A page is
-// fetched only when the loop reaches it; breaking out of the loop stops
-// there without another request. A failed fetch is yielded once, with the
-// zero T, and ends the iteration. opts apply to the pages after p, as
+// All iterates over the items of p and of every page after it, as
+// pointers into each page's Items (the element type Fetch returns). A
+// page is fetched only when the loop reaches it; breaking out of the loop
+// stops there without another request. A failed fetch is yielded once,
+// with a nil item, and ends the iteration. opts apply to the pages after p, as
 // for Next.
-func (p *Page[T]) All(ctx context.Context, opts ...CallOption) iter.Seq2[T, error] {
+func (p *Page[T]) All(ctx context.Context, opts ...CallOption) iter.Seq2[*T, error] {
 	return allItems(ctx, func(context.Context) (*Page[T], error) { return p, nil }, opts)
 }
 
 // allItems is the one iterator every list uses: first fetches the first
 // page (when the loop starts, not before), and the pages after it are
 // followed as Next does, with opts.
-func allItems[T any](ctx context.Context, first func(context.Context) (*Page[T], error), opts []CallOption) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
+func allItems[T any](ctx context.Context, first func(context.Context) (*Page[T], error), opts []CallOption) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
 		page, err := first(ctx)
 		var seen map[uint64]int
 		for {
 			if err != nil {
-				var zero T
-				yield(zero, err)
+				yield(nil, err)
 				return
 			}
 			if page == nil {
 				return
 			}
-			for _, item := range page.Items {
-				if !yield(item, nil) {
+			for i := range page.Items {
+				if !yield(&page.Items[i], nil) {
 					return
 				}
 			}

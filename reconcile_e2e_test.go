@@ -204,7 +204,7 @@ func TestE2E_UnsignedAuthorizationDocumentsAndTheirOrdersAreListed(t *testing.T)
 	for d, err := range client.AuthorizationDocuments.All(ctx, nil) {
 		require.NoError(t, err)
 		if d.Status.Unsigned() {
-			unsigned = append(unsigned, d)
+			unsigned = append(unsigned, *d)
 		}
 	}
 	require.Len(t, unsigned, 2)

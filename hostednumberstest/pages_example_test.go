@@ -25,7 +25,7 @@ func (m *documentsMock) List(_ context.Context, p *hostednumbers.ListAuthorizati
 	return hostednumberstest.Pages(m.docs, size), nil
 }
 
-func (m *documentsMock) All(ctx context.Context, p *hostednumbers.ListAuthorizationDocumentsParams, opts ...hostednumbers.CallOption) iter.Seq2[hostednumbers.AuthorizationDocument, error] {
+func (m *documentsMock) All(ctx context.Context, p *hostednumbers.ListAuthorizationDocumentsParams, opts ...hostednumbers.CallOption) iter.Seq2[*hostednumbers.AuthorizationDocument, error] {
 	page, err := m.List(ctx, p, opts...)
 	if err != nil {
 		return hostednumberstest.Seq[hostednumbers.AuthorizationDocument](nil, err)
