@@ -527,13 +527,13 @@ func TestOutcomeOf(t *testing.T) {
 		{context.DeadlineExceeded, hn.OutcomeTimeout},
 		{hn.ErrAttemptTimeout, hn.OutcomeTimeout},
 		{errors.New("connection reset"), hn.OutcomeTransportError},
-		{fmt.Errorf("x: %w", hn.ErrNotCreated), hn.OutcomeNotApplied},
+		{fmt.Errorf("x: %w", hn.ErrNotCreated), hn.OutcomeNotApplied}, //nolint:staticcheck // the deprecated name still matches
 		{errors.Join(&hn.APIError{HTTPStatus: 500}, hn.ErrOutcomeUnknown), hn.OutcomeUnknown},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, hn.OutcomeOf(tt.err), "%v", tt.err)
 	}
-	assert.Same(t, hn.ErrNotCreated, hn.ErrNotApplied, "one value under two names")
+	assert.Same(t, hn.ErrNotCreated, hn.ErrNotApplied, "one value under two names") //nolint:staticcheck // the deprecated name is kept
 }
 
 func TestWaitPollInterval_ClientDefaultsForNilOptions(t *testing.T) {

@@ -396,7 +396,7 @@ func serverClockOffset(r *Response) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	return d.Sub(time.Now()), true
+	return time.Until(d), true
 }
 
 // phoneDigits is the canonical form Reconcile compares phone numbers in:

@@ -273,7 +273,7 @@ func TestE2E_AnOrderInReceivedIsCancelledAndALaterOneIsRefusedTyped(t *testing.T
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusBadRequest, apiErr.HTTPStatus)
 	assert.NotZero(t, apiErr.Code)
-	assert.ErrorIs(t, err, hn.ErrNotCreated)
+	assert.ErrorIs(t, err, hn.ErrNotApplied)
 	assert.False(t, errors.Is(err, hn.ErrOutcomeUnknown))
 
 	fetched, err := client.HostedNumberOrders.Fetch(ctx, later.SID)

@@ -405,10 +405,10 @@ func TestReconcile_InvalidInputNamesTheFieldAndSendsNothing(t *testing.T) {
 	assert.Contains(t, fe.Message, "first at create.request_items[0].numbers[0].phone_number")
 	assert.NoError(t, (&hn.ReconcileParams{PhoneNumbers: []string{"+1"}, Concurrency: hn.MaxReconcileConcurrency, SentAt: time.Now()}).Validate())
 	_, err := hn.Reconcile(rsCtx(t), nil, &hn.ReconcileParams{PhoneNumbers: []string{"+1"}, SentAt: sent})
-	rsRequireValidation(t, err, "orders")
+	_ = rsRequireValidation(t, err, "orders")
 	//nolint:staticcheck // a nil context is what is tested
 	_, err = client.BulkHostedNumberOrders.Reconcile(nil, &hn.ReconcileParams{PhoneNumbers: []string{"+1"}, SentAt: sent})
-	rsRequireValidation(t, err, "ctx")
+	_ = rsRequireValidation(t, err, "ctx")
 	assert.Zero(t, srv.count(), "no invalid input reaches the network")
 }
 
