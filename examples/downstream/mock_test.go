@@ -58,8 +58,8 @@ func (m *mockOrders) Fetch(_ context.Context, sid string, _ *hostednumbers.Fetch
 	return nil, fmt.Errorf("mock: fetch %s: %w", sid, hostednumbers.ErrNotFound)
 }
 
-func (m *mockOrders) Wait(ctx context.Context, sid string, opts *hostednumbers.WaitOptions, _ ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
-	return hostednumbers.WaitForBulkOrder(ctx, m, sid, opts)
+func (m *mockOrders) Wait(ctx context.Context, sid string, wait *hostednumbers.WaitOptions, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	return hostednumbers.WaitForBulkOrder(ctx, m, sid, wait, opts...)
 }
 
 var _ hostednumbers.BulkHostedNumberOrdersAPI = (*mockOrders)(nil)
@@ -201,8 +201,8 @@ func (f *flakyOrders) Fetch(ctx context.Context, sid string, p *hostednumbers.Fe
 	return f.mockOrders.Fetch(ctx, sid, p)
 }
 
-func (f *flakyOrders) Wait(ctx context.Context, sid string, opts *hostednumbers.WaitOptions, _ ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
-	return hostednumbers.WaitForBulkOrder(ctx, f, sid, opts)
+func (f *flakyOrders) Wait(ctx context.Context, sid string, wait *hostednumbers.WaitOptions, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	return hostednumbers.WaitForBulkOrder(ctx, f, sid, wait, opts...)
 }
 
 // post sends body to the migrator's handler and returns the answer.
