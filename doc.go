@@ -87,6 +87,17 @@
 // echoes them back, whole or cut: no 8 consecutive characters of the
 // secret or of its basic-auth base64 forms survive.
 //
+// # One call at a time, observed
+//
+// Every method takes ...CallOption last: WithCallMaxRetries,
+// WithCallTimeout, WithCallHeader and WithCallTag change that call only,
+// within the same retry policy. WithHooks observes every call: a start
+// (operation, method, path template, tag) whose context the attempts run
+// in, each attempt (number, status, request id, latency, error) and the
+// end (Outcome label, status, request id, attempts, duration, error), with
+// credentials redacted and a panicking hook recovered. examples/otel turns
+// them into OpenTelemetry spans.
+//
 // # Testing
 //
 // Code that uses the SDK can depend on the BulkHostedNumberOrdersAPI,
