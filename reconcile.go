@@ -93,7 +93,9 @@ type ReconcileParams struct {
 	// may have received the create until then, not later. Zero means
 	// SentAt plus the per-attempt time limit (the client's WithTimeout for
 	// the Reconcile method, DefaultTimeout for the function), an upper bound
-	// of the same moment for a create that was sent once.
+	// of the same moment for a create that was sent once. A create sent
+	// with WithCallTimeout (or one whose attempt had no limit) must give
+	// ReturnedAt: the default does not know that call's limit.
 	ReturnedAt time.Time
 	// ProcessingWindow is how long after ReturnedAt Twilio may still make
 	// the create's hosted number orders. While it lasts, a number with no
