@@ -6,7 +6,7 @@ import "go.opentelemetry.io/otel/attribute"
 func attr(attrs []attribute.KeyValue, key attribute.Key) string {
 	for _, a := range attrs {
 		if a.Key == key {
-			return a.Value.String()
+			return a.Value.Emit()
 		}
 	}
 	return "-"
