@@ -595,3 +595,30 @@ func TestCallOptions_ReachWaitAndReconcile(t *testing.T) {
 		"reconcile": "list hosted number orders", "reconcile-svc": "list hosted number orders",
 	}, byTag)
 }
+
+func TestWaitPollInterval_WaitBulkToo(t *testing.T) {
+	srv := hostednumberstest.NewServer()
+	defer srv.Close()
+	params := &hn.EligibilityParams{PhoneNumbers: []hn.EligibilityNumber{{PhoneNumber: "+14155550101"}}}
+
+	slow := srv.Client(hn.WithWaitPollInterval(time.Hour, time.Hour))
+	check, err := slow.Eligibility.CreateBulk(callCtx(t), params)
+	require.NoError(t, err)
+	short, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = slow.Eligibility.WaitBulk(short, check.RequestID, nil)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "nil options poll at the client's hour")
+	done, err := slow.Eligibility.WaitBulk(callCtx(t), check.RequestID,
+		&hn.EligibilityWaitOptions{PollInterval: 5 * time.Millisecond}, hn.WithCallTag("explicit"))
+	require.NoError(t, err, "an explicit interval wins")
+	assert.True(t, done.Finished())
+
+	fast := srv.Client()
+	check, err = fast.Eligibility.CreateBulk(callCtx(t), params)
+	require.NoError(t, err)
+	ctx, cancelFast := context.WithTimeout(context.Background(), hn.DefaultPollInterval-100*time.Millisecond)
+	defer cancelFast()
+	done, err = fast.Eligibility.WaitBulk(ctx, check.RequestID, nil)
+	require.NoError(t, err)
+	assert.True(t, done.Finished())
+}
