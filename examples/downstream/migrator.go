@@ -72,7 +72,7 @@ type FailedNumber struct {
 // Migrate submits numbers as one bulk hosting request and waits until it
 // is processed. An input the SDK refuses returns an error matching
 // ErrInvalidRequest (and nothing is sent). A failed submission keeps the
-// SDK's verdict: an error matching hostednumbers.ErrNotCreated may be
+// SDK's verdict: an error matching hostednumbers.ErrNotApplied may be
 // retried, one matching hostednumbers.ErrOutcomeUnknown must be reconciled
 // first (BulkHostedNumberOrdersService.Reconcile), or the numbers may be
 // submitted twice. A failure while waiting returns the Report so far, with
