@@ -18,11 +18,19 @@ import (
 // another host.
 var ErrForeignNextPage = errors.New("hostednumbers: next page is not on the client's API origin")
 
+// maxEmptyPages is how many pages in a row without an item All follows
+// before it takes the listing for a loop: Twilio's lists end with their
+// last non-empty page.
+const maxEmptyPages = 10
+
 // ErrPageLoop is returned when a list's next_page_url leads back to a page
 // the same listing has already fetched (two pages naming each other, a
 // page naming itself under another spelling of its URL): following it
-// would fetch the same pages for ever. The error is a *DecodeError about
-// the page that named it, and says which listing it was.
+// would fetch the same pages for ever. An All loop also stops with it after
+// more than ten pages in a row without an item that each name another
+// page, since the caller's loop never runs and could not break. The error
+// is a *DecodeError about the page that named it, and says which listing it
+// was.
 var ErrPageLoop = errors.New("hostednumbers: next page leads back to a page this listing already fetched")
 
 // PageMeta is the meta object of a list response: where this page is and
@@ -282,12 +290,25 @@ func allItems[T any](ctx context.Context, first func(context.Context) (*Page[T],
 	return func(yield func(*T, error) bool) {
 		page, err := first(ctx)
 		var seen map[uint64]int
+		empty := 0 // pages in a row without an item
 		for {
 			if err != nil {
 				yield(nil, err)
 				return
 			}
 			if page == nil {
+				return
+			}
+			if empty = empty + 1; len(page.Items) > 0 {
+				empty = 0
+			}
+			if empty > maxEmptyPages && page.HasNext() {
+				// Each page names a new one and none has an item, so the
+				// caller's loop never runs and cannot break: stop here.
+				yield(nil, fmt.Errorf("hostednumbers: %s: page %d: %w", page.op, page.trail.position()+1, &DecodeError{
+					HTTPStatus: page.LastResponse.statusCode(), RequestID: page.LastResponse.requestID(),
+					Err: &pageLoopError{fmt.Sprintf("%d pages in a row without an item, each naming another", empty)},
+				}))
 				return
 			}
 			for i := range page.Items {
