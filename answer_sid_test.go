@@ -152,7 +152,7 @@ func TestAnswerSID_UpdateAnsweredAboutAnotherOrderHasAnUnknownOutcome(t *testing
 	_, client := sidServer(t, orderAnswer, "HR"+sidOtherHex)
 	_, err := client.HostedNumberOrders.Update(rsCtx(t), "HR"+sidLowerHex, &hn.UpdateHostedNumberOrderParams{Status: hn.OrderStatusPendingVerification})
 	require.ErrorIs(t, err, hn.ErrOutcomeUnknown, "the update was accepted: it may have changed the order")
-	assert.NotErrorIs(t, err, hn.ErrNotCreated)
+	assert.NotErrorIs(t, err, hn.ErrNotApplied)
 }
 
 // fetcherOnly hides the service's type, so WaitForBulkOrder runs its own
@@ -161,6 +161,6 @@ type fetcherOnly struct {
 	f hn.BulkHostedNumberOrderFetcher
 }
 
-func (f fetcherOnly) Fetch(ctx context.Context, sid string, p *hn.FetchBulkHostedNumberOrderParams) (*hn.BulkHostedNumberOrder, error) {
+func (f fetcherOnly) Fetch(ctx context.Context, sid string, p *hn.FetchBulkHostedNumberOrderParams, _ ...hn.CallOption) (*hn.BulkHostedNumberOrder, error) {
 	return f.f.Fetch(ctx, sid, p)
 }

@@ -118,20 +118,22 @@ func (p *CreateAuthorizationDocumentParams) form() url.Values {
 // signing. params are validated first; a problem returns a
 // *ValidationError and nothing is sent.
 //
-// It is sent at most once: an error matches ErrNotCreated (no document
+// It is sent at most once: an error matches ErrNotApplied (no document
 // was made) or ErrOutcomeUnknown (one may have been: list the documents
 // for Email before creating another, or the owner may get two).
-func (s *AuthorizationDocumentsService) Create(ctx context.Context, params *CreateAuthorizationDocumentParams) (*AuthorizationDocument, error) {
+func (s *AuthorizationDocumentsService) Create(ctx context.Context, params *CreateAuthorizationDocumentParams, opts ...CallOption) (*AuthorizationDocument, error) {
 	if err := params.Validate(); err != nil {
-		return nil, fmt.Errorf("hostednumbers: create authorization document: %w", withOutcome(err, ErrNotCreated))
+		return nil, fmt.Errorf("hostednumbers: create authorization document: %w", withOutcome(err, ErrNotApplied))
 	}
 	var d AuthorizationDocument
 	meta, err := s.client.do(ctx, request{
+		op:          "create authorization document",
+		template:    authorizationDocumentsPath,
 		method:      http.MethodPost,
 		path:        authorizationDocumentsPath,
 		body:        []byte(params.form().Encode()),
 		contentType: []string{"application/x-www-form-urlencoded"},
-	}, &d)
+	}, &d, opts)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: create authorization document: %w", err)
 	}
@@ -141,13 +143,14 @@ func (s *AuthorizationDocumentsService) Create(ctx context.Context, params *Crea
 
 // Delete cancels an authorisation document: DELETE
 // /v2/HostedNumber/AuthorizationDocuments/{sid}, answered 204. The sid is
-// validated first. An error matches ErrNotCreated (the document was not
+// validated first. An error matches ErrNotApplied (the document was not
 // deleted) or ErrOutcomeUnknown (it may have been: fetch it to see).
-func (s *AuthorizationDocumentsService) Delete(ctx context.Context, sid string) error {
+func (s *AuthorizationDocumentsService) Delete(ctx context.Context, sid string, opts ...CallOption) error {
 	if err := checkResourceSID("sid", sid, "PX", "authorization document"); err != nil {
-		return fmt.Errorf("hostednumbers: delete authorization document: %w", withOutcome(err, ErrNotCreated))
+		return fmt.Errorf("hostednumbers: delete authorization document: %w", withOutcome(err, ErrNotApplied))
 	}
-	if _, err := s.client.do(ctx, request{method: http.MethodDelete, path: authorizationDocumentsPath + "/" + sid}, nil); err != nil {
+	if _, err := s.client.do(ctx, request{op: "delete authorization document", template: authorizationDocumentsPath + "/{Sid}",
+		method: http.MethodDelete, path: authorizationDocumentsPath + "/" + sid}, nil, opts); err != nil {
 		return fmt.Errorf("hostednumbers: delete authorization document %s: %w", sid, err)
 	}
 	return nil

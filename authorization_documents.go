@@ -19,21 +19,21 @@ const authorizationDocumentsPath = "/v2/HostedNumber/AuthorizationDocuments"
 // hostednumberstest's fake server in tests.
 type AuthorizationDocumentsAPI interface {
 	// List returns the first page of authorisation documents.
-	List(ctx context.Context, params *ListAuthorizationDocumentsParams) (*Page[AuthorizationDocument], error)
+	List(ctx context.Context, params *ListAuthorizationDocumentsParams, opts ...CallOption) (*Page[AuthorizationDocument], error)
 	// All iterates over every authorisation document, page by page.
-	All(ctx context.Context, params *ListAuthorizationDocumentsParams) iter.Seq2[AuthorizationDocument, error]
+	All(ctx context.Context, params *ListAuthorizationDocumentsParams, opts ...CallOption) iter.Seq2[*AuthorizationDocument, error]
 	// Fetch returns one authorisation document.
-	Fetch(ctx context.Context, sid string) (*AuthorizationDocument, error)
+	Fetch(ctx context.Context, sid string, opts ...CallOption) (*AuthorizationDocument, error)
 	// ListDependentOrders returns the first page of the hosted number
 	// orders one document authorises.
-	ListDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams) (*Page[HostedNumberOrder], error)
+	ListDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams, opts ...CallOption) (*Page[HostedNumberOrder], error)
 	// AllDependentOrders iterates over every hosted number order one
 	// document authorises.
-	AllDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams) iter.Seq2[HostedNumberOrder, error]
+	AllDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[*HostedNumberOrder, error]
 	// Create makes a letter of authorisation for existing orders.
-	Create(ctx context.Context, params *CreateAuthorizationDocumentParams) (*AuthorizationDocument, error)
+	Create(ctx context.Context, params *CreateAuthorizationDocumentParams, opts ...CallOption) (*AuthorizationDocument, error)
 	// Delete cancels an authorisation document.
-	Delete(ctx context.Context, sid string) error
+	Delete(ctx context.Context, sid string, opts ...CallOption) error
 }
 
 var _ AuthorizationDocumentsAPI = (*AuthorizationDocumentsService)(nil)
@@ -167,31 +167,34 @@ func (p *ListAuthorizationDocumentsParams) query() url.Values {
 // List returns the first page of authorisation documents that match
 // params: GET /v2/HostedNumber/AuthorizationDocuments. params are validated
 // first; a problem returns a *ValidationError and nothing is sent.
-func (s *AuthorizationDocumentsService) List(ctx context.Context, params *ListAuthorizationDocumentsParams) (*Page[AuthorizationDocument], error) {
+func (s *AuthorizationDocumentsService) List(ctx context.Context, params *ListAuthorizationDocumentsParams, opts ...CallOption) (*Page[AuthorizationDocument], error) {
 	const op = "list authorization documents"
 	if err := params.Validate(); err != nil {
 		return nil, fmt.Errorf("hostednumbers: %s: %w", op, err)
 	}
-	return fetchPage[AuthorizationDocument](ctx, s.client, op, listRequest(authorizationDocumentsPath, params.query()))
+	return fetchPage[AuthorizationDocument](ctx, s.client, op, listRequest(op, authorizationDocumentsPath, authorizationDocumentsPath, params.query()), opts)
 }
 
 // All iterates over every authorisation document that matches params,
 // fetching each page only when the loop reaches it; break stops without
-// another request. An error is yielded once and ends the loop.
-func (s *AuthorizationDocumentsService) All(ctx context.Context, params *ListAuthorizationDocumentsParams) iter.Seq2[AuthorizationDocument, error] {
-	return allItems(ctx, func(ctx context.Context) (*Page[AuthorizationDocument], error) { return s.List(ctx, params) })
+// another request. Each document is yielded as a pointer, as Fetch
+// returns it; an error is yielded once, with a nil document, and ends the
+// loop.
+func (s *AuthorizationDocumentsService) All(ctx context.Context, params *ListAuthorizationDocumentsParams, opts ...CallOption) iter.Seq2[*AuthorizationDocument, error] {
+	return allItems(ctx, func(ctx context.Context) (*Page[AuthorizationDocument], error) { return s.List(ctx, params, opts...) }, nil)
 }
 
 // Fetch returns one authorisation document:
 // GET /v2/HostedNumber/AuthorizationDocuments/{sid}. The sid must be PX
 // followed by 32 hex digits; anything else returns a *ValidationError
 // without a request.
-func (s *AuthorizationDocumentsService) Fetch(ctx context.Context, sid string) (*AuthorizationDocument, error) {
+func (s *AuthorizationDocumentsService) Fetch(ctx context.Context, sid string, opts ...CallOption) (*AuthorizationDocument, error) {
 	if err := checkResourceSID("sid", sid, "PX", "authorization document"); err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch authorization document: %w", err)
 	}
 	var d AuthorizationDocument
-	meta, err := s.client.do(ctx, request{method: http.MethodGet, path: authorizationDocumentsPath + "/" + sid}, &d)
+	meta, err := s.client.do(ctx, request{op: "fetch authorization document", template: authorizationDocumentsPath + "/{Sid}",
+		method: http.MethodGet, path: authorizationDocumentsPath + "/" + sid}, &d, opts)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch authorization document %s: %w", sid, err)
 	}
@@ -259,7 +262,7 @@ func (p *ListDependentHostedNumberOrdersParams) query() url.Values {
 // GET /v2/HostedNumber/AuthorizationDocuments/{documentSID}/DependentHostedNumberOrders.
 // This list carries no verification fields or URL; those members of
 // HostedNumberOrder stay zero. The SID and params are validated first.
-func (s *AuthorizationDocumentsService) ListDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams) (*Page[HostedNumberOrder], error) {
+func (s *AuthorizationDocumentsService) ListDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams, opts ...CallOption) (*Page[HostedNumberOrder], error) {
 	const op = "list dependent hosted number orders"
 	err := mergeValidationErrors(errors.Join(
 		checkResourceSID("document_sid", documentSID, "PX", "authorization document"), params.Validate()))
@@ -267,14 +270,15 @@ func (s *AuthorizationDocumentsService) ListDependentOrders(ctx context.Context,
 		return nil, fmt.Errorf("hostednumbers: %s: %w", op, err)
 	}
 	path := authorizationDocumentsPath + "/" + documentSID + "/DependentHostedNumberOrders"
-	return fetchPage[HostedNumberOrder](ctx, s.client, op+" of "+documentSID, listRequest(path, params.query()))
+	return fetchPage[HostedNumberOrder](ctx, s.client, op+" of "+documentSID, listRequest(op, authorizationDocumentsPath+"/{Sid}/DependentHostedNumberOrders", path, params.query()), opts)
 }
 
 // AllDependentOrders iterates over every hosted number order that one
 // authorisation document authorises, fetching each page only when the loop
-// reaches it; break stops without another request.
-func (s *AuthorizationDocumentsService) AllDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams) iter.Seq2[HostedNumberOrder, error] {
+// reaches it; break stops without another request. Orders are yielded as
+// pointers, and an error once with a nil order, as All does.
+func (s *AuthorizationDocumentsService) AllDependentOrders(ctx context.Context, documentSID string, params *ListDependentHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[*HostedNumberOrder, error] {
 	return allItems(ctx, func(ctx context.Context) (*Page[HostedNumberOrder], error) {
-		return s.ListDependentOrders(ctx, documentSID, params)
-	})
+		return s.ListDependentOrders(ctx, documentSID, params, opts...)
+	}, nil)
 }

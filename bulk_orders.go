@@ -22,11 +22,12 @@ const bulkOrdersPath = "/v2/HostedNumber/Orders/Bulk"
 // hostednumberstest's fake server in tests.
 type BulkHostedNumberOrdersAPI interface {
 	// Create submits a bulk hosting request.
-	Create(ctx context.Context, params *CreateBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error)
+	Create(ctx context.Context, params *CreateBulkHostedNumberOrderParams, opts ...CallOption) (*BulkHostedNumberOrder, error)
 	// Fetch returns the current state of a bulk hosting request.
-	Fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error)
-	// Wait polls a bulk hosting request until it is processed.
-	Wait(ctx context.Context, sid string, opts *WaitOptions) (*BulkHostedNumberOrder, error)
+	Fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams, opts ...CallOption) (*BulkHostedNumberOrder, error)
+	// Wait polls a bulk hosting request until it is processed; opts apply
+	// to each fetch.
+	Wait(ctx context.Context, sid string, wait *WaitOptions, opts ...CallOption) (*BulkHostedNumberOrder, error)
 }
 
 var _ BulkHostedNumberOrdersAPI = (*BulkHostedNumberOrdersService)(nil)
@@ -45,21 +46,22 @@ type BulkHostedNumberOrdersService struct {
 // transport, and is never resent once the server may have processed it
 // (see the package documentation), so an error never means "maybe created
 // twice". Every error answers "may this order exist?": it matches exactly
-// one of ErrNotCreated (safe to submit again once the cause is fixed) and
+// one of ErrNotApplied (safe to submit again once the cause is fixed) and
 // ErrOutcomeUnknown (find out with Reconcile before submitting again).
-func (s *BulkHostedNumberOrdersService) Create(ctx context.Context, params *CreateBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
+func (s *BulkHostedNumberOrdersService) Create(ctx context.Context, params *CreateBulkHostedNumberOrderParams, opts ...CallOption) (*BulkHostedNumberOrder, error) {
 	body := []byte("{}")
 	if params != nil {
 		if err := params.Validate(); err != nil {
-			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", withOutcome(err, ErrNotCreated))
+			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", withOutcome(err, ErrNotApplied))
 		}
 		var err error
 		if body, err = params.appendJSON(make([]byte, 0, params.sizeHint())); err != nil {
-			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", withOutcome(err, ErrNotCreated))
+			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", withOutcome(err, ErrNotApplied))
 		}
 	}
 	var w bulkOrderWire
-	meta, err := s.client.do(ctx, request{method: http.MethodPost, path: bulkOrdersPath, body: body}, &w)
+	meta, err := s.client.do(ctx, request{op: "create bulk order", template: bulkOrdersPath,
+		method: http.MethodPost, path: bulkOrdersPath, body: body}, &w, opts)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: create bulk order: %w", err)
 	}
@@ -72,11 +74,11 @@ func (s *BulkHostedNumberOrdersService) Create(ctx context.Context, params *Crea
 // GET /v2/HostedNumber/Orders/Bulk/{sid}. The sid must be BH followed by 32
 // hex digits; anything else returns a *ValidationError without a request.
 // A request that does not exist returns an error matching ErrNotFound.
-func (s *BulkHostedNumberOrdersService) Fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
+func (s *BulkHostedNumberOrdersService) Fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams, opts ...CallOption) (*BulkHostedNumberOrder, error) {
 	if err := checkBulkHostingSID(sid); err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch bulk order: %w", err)
 	}
-	order, err := s.fetch(ctx, sid, params)
+	order, err := s.fetch(ctx, sid, params, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch bulk order %s: %w", sid, err)
 	}
@@ -84,13 +86,14 @@ func (s *BulkHostedNumberOrdersService) Fetch(ctx context.Context, sid string, p
 }
 
 // fetch is Fetch for a checked SID, with errors not yet prefixed.
-func (s *BulkHostedNumberOrdersService) fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
+func (s *BulkHostedNumberOrdersService) fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams, opts ...CallOption) (*BulkHostedNumberOrder, error) {
 	var query string
 	if params != nil && params.OrderStatus != "" {
 		query = "OrderStatus=" + url.QueryEscape(string(params.OrderStatus))
 	}
 	var w bulkOrderWire
-	meta, err := s.client.do(ctx, request{method: http.MethodGet, path: bulkOrdersPath + "/" + sid, query: query}, &w)
+	meta, err := s.client.do(ctx, request{op: "fetch bulk order", template: bulkOrdersPath + "/{Sid}",
+		method: http.MethodGet, path: bulkOrdersPath + "/" + sid, query: query}, &w, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +262,7 @@ func (o *WaitOptions) withDefaults() WaitOptions {
 // implement it.
 type BulkHostedNumberOrderFetcher interface {
 	// Fetch returns the current state of a bulk hosting request.
-	Fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error)
+	Fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams, opts ...CallOption) (*BulkHostedNumberOrder, error)
 }
 
 var _ BulkHostedNumberOrderFetcher = BulkHostedNumberOrdersAPI(nil)
@@ -276,23 +279,46 @@ var _ BulkHostedNumberOrderFetcher = BulkHostedNumberOrdersAPI(nil)
 // asks (never polling sooner) and does not count as a failure. On an
 // error, Wait also returns the last state it saw, if any; errors read
 // "hostednumbers: wait for bulk order BH…: …". It starts no goroutines.
-func (s *BulkHostedNumberOrdersService) Wait(ctx context.Context, sid string, opts *WaitOptions) (*BulkHostedNumberOrder, error) {
-	return waitFor(ctx, sid, opts, s.fetch)
+// Zero PollInterval and MaxPollInterval (and a nil wait) take the
+// client's WithWaitPollInterval. opts apply to every fetch.
+func (s *BulkHostedNumberOrdersService) Wait(ctx context.Context, sid string, wait *WaitOptions, opts ...CallOption) (*BulkHostedNumberOrder, error) {
+	w := s.client.waitOptions(wait)
+	return waitFor(ctx, sid, &w, func(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
+		return s.fetch(ctx, sid, params, opts...)
+	})
+}
+
+// waitOptions fills wait's zero intervals with the client's.
+func (c *Client) waitOptions(wait *WaitOptions) WaitOptions {
+	var w WaitOptions
+	if wait != nil {
+		w = *wait
+	}
+	if w.PollInterval <= 0 {
+		w.PollInterval = c.pollInterval
+	}
+	if w.MaxPollInterval <= 0 {
+		w.MaxPollInterval = max(c.maxPollInterval, w.PollInterval)
+	}
+	return w
 }
 
 // WaitForBulkOrder is Wait over any implementation of Fetch: the loop,
 // backoff, Retry-After handling and error rules are the same. Errors from
 // f are wrapped, so the prefix of f's own errors appears after Wait's.
-func WaitForBulkOrder(ctx context.Context, f BulkHostedNumberOrderFetcher, sid string, opts *WaitOptions) (*BulkHostedNumberOrder, error) {
+// opts are passed to every Fetch. Given the client's own service, it is
+// that service's Wait, with the client's poll intervals; otherwise zero
+// intervals mean DefaultPollInterval and DefaultMaxPollInterval.
+func WaitForBulkOrder(ctx context.Context, f BulkHostedNumberOrderFetcher, sid string, wait *WaitOptions, opts ...CallOption) (*BulkHostedNumberOrder, error) {
 	if f == nil {
 		return nil, fmt.Errorf("hostednumbers: wait for bulk order: %w",
 			&ValidationError{Problems: []FieldError{{Field: "fetcher", Message: "is nil"}}})
 	}
 	if svc, ok := f.(*BulkHostedNumberOrdersService); ok && svc != nil {
-		return svc.Wait(ctx, sid, opts)
+		return svc.Wait(ctx, sid, wait, opts...)
 	}
-	return waitFor(ctx, sid, opts, func(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
-		order, err := f.Fetch(ctx, sid, params)
+	return waitFor(ctx, sid, wait, func(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
+		order, err := f.Fetch(ctx, sid, params, opts...)
 		if err == nil && order == nil {
 			err = &DecodeError{HTTPStatus: http.StatusOK, Err: errors.New("Fetch returned neither an order nor an error")}
 		}

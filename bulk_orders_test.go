@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -101,7 +102,7 @@ func TestCreate_SendsTheExactRequest(t *testing.T) {
 	assert.Empty(t, got.URL.RawQuery)
 	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
 	assert.Equal(t, "application/json", got.Header.Get("Accept"))
-	assert.Regexp(t, `^hostednumbers-go/0\.1\.0 \(\w+ \w+\) go/\S+$`, got.Header.Get("User-Agent"))
+	assert.Regexp(t, `^hostednumbers-go/`+regexp.QuoteMeta(hn.Version)+` \(\w+ \w+\) go/\S+$`, got.Header.Get("User-Agent"))
 	user, pass, ok := got.BasicAuth()
 	require.True(t, ok)
 	assert.Equal(t, testAccountSID, user)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,7 +25,7 @@ import (
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Defaults for every setting an Option can change.
 const (
@@ -77,10 +78,22 @@ type Client struct {
 	transport        http.RoundTripper
 	bufs             bodyBuffers
 	clock            serverClock
+	hooks            Hooks
+	maxRetries       int
+	pollInterval     time.Duration
+	maxPollInterval  time.Duration
 }
 
-// Option configures a Client.
-type Option func(*settings) error
+// Option configures a Client; the WithX functions of this package make
+// them. A nil Option is ignored.
+type Option interface {
+	applyOption(*settings) error
+}
+
+// optionFunc is the Option every WithX function returns.
+type optionFunc func(*settings) error
+
+func (f optionFunc) applyOption(s *settings) error { return f(s) }
 
 type credentialSource int
 
@@ -105,25 +118,27 @@ type settings struct {
 	userAgentSuffix                string
 	logger                         *slog.Logger
 	maxResponseBytes               int64
+	hooks                          Hooks
+	pollInterval, maxPollInterval  time.Duration
 }
 
 // WithCredentials authenticates with an account SID (AC…) and its auth token.
 func WithCredentials(accountSID, authToken string) Option {
-	return func(s *settings) error {
+	return optionFunc(func(s *settings) error {
 		s.accountSID, s.username, s.password = accountSID, accountSID, authToken
 		s.credentials, s.apiKey = fromOptions, false
 		return nil
-	}
+	})
 }
 
 // WithAPIKey authenticates with an API key SID (SK…) and its secret, on
 // behalf of the account (AC…) the key belongs to.
 func WithAPIKey(keySID, keySecret, accountSID string) Option {
-	return func(s *settings) error {
+	return optionFunc(func(s *settings) error {
 		s.accountSID, s.username, s.password = accountSID, keySID, keySecret
 		s.credentials, s.apiKey = fromOptions, true
 		return nil
-	}
+	})
 }
 
 // WithBaseURL sends requests to rawURL instead of DefaultBaseURL: a proxy,
@@ -131,19 +146,19 @@ func WithAPIKey(keySID, keySecret, accountSID string) Option {
 // credentials never cross a network in clear text. It takes precedence
 // over a region and edge from the environment.
 func WithBaseURL(rawURL string) Option {
-	return func(s *settings) error { s.baseURL = rawURL; return nil }
+	return optionFunc(func(s *settings) error { s.baseURL = rawURL; return nil })
 }
 
 // WithRegion selects the Twilio region (au1, ie1, …):
 // https://numbers.{region}.twilio.com.
 func WithRegion(region string) Option {
-	return func(s *settings) error { s.region, s.regionFromEnv = region, false; return nil }
+	return optionFunc(func(s *settings) error { s.region, s.regionFromEnv = region, false; return nil })
 }
 
 // WithEdge selects the Twilio edge location (sydney, dublin, …). Without a
 // region the edge uses us1: https://numbers.{edge}.us1.twilio.com.
 func WithEdge(edge string) Option {
-	return func(s *settings) error { s.edge, s.regionFromEnv = edge, false; return nil }
+	return optionFunc(func(s *settings) error { s.edge, s.regionFromEnv = edge, false; return nil })
 }
 
 // WithHTTPClient sends requests through hc's transport (proxies, tracing,
@@ -153,43 +168,43 @@ func WithEdge(edge string) Option {
 // SDK's resend guard wraps hc's transport: a request that transport already
 // wrote is not let out again (see the README's "The retry guarantee").
 func WithHTTPClient(hc *http.Client) Option {
-	return func(s *settings) error {
+	return optionFunc(func(s *settings) error {
 		if hc == nil {
 			return &ValidationError{Problems: []FieldError{{Field: "http_client", Message: "is nil"}}}
 		}
 		s.httpClient = hc
 		return nil
-	}
+	})
 }
 
 // WithMaxRetries sets how many times a request may be resent (0 disables
 // retries). Whether a given failure may be retried at all is fixed by the
 // retry policy described in the package documentation.
 func WithMaxRetries(n int) Option {
-	return func(s *settings) error { s.maxRetries = n; return nil }
+	return optionFunc(func(s *settings) error { s.maxRetries = n; return nil })
 }
 
 // WithRetryBackoff bounds the exponential backoff between attempts.
 func WithRetryBackoff(minWait, maxWait time.Duration) Option {
-	return func(s *settings) error { s.minWait, s.maxWait = minWait, maxWait; return nil }
+	return optionFunc(func(s *settings) error { s.minWait, s.maxWait = minWait, maxWait; return nil })
 }
 
 // WithMaxRetryAfter sets the longest Retry-After the client waits out on
 // its own before retrying; a longer one ends the retries with the 429.
 func WithMaxRetryAfter(d time.Duration) Option {
-	return func(s *settings) error { s.maxRetryAfter = d; return nil }
+	return optionFunc(func(s *settings) error { s.maxRetryAfter = d; return nil })
 }
 
 // WithTimeout bounds each attempt of a request. Zero means no per-attempt
 // limit; the caller's context still bounds the whole request.
 func WithTimeout(d time.Duration) Option {
-	return func(s *settings) error { s.timeout, s.timeoutSet = d, true; return nil }
+	return optionFunc(func(s *settings) error { s.timeout, s.timeoutSet = d, true; return nil })
 }
 
 // WithUserAgentSuffix appends a product token (myservice/1.2) to the
 // User-Agent header.
 func WithUserAgentSuffix(suffix string) Option {
-	return func(s *settings) error { s.userAgentSuffix = suffix; return nil }
+	return optionFunc(func(s *settings) error { s.userAgentSuffix = suffix; return nil })
 }
 
 // WithLogger logs each request's outcome (at Debug) and each retry (at
@@ -197,13 +212,30 @@ func WithUserAgentSuffix(suffix string) Option {
 // attempt count and duration, never credentials. Without it the client is
 // silent.
 func WithLogger(l *slog.Logger) Option {
-	return func(s *settings) error { s.logger = l; return nil }
+	return optionFunc(func(s *settings) error { s.logger = l; return nil })
 }
 
 // WithMaxResponseBytes caps how much of a response body the client reads;
 // a longer body is an error wrapping ErrResponseTooLarge.
 func WithMaxResponseBytes(n int64) Option {
-	return func(s *settings) error { s.maxResponseBytes = n; return nil }
+	return optionFunc(func(s *settings) error { s.maxResponseBytes = n; return nil })
+}
+
+// WithHooks observes every call the client makes with h: see Hooks. A
+// later WithHooks replaces an earlier one.
+func WithHooks(h Hooks) Option {
+	return optionFunc(func(s *settings) error { s.hooks = h; return nil })
+}
+
+// WithWaitPollInterval sets the polling of the client's Wait and WaitBulk
+// when their options (nil included) leave PollInterval or MaxPollInterval
+// zero: the first wait is
+// interval, doubling up to maxInterval. The defaults are
+// DefaultPollInterval and DefaultMaxPollInterval; hostednumberstest's
+// Server.Client sets a few milliseconds, so that a test's Wait(ctx, sid,
+// nil) is fast too. It needs 0 < interval <= maxInterval.
+func WithWaitPollInterval(interval, maxInterval time.Duration) Option {
+	return optionFunc(func(s *settings) error { s.pollInterval, s.maxPollInterval = interval, maxInterval; return nil })
 }
 
 func defaultSettings() settings {
@@ -214,6 +246,8 @@ func defaultSettings() settings {
 		maxRetryAfter:    DefaultMaxRetryAfter,
 		timeout:          DefaultTimeout,
 		maxResponseBytes: DefaultMaxResponseBytes,
+		pollInterval:     DefaultPollInterval,
+		maxPollInterval:  DefaultMaxPollInterval,
 	}
 }
 
@@ -249,7 +283,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 		if opt == nil {
 			continue
 		}
-		if err := opt(s); err != nil {
+		if err := opt.applyOption(s); err != nil {
 			var ve *ValidationError
 			if errors.As(err, &ve) {
 				v.problems = append(v.problems, ve.Problems...)
@@ -265,6 +299,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	v.check(s.maxRetryAfter >= 0, "max_retry_after", "must not be negative")
 	v.check(s.timeout >= 0, "timeout", "must not be negative")
 	v.check(s.maxResponseBytes > 0, "max_response_bytes", "must be positive")
+	v.check(s.pollInterval > 0 && s.maxPollInterval >= s.pollInterval, "wait_poll_interval", "needs 0 < interval <= max")
 	v.check(!strings.ContainsFunc(s.userAgentSuffix, isControlOrNonASCII), "user_agent_suffix", "must be printable ASCII")
 	if err := v.err(); err != nil {
 		return nil, fmt.Errorf("hostednumbers: new client: %w", err)
@@ -280,6 +315,8 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	c.baseURL, c.accountSID = base, s.accountSID
 	c.userAgent, c.jsonType = []string{ua}, []string{"application/json"}
 	c.logger, c.maxResponseBytes, c.transport = s.logger, s.maxResponseBytes, rt
+	c.hooks, c.maxRetries = s.hooks, s.maxRetries
+	c.pollInterval, c.maxPollInterval = s.pollInterval, s.maxPollInterval
 	// The header sits behind a func: fmt prints a func as an address
 	// whatever the verb, so no formatting of a Client (even a copied
 	// value) can reach it.
@@ -291,8 +328,10 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	// error or a log (see redactor).
 	c.redact = newRedactor(s.username, s.password).redact
 	c.http = &retryablehttp.Client{
-		HTTPClient:     hc,
-		RetryMax:       s.maxRetries,
+		HTTPClient: hc,
+		// Each request's own limit (WithMaxRetries, WithCallMaxRetries)
+		// is enforced by the retry policy, which knows the request.
+		RetryMax:       math.MaxInt32,
 		RetryWaitMin:   s.minWait,
 		RetryWaitMax:   s.maxWait,
 		CheckRetry:     policy.CheckRetry,
@@ -514,7 +553,10 @@ type Response struct {
 
 // request is one API call as do sends it.
 type request struct {
-	method string
+	// op names the call ("create bulk order"); template is its path with
+	// placeholders for SIDs. Both are for the hooks (CallInfo).
+	op, template string
+	method       string
 	// path is appended to the client's base URL, query after a '?'.
 	path, query string
 	// rawURL, when set, is the whole URL instead (a next_page_url the API
@@ -527,20 +569,34 @@ type request struct {
 
 // do sends one API request with the retry policy, reads the body through
 // the size cap, and either decodes a 2xx body into out (out nil: the body
-// is read and dropped, as for a 204) or returns an *APIError. The returned
-// error is not yet prefixed with the operation.
-func (c *Client) do(ctx context.Context, r request, out any) (*Response, error) {
+// is read and dropped, as for a 204) or returns an *APIError. opts are the
+// call's CallOptions; the hooks see the call from its first attempt to
+// its result. The returned error is not yet prefixed with the operation.
+func (c *Client) do(ctx context.Context, r request, out any, opts []CallOption) (*Response, error) {
+	write := r.method != http.MethodGet
 	if err := checkContext(ctx); err != nil {
-		if r.method != http.MethodGet {
-			err = withOutcome(err, ErrNotCreated)
+		if write {
+			err = withOutcome(err, ErrNotApplied)
 		}
 		return nil, err
 	}
-	ctx = retry.Track(ctx, r.method)
-	meta, err := c.send(ctx, r, out)
-	if err != nil && r.method != http.MethodGet {
+	cs, err := c.resolveCall(opts)
+	if err != nil {
+		if write {
+			err = withOutcome(err, ErrNotApplied)
+		}
+		return nil, err
+	}
+	call := &callState{client: c, settings: cs,
+		info: CallInfo{Operation: r.op, Method: r.method, Path: r.template, Tag: cs.tag}}
+	start := time.Now()
+	ctx = c.hookStart(ctx, call)
+	ctx = retry.Track(withCall(ctx, call), r.method, cs.maxRetries)
+	meta, err := c.send(ctx, r, out, &cs)
+	if err != nil && write {
 		err = withOutcome(err, outcomeOf(ctx, err))
 	}
+	c.hookEnd(ctx, call, meta, retry.Attempts(ctx), start, err)
 	return meta, err
 }
 
@@ -549,7 +605,7 @@ var errNilContext = errors.New("nil context.Context; pass context.Background() o
 
 // outcomeOf answers "may the request have been processed?" for a failed
 // call that changes something. ctx is do's, which carries the tracker of
-// the request's attempts. ErrNotCreated needs positive evidence: input
+// the request's attempts. ErrNotApplied needs positive evidence: input
 // refused before sending, a 4xx answer, or the transport layer's typed
 // evidence that nothing of the latest attempt left the process (a POST is
 // retried only after an attempt with such evidence, so the latest attempt
@@ -563,24 +619,24 @@ func outcomeOf(ctx context.Context, err error) error {
 	switch {
 	case errors.As(err, &apiErr):
 		if apiErr.HTTPStatus >= 400 && apiErr.HTTPStatus < 500 {
-			return ErrNotCreated // refused: 429 before any processing, other 4xx as invalid
+			return ErrNotApplied // refused: 429 before any processing, other 4xx as invalid
 		}
 		return ErrOutcomeUnknown // 5xx, or a 3xx that was not followed
 	case errors.As(err, &decodeErr):
 		return ErrOutcomeUnknown // accepted, answer unusable
 	case errors.As(err, &valErr):
-		return ErrNotCreated
+		return ErrNotApplied
 	case retry.Unprocessed(ctx):
 		// The latest attempt left nothing, or was refused (4xx) and the
 		// call then ended, its context during the wait before a retry.
-		return ErrNotCreated
+		return ErrNotApplied
 	}
 	return ErrOutcomeUnknown
 }
 
 // send is do without the outcome: one API request, all its attempts, in
 // a context that retry.Track made.
-func (c *Client) send(ctx context.Context, r request, out any) (*Response, error) {
+func (c *Client) send(ctx context.Context, r request, out any, cs *callSettings) (*Response, error) {
 	start := time.Now()
 	u := r.rawURL
 	if u == "" {
@@ -605,6 +661,9 @@ func (c *Client) send(ctx context.Context, r request, out any) (*Response, error
 		if r.contentType != nil {
 			req.Header["Content-Type"] = r.contentType
 		}
+	}
+	for name, values := range cs.header {
+		req.Header[name] = values // canonical names, none of the above
 	}
 	logPath := req.URL.Path
 
@@ -741,6 +800,9 @@ func (c *Client) log(ctx context.Context, level slog.Level, method, path string,
 		slog.String("path", path),
 		slog.Int("attempts", retry.Attempts(ctx)),
 		slog.Duration("duration", time.Since(start)),
+	}
+	if call := callFrom(ctx); call != nil && call.info.Tag != "" {
+		attrs = append(attrs, slog.String("tag", call.info.Tag))
 	}
 	if r != nil {
 		attrs = append(attrs, slog.Int("status", r.StatusCode), slog.String("request_id", r.RequestID))

@@ -578,7 +578,7 @@ func TestNewClient_BoundaryOptionValuesAreAccepted(t *testing.T) {
 
 // --- request headers -----------------------------------------------------
 
-var userAgentPattern = regexp.MustCompile(`^hostednumbers-go/0\.1\.0 \(\w+ \w+\) go/[0-9.]+`)
+var userAgentPattern = regexp.MustCompile(`^hostednumbers-go/` + regexp.QuoteMeta(Version) + ` \(\w+ \w+\) go/[0-9.]+`)
 
 func TestRequestHeaders(t *testing.T) {
 	type seen struct {

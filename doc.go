@@ -60,7 +60,7 @@
 // attempt is one send.
 //
 // Every error from Create says whether the order may exist: it matches
-// exactly one of ErrNotCreated (nothing left the process: invalid input, a
+// exactly one of ErrNotApplied (nothing left the process: invalid input, a
 // nil context, a context done before the attempt, a failed dial, name
 // lookup or TLS handshake; or Twilio refused it with a 4xx: fix the cause
 // and submit again) and ErrOutcomeUnknown (everything else once a send
@@ -86,6 +86,17 @@
 // appear in any error, log record or formatted value, even when a server
 // echoes them back, whole or cut: no 8 consecutive characters of the
 // secret or of its basic-auth base64 forms survive.
+//
+// # One call at a time, observed
+//
+// Every method takes ...CallOption last: WithCallMaxRetries,
+// WithCallTimeout, WithCallHeader and WithCallTag change that call only,
+// within the same retry policy. WithHooks observes every call: a start
+// (operation, method, path template, tag) whose context the attempts run
+// in, each attempt (number, status, request id, latency, error) and the
+// end (Outcome label, status, request id, attempts, duration, error), with
+// credentials redacted and a panicking hook recovered. examples/otel turns
+// them into OpenTelemetry spans.
 //
 // # Testing
 //

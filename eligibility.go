@@ -33,13 +33,14 @@ const MaxEligibilityNumbers = 1000
 // tests.
 type EligibilityAPI interface {
 	// Check says at once whether each listed number can be hosted.
-	Check(ctx context.Context, params *EligibilityParams) (*Eligibility, error)
+	Check(ctx context.Context, params *EligibilityParams, opts ...CallOption) (*Eligibility, error)
 	// CreateBulk starts an asynchronous check of many numbers.
-	CreateBulk(ctx context.Context, params *EligibilityParams) (*BulkEligibility, error)
+	CreateBulk(ctx context.Context, params *EligibilityParams, opts ...CallOption) (*BulkEligibility, error)
 	// FetchBulk returns the current state of a bulk check.
-	FetchBulk(ctx context.Context, requestID string) (*BulkEligibility, error)
-	// WaitBulk polls a bulk check until it is finished.
-	WaitBulk(ctx context.Context, requestID string, opts *EligibilityWaitOptions) (*BulkEligibility, error)
+	FetchBulk(ctx context.Context, requestID string, opts ...CallOption) (*BulkEligibility, error)
+	// WaitBulk polls a bulk check until it is finished; opts apply to
+	// each fetch.
+	WaitBulk(ctx context.Context, requestID string, wait *EligibilityWaitOptions, opts ...CallOption) (*BulkEligibility, error)
 }
 
 var _ EligibilityAPI = (*EligibilityService)(nil)
@@ -535,17 +536,17 @@ func checkFetchedRequestID(b *BulkEligibility, id string) error {
 }
 
 // encodeEligibility validates and encodes params for a check; its errors
-// are marked ErrNotCreated, since nothing is sent.
+// are marked ErrNotApplied, since nothing is sent.
 func encodeEligibility(ctx context.Context, params *EligibilityParams) ([]byte, error) {
 	if err := checkContext(ctx); err != nil {
-		return nil, withOutcome(err, ErrNotCreated)
+		return nil, withOutcome(err, ErrNotApplied)
 	}
 	if err := params.Validate(); err != nil {
-		return nil, withOutcome(err, ErrNotCreated)
+		return nil, withOutcome(err, ErrNotApplied)
 	}
 	body, err := params.MarshalJSON()
 	if err != nil {
-		return nil, withOutcome(err, ErrNotCreated)
+		return nil, withOutcome(err, ErrNotApplied)
 	}
 	return body, nil
 }
@@ -555,16 +556,17 @@ func encodeEligibility(ctx context.Context, params *EligibilityParams) ([]byte, 
 // Twilio documents it for one number; CreateBulk suits many. params are
 // validated first (a *ValidationError, nothing sent).
 //
-// Every error matches one of ErrNotCreated (nothing was checked) and
+// Every error matches one of ErrNotApplied (nothing was checked) and
 // ErrOutcomeUnknown (the check may have run, its answer lost). Neither
 // leaves anything behind, so the remedy for both is to check again.
-func (s *EligibilityService) Check(ctx context.Context, params *EligibilityParams) (*Eligibility, error) {
+func (s *EligibilityService) Check(ctx context.Context, params *EligibilityParams, opts ...CallOption) (*Eligibility, error) {
 	body, err := encodeEligibility(ctx, params)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: check eligibility: %w", err)
 	}
 	var out Eligibility
-	meta, err := s.client.do(ctx, request{method: http.MethodPost, path: eligibilityPath, body: body}, &out)
+	meta, err := s.client.do(ctx, request{op: "check eligibility", template: eligibilityPath,
+		method: http.MethodPost, path: eligibilityPath, body: body}, &out, opts)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: check eligibility: %w", err)
 	}
@@ -577,17 +579,18 @@ func (s *EligibilityService) Check(ctx context.Context, params *EligibilityParam
 // FetchBulk or WaitBulk. params are validated first (a *ValidationError,
 // nothing sent).
 //
-// Every error matches one of ErrNotCreated (no check exists) and
+// Every error matches one of ErrNotApplied (no check exists) and
 // ErrOutcomeUnknown (a check may exist whose ID was lost). An orphan check
 // is harmless: nobody is charged or notified, nothing is hosted. Create
 // another.
-func (s *EligibilityService) CreateBulk(ctx context.Context, params *EligibilityParams) (*BulkEligibility, error) {
+func (s *EligibilityService) CreateBulk(ctx context.Context, params *EligibilityParams, opts ...CallOption) (*BulkEligibility, error) {
 	body, err := encodeEligibility(ctx, params)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: create bulk eligibility check: %w", err)
 	}
 	var out BulkEligibility
-	meta, err := s.client.do(ctx, request{method: http.MethodPost, path: bulkEligibilityPath, body: body}, &out)
+	meta, err := s.client.do(ctx, request{op: "create bulk eligibility check", template: bulkEligibilityPath,
+		method: http.MethodPost, path: bulkEligibilityPath, body: body}, &out, opts)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: create bulk eligibility check: %w", err)
 	}
@@ -600,23 +603,24 @@ func (s *EligibilityService) CreateBulk(ctx context.Context, params *Eligibility
 // followed by 32 hex digits; anything else returns a *ValidationError
 // without a request. A check that does not exist returns an error matching
 // ErrNotFound.
-func (s *EligibilityService) FetchBulk(ctx context.Context, requestID string) (*BulkEligibility, error) {
+func (s *EligibilityService) FetchBulk(ctx context.Context, requestID string, opts ...CallOption) (*BulkEligibility, error) {
 	if err := checkContext(ctx); err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch bulk eligibility check: %w", err)
 	}
 	if err := checkBulkEligibilityID(requestID); err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch bulk eligibility check: %w", err)
 	}
-	b, err := s.fetchBulk(ctx, requestID)
+	b, err := s.fetchBulk(ctx, requestID, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch bulk eligibility check %s: %w", requestID, err)
 	}
 	return b, nil
 }
 
-func (s *EligibilityService) fetchBulk(ctx context.Context, requestID string) (*BulkEligibility, error) {
+func (s *EligibilityService) fetchBulk(ctx context.Context, requestID string, opts ...CallOption) (*BulkEligibility, error) {
 	var out BulkEligibility
-	meta, err := s.client.do(ctx, request{method: http.MethodGet, path: bulkEligibilityPath + "/" + requestID}, &out)
+	meta, err := s.client.do(ctx, request{op: "fetch bulk eligibility check", template: bulkEligibilityPath + "/{RequestId}",
+		method: http.MethodGet, path: bulkEligibilityPath + "/" + requestID}, &out, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -652,7 +656,7 @@ type EligibilityWaitOptions struct {
 // implement it.
 type BulkEligibilityFetcher interface {
 	// FetchBulk returns the current state of a bulk check.
-	FetchBulk(ctx context.Context, requestID string) (*BulkEligibility, error)
+	FetchBulk(ctx context.Context, requestID string, opts ...CallOption) (*BulkEligibility, error)
 }
 
 var _ BulkEligibilityFetcher = EligibilityAPI(nil)
@@ -665,22 +669,33 @@ var _ BulkEligibilityFetcher = EligibilityAPI(nil)
 // failures are polled through up to MaxConsecutiveErrors in a row; a 429
 // is waited out as its Retry-After asks and does not count. On an error it
 // also returns the last state it saw, if any. It starts no goroutines.
-func (s *EligibilityService) WaitBulk(ctx context.Context, requestID string, opts *EligibilityWaitOptions) (*BulkEligibility, error) {
-	return waitForBulkEligibility(ctx, requestID, opts, s.fetchBulk)
+// Zero PollInterval and MaxPollInterval (and a nil wait) take the
+// client's WithWaitPollInterval. opts apply to every fetch.
+func (s *EligibilityService) WaitBulk(ctx context.Context, requestID string, wait *EligibilityWaitOptions, opts ...CallOption) (*BulkEligibility, error) {
+	var w EligibilityWaitOptions
+	if wait != nil {
+		w = *wait
+	}
+	defaults := s.client.waitOptions(&WaitOptions{PollInterval: w.PollInterval, MaxPollInterval: w.MaxPollInterval})
+	w.PollInterval, w.MaxPollInterval = defaults.PollInterval, defaults.MaxPollInterval
+	return waitForBulkEligibility(ctx, requestID, &w, func(ctx context.Context, id string) (*BulkEligibility, error) {
+		return s.fetchBulk(ctx, id, opts...)
+	})
 }
 
 // WaitForBulkEligibility is WaitBulk over any implementation of FetchBulk:
 // the loop, backoff, Retry-After handling and error rules are the same.
-func WaitForBulkEligibility(ctx context.Context, f BulkEligibilityFetcher, requestID string, opts *EligibilityWaitOptions) (*BulkEligibility, error) {
+// opts are passed to every FetchBulk.
+func WaitForBulkEligibility(ctx context.Context, f BulkEligibilityFetcher, requestID string, wait *EligibilityWaitOptions, opts ...CallOption) (*BulkEligibility, error) {
 	if f == nil {
 		return nil, fmt.Errorf("hostednumbers: wait for bulk eligibility check: %w",
 			&ValidationError{Problems: []FieldError{{Field: "fetcher", Message: "is nil"}}})
 	}
 	if svc, ok := f.(*EligibilityService); ok && svc != nil {
-		return svc.WaitBulk(ctx, requestID, opts)
+		return svc.WaitBulk(ctx, requestID, wait, opts...)
 	}
-	return waitForBulkEligibility(ctx, requestID, opts, func(ctx context.Context, id string) (*BulkEligibility, error) {
-		b, err := f.FetchBulk(ctx, id)
+	return waitForBulkEligibility(ctx, requestID, wait, func(ctx context.Context, id string) (*BulkEligibility, error) {
+		b, err := f.FetchBulk(ctx, id, opts...)
 		if err == nil && b == nil {
 			err = &DecodeError{HTTPStatus: http.StatusOK, Err: errors.New("FetchBulk returned neither a check nor an error")}
 		}

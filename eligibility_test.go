@@ -318,12 +318,12 @@ func TestEligibilityParams_ValidationNamesEveryFieldAndSendsNothing(t *testing.T
 			_, err := c.Eligibility.Check(elCtx(t), tt.params)
 			elValidation(t, err, tt.fields...)
 			ve := elValidationOf(err)
-			assert.ErrorIs(t, err, hn.ErrNotCreated)
+			assert.ErrorIs(t, err, hn.ErrNotApplied)
 			assert.NotErrorIs(t, err, hn.ErrOutcomeUnknown)
 			assert.True(t, strings.HasPrefix(err.Error(), "hostednumbers: check eligibility: "), err.Error())
 			_, err = c.Eligibility.CreateBulk(elCtx(t), tt.params)
 			elValidation(t, err, tt.fields...)
-			assert.ErrorIs(t, err, hn.ErrNotCreated)
+			assert.ErrorIs(t, err, hn.ErrNotApplied)
 			assert.Empty(t, rec.all(), "nothing may be sent")
 			assert.Equal(t, ve.Problems, elValidationOf(tt.params.Validate()).Problems, "Validate reports the same")
 		})
@@ -412,13 +412,13 @@ func TestEligibilityParams_UnencodableExtraIsAValidationErrorNamingIt(t *testing
 	p.PhoneNumbers[0].Extra = map[string]any{"weight": math.Inf(1)}
 	_, err := c.Eligibility.Check(elCtx(t), p)
 	elValidation(t, err, "phone_numbers[0].weight")
-	assert.ErrorIs(t, err, hn.ErrNotCreated)
+	assert.ErrorIs(t, err, hn.ErrNotApplied)
 
 	p = elParams("+14155550101")
 	p.Extra = map[string]any{"callback": func() {}}
 	_, err = c.Eligibility.CreateBulk(elCtx(t), p)
 	elValidation(t, err, "callback")
-	assert.ErrorIs(t, err, hn.ErrNotCreated)
+	assert.ErrorIs(t, err, hn.ErrNotApplied)
 	assert.Empty(t, rec.all())
 }
 
@@ -427,10 +427,10 @@ func TestEligibility_NilContextIsAValidationErrorNamingCtx(t *testing.T) {
 	var nilCtx context.Context //nolint:staticcheck // the nil context is the point of the test
 	_, err := c.Eligibility.Check(nilCtx, elParams("+14155550101"))
 	elValidation(t, err, "ctx")
-	assert.ErrorIs(t, err, hn.ErrNotCreated)
+	assert.ErrorIs(t, err, hn.ErrNotApplied)
 	_, err = c.Eligibility.CreateBulk(nilCtx, elParams("+14155550101"))
 	elValidation(t, err, "ctx")
-	assert.ErrorIs(t, err, hn.ErrNotCreated)
+	assert.ErrorIs(t, err, hn.ErrNotApplied)
 	_, err = c.Eligibility.FetchBulk(nilCtx, elRequestID)
 	elValidation(t, err, "ctx")
 	_, err = c.Eligibility.WaitBulk(nilCtx, elRequestID, nil)
@@ -489,7 +489,7 @@ func TestEligibility_UnusableAnswersAreDecodeErrorsWithAnUnknownOutcome(t *testi
 			require.ErrorAs(t, err, &de)
 			assert.True(t, de.Accepted())
 			assert.ErrorIs(t, err, hn.ErrOutcomeUnknown)
-			assert.NotErrorIs(t, err, hn.ErrNotCreated)
+			assert.NotErrorIs(t, err, hn.ErrNotApplied)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
@@ -531,7 +531,7 @@ func TestEligibility_ErrorsCarryTheOutcome(t *testing.T) {
 			for _, err := range []error{errCheck, errBulk} {
 				require.Error(t, err)
 				assert.Equal(t, tt.unknown, errors.Is(err, hn.ErrOutcomeUnknown), "%v", err)
-				assert.Equal(t, !tt.unknown, errors.Is(err, hn.ErrNotCreated), "%v", err)
+				assert.Equal(t, !tt.unknown, errors.Is(err, hn.ErrNotApplied), "%v", err)
 				if tt.sentinel != nil {
 					assert.ErrorIs(t, err, tt.sentinel)
 				}
@@ -634,7 +634,7 @@ func TestEligibilityCreateBulk_ALostAnswerLeavesAnOrphanCheck(t *testing.T) {
 	b, err := c.Eligibility.CreateBulk(elCtx(t), elParams("+14155550101"))
 	assert.Nil(t, b)
 	require.ErrorIs(t, err, hn.ErrOutcomeUnknown)
-	assert.NotErrorIs(t, err, hn.ErrNotCreated)
+	assert.NotErrorIs(t, err, hn.ErrNotApplied)
 	assert.Contains(t, err.Error(), "hostednumbers: create bulk eligibility check: ")
 	require.Len(t, srv.BulkEligibilityChecks(), 1, "the orphan")
 
@@ -690,7 +690,7 @@ type elScript struct {
 	calls int
 }
 
-func (s *elScript) FetchBulk(_ context.Context, id string) (*hn.BulkEligibility, error) {
+func (s *elScript) FetchBulk(_ context.Context, id string, _ ...hn.CallOption) (*hn.BulkEligibility, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -800,7 +800,7 @@ func TestWaitForBulkEligibility_OverAMockedFetcher(t *testing.T) {
 // short by the caller does.
 type cancelFetcher struct{ cancel context.CancelFunc }
 
-func (f *cancelFetcher) FetchBulk(ctx context.Context, _ string) (*hn.BulkEligibility, error) {
+func (f *cancelFetcher) FetchBulk(ctx context.Context, _ string, _ ...hn.CallOption) (*hn.BulkEligibility, error) {
 	f.cancel()
 	return nil, ctx.Err()
 }
@@ -812,11 +812,11 @@ type elMock struct {
 	script *elScript
 }
 
-func (m elMock) FetchBulk(ctx context.Context, id string) (*hn.BulkEligibility, error) {
+func (m elMock) FetchBulk(ctx context.Context, id string, _ ...hn.CallOption) (*hn.BulkEligibility, error) {
 	return m.script.FetchBulk(ctx, id)
 }
 
-func (m elMock) WaitBulk(ctx context.Context, id string, opts *hn.EligibilityWaitOptions) (*hn.BulkEligibility, error) {
+func (m elMock) WaitBulk(ctx context.Context, id string, opts *hn.EligibilityWaitOptions, _ ...hn.CallOption) (*hn.BulkEligibility, error) {
 	return hn.WaitForBulkEligibility(ctx, m, id, opts)
 }
 

@@ -116,7 +116,7 @@ func TestHostedNumberOrders_CreateValidatesEveryFieldBeforeSending(t *testing.T)
 	}
 	_, err := client.HostedNumberOrders.Create(epCtx(t), bad)
 	require.ErrorIs(t, err, hn.ErrInvalidInput)
-	require.ErrorIs(t, err, hn.ErrNotCreated)
+	require.ErrorIs(t, err, hn.ErrNotApplied)
 	var ve *hn.ValidationError
 	require.ErrorAs(t, err, &ve)
 	var fields []string
@@ -153,7 +153,7 @@ func TestCreates_OutcomeLabelsAndAtMostOneSend(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s, client := newEPServer(t, http.StatusBadRequest, []byte(`{"code":21211,"message":"Invalid","status":400}`))
 			err := call(client)
-			require.ErrorIs(t, err, hn.ErrNotCreated, "a 400 is a refusal")
+			require.ErrorIs(t, err, hn.ErrNotApplied, "a 400 is a refusal")
 			assert.False(t, errors.Is(err, hn.ErrOutcomeUnknown))
 			assert.Len(t, s.got(), 1)
 
@@ -204,7 +204,7 @@ func TestAuthorizationDocuments_CreateValidatesBeforeSending(t *testing.T) {
 	})
 	var ve *hn.ValidationError
 	require.ErrorAs(t, err, &ve)
-	require.ErrorIs(t, err, hn.ErrNotCreated)
+	require.ErrorIs(t, err, hn.ErrNotApplied)
 	var fields []string
 	for _, p := range ve.Problems {
 		fields = append(fields, p.Field)
@@ -238,12 +238,12 @@ func TestAuthorizationDocuments_Delete(t *testing.T) {
 	for _, bad := range []string{"", "PX../../Accounts", "HRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?x=1"} {
 		err := client.AuthorizationDocuments.Delete(epCtx(t), bad)
 		require.ErrorIs(t, err, hn.ErrInvalidInput, bad)
-		require.ErrorIs(t, err, hn.ErrNotCreated, bad)
+		require.ErrorIs(t, err, hn.ErrNotApplied, bad)
 	}
 	assert.Len(t, s.got(), 1, "a bad SID never reaches a URL")
 
 	_, client = newEPServer(t, http.StatusNotFound, []byte(`{"code":20404,"message":"not found","status":404}`))
 	err := client.AuthorizationDocuments.Delete(epCtx(t), "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
 	require.ErrorIs(t, err, hn.ErrNotFound)
-	require.ErrorIs(t, err, hn.ErrNotCreated)
+	require.ErrorIs(t, err, hn.ErrNotApplied)
 }

@@ -15,7 +15,10 @@ import (
 // Sentinel errors to branch on with errors.Is. An *APIError matches the one
 // its HTTP status belongs to.
 var (
-	// ErrNotFound: the API answered 404 (no such bulk hosting request).
+	// ErrNotFound: the API answered 404: the SID the call names (a bulk
+	// hosting request, a hosted number order, an authorisation document, a
+	// bulk eligibility check) does not exist in the client's account, or
+	// no longer does.
 	ErrNotFound = errors.New("hostednumbers: not found")
 	// ErrUnauthorized: the API answered 401 or 403 (bad or insufficient
 	// credentials).
@@ -30,17 +33,24 @@ var (
 	// ErrResponseTooLarge: a response body exceeded the client's size cap.
 	ErrResponseTooLarge = errors.New("hostednumbers: response body too large")
 
-	// ErrNotCreated matches an error from a call that changes something
-	// (Create above all) when there is positive evidence that Twilio has
-	// nothing from it: nothing left the process (invalid input or
-	// configuration, a nil context, a context done before the attempt
-	// reached the transport, a typed failure to connect, resolve the name
-	// or complete the TLS handshake before any of the request was written
-	// or its body read), or Twilio refused it (429 or any other 4xx). Safe
-	// to send again once the cause is fixed.
-	ErrNotCreated = errors.New("hostednumbers: not created")
+	// ErrNotApplied matches an error from a call that changes something
+	// (a create, an update, a cancel, a delete) when there is positive
+	// evidence that Twilio has nothing from it: nothing left the process
+	// (invalid input, configuration or call options, a nil context, a
+	// context done before the attempt reached the transport, a typed
+	// failure to connect, resolve the name or complete the TLS handshake
+	// before any of the request was written or its body read), or Twilio
+	// refused it (429 or any other 4xx). Safe to send again once the cause
+	// is fixed.
+	ErrNotApplied = errors.New("hostednumbers: not applied")
+	// ErrNotCreated is ErrNotApplied, the same value, under the name it
+	// had when only creates carried outcomes; errors.Is matches either.
+	//
+	// Deprecated: use ErrNotApplied, which reads right on an update, a
+	// cancel and a delete too.
+	ErrNotCreated = ErrNotApplied
 	// ErrOutcomeUnknown matches an error from a call that changes something
-	// whenever ErrNotCreated's evidence is missing: the request may have
+	// whenever ErrNotApplied's evidence is missing: the request may have
 	// been processed. That covers a connection that failed after a send
 	// began, any HTTP/2 stream reset or GOAWAY (REFUSED_STREAM included:
 	// its text is not evidence, a server can write it), the attempt timing
@@ -54,7 +64,7 @@ var (
 )
 
 // outcomeError is an error of a call that changes something, with the
-// answer to "may it have happened?": ErrNotCreated or ErrOutcomeUnknown.
+// answer to "may it have happened?": ErrNotApplied or ErrOutcomeUnknown.
 // errors.Is and errors.As see both the cause and the outcome.
 type outcomeError struct {
 	err     error
@@ -73,7 +83,7 @@ func (e *outcomeError) Unwrap() []error { return []error{e.err, e.outcome} }
 
 // withOutcome marks err with its outcome, once.
 func withOutcome(err, outcome error) error {
-	if err == nil || errors.Is(err, ErrNotCreated) || errors.Is(err, ErrOutcomeUnknown) {
+	if err == nil || errors.Is(err, ErrNotApplied) || errors.Is(err, ErrOutcomeUnknown) {
 		return err
 	}
 	return &outcomeError{err: err, outcome: outcome}

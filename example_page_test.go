@@ -16,7 +16,7 @@ func ExampleNewPage() {
 	first := hostednumbers.NewPage([]hostednumbers.HostedNumberOrder{
 		{SID: "HR00000000000000000000000000000001", PhoneNumber: "+14155550101"},
 		{SID: "HR00000000000000000000000000000002", PhoneNumber: "+14155550102"},
-	}, func(context.Context) (*hostednumbers.Page[hostednumbers.HostedNumberOrder], error) {
+	}, func(context.Context, ...hostednumbers.CallOption) (*hostednumbers.Page[hostednumbers.HostedNumberOrder], error) {
 		return second, nil
 	})
 

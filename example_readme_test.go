@@ -77,7 +77,7 @@ func Example_createOutcome() {
 
 	order, err := client.BulkHostedNumberOrders.Create(ctx, params)
 	switch {
-	case errors.Is(err, hostednumbers.ErrNotCreated):
+	case errors.Is(err, hostednumbers.ErrNotApplied):
 		// nothing happened at Twilio: fix the cause, then submit again
 	case errors.Is(err, hostednumbers.ErrOutcomeUnknown):
 		// may exist: Reconcile before anything else

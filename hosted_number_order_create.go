@@ -130,20 +130,22 @@ func (p *CreateHostedNumberOrderParams) form() url.Values {
 // sent.
 //
 // Like the bulk create, it is sent at most once: an error matches
-// ErrNotCreated (Twilio has no order from this call) or ErrOutcomeUnknown
+// ErrNotApplied (Twilio has no order from this call) or ErrOutcomeUnknown
 // (it may have one: list the number's orders, or Reconcile with
 // PhoneNumbers, before creating it again).
-func (s *HostedNumberOrdersService) Create(ctx context.Context, params *CreateHostedNumberOrderParams) (*HostedNumberOrder, error) {
+func (s *HostedNumberOrdersService) Create(ctx context.Context, params *CreateHostedNumberOrderParams, opts ...CallOption) (*HostedNumberOrder, error) {
 	if err := params.Validate(); err != nil {
-		return nil, fmt.Errorf("hostednumbers: create hosted number order: %w", withOutcome(err, ErrNotCreated))
+		return nil, fmt.Errorf("hostednumbers: create hosted number order: %w", withOutcome(err, ErrNotApplied))
 	}
 	var o HostedNumberOrder
 	meta, err := s.client.do(ctx, request{
+		op:          "create hosted number order",
+		template:    hostedNumberOrdersPath,
 		method:      http.MethodPost,
 		path:        hostedNumberOrdersPath,
 		body:        []byte(params.form().Encode()),
 		contentType: []string{"application/x-www-form-urlencoded"},
-	}, &o)
+	}, &o, opts)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: create hosted number order: %w", err)
 	}

@@ -20,17 +20,17 @@ const hostedNumberOrdersPath = "/v2/HostedNumber/Orders"
 // hostednumberstest's fake server in tests.
 type HostedNumberOrdersAPI interface {
 	// List returns the first page of hosted number orders.
-	List(ctx context.Context, params *ListHostedNumberOrdersParams) (*Page[HostedNumberOrder], error)
+	List(ctx context.Context, params *ListHostedNumberOrdersParams, opts ...CallOption) (*Page[HostedNumberOrder], error)
 	// All iterates over every hosted number order, page by page.
-	All(ctx context.Context, params *ListHostedNumberOrdersParams) iter.Seq2[HostedNumberOrder, error]
+	All(ctx context.Context, params *ListHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[*HostedNumberOrder, error]
 	// Fetch returns one hosted number order.
-	Fetch(ctx context.Context, sid string) (*HostedNumberOrder, error)
+	Fetch(ctx context.Context, sid string, opts ...CallOption) (*HostedNumberOrder, error)
 	// Update changes the status of a hosted number order.
-	Update(ctx context.Context, sid string, params *UpdateHostedNumberOrderParams) (*HostedNumberOrder, error)
+	Update(ctx context.Context, sid string, params *UpdateHostedNumberOrderParams, opts ...CallOption) (*HostedNumberOrder, error)
 	// Cancel cancels a hosted number order that is still received.
-	Cancel(ctx context.Context, sid string) error
+	Cancel(ctx context.Context, sid string, opts ...CallOption) error
 	// Create makes one hosted number order, outside a bulk request.
-	Create(ctx context.Context, params *CreateHostedNumberOrderParams) (*HostedNumberOrder, error)
+	Create(ctx context.Context, params *CreateHostedNumberOrderParams, opts ...CallOption) (*HostedNumberOrder, error)
 }
 
 var _ HostedNumberOrdersAPI = (*HostedNumberOrdersService)(nil)
@@ -192,33 +192,35 @@ func (p *ListHostedNumberOrdersParams) query() url.Values {
 // GET /v2/HostedNumber/Orders. Follow the pages with Page.Next, or use All.
 // params are validated first; a problem returns a *ValidationError and
 // nothing is sent.
-func (s *HostedNumberOrdersService) List(ctx context.Context, params *ListHostedNumberOrdersParams) (*Page[HostedNumberOrder], error) {
+func (s *HostedNumberOrdersService) List(ctx context.Context, params *ListHostedNumberOrdersParams, opts ...CallOption) (*Page[HostedNumberOrder], error) {
 	const op = "list hosted number orders"
 	if err := params.Validate(); err != nil {
 		return nil, fmt.Errorf("hostednumbers: %s: %w", op, err)
 	}
-	return fetchPage[HostedNumberOrder](ctx, s.client, op, listRequest(hostedNumberOrdersPath, params.query()))
+	return fetchPage[HostedNumberOrder](ctx, s.client, op, listRequest(op, hostedNumberOrdersPath, hostedNumberOrdersPath, params.query()), opts)
 }
 
 // All iterates over every hosted number order that matches params, across
 // pages: the first page is fetched when the loop starts, each next page
 // (meta.next_page_url, exactly as given) only when the loop reaches it,
-// and break stops without another request. An error is yielded once and
-// ends the loop.
-func (s *HostedNumberOrdersService) All(ctx context.Context, params *ListHostedNumberOrdersParams) iter.Seq2[HostedNumberOrder, error] {
-	return allItems(ctx, func(ctx context.Context) (*Page[HostedNumberOrder], error) { return s.List(ctx, params) })
+// and break stops without another request. Each order is yielded as a
+// pointer, as Fetch returns it; an error is yielded once, with a nil
+// order, and ends the loop.
+func (s *HostedNumberOrdersService) All(ctx context.Context, params *ListHostedNumberOrdersParams, opts ...CallOption) iter.Seq2[*HostedNumberOrder, error] {
+	return allItems(ctx, func(ctx context.Context) (*Page[HostedNumberOrder], error) { return s.List(ctx, params, opts...) }, nil)
 }
 
 // Fetch returns one hosted number order: GET /v2/HostedNumber/Orders/{sid}.
 // The sid must be HR followed by 32 hex digits; anything else returns a
 // *ValidationError without a request. An order that does not exist
 // returns an error matching ErrNotFound.
-func (s *HostedNumberOrdersService) Fetch(ctx context.Context, sid string) (*HostedNumberOrder, error) {
+func (s *HostedNumberOrdersService) Fetch(ctx context.Context, sid string, opts ...CallOption) (*HostedNumberOrder, error) {
 	if err := checkResourceSID("sid", sid, "HR", "hosted number order"); err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch hosted number order: %w", err)
 	}
 	var o HostedNumberOrder
-	meta, err := s.client.do(ctx, request{method: http.MethodGet, path: hostedNumberOrdersPath + "/" + sid}, &o)
+	meta, err := s.client.do(ctx, request{op: "fetch hosted number order", template: hostedNumberOrdersPath + "/{Sid}",
+		method: http.MethodGet, path: hostedNumberOrdersPath + "/" + sid}, &o, opts)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: fetch hosted number order %s: %w", sid, err)
 	}
@@ -282,19 +284,21 @@ func (p *UpdateHostedNumberOrderParams) form() url.Values {
 // and params are validated first; a problem returns a *ValidationError and
 // nothing is sent. The API's refusal of a change comes back as an
 // *APIError. Like every call that changes something, an error matches
-// ErrNotCreated (nothing changed) or ErrOutcomeUnknown (it may have).
-func (s *HostedNumberOrdersService) Update(ctx context.Context, sid string, params *UpdateHostedNumberOrderParams) (*HostedNumberOrder, error) {
+// ErrNotApplied (nothing changed) or ErrOutcomeUnknown (it may have).
+func (s *HostedNumberOrdersService) Update(ctx context.Context, sid string, params *UpdateHostedNumberOrderParams, opts ...CallOption) (*HostedNumberOrder, error) {
 	err := errors.Join(checkResourceSID("sid", sid, "HR", "hosted number order"), params.Validate())
 	if err != nil {
-		return nil, fmt.Errorf("hostednumbers: update hosted number order: %w", withOutcome(mergeValidationErrors(err), ErrNotCreated))
+		return nil, fmt.Errorf("hostednumbers: update hosted number order: %w", withOutcome(mergeValidationErrors(err), ErrNotApplied))
 	}
 	var o HostedNumberOrder
 	meta, err := s.client.do(ctx, request{
+		op:          "update hosted number order",
+		template:    hostedNumberOrdersPath + "/{Sid}",
 		method:      http.MethodPost,
 		path:        hostedNumberOrdersPath + "/" + sid,
 		body:        []byte(params.form().Encode()),
 		contentType: []string{"application/x-www-form-urlencoded"},
-	}, &o)
+	}, &o, opts)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: update hosted number order %s: %w", sid, err)
 	}
@@ -310,13 +314,14 @@ func (s *HostedNumberOrdersService) Update(ctx context.Context, sid string, para
 // /v2/HostedNumber/Orders/{sid}, answered 204. The API allows it only while
 // the order is received; its refusal comes back as an *APIError with the
 // HTTP status and Twilio's code and message. The sid is validated first.
-// An error matches ErrNotCreated (the order was not cancelled) or
+// An error matches ErrNotApplied (the order was not cancelled) or
 // ErrOutcomeUnknown (it may have been: fetch it to see).
-func (s *HostedNumberOrdersService) Cancel(ctx context.Context, sid string) error {
+func (s *HostedNumberOrdersService) Cancel(ctx context.Context, sid string, opts ...CallOption) error {
 	if err := checkResourceSID("sid", sid, "HR", "hosted number order"); err != nil {
-		return fmt.Errorf("hostednumbers: cancel hosted number order: %w", withOutcome(err, ErrNotCreated))
+		return fmt.Errorf("hostednumbers: cancel hosted number order: %w", withOutcome(err, ErrNotApplied))
 	}
-	if _, err := s.client.do(ctx, request{method: http.MethodDelete, path: hostedNumberOrdersPath + "/" + sid}, nil); err != nil {
+	if _, err := s.client.do(ctx, request{op: "cancel hosted number order", template: hostedNumberOrdersPath + "/{Sid}",
+		method: http.MethodDelete, path: hostedNumberOrdersPath + "/" + sid}, nil, opts); err != nil {
 		return fmt.Errorf("hostednumbers: cancel hosted number order %s: %w", sid, err)
 	}
 	return nil

@@ -191,10 +191,10 @@ func TestHostedNumberOrders_InvalidInputNamesTheFieldAndSendsNothing(t *testing.
 			_ = rsRequireValidation(t, err, "sid")
 			err = client.HostedNumberOrders.Cancel(ctx, sid)
 			_ = rsRequireValidation(t, err, "sid")
-			assert.ErrorIs(t, err, hn.ErrNotCreated)
+			assert.ErrorIs(t, err, hn.ErrNotApplied)
 			_, err = client.HostedNumberOrders.Update(ctx, sid, &hn.UpdateHostedNumberOrderParams{Status: hn.OrderStatusPendingVerification})
 			_ = rsRequireValidation(t, err, "sid")
-			assert.ErrorIs(t, err, hn.ErrNotCreated)
+			assert.ErrorIs(t, err, hn.ErrNotApplied)
 		})
 	}
 	updateCases := []struct {
@@ -308,7 +308,7 @@ func TestHostedNumberOrders_CancelRefusalIsATypedAPIError(t *testing.T) {
 	assert.Equal(t, "RQ0123456789abcdef0123456789abcdef", apiErr.RequestID)
 	assert.Contains(t, err.Error(), "hostednumbers: cancel hosted number order "+rsOrderSID+": 400 Bad Request (code 21422)")
 	assert.False(t, errors.Is(err, hn.ErrNotFound))
-	assert.ErrorIs(t, err, hn.ErrNotCreated, "a refusal changed nothing")
+	assert.ErrorIs(t, err, hn.ErrNotApplied, "a refusal changed nothing")
 	assert.False(t, errors.Is(err, hn.ErrOutcomeUnknown))
 }
 

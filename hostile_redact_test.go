@@ -124,7 +124,7 @@ func TestEchoedCredentials_RedactedBeforeCutting(t *testing.T) {
 						if q == "decode" {
 							_, err = c.BulkHostedNumberOrders.Create(ctx, nil)
 						} else {
-							_, err = c.do(ctx, request{method: http.MethodPost, path: ctBulkPath, query: "case=" + q, body: []byte("{}")}, nil)
+							_, err = c.do(ctx, request{method: http.MethodPost, path: ctBulkPath, query: "case=" + q, body: []byte("{}")}, nil, nil)
 						}
 						require.Error(t, err)
 						assertNoPiece(t, err.Error(), cc.forms, q+" error")

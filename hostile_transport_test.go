@@ -105,7 +105,7 @@ func hostileCtx(t *testing.T, d time.Duration) context.Context {
 func exactlyOneOutcome(t *testing.T, err error, want error) {
 	t.Helper()
 	require.Error(t, err)
-	isNot, isUnknown := errors.Is(err, ErrNotCreated), errors.Is(err, ErrOutcomeUnknown)
+	isNot, isUnknown := errors.Is(err, ErrNotApplied), errors.Is(err, ErrOutcomeUnknown)
 	assert.NotEqual(t, isNot, isUnknown, "exactly one outcome: %v", err)
 	assert.ErrorIs(t, err, want)
 }
@@ -222,7 +222,7 @@ func TestCreate_ATransportWithoutTraceHooksThatLosesTheAnswerIsOutcomeUnknown(t 
 		rt := roundTripFunc(func(*http.Request) (*http.Response, error) { sends.Add(1); return nil, dialErr })
 		c := ctClient(t, "http://127.0.0.1:1", WithHTTPClient(&http.Client{Transport: rt}), WithMaxRetries(2))
 		_, err := c.BulkHostedNumberOrders.Create(hostileCtx(t, 10*time.Second), nil)
-		exactlyOneOutcome(t, err, ErrNotCreated)
+		exactlyOneOutcome(t, err, ErrNotApplied)
 		assert.Equal(t, int32(3), sends.Load(), "evidence that nothing left: retried")
 	})
 	t.Run("a success still works", func(t *testing.T) {
@@ -454,7 +454,7 @@ func TestRoundTripper_AnyResultIsSafe(t *testing.T) {
 			return func(*http.Request) (*http.Response, error) {
 				return &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}}, nil
 			}
-		}, ErrNotCreated, 0},
+		}, ErrNotApplied, 0},
 		{"error with a response", func(closed *atomic.Int32) roundTripFunc {
 			return func(*http.Request) (*http.Response, error) {
 				return &http.Response{StatusCode: http.StatusAccepted, Header: http.Header{}, Body: newBody(closed, "{}")}, errors.New("broken")
@@ -481,7 +481,7 @@ func TestRoundTripper_AnyResultIsSafe(t *testing.T) {
 				exactlyOneOutcome(t, err, tc.wantCreate)
 				_, err = c.BulkHostedNumberOrders.Fetch(ctx, ctBulkSID, nil)
 				require.Error(t, err)
-				assert.NotErrorIs(t, err, ErrNotCreated)
+				assert.NotErrorIs(t, err, ErrNotApplied)
 			})
 			assert.Equal(t, 2*tc.closes, closed.Load(), "response bodies closed")
 		})

@@ -18,11 +18,19 @@ import (
 // another host.
 var ErrForeignNextPage = errors.New("hostednumbers: next page is not on the client's API origin")
 
+// maxEmptyPages is how many pages in a row without an item All follows
+// before it takes the listing for a loop: Twilio's lists end with their
+// last non-empty page.
+const maxEmptyPages = 10
+
 // ErrPageLoop is returned when a list's next_page_url leads back to a page
 // the same listing has already fetched (two pages naming each other, a
 // page naming itself under another spelling of its URL): following it
-// would fetch the same pages for ever. The error is a *DecodeError about
-// the page that named it, and says which listing it was.
+// would fetch the same pages for ever. An All loop also stops with it after
+// more than ten pages in a row without an item that each name another
+// page, since the caller's loop never runs and could not break. The error
+// is a *DecodeError about the page that named it, and says which listing it
+// was.
 var ErrPageLoop = errors.New("hostednumbers: next page leads back to a page this listing already fetched")
 
 // PageMeta is the meta object of a list response: where this page is and
@@ -64,10 +72,12 @@ type Page[T any] struct {
 	client *Client
 	op     string     // "list hosted number orders": the prefix of every error
 	trail  *pageTrail // the URLs this listing fetched up to this page
+	call   request    // the first page's request: op and template for the hooks
+	opts   []CallOption
 
 	// made is set by NewPage: next, if not nil, gives the page after.
 	made bool
-	next func(context.Context) (*Page[T], error)
+	next func(context.Context, ...CallOption) (*Page[T], error)
 }
 
 // NewPage returns a page holding items whose Next calls next; a nil next
@@ -77,8 +87,9 @@ type Page[T any] struct {
 // two agree by construction. Next and All work on it as on a page from a
 // client; Meta and LastResponse are the caller's to set, and HasNext
 // reports whether next is set. hostednumberstest.Pages builds the pages
-// of a whole slice.
-func NewPage[T any](items []T, next func(ctx context.Context) (*Page[T], error)) *Page[T] {
+// of a whole slice. next gets the CallOptions given to Next or All (none
+// if none were given).
+func NewPage[T any](items []T, next func(ctx context.Context, opts ...CallOption) (*Page[T], error)) *Page[T] {
 	return &Page[T]{Items: items, made: true, next: next}
 }
 
@@ -103,15 +114,18 @@ func (p *Page[T]) HasNext() bool {
 // scheme and host case, default ports, escapes and the order of query
 // parameters) is refused without a request, with an error matching
 // ErrPageLoop, whatever the pages' meta.url say. On a page made by
-// NewPage, Next calls its next function.
-func (p *Page[T]) Next(ctx context.Context) (*Page[T], error) {
-	return p.follow(ctx, nil)
+// NewPage, Next calls its next function with opts.
+//
+// opts apply to the fetch of the next page; without any, a client's page
+// is fetched with the CallOptions its List (or All) was given.
+func (p *Page[T]) Next(ctx context.Context, opts ...CallOption) (*Page[T], error) {
+	return p.follow(ctx, nil, opts)
 }
 
 // follow is Next. seen, when not nil, holds every URL hash of p's trail
 // with its position (allItems keeps it, to look a URL up without walking
 // the trail); follow adds the page it fetches.
-func (p *Page[T]) follow(ctx context.Context, seen map[uint64]int) (*Page[T], error) {
+func (p *Page[T]) follow(ctx context.Context, seen map[uint64]int, opts []CallOption) (*Page[T], error) {
 	if !p.HasNext() {
 		return nil, nil
 	}
@@ -119,7 +133,10 @@ func (p *Page[T]) follow(ctx context.Context, seen map[uint64]int) (*Page[T], er
 		if ctx == nil {
 			return nil, fmt.Errorf("hostednumbers: next page: %w", errNilContext)
 		}
-		return p.next(ctx)
+		return p.next(ctx, opts...)
+	}
+	if len(opts) == 0 {
+		opts = p.opts
 	}
 	if p.client == nil {
 		return nil, errors.New("hostednumbers: next page: the page was not returned by a client; build pages with NewPage")
@@ -146,7 +163,8 @@ func (p *Page[T]) follow(ctx context.Context, seen map[uint64]int) (*Page[T], er
 			Err: &pageLoopError{reason},
 		})
 	}
-	page, err := fetchPageOf[T](ctx, p.client, p.op, request{method: http.MethodGet, rawURL: next}, p.trail.add(h))
+	page, err := fetchPageOf[T](ctx, p.client, p.op,
+		request{op: p.call.op, template: p.call.template, method: http.MethodGet, rawURL: next}, p.trail.add(h), opts)
 	if err == nil && seen != nil {
 		seen[h] = page.trail.position()
 	}
@@ -255,60 +273,75 @@ func normalizeURL(raw string) string {
 	return b.String()
 }
 
-// All iterates over the items of p and of every page after it. A page is
-// fetched only when the loop reaches it; breaking out of the loop stops
-// there without another request. A failed fetch is yielded once, with the
-// zero T, and ends the iteration.
-func (p *Page[T]) All(ctx context.Context) iter.Seq2[T, error] {
-	return allItems(ctx, func(context.Context) (*Page[T], error) { return p, nil })
+// All iterates over the items of p and of every page after it, as
+// pointers into each page's Items (the element type Fetch returns). A
+// page is fetched only when the loop reaches it; breaking out of the loop
+// stops there without another request. A failed fetch is yielded once,
+// with a nil item, and ends the iteration. opts apply to the pages after p, as
+// for Next.
+func (p *Page[T]) All(ctx context.Context, opts ...CallOption) iter.Seq2[*T, error] {
+	return allItems(ctx, func(context.Context) (*Page[T], error) { return p, nil }, opts)
 }
 
 // allItems is the one iterator every list uses: first fetches the first
 // page (when the loop starts, not before), and the pages after it are
-// followed as Next does.
-func allItems[T any](ctx context.Context, first func(context.Context) (*Page[T], error)) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
+// followed as Next does, with opts.
+func allItems[T any](ctx context.Context, first func(context.Context) (*Page[T], error), opts []CallOption) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
 		page, err := first(ctx)
 		var seen map[uint64]int
+		empty := 0 // pages in a row without an item
 		for {
 			if err != nil {
-				var zero T
-				yield(zero, err)
+				yield(nil, err)
 				return
 			}
 			if page == nil {
 				return
 			}
-			for _, item := range page.Items {
-				if !yield(item, nil) {
+			if empty = empty + 1; len(page.Items) > 0 {
+				empty = 0
+			}
+			if empty > maxEmptyPages && page.HasNext() {
+				// Each page names a new one and none has an item, so the
+				// caller's loop never runs and cannot break: stop here.
+				yield(nil, fmt.Errorf("hostednumbers: %s: page %d: %w", page.op, page.trail.position()+1, &DecodeError{
+					HTTPStatus: page.LastResponse.statusCode(), RequestID: page.LastResponse.requestID(),
+					Err: &pageLoopError{fmt.Sprintf("%d pages in a row without an item, each naming another", empty)},
+				}))
+				return
+			}
+			for i := range page.Items {
+				if !yield(&page.Items[i], nil) {
 					return
 				}
 			}
 			if seen == nil && page.trail != nil {
 				seen = page.trail.index()
 			}
-			page, err = page.follow(ctx, seen)
+			page, err = page.follow(ctx, seen, opts)
 		}
 	}
 }
 
-// listRequest is the GET of a list's first page.
-func listRequest(path string, query url.Values) request {
-	return request{method: http.MethodGet, path: path, query: query.Encode()}
+// listRequest is the GET of a list's first page: op and template name
+// the listing for the hooks.
+func listRequest(op, template, path string, query url.Values) request {
+	return request{op: op, template: template, method: http.MethodGet, path: path, query: query.Encode()}
 }
 
 // fetchPage sends r and decodes one page of T. Each item that has a check
 // method is checked (a response with an unusable item is a *DecodeError),
 // and each item that carries a LastResponse gets the page's.
-func fetchPage[T any](ctx context.Context, c *Client, op string, r request) (*Page[T], error) {
-	return fetchPageOf[T](ctx, c, op, r, nil)
+func fetchPage[T any](ctx context.Context, c *Client, op string, r request, opts []CallOption) (*Page[T], error) {
+	return fetchPageOf[T](ctx, c, op, r, nil, opts)
 }
 
 // fetchPageOf is fetchPage for a page of a listing whose trail, up to and
 // including this page, is trail; nil starts a listing at r.
-func fetchPageOf[T any](ctx context.Context, c *Client, op string, r request, trail *pageTrail) (*Page[T], error) {
+func fetchPageOf[T any](ctx context.Context, c *Client, op string, r request, trail *pageTrail, opts []CallOption) (*Page[T], error) {
 	var w pageWire[T]
-	meta, err := c.do(ctx, r, &w)
+	meta, err := c.do(ctx, r, &w, opts)
 	if err != nil {
 		if r.rawURL != "" {
 			return nil, fmt.Errorf("hostednumbers: %s: next page: %w", op, err)
@@ -323,7 +356,8 @@ func fetchPageOf[T any](ctx context.Context, c *Client, op string, r request, tr
 	if trail == nil {
 		trail = newTrail(c.baseURL + r.path + "?" + r.query)
 	}
-	return &Page[T]{Items: w.items, Meta: w.meta, LastResponse: meta, client: c, op: op, trail: trail}, nil
+	return &Page[T]{Items: w.items, Meta: w.meta, LastResponse: meta, client: c, op: op, trail: trail,
+		call: request{op: r.op, template: r.template}, opts: opts}, nil
 }
 
 // pageWire is what a list response decodes into. The items sit in the

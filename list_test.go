@@ -181,7 +181,7 @@ func TestAll_FollowsNextPageURLExactlyAcrossThreePages(t *testing.T) {
 	var got []hn.HostedNumberOrder
 	for o, err := range client.HostedNumberOrders.All(rsCtx(t), &hn.ListHostedNumberOrdersParams{PageSize: 2}) {
 		require.NoError(t, err)
-		got = append(got, o)
+		got = append(got, *o)
 	}
 
 	assert.Equal(t, []string{rsSID("HR", 0), rsSID("HR", 1), rsSID("HR", 2), rsSID("HR", 3), rsSID("HR", 4)}, rsSIDs(got))
@@ -268,7 +268,7 @@ func TestPage_AllContinuesFromThePage(t *testing.T) {
 	var got []hn.HostedNumberOrder
 	for o, err := range page.All(rsCtx(t)) {
 		require.NoError(t, err)
-		got = append(got, o)
+		got = append(got, *o)
 	}
 	assert.Equal(t, []string{rsSID("HR", 0), rsSID("HR", 1), rsSID("HR", 2)}, rsSIDs(got))
 	assert.Equal(t, 2, srv.count(), "the page in hand is not fetched again")
@@ -389,7 +389,7 @@ func TestAll_FailedPageIsYieldedOnceAndEndsTheLoop(t *testing.T) {
 	for o, err := range client.HostedNumberOrders.All(rsCtx(t), nil) {
 		if err != nil {
 			errs = append(errs, err)
-			assert.Zero(t, o.SID, "an error comes with the zero item")
+			assert.Nil(t, o, "an error comes with a nil item")
 			continue
 		}
 		items++

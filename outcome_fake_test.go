@@ -16,7 +16,7 @@ import (
 
 // TestCreate_EveryFaultOfTheFakeServerIsClassified drives each fault
 // hostednumberstest can inject into a create and checks two things: the
-// error matches exactly one of ErrNotCreated and ErrOutcomeUnknown, the
+// error matches exactly one of ErrNotApplied and ErrOutcomeUnknown, the
 // right one, and the fake's own state agrees (an order exists only where
 // the outcome said it might).
 func TestCreate_EveryFaultOfTheFakeServerIsClassified(t *testing.T) {
@@ -55,12 +55,12 @@ func TestCreate_EveryFaultOfTheFakeServerIsClassified(t *testing.T) {
 			}}})
 			require.Error(t, err)
 			assert.Nil(t, order)
-			notCreated, unknown := errors.Is(err, hn.ErrNotCreated), errors.Is(err, hn.ErrOutcomeUnknown)
+			notCreated, unknown := errors.Is(err, hn.ErrNotApplied), errors.Is(err, hn.ErrOutcomeUnknown)
 			assert.NotEqual(t, notCreated, unknown, "exactly one outcome: %v", err)
 			assert.Equal(t, tt.wantCreated, unknown, "ErrOutcomeUnknown for %v", err)
 			assert.Len(t, srv.Orders(), map[bool]int{true: 1, false: 0}[tt.mayExist], "orders the fake holds")
 			if notCreated {
-				assert.Empty(t, srv.Orders(), "ErrNotCreated must mean Twilio has nothing")
+				assert.Empty(t, srv.Orders(), "ErrNotApplied must mean Twilio has nothing")
 			}
 		})
 	}

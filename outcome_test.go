@@ -88,7 +88,7 @@ func TestCreate_HTTP2NeverResendsAPostBelowThePolicy(t *testing.T) {
 				// tell a REFUSED_STREAM from the others: outcome unknown
 				// for all, the answer that never hosts a number twice.
 				assert.ErrorIs(t, err, ErrOutcomeUnknown)
-				assert.NotErrorIs(t, err, ErrNotCreated)
+				assert.NotErrorIs(t, err, ErrNotApplied)
 				assert.NotContains(t, err.Error(), ctAuthToken)
 			})
 		}
@@ -206,7 +206,7 @@ func TestHTTP1_ReusedConnectionDroppedAfterTheRequestIsNotResent(t *testing.T) {
 
 // TestCreate_EveryErrorSaysWhetherTheOrderMayExist drives every fault the
 // SDK can meet and checks the classification: each error matches exactly
-// one of ErrNotCreated and ErrOutcomeUnknown.
+// one of ErrNotApplied and ErrOutcomeUnknown.
 func TestCreate_EveryErrorSaysWhetherTheOrderMayExist(t *testing.T) {
 	type result struct{ notCreated bool }
 	notCreated, unknown := result{true}, result{false}
@@ -369,9 +369,9 @@ func TestCreate_EveryErrorSaysWhetherTheOrderMayExist(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call(t)
 			require.Error(t, err)
-			isNot, isUnknown := errors.Is(err, ErrNotCreated), errors.Is(err, ErrOutcomeUnknown)
-			assert.NotEqual(t, isNot, isUnknown, "exactly one of ErrNotCreated and ErrOutcomeUnknown: %v", err)
-			assert.Equal(t, tt.want.notCreated, isNot, "ErrNotCreated for %v", err)
+			isNot, isUnknown := errors.Is(err, ErrNotApplied), errors.Is(err, ErrOutcomeUnknown)
+			assert.NotEqual(t, isNot, isUnknown, "exactly one of ErrNotApplied and ErrOutcomeUnknown: %v", err)
+			assert.Equal(t, tt.want.notCreated, isNot, "ErrNotApplied for %v", err)
 			assert.True(t, strings.HasPrefix(err.Error(), "hostednumbers: create bulk order"), err.Error())
 			if tt.extraf != nil {
 				tt.extraf(t, err)
@@ -385,7 +385,7 @@ func TestFetch_ErrorsCarryNoCreateOutcome(t *testing.T) {
 	c := ctClient(t, srv.URL, WithMaxRetries(0))
 	_, err := c.BulkHostedNumberOrders.Fetch(context.Background(), ctBulkSID, nil)
 	require.Error(t, err)
-	assert.NotErrorIs(t, err, ErrNotCreated)
+	assert.NotErrorIs(t, err, ErrNotApplied)
 	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
 }
 
@@ -471,7 +471,7 @@ func TestEchoedCredentials_NeverReachErrorsOrLogs(t *testing.T) {
 func TestZeroValueErrorsFormatSafely(t *testing.T) {
 	values := []error{
 		&DecodeError{}, (*DecodeError)(nil), &APIError{}, (*APIError)(nil),
-		&ValidationError{}, (*ValidationError)(nil), &outcomeError{err: errors.New("x"), outcome: ErrNotCreated},
+		&ValidationError{}, (*ValidationError)(nil), &outcomeError{err: errors.New("x"), outcome: ErrNotApplied},
 	}
 	for _, v := range values {
 		assert.NotPanics(t, func() {
@@ -523,7 +523,7 @@ func TestNilContext_ReturnsAnErrorEverywhere(t *testing.T) {
 			_, ok := ve.Field("ctx")
 			assert.True(t, ok, "the problem names ctx: %v", err)
 			if strings.Contains(name, "Create") || strings.Contains(name, "Update") || strings.Contains(name, "Cancel") {
-				assert.ErrorIs(t, err, ErrNotCreated)
+				assert.ErrorIs(t, err, ErrNotApplied)
 			}
 		})
 	}
@@ -532,12 +532,12 @@ func TestNilContext_ReturnsAnErrorEverywhere(t *testing.T) {
 		assert.ErrorContains(t, err, "nil context")
 	})
 	// do itself, under every entry point: the same error for a direct call.
-	_, err := c.do(nilCtx, request{method: http.MethodPost, path: "/x"}, nil)
+	_, err := c.do(nilCtx, request{method: http.MethodPost, path: "/x"}, nil, nil)
 	assert.ErrorIs(t, err, ErrInvalidInput)
-	assert.ErrorIs(t, err, ErrNotCreated)
-	_, err = c.do(nilCtx, request{method: http.MethodGet, path: "/x"}, nil)
+	assert.ErrorIs(t, err, ErrNotApplied)
+	_, err = c.do(nilCtx, request{method: http.MethodGet, path: "/x"}, nil, nil)
 	assert.ErrorIs(t, err, ErrInvalidInput)
-	assert.NotErrorIs(t, err, ErrNotCreated)
+	assert.NotErrorIs(t, err, ErrNotApplied)
 	assert.Zero(t, hits.Load(), "nothing was sent")
 }
 

@@ -20,9 +20,9 @@ func chain(sizes []int, calls *int, fail error) *hn.Page[string] {
 		for i := range items {
 			items[i] = fmt.Sprint("item-", start+i)
 		}
-		var next func(context.Context) (*hn.Page[string], error)
+		var next func(context.Context, ...hn.CallOption) (*hn.Page[string], error)
 		if k+1 < len(sizes) {
-			next = func(ctx context.Context) (*hn.Page[string], error) {
+			next = func(ctx context.Context, _ ...hn.CallOption) (*hn.Page[string], error) {
 				*calls++
 				if fail != nil && k+1 == len(sizes)-1 {
 					return nil, fail
@@ -52,7 +52,7 @@ func TestNewPage_NextAndAllFollowTheNextFunction(t *testing.T) {
 	got = nil
 	for v, err := range chain([]int{2, 0, 1}, &calls, nil).All(rsCtx(t)) {
 		require.NoError(t, err)
-		got = append(got, v)
+		got = append(got, *v)
 	}
 	assert.Equal(t, []string{"item-0", "item-1", "item-2"}, got)
 	assert.Equal(t, 2, calls)
@@ -62,7 +62,7 @@ func TestNewPage_BreakStopsBeforeTheNextPage(t *testing.T) {
 	calls := 0
 	for v, err := range chain([]int{2, 2}, &calls, nil).All(rsCtx(t)) {
 		require.NoError(t, err)
-		if v == "item-1" {
+		if *v == "item-1" {
 			break
 		}
 	}
@@ -79,7 +79,7 @@ func TestNewPage_AFailingNextIsYieldedOnceAndEnds(t *testing.T) {
 			errs = append(errs, err)
 			continue
 		}
-		items = append(items, v)
+		items = append(items, *v)
 	}
 	assert.Equal(t, []string{"item-0"}, items)
 	assert.Equal(t, []error{boom}, errs)
@@ -93,7 +93,7 @@ func TestNewPage_LastPageAndHasNext(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Nil(t, next)
 
-	first := hn.NewPage([]int{0}, func(context.Context) (*hn.Page[int], error) { return last, nil })
+	first := hn.NewPage([]int{0}, func(context.Context, ...hn.CallOption) (*hn.Page[int], error) { return last, nil })
 	assert.True(t, first.HasNext())
 	//nolint:staticcheck // a nil context must be an error, not a panic
 	_, err = first.Next(nil)
@@ -107,4 +107,22 @@ func TestNewPage_LastPageAndHasNext(t *testing.T) {
 		n++
 	}
 	assert.Zero(t, n)
+}
+
+func TestPageAll_YieldsPointersIntoItemsAndNilWithAnError(t *testing.T) {
+	boom := errors.New("second page failed")
+	calls := 0
+	first := chain([]int{2, 1}, &calls, boom)
+	var seen []*string
+	for v, err := range first.All(rsCtx(t)) {
+		if err != nil {
+			assert.Nil(t, v, "an error comes with a nil item")
+			assert.Equal(t, boom, err)
+			continue
+		}
+		seen = append(seen, v)
+	}
+	require.Len(t, seen, 2)
+	assert.Same(t, &first.Items[0], seen[0], "a pointer into the page, not a copy")
+	assert.Same(t, &first.Items[1], seen[1])
 }

@@ -54,7 +54,7 @@ func loopServer(t *testing.T, pages map[string]loopPage) (*rsRecorder, *hn.Clien
 
 // drain runs All to its end (or 50 steps, a loop the test then reports)
 // and returns the items and errors it yielded.
-func drain(t *testing.T, seq func(yield func(hn.HostedNumberOrder, error) bool)) (items int, errs []error) {
+func drain(t *testing.T, seq func(yield func(*hn.HostedNumberOrder, error) bool)) (items int, errs []error) {
 	t.Helper()
 	steps := 0
 	for _, err := range seq {

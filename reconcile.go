@@ -73,7 +73,7 @@ const (
 // client's HostedNumberOrders service, a mock of that interface, or any
 // type with this method can be reconciled against.
 type HostedNumberOrderLister interface {
-	List(ctx context.Context, params *ListHostedNumberOrdersParams) (*Page[HostedNumberOrder], error)
+	List(ctx context.Context, params *ListHostedNumberOrdersParams, opts ...CallOption) (*Page[HostedNumberOrder], error)
 }
 
 var _ HostedNumberOrderLister = HostedNumberOrdersAPI(nil)
@@ -100,7 +100,9 @@ type ReconcileParams struct {
 	// may have received the create until then, not later. Zero means
 	// SentAt plus the per-attempt time limit (the client's WithTimeout for
 	// the Reconcile method, DefaultTimeout for the function), an upper bound
-	// of the same moment for a create that was sent once.
+	// of the same moment for a create that was sent once. A create sent
+	// with WithCallTimeout (or one whose attempt had no limit) must give
+	// ReturnedAt: the default does not know that call's limit.
 	ReturnedAt time.Time
 	// ProcessingWindow is how long after ReturnedAt Twilio may still make
 	// the create's hosted number orders. While it lasts, a number with no
@@ -214,14 +216,14 @@ type ReconciledNumber struct {
 // unknown (an error matching ErrOutcomeUnknown); see the function
 // Reconcile, which it calls with the client's hosted number orders and
 // its per-attempt time limit.
-func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *ReconcileParams) (*Reconciliation, error) {
-	return reconcileWith(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit())
+func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error) {
+	return reconcileWith(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit(), opts)
 }
 
 // WaitForReconcile is the service's WaitForReconcile with its hosted
 // number orders and per-attempt time limit.
-func (s *BulkHostedNumberOrdersService) WaitForReconcile(ctx context.Context, params *ReconcileParams) (*Reconciliation, error) {
-	return waitForReconcile(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit())
+func (s *BulkHostedNumberOrdersService) WaitForReconcile(ctx context.Context, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error) {
+	return waitForReconcile(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit(), opts)
 }
 
 // Reconcile finds out what Twilio made of a create whose outcome is
@@ -246,8 +248,11 @@ func (s *BulkHostedNumberOrdersService) WaitForReconcile(ctx context.Context, pa
 // returns the error, naming the number: without every answer there is no
 // safe verdict. When ctx ends, every lookup stops and Reconcile returns
 // once they have.
-func Reconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams) (*Reconciliation, error) {
-	return reconcileWith(ctx, orders, params, DefaultTimeout)
+//
+// opts are passed to every List and Next of the lookups: a tag, a header,
+// their own retries.
+func Reconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error) {
+	return reconcileWith(ctx, orders, params, DefaultTimeout, opts)
 }
 
 // WaitForReconcile calls Reconcile until its verdict is not
@@ -255,17 +260,17 @@ func Reconcile(ctx context.Context, orders HostedNumberOrderLister, params *Reco
 // 10ms) and passing each result back as Previous. It returns the first other verdict, or the
 // first error; when ctx ends while waiting, it returns ctx's error with
 // the last pending result.
-func WaitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams) (*Reconciliation, error) {
-	return waitForReconcile(ctx, orders, params, DefaultTimeout)
+func WaitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error) {
+	return waitForReconcile(ctx, orders, params, DefaultTimeout, opts)
 }
 
-func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration) (*Reconciliation, error) {
+func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration, opts []CallOption) (*Reconciliation, error) {
 	if params == nil {
-		return reconcileWith(ctx, orders, params, limit)
+		return reconcileWith(ctx, orders, params, limit, opts)
 	}
 	p := *params
 	for {
-		r, err := reconcileWith(ctx, orders, &p, limit)
+		r, err := reconcileWith(ctx, orders, &p, limit, opts)
 		if err != nil || r.Verdict != ReconcilePending {
 			return r, err
 		}
@@ -280,7 +285,7 @@ func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, param
 	}
 }
 
-func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration) (*Reconciliation, error) {
+func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration, opts []CallOption) (*Reconciliation, error) {
 	if err := checkContext(ctx); err != nil {
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", err)
 	}
@@ -294,7 +299,7 @@ func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *
 		v.add(topLevel("orders"), "is nil; pass the client's HostedNumberOrders or a HostedNumberOrderLister")
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", v.err())
 	}
-	looks, err := lookAll(ctx, orders, numbers, params.Concurrency)
+	looks, err := lookAll(ctx, orders, numbers, params.Concurrency, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +315,7 @@ type look struct {
 }
 
 // lookAll lists the orders of every number, at most concurrency at once.
-func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []string, concurrency int) ([]look, error) {
+func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []string, concurrency int, opts []CallOption) ([]look, error) {
 	workers := concurrency
 	if workers == 0 {
 		workers = DefaultReconcileConcurrency
@@ -335,7 +340,7 @@ func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []stri
 				if i >= len(numbers) {
 					return
 				}
-				l, err := lookupNumber(lookupCtx, orders, numbers[i])
+				l, err := lookupNumber(lookupCtx, orders, numbers[i], opts)
 				if err != nil {
 					failOnce.Do(func() {
 						failure = fmt.Errorf("look up %s: %w", numbers[i], err)
@@ -365,10 +370,10 @@ func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []stri
 // ones whose phone number has the same digits (a server may spell it
 // +1 628-555-0001, or ignore the filter), and measures Twilio's clock from
 // the last page's Date header.
-func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number string) (look, error) {
+func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number string, opts []CallOption) (look, error) {
 	var l look
 	want := phoneDigits(number)
-	page, err := orders.List(ctx, &ListHostedNumberOrdersParams{PhoneNumber: number})
+	page, err := orders.List(ctx, &ListHostedNumberOrdersParams{PhoneNumber: number}, opts...)
 	for pages := 1; ; pages++ {
 		if err != nil {
 			return look{}, err
@@ -387,7 +392,7 @@ func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number st
 				l.orders = append(l.orders, o)
 			}
 		}
-		page, err = page.Next(ctx)
+		page, err = page.Next(ctx, opts...)
 	}
 }
 

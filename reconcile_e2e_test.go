@@ -204,7 +204,7 @@ func TestE2E_UnsignedAuthorizationDocumentsAndTheirOrdersAreListed(t *testing.T)
 	for d, err := range client.AuthorizationDocuments.All(ctx, nil) {
 		require.NoError(t, err)
 		if d.Status.Unsigned() {
-			unsigned = append(unsigned, d)
+			unsigned = append(unsigned, *d)
 		}
 	}
 	require.Len(t, unsigned, 2)
@@ -273,7 +273,7 @@ func TestE2E_AnOrderInReceivedIsCancelledAndALaterOneIsRefusedTyped(t *testing.T
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusBadRequest, apiErr.HTTPStatus)
 	assert.NotZero(t, apiErr.Code)
-	assert.ErrorIs(t, err, hn.ErrNotCreated)
+	assert.ErrorIs(t, err, hn.ErrNotApplied)
 	assert.False(t, errors.Is(err, hn.ErrOutcomeUnknown))
 
 	fetched, err := client.HostedNumberOrders.Fetch(ctx, later.SID)

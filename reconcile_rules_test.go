@@ -380,7 +380,7 @@ func TestReconcile_WorksOverAMockedLister(t *testing.T) {
 
 type listerFunc func(context.Context, *hn.ListHostedNumberOrdersParams) (*hn.Page[hn.HostedNumberOrder], error)
 
-func (f listerFunc) List(ctx context.Context, p *hn.ListHostedNumberOrdersParams) (*hn.Page[hn.HostedNumberOrder], error) {
+func (f listerFunc) List(ctx context.Context, p *hn.ListHostedNumberOrdersParams, _ ...hn.CallOption) (*hn.Page[hn.HostedNumberOrder], error) {
 	return f(ctx, p)
 }
 

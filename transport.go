@@ -26,7 +26,7 @@ var ErrAttemptTimeout = errors.New("hostednumbers: attempt timed out")
 type attemptTimeoutError struct{ limit time.Duration }
 
 func (e *attemptTimeoutError) Error() string {
-	return fmt.Sprintf("attempt timed out after %s (the per-attempt limit, set with WithTimeout)", e.limit)
+	return fmt.Sprintf("attempt timed out after %s (the per-attempt limit, set with WithTimeout or WithCallTimeout)", e.limit)
 }
 
 // Is makes errors.Is match ErrAttemptTimeout, and context.DeadlineExceeded
@@ -115,12 +115,16 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		retry.MarkUnprocessed(parent)
 		err = retry.NotSent(err)
 		t.logAttempt(parent, req, nil, start, err)
+		t.hookAttempt(parent, nil, start, err)
 		return nil, err
 	}
 	ctx, cancel := context.WithCancelCause(parent)
 	var stop func() bool
-	if t.timeout > 0 {
-		limit := t.timeout
+	limit := t.timeout
+	if call := callFrom(parent); call != nil && call.settings.timeoutSet {
+		limit = call.settings.timeout // WithCallTimeout
+	}
+	if limit > 0 {
 		stop = time.AfterFunc(limit, func() { cancel(&attemptTimeoutError{limit: limit}) }).Stop
 	}
 	g := &attemptGuard{cancel: cancel}
@@ -171,6 +175,7 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			err = retry.NotSent(err)
 		}
 		t.logAttempt(parent, req, nil, start, err)
+		t.hookAttempt(parent, nil, start, err)
 		return nil, err
 	}
 	if resp.Body == nil {
@@ -184,6 +189,7 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		retry.MarkUnprocessed(parent) // refused by the server
 	}
 	t.logAttempt(parent, req, resp, start, nil)
+	t.hookAttempt(parent, resp, start, nil)
 	resp.Body = &attemptBody{rc: resp.Body, ctx: ctx, parent: parent, cancel: cancel, stop: stop}
 	return resp, nil
 }
@@ -308,6 +314,20 @@ func (t *onceTransport) logAttempt(ctx context.Context, req *http.Request, resp 
 		attrs = append(attrs, slog.String("error", msg))
 	}
 	t.logger.LogAttrs(ctx, slog.LevelDebug, "hostednumbers: attempt", attrs...)
+}
+
+// hookAttempt gives the client's OnAttempt hook one attempt of the call
+// in ctx.
+func (t *onceTransport) hookAttempt(ctx context.Context, resp *http.Response, start time.Time, err error) {
+	call := callFrom(ctx)
+	if call == nil || call.client.hooks.OnAttempt == nil {
+		return
+	}
+	a := AttemptInfo{Attempt: retry.Attempts(ctx), Latency: time.Since(start), Err: err}
+	if resp != nil {
+		a.StatusCode, a.RequestID = resp.StatusCode, keptValue(t.redact, resp.Header.Get("Twilio-Request-Id"))
+	}
+	call.client.hookAttempt(ctx, a)
 }
 
 // onceBody records whether the transport has read any of the request body.

@@ -99,7 +99,7 @@ type fetchMock struct {
 	calls   int
 }
 
-func (m *fetchMock) Fetch(ctx context.Context, sid string, _ *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error) {
+func (m *fetchMock) Fetch(ctx context.Context, sid string, _ *FetchBulkHostedNumberOrderParams, _ ...CallOption) (*BulkHostedNumberOrder, error) {
 	if m.calls >= len(m.answers) {
 		return &BulkHostedNumberOrder{BulkHostingSID: sid, RequestStatus: RequestStatusProcessed}, nil
 	}

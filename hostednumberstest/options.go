@@ -150,23 +150,29 @@ func WithPageSize(n int) Option {
 }
 
 // FastRetryOptions returns the client options Server.Client uses so that
-// retries do not slow tests down: waits of 1 to 10ms between attempts
-// instead of the SDK's default backoff (over two seconds for a GET that
-// keeps failing with 503). Add them to a client you build by hand, for
-// example one whose transport is an httpmock mock:
+// neither retries nor waits slow tests down: waits of 1 to 10ms between
+// attempts instead of the SDK's default backoff (over two seconds for a
+// GET that keeps failing with 503), and Wait and WaitBulk polling every
+// 5ms, backing off to 20ms, when their options leave the intervals zero
+// (nil options included), instead of every 2s. Add them to a client you
+// build by hand, for example one whose transport is an httpmock mock:
 //
 //	opts := append(hostednumberstest.FastRetryOptions(), hostednumbers.WithHTTPClient(hc), …)
 //	client, err := hostednumbers.NewClient(opts...)
 func FastRetryOptions() []hostednumbers.Option {
-	return []hostednumbers.Option{hostednumbers.WithRetryBackoff(time.Millisecond, 10*time.Millisecond)}
+	return []hostednumbers.Option{
+		hostednumbers.WithRetryBackoff(time.Millisecond, 10*time.Millisecond),
+		hostednumbers.WithWaitPollInterval(5*time.Millisecond, 20*time.Millisecond),
+	}
 }
 
 // FastWaitOptions returns WaitOptions that poll the fake server every few
 // milliseconds (5ms, backing off to 20ms) instead of every
-// hostednumbers.DefaultPollInterval (2s): pass them to Wait, since the
-// SDK takes the poll interval per call, not from the client, so
-// Server.Client cannot make Wait fast by itself. Each call returns a new
-// value, free to change.
+// hostednumbers.DefaultPollInterval (2s). A client from Server.Client (or
+// built with FastRetryOptions) polls that fast already with nil options;
+// these are for WaitForBulkOrder over a fetcher that is not a client's,
+// such as a mock or a wrapper, and for a client built without them. Each
+// call returns a new value, free to change.
 func FastWaitOptions() *hostednumbers.WaitOptions {
 	return &hostednumbers.WaitOptions{PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond}
 }

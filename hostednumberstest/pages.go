@@ -26,9 +26,9 @@ func Pages[T any](items []T, pageSize int) *hostednumbers.Page[T] {
 func pageAt[T any](items []T, pageSize, n int) *hostednumbers.Page[T] {
 	start := min(n*pageSize, len(items))
 	end := min(start+pageSize, len(items))
-	var next func(context.Context) (*hostednumbers.Page[T], error)
+	var next func(context.Context, ...hostednumbers.CallOption) (*hostednumbers.Page[T], error)
 	if end < len(items) {
-		next = func(ctx context.Context) (*hostednumbers.Page[T], error) {
+		next = func(ctx context.Context, _ ...hostednumbers.CallOption) (*hostednumbers.Page[T], error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
@@ -41,19 +41,18 @@ func pageAt[T any](items []T, pageSize, n int) *hostednumbers.Page[T] {
 }
 
 // Seq returns an iterator over items, as a service's All yields them:
-// each item with a nil error, then, if err is not nil, the zero T with err
-// once (a failed page, for a test of the caller's error handling). It
-// stops when the loop breaks.
-func Seq[T any](items []T, err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		for _, item := range items {
-			if !yield(item, nil) {
+// a pointer to each item (into items) with a nil error, then, if err is
+// not nil, a nil item with err once (a failed page, for a test of the
+// caller's error handling). It stops when the loop breaks.
+func Seq[T any](items []T, err error) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		for i := range items {
+			if !yield(&items[i], nil) {
 				return
 			}
 		}
 		if err != nil {
-			var zero T
-			yield(zero, err)
+			yield(nil, err)
 		}
 	}
 }

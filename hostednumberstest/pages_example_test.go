@@ -17,7 +17,7 @@ type documentsMock struct {
 	docs []hostednumbers.AuthorizationDocument
 }
 
-func (m *documentsMock) List(_ context.Context, p *hostednumbers.ListAuthorizationDocumentsParams) (*hostednumbers.Page[hostednumbers.AuthorizationDocument], error) {
+func (m *documentsMock) List(_ context.Context, p *hostednumbers.ListAuthorizationDocumentsParams, _ ...hostednumbers.CallOption) (*hostednumbers.Page[hostednumbers.AuthorizationDocument], error) {
 	size := 0
 	if p != nil {
 		size = p.PageSize
@@ -25,12 +25,12 @@ func (m *documentsMock) List(_ context.Context, p *hostednumbers.ListAuthorizati
 	return hostednumberstest.Pages(m.docs, size), nil
 }
 
-func (m *documentsMock) All(ctx context.Context, p *hostednumbers.ListAuthorizationDocumentsParams) iter.Seq2[hostednumbers.AuthorizationDocument, error] {
-	page, err := m.List(ctx, p)
+func (m *documentsMock) All(ctx context.Context, p *hostednumbers.ListAuthorizationDocumentsParams, opts ...hostednumbers.CallOption) iter.Seq2[*hostednumbers.AuthorizationDocument, error] {
+	page, err := m.List(ctx, p, opts...)
 	if err != nil {
 		return hostednumberstest.Seq[hostednumbers.AuthorizationDocument](nil, err)
 	}
-	return page.All(ctx)
+	return page.All(ctx, opts...)
 }
 
 func ExamplePages() {

@@ -68,7 +68,7 @@ func TestPages_SplitsASliceIntoPagesOfTheSize(t *testing.T) {
 			var all []int
 			for v, err := range hostednumberstest.Pages(numbered(tt.n), tt.size).All(pagesCtx(t)) {
 				require.NoError(t, err)
-				all = append(all, v)
+				all = append(all, *v)
 			}
 			assert.Len(t, all, tt.n)
 			if tt.n > 0 {
@@ -106,8 +106,8 @@ func TestPages_AllStopsOnBreakAndOnACancelledContext(t *testing.T) {
 	var seen []int
 	for v, err := range hostednumberstest.Pages(numbered(10), 3).All(pagesCtx(t)) {
 		require.NoError(t, err)
-		seen = append(seen, v)
-		if v == 4 {
+		seen = append(seen, *v)
+		if *v == 4 {
 			break
 		}
 	}
@@ -122,7 +122,7 @@ func TestPages_AllStopsOnBreakAndOnACancelledContext(t *testing.T) {
 			errs = append(errs, err)
 			continue
 		}
-		seen = append(seen, v)
+		seen = append(seen, *v)
 		cancel()
 	}
 	assert.Equal(t, []int{0, 1, 2}, seen, "the page in hand is yielded, the next is not built")
@@ -140,7 +140,7 @@ func TestSeq_YieldsItemsThenTheErrorOnce(t *testing.T) {
 			assert.Zero(t, v)
 			continue
 		}
-		got = append(got, v)
+		got = append(got, *v)
 	}
 	assert.Equal(t, []int{1, 2}, got)
 	assert.Equal(t, []error{boom}, errs)
@@ -148,8 +148,8 @@ func TestSeq_YieldsItemsThenTheErrorOnce(t *testing.T) {
 	got = nil
 	for v, err := range hostednumberstest.Seq([]int{1, 2, 3}, nil) {
 		require.NoError(t, err)
-		got = append(got, v)
-		if v == 2 {
+		got = append(got, *v)
+		if *v == 2 {
 			break
 		}
 	}
@@ -171,7 +171,7 @@ type orderMock struct {
 	listErr                             error
 }
 
-func (m *orderMock) List(ctx context.Context, p *hostednumbers.ListHostedNumberOrdersParams) (*hostednumbers.Page[hostednumbers.HostedNumberOrder], error) {
+func (m *orderMock) List(ctx context.Context, p *hostednumbers.ListHostedNumberOrdersParams, _ ...hostednumbers.CallOption) (*hostednumbers.Page[hostednumbers.HostedNumberOrder], error) {
 	if m.listErr != nil {
 		return nil, m.listErr
 	}
@@ -188,7 +188,7 @@ func (m *orderMock) List(ctx context.Context, p *hostednumbers.ListHostedNumberO
 	return hostednumberstest.Pages(keep, size), nil
 }
 
-func (m *orderMock) All(ctx context.Context, p *hostednumbers.ListHostedNumberOrdersParams) iter.Seq2[hostednumbers.HostedNumberOrder, error] {
+func (m *orderMock) All(ctx context.Context, p *hostednumbers.ListHostedNumberOrdersParams, _ ...hostednumbers.CallOption) iter.Seq2[*hostednumbers.HostedNumberOrder, error] {
 	page, err := m.List(ctx, p)
 	if err != nil {
 		return hostednumberstest.Seq[hostednumbers.HostedNumberOrder](nil, err)

@@ -348,6 +348,26 @@ func TestFastRetryOptionsForAClientBuiltByHand(t *testing.T) {
 	assert.Equal(t, 3, got.LastResponse.Attempts)
 }
 
+func TestClientsOfTheKitWaitFastWithNilOptions(t *testing.T) {
+	// Immediate processing moves one stage per fetch: PROCESSED takes two
+	// polls, over four seconds at the SDK's default interval.
+	srv := newServer(t, hostednumberstest.WithImmediateProcessing())
+	byHand, err := hostednumbers.NewClient(append(hostednumberstest.FastRetryOptions(),
+		hostednumbers.WithCredentials(hostednumberstest.AccountSID, hostednumberstest.AuthToken),
+		hostednumbers.WithBaseURL(srv.URL),
+		hostednumbers.WithHTTPClient(&http.Client{Transport: srv.Transport()}))...)
+	require.NoError(t, err)
+	for name, client := range map[string]*hostednumbers.Client{"Server.Client": srv.Client(), "FastRetryOptions": byHand} {
+		sid := create(t, client, numbersParams("+14155550101")).BulkHostingSID
+		ctx, cancel := context.WithTimeout(context.Background(), hostednumbers.DefaultPollInterval)
+		done, err := client.BulkHostedNumberOrders.Wait(ctx, sid, nil)
+		cancel()
+		require.NoError(t, err, name)
+		assert.Equal(t, hostednumbers.RequestStatusProcessed, done.RequestStatus, name)
+		srv.Reset()
+	}
+}
+
 func TestConcurrentUseOfEveryEndpointIsSafe(t *testing.T) {
 	// The asynchronous model, with an IN_PROGRESS long enough to cancel a
 	// received order once the list shows it.

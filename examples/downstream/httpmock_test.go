@@ -83,7 +83,7 @@ func TestHTTPMockTwilioRefusalIsABadGateway(t *testing.T) {
 	var apiErr *hostednumbers.APIError
 	require.True(t, errors.As(err, &apiErr), "%v", err)
 	assert.Equal(t, 21422, apiErr.Code)
-	assert.ErrorIs(t, err, hostednumbers.ErrNotCreated, "a 4xx refusal: safe to fix and resubmit")
+	assert.ErrorIs(t, err, hostednumbers.ErrNotApplied, "a 4xx refusal: safe to fix and resubmit")
 	assert.NotContains(t, rec.Body.String(), "reconcile")
 	assert.Equal(t, 2, mock.GetCallCountInfo()["POST "+createURL], "one POST per migration, never resent")
 }

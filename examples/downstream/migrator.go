@@ -1,10 +1,12 @@
 // Package downstream is an example of a service built on hostednumbers, and
-// of its tests: a Migrator that hosts a batch of phone numbers on Twilio
-// and reports what became of each, with an HTTP front end. It depends only
-// on the hostednumbers.BulkHostedNumberOrdersAPI interface, so its tests
-// (in this directory) run it three ways: against a hand-written mock of the
-// interface, against a transport mock (httpmock) fed by the hostednumberstest
-// builders, and against the hostednumberstest fake server.
+// of its tests: a Migrator that hosts a batch of phone numbers on Twilio,
+// recovers by itself when the answer to its create is lost, and reports
+// what became of each number, with an HTTP front end. It depends only on
+// the SDK's interfaces (hostednumbers.BulkHostedNumberOrdersAPI and
+// hostednumbers.HostedNumberOrdersAPI), so its tests (in this directory)
+// run it three ways: against hand-written mocks of the interfaces, against
+// a transport mock (httpmock) fed by the hostednumberstest builders, and
+// against the hostednumberstest fake server.
 package downstream
 
 import (
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"time"
 
 	hostednumbers "github.com/hostednumbers/hostednumbers-go"
 )
@@ -28,6 +31,15 @@ type Migrator struct {
 	// Orders is the bulk hosting API: client.BulkHostedNumberOrders, or a
 	// mock.
 	Orders hostednumbers.BulkHostedNumberOrdersAPI
+	// HostedOrders is the hosted number order API:
+	// client.HostedNumberOrders, or a mock. When set, Migrate recovers from
+	// a create whose outcome is unknown (hostednumbers.WaitForReconcile over
+	// it) instead of returning the error, and Follow can report the numbers
+	// by their hosted number orders.
+	HostedOrders hostednumbers.HostedNumberOrdersAPI
+	// ProcessingWindow and ConfirmGap tune the recovery (see
+	// hostednumbers.ReconcileParams); zero uses the SDK's defaults.
+	ProcessingWindow, ConfirmGap time.Duration
 	// OwnerEmail is where Twilio sends the authorisation documents.
 	OwnerEmail string
 	// Wait tunes the polling; nil uses the SDK's defaults.
@@ -72,10 +84,12 @@ type FailedNumber struct {
 // Migrate submits numbers as one bulk hosting request and waits until it
 // is processed. An input the SDK refuses returns an error matching
 // ErrInvalidRequest (and nothing is sent). A failed submission keeps the
-// SDK's verdict: an error matching hostednumbers.ErrNotCreated may be
+// SDK's verdict: an error matching hostednumbers.ErrNotApplied may be
 // retried, one matching hostednumbers.ErrOutcomeUnknown must be reconciled
-// first (BulkHostedNumberOrdersService.Reconcile), or the numbers may be
-// submitted twice. A failure while waiting returns the Report so far, with
+// first, or the numbers may be submitted twice. With HostedOrders set,
+// Migrate does that itself: it waits until Reconcile is conclusive, adopts
+// the bulk request Twilio made, or submits again only once it is certain
+// none was made (ErrNeedsOperator when the orders are spread or partial). A failure while waiting returns the Report so far, with
 // its BulkHostingSID, and the error.
 func (m *Migrator) Migrate(ctx context.Context, numbers []string) (*Report, error) {
 	if len(numbers) == 0 {
@@ -85,12 +99,15 @@ func (m *Migrator) Migrate(ctx context.Context, numbers []string) (*Report, erro
 	for _, n := range numbers {
 		item.Numbers = append(item.Numbers, hostednumbers.Number{PhoneNumber: n})
 	}
-	created, err := m.Orders.Create(ctx, &hostednumbers.CreateBulkHostedNumberOrderParams{
-		RequestItems: []hostednumbers.RequestItem{item},
-	})
+	params := &hostednumbers.CreateBulkHostedNumberOrderParams{RequestItems: []hostednumbers.RequestItem{item}}
+	sentAt := time.Now()
+	created, err := m.Orders.Create(ctx, params)
 	var invalid *hostednumbers.ValidationError
 	if errors.As(err, &invalid) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	if errors.Is(err, hostednumbers.ErrOutcomeUnknown) && m.HostedOrders != nil {
+		created, err = m.recover(ctx, params, sentAt, time.Now())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("downstream: submit migration: %w", err)
@@ -118,27 +135,79 @@ func (m *Migrator) Migrate(ctx context.Context, numbers []string) (*Report, erro
 	return report, nil
 }
 
+// ErrNeedsOperator marks a lost create that Reconcile found spread over
+// several bulk requests, or in part: a person decides what to submit.
+var ErrNeedsOperator = errors.New("downstream: the numbers' orders need an operator")
+
+// recover settles a create whose answer was lost: it waits until Twilio's
+// answer is conclusive (never resubmitting while Twilio may still be
+// processing the create), adopts the bulk request that holds every number,
+// or submits the create again once it is certain that none was made.
+func (m *Migrator) recover(ctx context.Context, params *hostednumbers.CreateBulkHostedNumberOrderParams, sentAt, returnedAt time.Time) (*hostednumbers.BulkHostedNumberOrder, error) {
+	rec, err := hostednumbers.WaitForReconcile(ctx, m.HostedOrders, &hostednumbers.ReconcileParams{
+		Create: params, SentAt: sentAt, ReturnedAt: returnedAt,
+		ProcessingWindow: m.ProcessingWindow, ConfirmGap: m.ConfirmGap,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reconcile after a lost answer: %w", err)
+	}
+	switch rec.Verdict {
+	case hostednumbers.ReconcileAllInOne:
+		return m.Orders.Fetch(ctx, rec.BulkHostingSID, nil)
+	case hostednumbers.ReconcileNoneCreated:
+		return m.Orders.Create(ctx, params)
+	}
+	return nil, fmt.Errorf("%w: %s (bulk requests %v, missing %v)", ErrNeedsOperator, rec.Reason, rec.BulkHostingSIDs, rec.Missing)
+}
+
+// Follow reports the numbers of one bulk request by their hosted number
+// orders, the authority once the request is PROCESSED (its own results
+// are a snapshot of that moment): it pages through every hosted number
+// order of the account and keeps those of bulkSID. It needs HostedOrders.
+func (m *Migrator) Follow(ctx context.Context, bulkSID string) (*Report, error) {
+	if m.HostedOrders == nil {
+		return nil, fmt.Errorf("%w: Follow needs HostedOrders", ErrInvalidRequest)
+	}
+	report := &Report{BulkHostingSID: bulkSID, Status: hostednumbers.RequestStatusProcessed}
+	for o, err := range m.HostedOrders.All(ctx, nil) {
+		if err != nil {
+			return nil, fmt.Errorf("downstream: follow %s: %w", bulkSID, err)
+		}
+		if o.BulkHostingRequestSID.String != bulkSID {
+			continue
+		}
+		report.add(o.PhoneNumber, o.Status, o.FailureReason.String, o.NextStep.String)
+	}
+	report.sort()
+	return report, nil
+}
+
+func (r *Report) add(phone string, status hostednumbers.OrderStatus, reason, next string) {
+	switch status {
+	case hostednumbers.OrderStatusCompleted:
+		r.Completed = append(r.Completed, phone)
+	case hostednumbers.OrderStatusFailed, hostednumbers.OrderStatusActionRequired:
+		r.Failed = append(r.Failed, FailedNumber{PhoneNumber: phone, Status: status, Reason: reason, NextStep: next})
+	default:
+		if r.InProgress == nil {
+			r.InProgress = make(map[hostednumbers.OrderStatus][]string)
+		}
+		r.InProgress[status] = append(r.InProgress[status], phone)
+	}
+}
+
+func (r *Report) sort() {
+	sort.Strings(r.Completed)
+	sort.Slice(r.Failed, func(i, j int) bool { return r.Failed[i].PhoneNumber < r.Failed[j].PhoneNumber })
+}
+
 func (r *Report) fill(o *hostednumbers.BulkHostedNumberOrder) {
 	r.Status = o.RequestStatus
 	r.Completed, r.Failed, r.InProgress = nil, nil, nil
 	for _, n := range o.Orders() {
-		switch n.Status {
-		case hostednumbers.OrderStatusCompleted:
-			r.Completed = append(r.Completed, n.PhoneNumber)
-		case hostednumbers.OrderStatusFailed, hostednumbers.OrderStatusActionRequired:
-			r.Failed = append(r.Failed, FailedNumber{
-				PhoneNumber: n.PhoneNumber, Status: n.Status,
-				Reason: n.FailureReason.String, NextStep: n.NextStep.String,
-			})
-		default:
-			if r.InProgress == nil {
-				r.InProgress = make(map[hostednumbers.OrderStatus][]string)
-			}
-			r.InProgress[n.Status] = append(r.InProgress[n.Status], n.PhoneNumber)
-		}
+		r.add(n.PhoneNumber, n.Status, n.FailureReason.String, n.NextStep.String)
 	}
-	sort.Strings(r.Completed)
-	sort.Slice(r.Failed, func(i, j int) bool { return r.Failed[i].PhoneNumber < r.Failed[j].PhoneNumber })
+	r.sort()
 }
 
 // migrationRequest is the body ServeHTTP takes.

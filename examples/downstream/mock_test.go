@@ -36,14 +36,14 @@ type mockOrders struct {
 	fetches   int
 }
 
-func (m *mockOrders) Create(_ context.Context, params *hostednumbers.CreateBulkHostedNumberOrderParams) (*hostednumbers.BulkHostedNumberOrder, error) {
+func (m *mockOrders) Create(_ context.Context, params *hostednumbers.CreateBulkHostedNumberOrderParams, _ ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.creates = append(m.creates, params)
 	return m.created, m.createErr
 }
 
-func (m *mockOrders) Fetch(_ context.Context, sid string, _ *hostednumbers.FetchBulkHostedNumberOrderParams) (*hostednumbers.BulkHostedNumberOrder, error) {
+func (m *mockOrders) Fetch(_ context.Context, sid string, _ *hostednumbers.FetchBulkHostedNumberOrderParams, _ ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.fetches++
@@ -58,8 +58,8 @@ func (m *mockOrders) Fetch(_ context.Context, sid string, _ *hostednumbers.Fetch
 	return nil, fmt.Errorf("mock: fetch %s: %w", sid, hostednumbers.ErrNotFound)
 }
 
-func (m *mockOrders) Wait(ctx context.Context, sid string, opts *hostednumbers.WaitOptions) (*hostednumbers.BulkHostedNumberOrder, error) {
-	return hostednumbers.WaitForBulkOrder(ctx, m, sid, opts)
+func (m *mockOrders) Wait(ctx context.Context, sid string, wait *hostednumbers.WaitOptions, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	return hostednumbers.WaitForBulkOrder(ctx, m, sid, wait, opts...)
 }
 
 var _ hostednumbers.BulkHostedNumberOrdersAPI = (*mockOrders)(nil)
@@ -190,7 +190,7 @@ type flakyOrders struct {
 	calls     int
 }
 
-func (f *flakyOrders) Fetch(ctx context.Context, sid string, p *hostednumbers.FetchBulkHostedNumberOrderParams) (*hostednumbers.BulkHostedNumberOrder, error) {
+func (f *flakyOrders) Fetch(ctx context.Context, sid string, p *hostednumbers.FetchBulkHostedNumberOrderParams, _ ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
 	f.mu.Lock()
 	f.calls++
 	fail := f.calls%f.failEvery == 1
@@ -201,8 +201,8 @@ func (f *flakyOrders) Fetch(ctx context.Context, sid string, p *hostednumbers.Fe
 	return f.mockOrders.Fetch(ctx, sid, p)
 }
 
-func (f *flakyOrders) Wait(ctx context.Context, sid string, opts *hostednumbers.WaitOptions) (*hostednumbers.BulkHostedNumberOrder, error) {
-	return hostednumbers.WaitForBulkOrder(ctx, f, sid, opts)
+func (f *flakyOrders) Wait(ctx context.Context, sid string, wait *hostednumbers.WaitOptions, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	return hostednumbers.WaitForBulkOrder(ctx, f, sid, wait, opts...)
 }
 
 // post sends body to the migrator's handler and returns the answer.

@@ -46,8 +46,10 @@ type Policy struct {
 
 // tracker records the attempts of one logical request.
 type tracker struct {
-	method   string
-	attempts atomic.Int32
+	method string
+	// maxRetries is how many times this request may be resent.
+	maxRetries int
+	attempts   atomic.Int32
 	// unprocessed says the latest attempt certainly was not processed:
 	// nothing of it left the process, or the server refused it (4xx).
 	unprocessed atomic.Bool
@@ -59,9 +61,11 @@ type tracker struct {
 type trackerKey struct{}
 
 // Track returns a context for one logical request (all its attempts) that
-// records what is known about each attempt.
-func Track(ctx context.Context, method string) context.Context {
-	return context.WithValue(ctx, trackerKey{}, &tracker{method: method})
+// records what is known about each attempt. The request may be resent at
+// most maxRetries times (0: sent once), whatever limit the HTTP client
+// driving the attempts holds; a negative maxRetries counts as 0.
+func Track(ctx context.Context, method string, maxRetries int) context.Context {
+	return context.WithValue(ctx, trackerKey{}, &tracker{method: method, maxRetries: max(maxRetries, 0)})
 }
 
 // BeginAttempt marks the start of a new attempt of the request tracked in
@@ -225,6 +229,9 @@ func (p Policy) Retryable(ctx context.Context, resp *http.Response, err error) b
 	method := http.MethodPost // unknown requests are treated as unsafe to resend
 	if t != nil {
 		method = t.method
+		if int(t.attempts.Load()) > t.maxRetries {
+			return false // this request's retries are used up
+		}
 	}
 	if err != nil {
 		return RetryableError(method, err, false)

@@ -181,7 +181,7 @@ func TestPolicyBackoff(t *testing.T) {
 	t.Run("huge Retry-After ends the retries instead of waiting", func(t *testing.T) {
 		for _, v := range []string{"99999999999999999999999", time.Now().AddDate(50, 0, 0).UTC().Format(http.TimeFormat)} {
 			resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {v}}}
-			retry, err := p.CheckRetry(Track(context.Background(), http.MethodGet), resp, nil)
+			retry, err := p.CheckRetry(Track(context.Background(), http.MethodGet, 3), resp, nil)
 			assert.NoError(t, err)
 			assert.False(t, retry, "Retry-After %q is past MaxRetryAfter", v)
 		}
@@ -251,7 +251,7 @@ func TestRetryableError_ServerWordedTextNeverMakesAPostRetryable(t *testing.T) {
 func TestTracker_UnprocessedAndStatus(t *testing.T) {
 	assert.False(t, Unprocessed(context.Background()), "without a tracker the safe answer is: may be processed")
 	MarkUnprocessed(context.Background()) // no tracker: no panic
-	ctx := Track(context.Background(), http.MethodPost)
+	ctx := Track(context.Background(), http.MethodPost, 3)
 	assert.True(t, Unprocessed(ctx), "no attempt began: nothing was sent")
 	BeginAttempt(ctx)
 	assert.False(t, Unprocessed(ctx), "an attempt began: no evidence yet")
@@ -410,7 +410,7 @@ func TestTrack_CountsAttempts(t *testing.T) {
 	assert.Equal(t, 0, Attempts(context.Background()), "untracked context")
 	assert.NotPanics(t, func() { BeginAttempt(context.Background()) })
 
-	ctx := Track(context.Background(), http.MethodGet)
+	ctx := Track(context.Background(), http.MethodGet, 3)
 	assert.Equal(t, 0, Attempts(ctx))
 	for i := 1; i <= 3; i++ {
 		BeginAttempt(ctx)
@@ -423,7 +423,7 @@ func TestTrack_CountsAttempts(t *testing.T) {
 	assert.Equal(t, 4, Attempts(ctx))
 
 	// A second Track starts a new request.
-	assert.Equal(t, 0, Attempts(Track(ctx, http.MethodGet)))
+	assert.Equal(t, 0, Attempts(Track(ctx, http.MethodGet, 3)))
 }
 
 func TestPolicyRetryable(t *testing.T) {
@@ -437,7 +437,7 @@ func TestPolicyRetryable(t *testing.T) {
 	}
 	dialErr := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	tracked := func(method string) context.Context {
-		ctx := Track(context.Background(), method)
+		ctx := Track(context.Background(), method, 3)
 		BeginAttempt(ctx)
 		return ctx
 	}
@@ -482,7 +482,7 @@ func TestPolicyCheckRetry_EndsOnContextError(t *testing.T) {
 	p := Policy{MaxRetryAfter: time.Minute}
 	resp := &http.Response{StatusCode: 503, Header: http.Header{}}
 
-	ctx := Track(context.Background(), http.MethodGet)
+	ctx := Track(context.Background(), http.MethodGet, 3)
 	retry, err := p.CheckRetry(ctx, resp, nil)
 	assert.True(t, retry)
 	assert.NoError(t, err)
@@ -502,7 +502,7 @@ func TestPolicyCheckRetry_EndsOnContextError(t *testing.T) {
 
 func TestPolicyCheckRetry_KeepsAFinalResponseThatArrivedAsTheContextEnded(t *testing.T) {
 	p := Policy{MaxRetryAfter: time.Minute}
-	ctx, cancel := context.WithCancel(Track(context.Background(), http.MethodPost))
+	ctx, cancel := context.WithCancel(Track(context.Background(), http.MethodPost, 3))
 	cancel()
 	for _, status := range []int{200, 202, 400, 404, 500} {
 		retry, err := p.CheckRetry(ctx, &http.Response{StatusCode: status, Header: http.Header{}}, nil)
@@ -517,4 +517,21 @@ func TestPolicyCheckRetry_KeepsAFinalResponseThatArrivedAsTheContextEnded(t *tes
 	retry, err = p.CheckRetry(ctx, nil, nil)
 	assert.False(t, retry)
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestRetryableStopsAtTheRequestsOwnLimit(t *testing.T) {
+	p := Policy{MaxRetryAfter: time.Minute}
+	resp := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}}
+	for _, maxRetries := range []int{-1, 0, 1, 2} {
+		ctx := Track(context.Background(), http.MethodGet, maxRetries)
+		var retried int
+		for attempt := 1; attempt <= 5; attempt++ {
+			BeginAttempt(ctx)
+			if !p.Retryable(ctx, resp, nil) {
+				break
+			}
+			retried++
+		}
+		assert.Equal(t, max(maxRetries, 0), retried, "maxRetries %d", maxRetries)
+	}
 }

@@ -148,11 +148,11 @@ var _ hn.EligibilityAPI = (*mockAPI)(nil)
 
 func requestID(n int) string { return fmt.Sprintf("EC%032x", n) }
 
-func (m *mockAPI) Check(context.Context, *hn.EligibilityParams) (*hn.Eligibility, error) {
-	return nil, fmt.Errorf("mockAPI: Check is not used: %w", hn.ErrNotCreated)
+func (m *mockAPI) Check(context.Context, *hn.EligibilityParams, ...hn.CallOption) (*hn.Eligibility, error) {
+	return nil, fmt.Errorf("mockAPI: Check is not used: %w", hn.ErrNotApplied)
 }
 
-func (m *mockAPI) CreateBulk(ctx context.Context, p *hn.EligibilityParams) (*hn.BulkEligibility, error) {
+func (m *mockAPI) CreateBulk(ctx context.Context, p *hn.EligibilityParams, _ ...hn.CallOption) (*hn.BulkEligibility, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func (m *mockAPI) CreateBulk(ctx context.Context, p *hn.EligibilityParams) (*hn.
 	return &hn.BulkEligibility{RequestID: id, Status: hn.BulkEligibilityStatusQueued}, nil
 }
 
-func (m *mockAPI) FetchBulk(ctx context.Context, id string) (*hn.BulkEligibility, error) {
+func (m *mockAPI) FetchBulk(ctx context.Context, id string, _ ...hn.CallOption) (*hn.BulkEligibility, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.fetches++
@@ -191,8 +191,8 @@ func (m *mockAPI) FetchBulk(ctx context.Context, id string) (*hn.BulkEligibility
 	return b, nil
 }
 
-func (m *mockAPI) WaitBulk(ctx context.Context, id string, opts *hn.EligibilityWaitOptions) (*hn.BulkEligibility, error) {
-	return hn.WaitForBulkEligibility(ctx, m, id, opts)
+func (m *mockAPI) WaitBulk(ctx context.Context, id string, opts *hn.EligibilityWaitOptions, callOpts ...hn.CallOption) (*hn.BulkEligibility, error) {
+	return hn.WaitForBulkEligibility(ctx, m, id, opts, callOpts...)
 }
 
 func (m *mockAPI) counts() (creates, fetches int) {

@@ -19,9 +19,9 @@ import (
 // and every hostednumbers.EligibilityAPI implement it.
 type API interface {
 	// CreateBulk starts a bulk eligibility check.
-	CreateBulk(ctx context.Context, params *hostednumbers.EligibilityParams) (*hostednumbers.BulkEligibility, error)
+	CreateBulk(ctx context.Context, params *hostednumbers.EligibilityParams, opts ...hostednumbers.CallOption) (*hostednumbers.BulkEligibility, error)
 	// FetchBulk returns the current state of a bulk eligibility check.
-	FetchBulk(ctx context.Context, requestID string) (*hostednumbers.BulkEligibility, error)
+	FetchBulk(ctx context.Context, requestID string, opts ...hostednumbers.CallOption) (*hostednumbers.BulkEligibility, error)
 }
 
 var (
@@ -144,7 +144,7 @@ type Event struct {
 //     with Options.Wait) and records its results.
 //
 // A create that fails is tried again, up to Options.CreateAttempts in all,
-// RetryDelay apart, whether its error matches hostednumbers.ErrNotCreated
+// RetryDelay apart, whether its error matches hostednumbers.ErrNotApplied
 // (no check exists) or hostednumbers.ErrOutcomeUnknown (a check may exist
 // whose ID was lost; such a check is an orphan, harmless, counted in
 // Result.LostCreates; an error that matches neither, which the SDK never
@@ -344,7 +344,7 @@ func (r *runner) create(ctx context.Context, chunk, chunks int, numbers []Number
 			r.emit(Event{Kind: EventCreated, RequestID: c.RequestID, Chunk: chunk, Chunks: chunks, Numbers: len(phones), Attempt: attempt})
 			return c, nil
 		}
-		unknown := !errors.Is(err, hostednumbers.ErrNotCreated)
+		unknown := !errors.Is(err, hostednumbers.ErrNotApplied)
 		if unknown {
 			r.res.LostCreates++
 		}

@@ -26,13 +26,13 @@ func TestRetryable(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{"429", live, apiErr(429, hostednumbers.ErrNotCreated), true},
+		{"429", live, apiErr(429, hostednumbers.ErrNotApplied), true},
 		{"503", live, apiErr(503, hostednumbers.ErrOutcomeUnknown), true},
-		{"400", live, apiErr(400, hostednumbers.ErrNotCreated), false},
-		{"401", live, apiErr(401, hostednumbers.ErrNotCreated), false},
-		{"404", live, apiErr(404, hostednumbers.ErrNotCreated), false},
+		{"400", live, apiErr(400, hostednumbers.ErrNotApplied), false},
+		{"401", live, apiErr(401, hostednumbers.ErrNotApplied), false},
+		{"404", live, apiErr(404, hostednumbers.ErrNotApplied), false},
 		{"invalid input", live, fmt.Errorf("x: %w", &hostednumbers.ValidationError{}), false},
-		{"connection refused", live, fmt.Errorf("dial: refused: %w", hostednumbers.ErrNotCreated), true},
+		{"connection refused", live, fmt.Errorf("dial: refused: %w", hostednumbers.ErrNotApplied), true},
 		{"answer lost", live, fmt.Errorf("EOF: %w", hostednumbers.ErrOutcomeUnknown), true},
 		{"no label", live, errors.New("mock failure"), true},
 		{"ctx ended", ended, fmt.Errorf("EOF: %w", hostednumbers.ErrOutcomeUnknown), false},

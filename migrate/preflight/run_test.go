@@ -265,7 +265,7 @@ func TestRunRecordResultsFailureKeepsCheckPending(t *testing.T) {
 	assert.Equal(t, 5, res.Count(preflight.StatusEligible))
 }
 
-// A create refused with 429 (ErrNotCreated) is created again: two POSTs,
+// A create refused with 429 (ErrNotApplied) is created again: two POSTs,
 // one check on the server, no lost create.
 func TestRunCreateNotCreatedIsCreatedAgain(t *testing.T) {
 	ctx := testCtx(t)
@@ -287,7 +287,7 @@ func TestRunCreateNotCreatedIsCreatedAgain(t *testing.T) {
 	assert.True(t, failed[0].Retry)
 	assert.False(t, failed[0].OutcomeUnknown)
 	assert.Equal(t, 1, failed[0].Attempt)
-	assert.ErrorIs(t, failed[0].Err, hn.ErrNotCreated)
+	assert.ErrorIs(t, failed[0].Err, hn.ErrNotApplied)
 	assert.Equal(t, 2, ev.of(preflight.EventCreated)[0].Attempt)
 }
 
@@ -347,7 +347,7 @@ func TestRunCreateFailsForGood(t *testing.T) {
 		opts.CreateAttempts = 2
 
 		res, err := preflight.Run(ctx, client.Eligibility, store, makeNumbers(10), opts)
-		require.ErrorIs(t, err, hn.ErrNotCreated)
+		require.ErrorIs(t, err, hn.ErrNotApplied)
 		assert.Contains(t, err.Error(), "attempt 2")
 		assert.Len(t, bulkCreates(t, srv), 2)
 		assert.Equal(t, 10, res.Count(preflight.StatusNotChecked))
@@ -369,7 +369,7 @@ func TestRunCreateFailsForGood(t *testing.T) {
 		opts := fastOptions()
 		opts.OnEvent = ev.add
 		res, err := preflight.Run(ctx, client.Eligibility, preflight.NewMemoryStore(), makeNumbers(3), opts)
-		require.ErrorIs(t, err, hn.ErrNotCreated)
+		require.ErrorIs(t, err, hn.ErrNotApplied)
 		assert.Len(t, bulkCreates(t, srv), 1)
 		assert.Equal(t, 3, res.Count(preflight.StatusNotChecked))
 		require.Len(t, ev.of(preflight.EventCreateFailed), 1)
@@ -385,7 +385,7 @@ func TestRunLaterChunkFailsEarlierChunksStillFinish(t *testing.T) {
 	refuse := &hn.APIError{HTTPStatus: 400, Code: 21000, Message: "refused"}
 	api := &mockAPI{create: func(call int, _ *hn.EligibilityParams) (*hn.BulkEligibility, error) {
 		if call == 2 {
-			return nil, errors.Join(refuse, hn.ErrNotCreated)
+			return nil, errors.Join(refuse, hn.ErrNotApplied)
 		}
 		return nil, nil
 	}}
@@ -395,7 +395,7 @@ func TestRunLaterChunkFailsEarlierChunksStillFinish(t *testing.T) {
 	opts.ChunkSize = 10
 
 	res, err := preflight.Run(ctx, api, store, numbers, opts)
-	require.ErrorIs(t, err, hn.ErrNotCreated)
+	require.ErrorIs(t, err, hn.ErrNotApplied)
 	assert.Contains(t, err.Error(), "chunk 2 of 3")
 	assert.Equal(t, 1, res.Created)
 	for i, n := range res.Numbers {
@@ -619,7 +619,7 @@ func TestRunContextEndsDuringRetryDelay(t *testing.T) {
 	}
 	res, err := preflight.Run(ctx, client.Eligibility, preflight.NewMemoryStore(), makeNumbers(3), opts)
 	require.ErrorIs(t, err, context.Canceled)
-	require.ErrorIs(t, err, hn.ErrNotCreated)
+	require.ErrorIs(t, err, hn.ErrNotApplied)
 	assert.Equal(t, 3, res.Count(preflight.StatusNotChecked))
 	assert.Len(t, bulkCreates(t, srv), 1)
 }
