@@ -506,12 +506,12 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 		res.Submitted++
 		ev = Event{Kind: EventSubmitted, Batch: b.Index, BulkHostingSID: sid,
 			Message: fmt.Sprintf("batch %d: submitted %d number%s as bulk hosting request %s (%s)", b.Index, len(numbers), plural(len(numbers)), sid, order.RequestStatus)}
-	case errors.Is(cerr, hostednumbers.ErrNotCreated) && ctx.Err() != nil:
+	case errors.Is(cerr, hostednumbers.ErrNotApplied) && ctx.Err() != nil:
 		// Stopped before anything was sent.
 		a.Outcome, a.Error = "not sent", cerr.Error()
 		b.State, b.Doubt = prev.State, prev.Doubt
 		stop = true
-	case errors.Is(cerr, hostednumbers.ErrNotCreated):
+	case errors.Is(cerr, hostednumbers.ErrNotApplied):
 		a.Outcome, a.Error, a.RequestID = "rejected", cerr.Error(), requestIDOf(cerr)
 		a.Reason = rejection(cerr, numbers)
 		b.State = StateRejected

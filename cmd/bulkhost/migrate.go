@@ -504,12 +504,9 @@ func (m *migration) stepFailed(ctx context.Context, err error) int {
 	}
 	var se *migrate.StepError
 	if errors.As(err, &se) {
-		var apiErr *hostednumbers.APIError
-		if errors.Is(se.Err, hostednumbers.ErrNotCreated) || errors.Is(se.Err, hostednumbers.ErrOutcomeUnknown) || errors.As(se.Err, &apiErr) {
-			// The engine has told of the create (event); say what to do.
-			if errors.Is(se.Err, hostednumbers.ErrUnauthorized) {
-				return exitError
-			}
+		if errors.Is(se.Err, hostednumbers.ErrNotApplied) || errors.Is(se.Err, hostednumbers.ErrOutcomeUnknown) {
+			// A create's failure: the engine's event has told of it.
+			return exitError
 		}
 		return m.c.printError(ctx, se.What, se.Err, m.cfg)
 	}
