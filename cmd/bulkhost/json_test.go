@@ -235,3 +235,29 @@ func TestInputChangesBetweenRuns(t *testing.T) {
 	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-state", state)...))
 	assert.Equal(t, posts, countMethod(h.srv, "POST"))
 }
+
+// A resubmission whose create is in doubt is settled without taking the
+// numbers' earlier (failed) orders for its own: they belong to a request
+// the journal knows.
+func TestResubmissionInDoubtIgnoresEarlierOrders(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	csvPath := writeCSV(t, fiveNumbers)
+	require.Equal(t, exitFailures, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms")...))
+	require.Equal(t, 1, countMethod(h.srv, "POST"))
+
+	// The resubmission's create gets a 500 and makes nothing.
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
+	h.stderr.Reset()
+	h.stdout.Reset()
+	require.Equal(t, exitFailures, h.run(submitArgs(csvPath, "-resubmit", "failed", "-wait", "-poll", "1ms", "-settle", "300ms")...))
+	assert.Contains(t, h.stderr.String(), "batch 1: none created: submitting again")
+	assert.Equal(t, 3, countMethod(h.srv, "POST"), "the first create, the one in doubt, and the one after it was settled")
+	waitProcessed(t, h.srv)
+	count := map[string]int{}
+	for _, o := range h.srv.HostedNumberOrders() {
+		count[o.PhoneNumber]++
+	}
+	assert.Equal(t, 2, count["+14155550109"], "a new order next to the failed one")
+	assert.Equal(t, 2, count["+14155550119"])
+	assert.Equal(t, 1, count["+14155550101"])
+}
