@@ -1,12 +1,14 @@
 package preflight_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -287,7 +289,7 @@ func TestFileStoreRefusesContradictingRecord(t *testing.T) {
 
 	// Without check 1's record, its results record ends nothing.
 	b := filepath.Join(dir, "b.jsonl")
-	require.NoError(t, os.WriteFile(b, bytes.Join([][]byte{lines[0], lines[2], lines[3]}, nil), 0o600))
+	require.NoError(t, os.WriteFile(b, bytes.Join([][]byte{lines[0], lines[2], lines[3]}, nil), 0o600)) //nolint:gosec // a file in the test's temporary directory
 	_, err = preflight.OpenFileStore(b)
 	var ce *preflight.CorruptFileError
 	require.ErrorAs(t, err, &ce)
@@ -296,7 +298,7 @@ func TestFileStoreRefusesContradictingRecord(t *testing.T) {
 
 	// Check 2 recorded twice.
 	c := filepath.Join(dir, "c.jsonl")
-	require.NoError(t, os.WriteFile(c, bytes.Join([][]byte{lines[0], lines[2], lines[2]}, nil), 0o600))
+	require.NoError(t, os.WriteFile(c, bytes.Join([][]byte{lines[0], lines[2], lines[2]}, nil), 0o600)) //nolint:gosec // a file in the test's temporary directory
 	_, err = preflight.OpenFileStore(c)
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, 3, ce.Line)
@@ -331,7 +333,7 @@ func TestFileStoreForeignAndHalfCreatedFiles(t *testing.T) {
 	header, err := os.ReadFile(path)
 	require.NoError(t, err)
 	for _, n := range []int{0, 1, len(header) / 2, len(header) - 1} {
-		require.NoError(t, os.WriteFile(path, header[:n], 0o600))
+		require.NoError(t, os.WriteFile(path, header[:n], 0o600)) //nolint:gosec // a file in the test's temporary directory
 		s = openStore(t, path)
 		assert.Equal(t, int64(n), s.TornBytes())
 		require.NoError(t, s.RecordCheck(testCtx(t), preflight.Check{RequestID: requestID(1), PhoneNumbers: []string{"+14155550101"}}))
@@ -510,7 +512,7 @@ func TestFileStoreReadOnlyDirectory(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "ro")
 	require.NoError(t, os.Mkdir(dir, 0o500))
-	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) }) //nolint:gosec // a directory: writable again so that TempDir can remove it
 	path := filepath.Join(dir, "preflight.jsonl")
 	_, err := preflight.OpenFileStore(path)
 	require.ErrorIs(t, err, os.ErrPermission)
@@ -521,3 +523,103 @@ func TestFileStoreReadOnlyDirectory(t *testing.T) {
 
 // crc32c is the checksum each line carries of its record.
 func crc32c(s string) uint32 { return crc32.Checksum([]byte(s), crc32.MakeTable(crc32.Castagnoli)) }
+
+// The child of TestFileStoreSurvivesSIGKILL: it records checks and
+// results in the store named by the environment, as fast as it can, and
+// prints each one once recorded, until it is killed.
+func fileStoreChild(path string, from int) {
+	ctx := context.Background()
+	s, err := preflight.OpenFileStore(path)
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(2)
+	}
+	for n := from; ; n++ {
+		id := requestID(n)
+		phone := fmt.Sprintf("+1415%07d", n)
+		if err := s.RecordCheck(ctx, preflight.Check{RequestID: id, PhoneNumbers: []string{phone}}); err != nil {
+			fmt.Println("record check:", err)
+			os.Exit(2)
+		}
+		fmt.Println("check", n)
+		if n%2 == 0 {
+			continue // left pending
+		}
+		if err := s.RecordResults(ctx, id, []preflight.NumberResult{{PhoneNumber: phone, Status: preflight.StatusEligible, RequestID: id}}); err != nil {
+			fmt.Println("record results:", err)
+			os.Exit(2)
+		}
+		fmt.Println("results", n)
+	}
+}
+
+// A process killed (SIGKILL) at any moment while it records leaves a file
+// the next OpenFileStore accepts, holding every record the process was
+// told was recorded.
+func TestFileStoreSurvivesSIGKILL(t *testing.T) {
+	if path := os.Getenv("PREFLIGHT_FILESTORE_CHILD"); path != "" {
+		var from int
+		_, _ = fmt.Sscan(os.Getenv("PREFLIGHT_FILESTORE_FROM"), &from)
+		fileStoreChild(path, from)
+		return
+	}
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "preflight.jsonl")
+	acked := map[string]bool{} // checks acknowledged
+	resulted := map[int]bool{} // results acknowledged
+	from := 1
+	for round, kills := range []int{0, 1, 3, 10, 25, 40} {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestFileStoreSurvivesSIGKILL$") //nolint:gosec // this test binary, run again as the child
+		cmd.Env = append(os.Environ(), "PREFLIGHT_FILESTORE_CHILD="+path, fmt.Sprintf("PREFLIGHT_FILESTORE_FROM=%d", from))
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		sc := bufio.NewScanner(out)
+		seen := 0
+		for seen < kills && sc.Scan() {
+			var n int
+			switch line := sc.Text(); {
+			case strings.HasPrefix(line, "check "):
+				_, _ = fmt.Sscan(strings.TrimPrefix(line, "check "), &n)
+				acked[requestID(n)] = true
+				from = max(from, n+1)
+			case strings.HasPrefix(line, "results "):
+				_, _ = fmt.Sscan(strings.TrimPrefix(line, "results "), &n)
+				resulted[n] = true
+			default:
+				t.Fatalf("round %d: child: %s", round, line)
+			}
+			seen++
+		}
+		require.NoError(t, cmd.Process.Kill())
+		_ = cmd.Wait() // killed: its error says so
+		require.NoError(t, ctx.Err(), "round %d: timed out", round)
+		// Records the child made after its last line read are unknown here:
+		// skip past any number it may have used.
+		from += 1000
+
+		s, err := preflight.OpenFileStore(path)
+		require.NoError(t, err, "round %d: the file is accepted after SIGKILL", round)
+		pending, err := s.PendingChecks(ctx)
+		require.NoError(t, err)
+		isPending := map[string]bool{}
+		for _, c := range pending {
+			isPending[c.RequestID] = true
+		}
+		for id := range acked {
+			var n int
+			_, _ = fmt.Sscanf(id, "EC%x", &n)
+			phone := fmt.Sprintf("+1415%07d", n)
+			res, err := s.Results(ctx, []string{phone})
+			require.NoError(t, err)
+			if resulted[n] {
+				assert.Contains(t, res, phone, "round %d: acknowledged results of %s", round, id)
+				assert.False(t, isPending[id], "round %d: %s ended", round, id)
+			} else {
+				assert.True(t, isPending[id] || len(res) == 1, "round %d: acknowledged check %s is recorded", round, id)
+			}
+		}
+		require.NoError(t, s.Close())
+	}
+	assert.NotEmpty(t, acked)
+}
