@@ -7,16 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	hostednumbers "github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
 )
 
@@ -622,4 +626,36 @@ func TestFileStoreSurvivesSIGKILL(t *testing.T) {
 		require.NoError(t, s.Close())
 	}
 	assert.NotEmpty(t, acked)
+}
+
+// Keep the pre-flight check's progress in a file next to the migration's
+// journal: a Run killed at any moment resumes from it.
+func ExampleOpenFileStore() {
+	srv := hostednumberstest.NewServer(hostednumberstest.WithEligibility(hostednumberstest.IneligibleNumbersEndingIn("9")))
+	defer srv.Close()
+	client := srv.Client()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	dir, err := os.MkdirTemp("", "preflight-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	store, err := preflight.OpenFileStore(filepath.Join(dir, "preflight.jsonl"))
+	if err != nil {
+		log.Fatal(err) // a *CorruptFileError names the line it refuses
+	}
+	defer func() { _ = store.Close() }()
+
+	numbers := []preflight.Number{{PhoneNumber: "+14155550101"}, {PhoneNumber: "+14155550109"}}
+	res, err := preflight.Run(ctx, client.Eligibility, store, numbers, preflight.Options{
+		Wait: &hostednumbers.EligibilityWaitOptions{PollInterval: 5 * time.Millisecond},
+	})
+	if err != nil {
+		log.Fatal(err) // open the same file and run again to resume
+	}
+	fmt.Println("submit:", res.Submittable(), "excluded:", len(res.Excluded()))
+	// Output:
+	// submit: [+14155550101] excluded: 1
 }
