@@ -44,5 +44,5 @@
 // MemoryStore keeps everything in memory: for tests and for callers that
 // need no resume. It is not durable. A durable Store (a journal file, a
 // database) implements the four methods of Store with the durability
-// its documentation asks for.
+// its documentation asks for; FileStore does, in one append-only file.
 package preflight
