@@ -565,23 +565,9 @@ func (s *Store) Start(ctx context.Context, meta migrate.Meta, batches iter.Seq2[
 	var ents []*entry
 	n := 0
 	size, err := s.rewrite(func(w *countingWriter) error {
-		for numbers, err := range batches {
-			if err != nil {
-				return err
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			e := &entry{b: migrate.Batch{Index: len(ents) + 1, State: migrate.StatePlanned, Size: len(numbers)}}
-			var werr error
-			if e.plan, werr = w.record(&record{Kind: "plan", Batch: e.b.Index, Numbers: numbers}); werr != nil {
-				return werr
-			}
-			if _, werr = w.record(&record{Kind: "save", Batch: e.b.Index, State: &e.b}); werr != nil {
-				return werr
-			}
-			ents = append(ents, e)
-			n += len(numbers)
+		var err error
+		if ents, n, err = planBatches(ctx, w, ents, batches); err != nil {
+			return err
 		}
 		meta.Batches = len(ents)
 		if meta.Input.Numbers == 0 {
@@ -595,6 +581,31 @@ func (s *Store) Start(ctx context.Context, meta migrate.Meta, batches iter.Seq2[
 	}
 	s.meta, s.ents, s.size, s.base = &meta, ents, size, size
 	return nil
+}
+
+// planBatches writes each batch of batches as planned (its numbers, then
+// its state), numbered after ents, and returns ents with them and how many
+// numbers they hold.
+func planBatches(ctx context.Context, w *countingWriter, ents []*entry, batches iter.Seq2[[]migrate.NumberState, error]) ([]*entry, int, error) {
+	n := 0
+	for numbers, err := range batches {
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		e := &entry{b: migrate.Batch{Index: len(ents) + 1, State: migrate.StatePlanned, Size: len(numbers)}}
+		if e.plan, err = w.record(&record{Kind: "plan", Batch: e.b.Index, Numbers: numbers}); err != nil {
+			return nil, 0, err
+		}
+		if _, err = w.record(&record{Kind: "save", Batch: e.b.Index, State: &e.b}); err != nil {
+			return nil, 0, err
+		}
+		ents = append(ents, e)
+		n += len(numbers)
+	}
+	return ents, n, nil
 }
 
 // countingWriter writes records to a new file and says where each is.
@@ -799,21 +810,12 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 			total += e.b.Size
 		}
 		if extra != nil {
-			for numbers, err := range extra {
-				if err != nil {
-					return err
-				}
-				e := &entry{b: migrate.Batch{Index: len(ents) + 1, State: migrate.StatePlanned, Size: len(numbers)}}
-				var werr error
-				if e.plan, werr = w.record(&record{Kind: "plan", Batch: e.b.Index, Numbers: numbers}); werr != nil {
-					return werr
-				}
-				if _, werr = w.record(&record{Kind: "save", Batch: e.b.Index, State: &e.b}); werr != nil {
-					return werr
-				}
-				ents = append(ents, e)
-				total += len(numbers)
+			var added int
+			var err error
+			if ents, added, err = planBatches(ctx, w, ents, extra); err != nil {
+				return err
 			}
+			total += added
 		}
 		meta.Batches = len(ents)
 		if meta.Input.Numbers == 0 {
