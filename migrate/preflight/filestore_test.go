@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -400,35 +399,7 @@ func TestFileStoreConcurrentUse(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "preflight.jsonl")
 	s := openStore(t, path)
 	const workers, perWorker = 4, 10
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range perWorker {
-				n := w*perWorker + i
-				id := requestID(n + 1)
-				phone := fmt.Sprintf("+1415555%04d", n)
-				if err := s.RecordCheck(ctx, preflight.Check{RequestID: id, PhoneNumbers: []string{phone}}); err != nil {
-					t.Error(err)
-					return
-				}
-				if _, err := s.PendingChecks(ctx); err != nil {
-					t.Error(err)
-					return
-				}
-				if err := s.RecordResults(ctx, id, []preflight.NumberResult{{PhoneNumber: phone, Status: preflight.StatusEligible, RequestID: id}}); err != nil {
-					t.Error(err)
-					return
-				}
-				if _, err := s.Results(ctx, []string{phone}); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	recordConcurrently(ctx, t, s, workers, perWorker)
 	require.NoError(t, s.Close())
 	s = openStore(t, path)
 	pending, err := s.PendingChecks(ctx)

@@ -37,6 +37,36 @@ func TestMemoryStoreConcurrentUse(t *testing.T) {
 	ctx := testCtx(t)
 	s := preflight.NewMemoryStore()
 	const workers, perWorker = 8, 50
+	recordConcurrently(ctx, t, s, workers, perWorker)
+	pending, err := s.PendingChecks(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, pending)
+	all := make([]string, workers*perWorker)
+	for n := range all {
+		all[n] = fmt.Sprintf("+1415555%04d", n)
+	}
+	results, err := s.Results(ctx, all)
+	require.NoError(t, err)
+	assert.Len(t, results, workers*perWorker)
+}
+
+func TestStatusValid(t *testing.T) {
+	for _, s := range []preflight.Status{preflight.StatusEligible, preflight.StatusIneligible, preflight.StatusUnknown, preflight.StatusNotChecked} {
+		assert.True(t, s.Valid(), s)
+	}
+	assert.False(t, preflight.Status("").Valid())
+	assert.False(t, preflight.Status("ELIGIBLE").Valid())
+	assert.True(t, preflight.NumberResult{Status: preflight.StatusEligible}.Submittable())
+	for _, s := range []preflight.Status{preflight.StatusIneligible, preflight.StatusUnknown, preflight.StatusNotChecked, ""} {
+		assert.False(t, preflight.NumberResult{Status: s}.Submittable(), s)
+	}
+}
+
+// recordConcurrently has workers goroutines record and read perWorker
+// checks each on s at once (run with -race), check n numbered from 1 for
+// number +1415555n, each ended with an eligible result.
+func recordConcurrently(ctx context.Context, t *testing.T, s preflight.Store, workers, perWorker int) {
+	t.Helper()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -66,26 +96,4 @@ func TestMemoryStoreConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	pending, err := s.PendingChecks(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, pending)
-	all := make([]string, workers*perWorker)
-	for n := range all {
-		all[n] = fmt.Sprintf("+1415555%04d", n)
-	}
-	results, err := s.Results(ctx, all)
-	require.NoError(t, err)
-	assert.Len(t, results, workers*perWorker)
-}
-
-func TestStatusValid(t *testing.T) {
-	for _, s := range []preflight.Status{preflight.StatusEligible, preflight.StatusIneligible, preflight.StatusUnknown, preflight.StatusNotChecked} {
-		assert.True(t, s.Valid(), s)
-	}
-	assert.False(t, preflight.Status("").Valid())
-	assert.False(t, preflight.Status("ELIGIBLE").Valid())
-	assert.True(t, preflight.NumberResult{Status: preflight.StatusEligible}.Submittable())
-	for _, s := range []preflight.Status{preflight.StatusIneligible, preflight.StatusUnknown, preflight.StatusNotChecked, ""} {
-		assert.False(t, preflight.NumberResult{Status: s}.Submittable(), s)
-	}
 }
