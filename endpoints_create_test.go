@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	hn "github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 )
 
 // epRequest is one request an endpoint test server received.
@@ -246,4 +247,82 @@ func TestAuthorizationDocuments_Delete(t *testing.T) {
 	err := client.AuthorizationDocuments.Delete(epCtx(t), "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
 	require.ErrorIs(t, err, hn.ErrNotFound)
 	require.ErrorIs(t, err, hn.ErrNotApplied)
+}
+
+// TestFake_NewEndpointsEndToEnd runs the three endpoints through the client
+// against the fake: a number hosted on its own moves on by the server's
+// clock, a failed LOA is replaced by a new one for the same orders, and a
+// deleted document is gone.
+func TestFake_NewEndpointsEndToEnd(t *testing.T) {
+	srv := hostednumberstest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	ctx := epCtx(t)
+
+	single, err := client.HostedNumberOrders.Create(ctx, validHROrder())
+	require.NoError(t, err)
+	assert.Equal(t, hn.OrderStatusReceived, single.Status)
+	assert.False(t, single.BulkHostingRequestSID.Valid, "made on its own, outside a bulk request")
+	assert.Equal(t, "+14153608311", single.PhoneNumber)
+	assert.Equal(t, []string{"a@example.com", "b@example.com"}, single.CCEmails)
+
+	// A bulk request's numbers, and a new LOA for two of them.
+	bulk, err := client.BulkHostedNumberOrders.Create(ctx, &hn.CreateBulkHostedNumberOrderParams{RequestItems: []hn.RequestItem{{
+		Email: "owner@example.com", AddressSID: "AD0123456789abcdef0123456789abcdef",
+		Numbers: []hn.Number{{PhoneNumber: "+14155550101"}, {PhoneNumber: "+14155550102"}},
+	}}})
+	require.NoError(t, err)
+	_, err = client.BulkHostedNumberOrders.Wait(ctx, bulk.BulkHostingSID, nil)
+	require.NoError(t, err)
+	var sids []string
+	for _, o := range srv.HostedNumberOrders() {
+		if o.BulkHostingRequestSID.String == bulk.BulkHostingSID {
+			sids = append(sids, o.SID)
+		}
+	}
+	require.Len(t, sids, 2)
+	loa := validLOA()
+	loa.HostedNumberOrderSIDs = append(sids, single.SID)
+	doc, err := client.AuthorizationDocuments.Create(ctx, loa)
+	require.NoError(t, err)
+	assert.Equal(t, "test+hosted@twilio.com", doc.Email.String)
+	var deps []string
+	for o, err := range client.AuthorizationDocuments.AllDependentOrders(ctx, doc.SID, nil) {
+		require.NoError(t, err)
+		deps = append(deps, o.SID)
+	}
+	assert.ElementsMatch(t, loa.HostedNumberOrderSIDs, deps, "the new document holds the orders named")
+	fetched, err := client.HostedNumberOrders.Fetch(ctx, single.SID)
+	require.NoError(t, err)
+	assert.Equal(t, doc.SID, fetched.SigningDocumentSID.String)
+
+	// An order that does not exist is refused, typed, and nothing is made.
+	loa.HostedNumberOrderSIDs = []string{"HR" + "ffffffffffffffffffffffffffffffff"}
+	_, err = client.AuthorizationDocuments.Create(ctx, loa)
+	var apiErr *hn.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusBadRequest, apiErr.HTTPStatus)
+	require.ErrorIs(t, err, hn.ErrNotApplied)
+
+	require.NoError(t, client.AuthorizationDocuments.Delete(ctx, doc.SID))
+	_, err = client.AuthorizationDocuments.Fetch(ctx, doc.SID)
+	require.ErrorIs(t, err, hn.ErrNotFound)
+	fetched, err = client.HostedNumberOrders.Fetch(ctx, single.SID)
+	require.NoError(t, err)
+	assert.False(t, fetched.SigningDocumentSID.Valid, "a deleted document is no order's any more")
+	err = client.AuthorizationDocuments.Delete(ctx, doc.SID)
+	require.ErrorIs(t, err, hn.ErrNotFound)
+	require.ErrorIs(t, err, hn.ErrNotApplied)
+
+	// The single order moves on with the server's clock, as a bulk
+	// request's orders do.
+	for {
+		o, err := client.HostedNumberOrders.Fetch(ctx, single.SID)
+		require.NoError(t, err)
+		if o.Status == hn.OrderStatusCompleted {
+			break
+		}
+		require.NoError(t, ctx.Err(), "the single order never completed; last status %s", o.Status)
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -6,12 +6,17 @@
 //	POST   /v2/HostedNumber/Orders/Bulk                 (create, 202)
 //	GET    /v2/HostedNumber/Orders/Bulk/{BH…}           (fetch, 200; optional OrderStatus filter)
 //	GET    /v2/HostedNumber/Orders                      (list; Status, PhoneNumber, IncomingPhoneNumberSid, FriendlyName, SmsCapability)
+//	POST   /v2/HostedNumber/Orders                      (create one order, form-encoded, 201; no bulk request, no document)
 //	GET    /v2/HostedNumber/Orders/{HR…}                (fetch)
 //	POST   /v2/HostedNumber/Orders/{HR…}                (update: form-encoded Status, VerificationCallDelay, VerificationCallExtension)
 //	DELETE /v2/HostedNumber/Orders/{HR…}                (cancel, 204; only while received)
 //	GET    /v2/HostedNumber/AuthorizationDocuments      (list; Email, Status)
+//	POST   /v2/HostedNumber/AuthorizationDocuments      (create for existing orders, form-encoded, 201)
 //	GET    /v2/HostedNumber/AuthorizationDocuments/{PX…}
+//	DELETE /v2/HostedNumber/AuthorizationDocuments/{PX…} (delete, 204)
 //	GET    /v2/HostedNumber/AuthorizationDocuments/{PX…}/DependentHostedNumberOrders
+//	POST   /v1/HostedNumber/Eligibility[/Bulk]          (eligibility checks; see WithEligibility)
+//	GET    /v1/HostedNumber/Eligibility/Bulk/{EC…}
 //
 // with the JSON documents the real API sends, checks HTTP basic
 // authentication, validates create bodies with the SDK's own rules, and

@@ -649,13 +649,13 @@ func TestNewRoutesAnswerTwilioErrors(t *testing.T) {
 		wantStatus         int
 		wantAllow          string
 	}{
-		{"POST on the order list", "POST", ordersPath, 405, "GET"},
+		{"PUT on the order list", "PUT", ordersPath, 405, "GET, POST"},
 		{"PUT on an order", "PUT", ordersPath + "/" + unknownHR, 405, "GET, POST, DELETE"},
 		{"unknown order", "GET", ordersPath + "/" + unknownHR, 404, ""},
 		{"malformed order SID", "GET", ordersPath + "/HR..%2F", 404, ""},
 		{"nested under an order", "GET", ordersPath + "/" + unknownHR + "/Calls", 404, ""},
-		{"POST on the document list", "POST", docsPath, 405, "GET"},
-		{"DELETE on a document", "DELETE", docsPath + "/" + unknownPX, 405, "GET"},
+		{"PUT on the document list", "PUT", docsPath, 405, "GET, POST"},
+		{"POST on a document", "POST", docsPath + "/" + unknownPX, 405, "GET, DELETE"},
 		{"POST on dependents", "POST", docsPath + "/" + unknownPX + "/DependentHostedNumberOrders", 405, "GET"},
 		{"unknown document member", "GET", docsPath + "/" + unknownPX + "/Other", 404, ""},
 	}

@@ -525,11 +525,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, in *incoming) {
 		}
 		s.fetch(w, r, strings.TrimPrefix(path, bulkPath+"/"))
 	case path == orderPath:
-		if r.Method != http.MethodGet {
-			methodNotAllowed(w, http.MethodGet)
-			return
+		switch r.Method {
+		case http.MethodGet:
+			s.listHosted(w, r)
+		case http.MethodPost:
+			s.createHosted(w, r, in.body)
+		default:
+			methodNotAllowed(w, "GET, POST")
 		}
-		s.listHosted(w, r)
 	case strings.HasPrefix(path, orderPath+"/") && !strings.Contains(path[len(orderPath)+1:], "/"):
 		sid := path[len(orderPath)+1:]
 		switch r.Method {
@@ -543,21 +546,27 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, in *incoming) {
 			methodNotAllowed(w, "GET, POST, DELETE")
 		}
 	case path == docPath:
-		if r.Method != http.MethodGet {
-			methodNotAllowed(w, http.MethodGet)
-			return
+		switch r.Method {
+		case http.MethodGet:
+			s.listDocs(w, r)
+		case http.MethodPost:
+			s.createDoc(w, r, in.body)
+		default:
+			methodNotAllowed(w, "GET, POST")
 		}
-		s.listDocs(w, r)
 	case strings.HasPrefix(path, docPath+"/"):
 		rest := path[len(docPath)+1:]
 		sid, sub, nested := strings.Cut(rest, "/")
 		switch {
 		case !nested:
-			if r.Method != http.MethodGet {
-				methodNotAllowed(w, http.MethodGet)
-				return
+			switch r.Method {
+			case http.MethodGet:
+				s.fetchDoc(w, r, sid)
+			case http.MethodDelete:
+				s.deleteDoc(w, r, sid)
+			default:
+				methodNotAllowed(w, "GET, DELETE")
 			}
-			s.fetchDoc(w, r, sid)
 		case sub == dependentsSegment:
 			if r.Method != http.MethodGet {
 				methodNotAllowed(w, http.MethodGet)
