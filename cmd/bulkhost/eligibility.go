@@ -48,7 +48,7 @@ func (e *eligibilityChecker) Check(ctx context.Context, batch int, numbers []hos
 	}
 	opts := e.opts
 	opts.FriendlyName = fmt.Sprintf("bulkhost batch %d", batch)
-	var store preflight.Store = e.store
+	store := e.store
 	if len(e.forget) > 0 {
 		store = &forgetfulStore{Store: e.store, forget: e.forget}
 	}

@@ -69,7 +69,8 @@ Demo: with no TWILIO_* credentials at all, bulkhost submits a bundled sample
   of ten fictional numbers to a local fake server in batches of 4; batches 2
   (answer lost) and 3 (a 500) are in doubt and settled with -settle 2s,
   then it follows the numbers to the end. The fake fails the numbers ending
-  in 9 and answers +14155550105 as not eligible; the demo exits 0 when all went as scripted and says what a live run
+  in 9 and answers +14155550105 as not eligible (reported, never sent);
+  the demo exits 0 when all went as scripted and says what a live run
   would have exited with. Its journal is temporary unless -state is given:
   interrupt it and run it again to resume.
 
