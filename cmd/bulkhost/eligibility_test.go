@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -244,5 +246,34 @@ func TestRefusalReason(t *testing.T) {
 			"eligibility not checked: the eligibility check gave no result for it; not submitted blind"},
 	} {
 		assert.Equal(t, tc.want, refusalReason(tc.r))
+	}
+}
+
+// A batch larger than a bulk eligibility check may list is checked in
+// chunks of hostednumbers.MaxEligibilityNumbers, and sent as one create of
+// its eligible numbers.
+func TestEligibilityInChunks(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithEligibility(hostednumberstest.IneligibleNumbersEndingIn("9")))
+	const n = hostednumbers.MaxEligibilityNumbers + 200
+	var b strings.Builder
+	b.WriteString("phone_number\n")
+	for i := range n {
+		fmt.Fprintf(&b, "+1415555%04d\n", i)
+	}
+	csvPath := writeCSV(t, b.String())
+	require.Equal(t, exitOK, h.run(checkedArgs(csvPath, "-batch-size", strconv.Itoa(n))...))
+
+	checks := checkedNumbers(t, h.srv)
+	require.Len(t, checks, 2)
+	assert.Len(t, checks[0], hostednumbers.MaxEligibilityNumbers)
+	assert.Len(t, checks[1], n-hostednumbers.MaxEligibilityNumbers)
+	creates := requestsTo(h.srv, http.MethodPost, createsPath)
+	require.Len(t, creates, 1)
+	var body hostednumbers.CreateBulkHostedNumberOrderParams
+	require.NoError(t, json.Unmarshal(creates[0].Body, &body))
+	require.Len(t, body.RequestItems, 1)
+	assert.Len(t, body.RequestItems[0].Numbers, n-n/10, "every number but those ending in 9")
+	for _, num := range body.RequestItems[0].Numbers {
+		assert.False(t, strings.HasSuffix(num.PhoneNumber, "9"), num.PhoneNumber)
 	}
 }
