@@ -14,7 +14,9 @@
 // Submitting reads every number from the CSV and checks everything before
 // anything is sent (duplicates across the whole file included), plans the
 // batches in a journal, and creates one bulk hosting request per batch,
-// printing each request's SID (BH…) on standard output. With -wait it
+// printing each request's SID (BH…) on standard output. Before a batch
+// is first sent, its numbers are checked with Twilio's bulk eligibility
+// check (see Eligibility below) and only the eligible ones are sent. With -wait it
 // then follows every number until it is completed, failed or needs action,
 // and prints the report. -status does the following and reporting alone,
 // from the journal; -fetch shows one existing request.
@@ -47,6 +49,7 @@
 //	-json                print the result as JSON instead of a table, and no progress
 //	-live                use the real Twilio API with the credentials in the environment
 //	-dry-run             check the CSV and flags, print the request bodies, send nothing
+//	-skip-eligibility    submit without the eligibility check (for numbers already checked)
 //
 // # CSV
 //
@@ -102,6 +105,36 @@
 // To resume, run the same command again. Accepted batches are followed,
 // planned and rejected ones submitted (rejected means Twilio certainly
 // made nothing).
+//
+// # Eligibility
+//
+// Before a batch's first create, bulkhost checks each of its numbers not
+// submitted yet with Twilio's Hosted Number Eligibility API: one bulk
+// check (POST /v1/HostedNumber/Eligibility/Bulk) per batch, in chunks of
+// at most 1000 numbers, waited for with -poll (package
+// github.com/hostednumbers/hostednumbers-go/migrate/preflight). Only the
+// numbers Twilio answers ELIGIBLE are sent. Every other one is recorded
+// as check-failed, never sent, with Twilio's answer as its failure
+// reason, and shows so in the table, in -json and in -export:
+//
+//	not eligible (ALREADY_IN_TWILIO): ALREADY_IN_TWILIO_BUT_NOT_IN_USE; next step: CONTACT_SUPPORT_INELIGIBLE_INVENTORY_STATUS (eligibility check EC…)
+//
+// A status bulkhost does not know, or no answer for a number, refuses it
+// too ("eligibility unknown: …", "eligibility not checked: …"): no number
+// is submitted blind. If the check itself fails (it cannot be created or
+// finished), nothing of the batch is sent and the run stops with exit
+// status 2: run the same command again.
+//
+// The checks are recorded next to the journal, in the journal's path with
+// .eligibility added (numbers.csv.bulkhost.json.eligibility), under the
+// journal's lock: each check's request ID (EC…) as soon as Twilio gives it,
+// before bulkhost waits for it, then its results. A run after a crash
+// waits for a recorded check instead of creating another, and a number
+// whose result is recorded is not checked again. -resubmit check-failed
+// checks the refused numbers afresh (their cause may be fixed) and sends
+// those now eligible. -skip-eligibility turns the check off, for operators
+// who have checked the numbers already: every number is sent, and no
+// eligibility request is made.
 //
 // # A batch in doubt
 //
@@ -252,7 +285,9 @@
 // at Twilio and adopts their request instead of sending it twice, and
 // submits the third again once two looks after the window found nothing. It then
 // follows the numbers; the fake fails every number ending in 9, as Twilio
-// fails a number it cannot host. The demo exits with 0 when all of that
+// fails a number it cannot host. Its eligibility check answers
+// +14155550105 as already in Twilio: that number is reported check-failed
+// with Twilio's reason and next step, and never submitted. The demo exits with 0 when all of that
 // happened as scripted, and says that a live run would have exited with 1.
 // Its journal is temporary unless -state is given; with -state, interrupt
 // it (Ctrl-C) and run the same command again to watch it resume:
@@ -288,7 +323,8 @@
 // Three environment variables exist for bulkhost's own tests and are not
 // for operators: BULKHOST_TEST_CRASH_AT=step[:n] makes the process kill
 // itself with SIGKILL at the n-th occurrence of a step (after-sending,
-// after-answer, mid-wait), BULKHOST_TEST_BASE_URL points -live at a fake
+// after-answer, mid-wait, after-eligibility-recorded: right after an
+// eligibility check's request ID was recorded), BULKHOST_TEST_BASE_URL points -live at a fake
 // server on a loopback http address (any other address is refused), and
 // BULKHOST_TEST_STATS names a file the journal's bytes written and size
 // are written to at exit (for the benchmarks).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -93,7 +94,8 @@ func (h *harness) runCtx(ctx context.Context, args ...string) int {
 		},
 		newDemoServer: func() *hostednumberstest.Server {
 			// The demo's script, with stages that move on every fetch.
-			h.demoSrv = hostednumberstest.NewServer(hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+			h.demoSrv = hostednumberstest.NewServer(hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")),
+				hostednumberstest.WithEligibility(demoEligibility))
 			t := h.t
 			t.Cleanup(h.demoSrv.Close)
 			return h.demoSrv
@@ -112,8 +114,16 @@ func writeCSV(t *testing.T, content string) string {
 	return path
 }
 
-// submitArgs are the flags of a live submit, before any extra ones.
+// submitArgs are the flags of a live submit without the eligibility
+// check (the tests of hosting itself count its requests), before any
+// extra ones.
 func submitArgs(csvPath string, extra ...string) []string {
+	return append(checkedArgs(csvPath, "-skip-eligibility"), extra...)
+}
+
+// checkedArgs are the flags of a live submit that checks eligibility
+// first, as bulkhost does by default, before any extra ones.
+func checkedArgs(csvPath string, extra ...string) []string {
 	return append([]string{"-live", "-csv", csvPath, "-email", "owner@example.com", "-address-sid", addressSID}, extra...)
 }
 
@@ -574,7 +584,7 @@ func waitProcessed(t *testing.T, srv *hostednumberstest.Server) {
 	for {
 		creates := 0
 		for _, r := range srv.Requests() {
-			if r.CreatedSID != "" {
+			if strings.HasPrefix(r.CreatedSID, "BH") { // not the eligibility checks (EC…)
 				creates++
 			}
 		}
@@ -845,21 +855,26 @@ func TestDemo(t *testing.T) {
 	require.Len(t, rows, 10)
 	failed := 0
 	for _, r := range rows {
-		if r[0] == "failed" {
+		switch r[0] {
+		case "failed":
 			failed++
 			assert.True(t, strings.HasSuffix(r[1], "9"), r[1])
-		} else {
+		case migrate.StatusCheckFailed:
+			assert.Equal(t, demoIneligible, r[1])
+			assert.Contains(t, r[len(r)-1], wantRefusal())
+		default:
 			assert.Equal(t, "completed", r[0])
 		}
 	}
 	assert.Equal(t, 3, failed)
-	assert.Contains(t, h.stdout.String(), "3 batches: 3 accepted; 10 numbers\n  completed  7\n  failed     3\n")
+	assert.Contains(t, h.stdout.String(), "3 batches: 3 accepted; 10 numbers\n  completed     6\n  failed        3\n  check-failed  1\n")
+	assert.Contains(t, errOut, demoIneligible+" was not eligible (check-failed: never submitted)")
 
 	// It ran against its own server, with the demo contact details and
 	// the sample's per-number settings; the harness's server saw nothing.
 	require.NotNil(t, h.demoSrv)
 	assert.Empty(t, h.srv.Requests())
-	reqs := h.demoSrv.Requests()
+	reqs := requestsTo(h.demoSrv, http.MethodPost, createsPath)
 	require.NotEmpty(t, reqs)
 	var body hostednumbers.CreateBulkHostedNumberOrderParams
 	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
@@ -868,13 +883,18 @@ func TestDemo(t *testing.T) {
 	assert.Equal(t, "Front desk", body.RequestItems[0].Numbers[0].FriendlyName)
 	// Four creates, the lost one never resent, the one Twilio never
 	// processed sent again: one order per number.
-	assert.Equal(t, 4, countMethod(h.demoSrv, "POST"))
+	// Each batch was checked once before its first create.
+	assert.Len(t, reqs, 4)
+	assert.Len(t, checkedNumbers(t, h.demoSrv), 3)
 	list, _ := readNumbers(bytes.NewReader(sampleCSV))
 	var phones []string
 	for _, n := range list.numbers {
-		phones = append(phones, n.PhoneNumber)
+		if n.PhoneNumber != demoIneligible {
+			phones = append(phones, n.PhoneNumber)
+		}
 	}
 	assertOneOrderEach(t, h.demoSrv, phones...)
+	assertNeverSubmitted(t, h.demoSrv, demoIneligible)
 }
 
 func TestDemoFetchIsRefused(t *testing.T) {
@@ -985,7 +1005,7 @@ func TestDemoInterruptAndRunAgain(t *testing.T) {
 	assert.Contains(t, errOut, "resuming from journal "+state+" (3 batches: 3 accepted)")
 	assert.Contains(t, errOut, "its 3 requests are re-created on this run's fake server")
 	assert.NotContains(t, errOut, "will be lost", "the scripted fault is for a new journal only")
-	assert.Contains(t, h.stdout.String(), "3 batches: 3 accepted; 10 numbers\n  completed  7\n  failed     3\n")
+	assert.Contains(t, h.stdout.String(), "3 batches: 3 accepted; 10 numbers\n  completed     6\n  failed        3\n  check-failed  1\n")
 	assert.Equal(t, 3, countMethod(h.demoSrv, "POST"))
 
 	// A live run refuses the demo's journal (and the demo a live one:

@@ -8,6 +8,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
+	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
 )
 
 // journalSuffix is added to the CSV's path to name its journal.
@@ -86,6 +88,10 @@ type migration struct {
 	store  *logstore.Store
 	eng    *migrate.Migrator
 	path   string
+	// eligibility holds the eligibility checks (nil with
+	// -skip-eligibility), checker runs them.
+	eligibility *preflight.FileStore
+	checker     *eligibilityChecker
 }
 
 // submit is the main job with credentials: read and check the input,
@@ -120,6 +126,14 @@ func (c *cli) submit(ctx context.Context, cfg *config) int {
 		for _, s := range strings.Split(cfg.resubmit, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				statuses = append(statuses, s)
+			}
+		}
+		if m.checker != nil && slices.Contains(statuses, migrate.StatusCheckFailed) {
+			// Numbers the check refused are checked afresh: their cause
+			// may be fixed.
+			if m.checker.forget, err = m.numbersIn(ctx, migrate.StatusCheckFailed); err != nil {
+				fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %v\n", err)
+				return exitError
 			}
 		}
 		n, err := m.eng.Resubmit(ctx, statuses...)
@@ -248,7 +262,22 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		fmt.Fprintf(c.stderr, "bulkhost: resuming from journal %s (%s).\n", path, batchSummary(p))
 	}
 	m = &migration{c: c, cfg: cfg, client: client, store: st, path: path}
+	var check migrate.Checker
+	if !cfg.skipEligibility {
+		m.eligibility, m.checker, err = m.openEligibility()
+		if err != nil {
+			fmt.Fprintf(c.stderr, "bulkhost: %v; nothing was submitted (-skip-eligibility submits without checking)\n", err)
+			return nil, exitError, false
+		}
+		defer func() {
+			if !ok {
+				_ = m.eligibility.Close() // refused: nothing was checked
+			}
+		}()
+		check = m.checker
+	}
 	m.eng, err = migrate.New(migrate.Options{
+		Check:  check,
 		Client: client, Store: st,
 		Settle: cfg.settle, SettleOverride: cfg.given["settle"],
 		AttemptTimeout: cfg.attemptTimeout,
@@ -411,6 +440,28 @@ func matchNumbers(ctx context.Context, st migrate.Store, meta migrate.Meta, numb
 		meta.Input.Name, strings.Join(what, "; "))}
 }
 
+// numbersIn returns the phone numbers of the journal whose status is
+// status.
+func (m *migration) numbersIn(ctx context.Context, status string) (map[string]bool, error) {
+	meta, err := m.store.Meta(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool)
+	for i := 1; i <= meta.Batches; i++ {
+		ns, err := m.store.Numbers(ctx, i)
+		if err != nil {
+			return nil, err
+		}
+		for k := range ns {
+			if ns[k].Status == status {
+				out[ns[k].PhoneNumber()] = true
+			}
+		}
+	}
+	return out, nil
+}
+
 // sample lists the first few of list, with "…" if there are more.
 func sample(list []string) string {
 	const show = 3
@@ -422,6 +473,9 @@ func sample(list []string) string {
 
 func (m *migration) close() {
 	m.c.stats.Written, m.c.stats.Size = m.store.Written(), m.store.Size()
+	if m.eligibility != nil {
+		_ = m.eligibility.Close() // every record was synced when made
+	}
 	_ = m.store.Close() // every step was synced when taken
 }
 
@@ -504,7 +558,8 @@ func (m *migration) stepFailed(ctx context.Context, err error) int {
 	}
 	var se *migrate.StepError
 	if errors.As(err, &se) {
-		if errors.Is(se.Err, hostednumbers.ErrNotApplied) || errors.Is(se.Err, hostednumbers.ErrOutcomeUnknown) {
+		var ee *eligibilityError
+		if !errors.As(se.Err, &ee) && (errors.Is(se.Err, hostednumbers.ErrNotApplied) || errors.Is(se.Err, hostednumbers.ErrOutcomeUnknown)) {
 			// A create's failure: the engine's event has told of it.
 			return exitError
 		}
@@ -624,9 +679,10 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 		// cut. The third create fails with a 500 and makes nothing. The
 		// first run does not wait: it says when to run again.
 		fmt.Fprintln(c.stderr, "bulkhost: (demo) the answer to batch 2 will be lost on the way back, as in a network cut, and batch 3 will get a 500 from Twilio: both are in doubt.")
-		srv.InjectFault(hostednumberstest.Fault{Method: "POST"})
-		srv.InjectFault(hostednumberstest.Fault{Method: "POST", ProcessThenDrop: true})
-		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
+		const creates = "/v2/HostedNumber/Orders/Bulk" // not the eligibility checks
+		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Path: creates})
+		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Path: creates, ProcessThenDrop: true})
+		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Path: creates, Status: 500})
 		first, err := migrate.New(m.eng.Options(func(o *migrate.Options) { o.Wait = false }))
 		if err != nil {
 			return m.c.printError(ctx, "(demo)", err, cfg)
@@ -648,7 +704,11 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 		fmt.Fprintln(c.stderr, "bulkhost: (demo) this journal was temporary and is removed now: pass -state FILE to keep it, then run the same command again to resume.")
 	}
 	if code == exitFailures {
-		fmt.Fprintf(c.stderr, "bulkhost: (demo) the numbers ending in 9 failed, as the fake server is scripted to do: a live run would have exited with status %d; the demo ran as designed, so it exits with 0.\n", demoScriptedFailures)
+		what := "the numbers ending in 9 failed"
+		if !cfg.skipEligibility {
+			what += " and " + demoIneligible + " was not eligible (check-failed: never submitted)"
+		}
+		fmt.Fprintf(c.stderr, "bulkhost: (demo) %s, as the fake server is scripted to do: a live run would have exited with status %d; the demo ran as designed, so it exits with 0.\n", what, demoScriptedFailures)
 		return exitOK
 	}
 	if code == exitOK {
@@ -662,10 +722,28 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 // and to press Ctrl-C and resume.
 const demoStage = 1500 * time.Millisecond
 
+// demoEligibilityStage is how long each stage (QUEUED, IN_PROGRESS) of a
+// bulk eligibility check lasts on the demo's fake server.
+const demoEligibilityStage = 300 * time.Millisecond
+
+// demoIneligible is the sample's number the demo's fake server answers as
+// not eligible (already in Twilio), so that the demo shows it refused
+// with Twilio's reason and next step, and never submitted.
+const demoIneligible = "+14155550105"
+
+// demoEligibility is the eligibility script of the demo's fake server.
+func demoEligibility(phoneNumber string) hostednumberstest.EligibilityOutcome {
+	return hostednumberstest.IneligibleNumbersEndingIn(demoIneligible)(phoneNumber)
+}
+
 func newDemoServer() *hostednumberstest.Server {
 	return hostednumberstest.NewServer(
 		hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")),
-		hostednumberstest.WithStageDuration(demoStage))
+		hostednumberstest.WithEligibility(demoEligibility),
+		// Eligibility checks take demoEligibilityStage a stage, bulk
+		// hosting requests demoStage.
+		hostednumberstest.WithStageDuration(demoEligibilityStage),
+		hostednumberstest.WithProcessingDelay(demoStage, demoStage))
 }
 
 // restoreDemo re-creates, on this run's fake server, the requests a demo

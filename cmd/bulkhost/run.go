@@ -142,6 +142,7 @@ type config struct {
 	batchSize                     int
 	status                        bool
 	wait, live, jsonOut, dryRun   bool
+	skipEligibility               bool
 	poll, timeout, attemptTimeout time.Duration
 	settle                        time.Duration
 	export, exportStatus          string
@@ -348,6 +349,7 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	fs.DurationVar(&cfg.attemptTimeout, "attempt-timeout", defaultAttemptTimeout, "give up on one attempt of one API request after this `duration`")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the result as one JSON document instead of a table, and no progress")
 	fs.BoolVar(&cfg.live, "live", false, "use the real Twilio API with the credentials in the environment")
+	fs.BoolVar(&cfg.skipEligibility, "skip-eligibility", false, "submit without checking the numbers' eligibility first (for numbers already checked); by default every number is checked with Twilio's bulk eligibility check before it is first sent, and the ones not eligible are reported, never sent")
 	fs.BoolVar(&cfg.dryRun, "dry-run", false, "check the CSV and flags, print the request bodies, and send nothing")
 	// flag calls Usage after every parse error as well as for -h: print
 	// the long text only when it was asked for.
@@ -389,7 +391,7 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	if cfg.given["state"] && strings.TrimSpace(cfg.statePath) == "" {
 		problems = append(problems, "-state: is empty: name the journal file")
 	}
-	contact := []string{"email", "address-sid", "contact-phone", "contact-title", "friendly-name", "notification-email", "dry-run", "batch-size"}
+	contact := []string{"email", "address-sid", "contact-phone", "contact-title", "friendly-name", "notification-email", "dry-run", "batch-size", "skip-eligibility"}
 	if cfg.fetchSID != "" {
 		if !format.SID(cfg.fetchSID, "BH") {
 			problems = append(problems, fmt.Sprintf("-fetch: %q is not a bulk hosting SID (BH and 32 hex digits)", cfg.fetchSID))

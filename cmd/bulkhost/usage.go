@@ -35,6 +35,13 @@ Journal: every migration is recorded in -state (default: the CSV's path +
   A damaged journal, one from a newer bulkhost, or one made for another
   input is refused and never overwritten.
 
+Eligibility: before a batch is first sent, its numbers are checked with
+  Twilio's bulk eligibility check (recorded next to the journal, in its
+  path + .eligibility; a check recorded is waited for, never created again
+  after a crash). Numbers not ELIGIBLE are reported check-failed with
+  Twilio's reason and next step and never sent; -resubmit check-failed
+  checks them again. -skip-eligibility sends without checking.
+
 Resume: run the same command again. Accepted batches are followed, planned
   and rejected ones submitted; a batch left sending or outcome_unknown is
   in doubt and checked with Twilio: adopted if Twilio has all its numbers
@@ -62,7 +69,8 @@ Demo: with no TWILIO_* credentials at all, bulkhost submits a bundled sample
   of ten fictional numbers to a local fake server in batches of 4; batches 2
   (answer lost) and 3 (a 500) are in doubt and settled with -settle 2s,
   then it follows the numbers to the end. The fake fails the numbers ending
-  in 9; the demo exits 0 when all went as scripted and says what a live run
+  in 9 and answers +14155550105 as not eligible (reported, never sent);
+  the demo exits 0 when all went as scripted and says what a live run
   would have exited with. Its journal is temporary unless -state is given:
   interrupt it and run it again to resume.
 
