@@ -60,7 +60,11 @@ type FileStore struct {
 	broken  error
 	closed  bool
 	pending []Check
-	results map[string]NumberResult
+	// results is the newest result of each number, kept compact for
+	// migrations of millions of numbers: a number is a key of a few bytes
+	// naming a shared result without its phone number (every number one
+	// check found eligible shares one).
+	results resultIndex
 }
 
 var _ Store = (*FileStore)(nil)
@@ -217,7 +221,7 @@ func openFileStore(path string, fsys fileSystem) (*FileStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preflight: file store %s: open: %w", path, err)
 	}
-	s := &FileStore{path: path, f: f, results: make(map[string]NumberResult)}
+	s := &FileStore{path: path, f: f, results: newResultIndex()}
 	if err := s.load(fsys); err != nil {
 		_ = f.Close() // already failing with the error that matters
 		return nil, err
@@ -411,7 +415,7 @@ func (s *FileStore) Results(ctx context.Context, phoneNumbers []string) (map[str
 	}
 	out := make(map[string]NumberResult)
 	for _, p := range phoneNumbers {
-		if r, ok := s.results[p]; ok {
+		if r, ok := s.results.get(p); ok {
 			out[p] = r
 		}
 	}
@@ -530,11 +534,76 @@ func (s *FileStore) appendLocked(ctx context.Context, rec *fileRecord) error {
 // endLocked records results and ends the pending check at index i.
 func (s *FileStore) endLocked(i int, results []NumberResult) {
 	for _, r := range results {
-		s.results[r.PhoneNumber] = r
+		s.results.set(r)
 	}
 	s.pending = slices.Delete(s.pending, i, i+1)
 }
 
 func (s *FileStore) indexLocked(requestID string) int {
 	return slices.IndexFunc(s.pending, func(c Check) bool { return c.RequestID == requestID })
+}
+
+// resultIndex maps phone numbers to their results in about 20 bytes a
+// number: an E.164 number is its digits as a uint64 (others, which a check
+// may echo, are kept by their text), and each distinct result without its
+// phone number is stored once.
+type resultIndex struct {
+	byDigits map[uint64]uint32
+	byText   map[string]uint32
+	shapes   []NumberResult
+	shapeOf  map[NumberResult]uint32
+}
+
+func newResultIndex() resultIndex {
+	return resultIndex{byDigits: make(map[uint64]uint32), byText: make(map[string]uint32), shapeOf: make(map[NumberResult]uint32)}
+}
+
+// e164Digits is an E.164 number's digits as one number, and false for
+// anything else (the leading digit is never 0, so no two differ only in
+// leading zeros).
+func e164Digits(phone string) (uint64, bool) {
+	if len(phone) < 2 || len(phone) > 16 || phone[0] != '+' || phone[1] == '0' {
+		return 0, false
+	}
+	var n uint64
+	for i := 1; i < len(phone); i++ {
+		c := phone[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+func (x *resultIndex) set(r NumberResult) {
+	phone := r.PhoneNumber
+	r.PhoneNumber = ""
+	id, ok := x.shapeOf[r]
+	if !ok {
+		id = uint32(len(x.shapes))
+		x.shapes = append(x.shapes, r)
+		x.shapeOf[r] = id
+	}
+	if d, ok := e164Digits(phone); ok {
+		x.byDigits[d] = id
+	} else {
+		x.byText[phone] = id
+	}
+}
+
+func (x *resultIndex) get(phone string) (NumberResult, bool) {
+	var id uint32
+	var ok bool
+	if d, isE164 := e164Digits(phone); isE164 {
+		id, ok = x.byDigits[d]
+	} else {
+		id, ok = x.byText[phone]
+	}
+	if !ok {
+		return NumberResult{}, false
+	}
+	r := x.shapes[id]
+	r.PhoneNumber = phone
+	return r, true
 }

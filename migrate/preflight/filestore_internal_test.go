@@ -229,3 +229,36 @@ func TestFileStoreOpenFailsThroughSeam(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	assert.Contains(t, err.Error(), "sync directory "+dir)
 }
+
+func TestResultIndex_SharesResultsAndKeepsTheNewest(t *testing.T) {
+	x := newResultIndex()
+	for i := range 10000 {
+		x.set(NumberResult{PhoneNumber: fmt.Sprintf("+1415%07d", i), Status: StatusEligible, RawStatus: "ELIGIBLE", RequestID: "EC1"})
+	}
+	if len(x.shapes) != 1 {
+		t.Fatalf("10000 eligible numbers of one check: %d shapes, want 1", len(x.shapes))
+	}
+	r, ok := x.get("+14150000042")
+	if !ok || r.PhoneNumber != "+14150000042" || r.Status != StatusEligible || r.RequestID != "EC1" {
+		t.Fatalf("get = %+v, %v", r, ok)
+	}
+	newer := NumberResult{PhoneNumber: "+14150000042", Status: StatusIneligible, RawStatus: "INELIGIBLE", Reason: "R", RequestID: "EC2"}
+	x.set(newer)
+	if r, _ := x.get("+14150000042"); r != newer {
+		t.Fatalf("the newest result wins: got %+v", r)
+	}
+	if r, _ := x.get("+14150000043"); r.Status != StatusEligible {
+		t.Fatalf("another number keeps its own result: %+v", r)
+	}
+	odd := NumberResult{PhoneNumber: "4150000042", Status: StatusIneligible, RawStatus: "INELIGIBLE", SubStatus: "NUMBER_FORMAT_INELIGIBLE"}
+	x.set(odd)
+	if r, ok := x.get("4150000042"); !ok || r != odd {
+		t.Fatalf("a number that is not E.164 is kept by its text: %+v, %v", r, ok)
+	}
+	if _, ok := x.get("+4150000042"); ok {
+		t.Fatal("+4150000042 is another number")
+	}
+	if _, ok := x.get("+014150000042"); ok {
+		t.Fatal("a leading zero is not E.164")
+	}
+}
