@@ -581,7 +581,7 @@ func (x *resultIndex) set(r NumberResult) {
 	r.PhoneNumber = ""
 	id, ok := x.shapeOf[r]
 	if !ok {
-		id = uint32(len(x.shapes))
+		id = uint32(len(x.shapes)) //nolint:gosec // at most one shape per result recorded, far below 2^32
 		x.shapes = append(x.shapes, r)
 		x.shapeOf[r] = id
 	}
