@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"sync"
@@ -54,19 +53,7 @@ func (s *epServer) got() []epRequest {
 func newEPServer(t *testing.T, status int, body []byte) (*epServer, *hn.Client) {
 	t.Helper()
 	s := &epServer{status: status, body: body}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	client, err := hn.NewClient(
-		hn.WithCredentials("ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "f00dfacef00dfacef00dfacef00dface"),
-		hn.WithBaseURL(srv.URL), hn.WithRetryBackoff(time.Millisecond, 5*time.Millisecond))
-	require.NoError(t, err)
-	return s, client
-}
-
-func epCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
+	return s, loopbackClient(t, s)
 }
 
 func epFixture(t *testing.T, name string) []byte {
@@ -86,7 +73,7 @@ func validHROrder() *hn.CreateHostedNumberOrderParams {
 
 func TestHostedNumberOrders_CreateSendsTheFormAndDecodesTheOrder(t *testing.T) {
 	s, client := newEPServer(t, http.StatusCreated, epFixture(t, "CreateHostedNumberOrder_201_createWithoutOptionalLoaFields.json"))
-	o, err := client.HostedNumberOrders.Create(epCtx(t), validHROrder())
+	o, err := client.HostedNumberOrders.Create(ruleCtx(t), validHROrder())
 	require.NoError(t, err)
 	assert.Equal(t, "HRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", o.SID)
 	assert.Equal(t, hn.OrderStatusReceived, o.Status)
@@ -115,7 +102,7 @@ func TestHostedNumberOrders_CreateValidatesEveryFieldBeforeSending(t *testing.T)
 		SMSURL: "ftp://x", SMSMethod: "PUT", SMSFallbackURL: "/relative", SMSFallbackMethod: "DELETE",
 		SMSApplicationSID: "AP1", StatusCallbackURL: "::", StatusCallbackMethod: "get",
 	}
-	_, err := client.HostedNumberOrders.Create(epCtx(t), bad)
+	_, err := client.HostedNumberOrders.Create(ruleCtx(t), bad)
 	require.ErrorIs(t, err, hn.ErrInvalidInput)
 	require.ErrorIs(t, err, hn.ErrNotApplied)
 	var ve *hn.ValidationError
@@ -130,7 +117,7 @@ func TestHostedNumberOrders_CreateValidatesEveryFieldBeforeSending(t *testing.T)
 		"status_callback_url", "status_callback_method",
 	}, fields)
 
-	_, err = client.HostedNumberOrders.Create(epCtx(t), nil)
+	_, err = client.HostedNumberOrders.Create(ruleCtx(t), nil)
 	require.ErrorAs(t, err, &ve)
 	assert.Len(t, ve.Problems, 4, "the four required fields")
 	assert.Empty(t, s.got(), "nothing is sent")
@@ -180,7 +167,7 @@ func validLOA() *hn.CreateAuthorizationDocumentParams {
 
 func TestAuthorizationDocuments_CreateSendsTheFormAndDecodesTheDocument(t *testing.T) {
 	s, client := newEPServer(t, http.StatusCreated, epFixture(t, "CreateAuthorizationDocument_201_create.json"))
-	d, err := client.AuthorizationDocuments.Create(epCtx(t), validLOA())
+	d, err := client.AuthorizationDocuments.Create(ruleCtx(t), validLOA())
 	require.NoError(t, err)
 	assert.Equal(t, "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", d.SID)
 	assert.Equal(t, hn.AuthorizationDocumentStatusSigning, d.Status)
@@ -199,7 +186,7 @@ func TestAuthorizationDocuments_CreateSendsTheFormAndDecodesTheDocument(t *testi
 
 func TestAuthorizationDocuments_CreateValidatesBeforeSending(t *testing.T) {
 	s, client := newEPServer(t, http.StatusCreated, nil)
-	_, err := client.AuthorizationDocuments.Create(epCtx(t), &hn.CreateAuthorizationDocumentParams{
+	_, err := client.AuthorizationDocuments.Create(ruleCtx(t), &hn.CreateAuthorizationDocumentParams{
 		HostedNumberOrderSIDs: []string{"HRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "", "HRAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
 		AddressSID:            "AD", Email: "", ContactPhoneNumber: "+0123", CCEmails: []string{"nope"},
 	})
@@ -218,11 +205,11 @@ func TestAuthorizationDocuments_CreateValidatesBeforeSending(t *testing.T) {
 	require.True(t, ok)
 	assert.Contains(t, fe.Message, "listed twice", "a SID in upper-case hex is the same order")
 
-	_, err = client.AuthorizationDocuments.Create(epCtx(t), &hn.CreateAuthorizationDocumentParams{})
+	_, err = client.AuthorizationDocuments.Create(ruleCtx(t), &hn.CreateAuthorizationDocumentParams{})
 	require.ErrorAs(t, err, &ve)
 	_, ok = ve.Field("hosted_number_order_sids")
 	assert.True(t, ok)
-	_, err = client.AuthorizationDocuments.Create(epCtx(t), nil)
+	_, err = client.AuthorizationDocuments.Create(ruleCtx(t), nil)
 	require.ErrorAs(t, err, &ve)
 	assert.Len(t, ve.Problems, 4)
 	assert.Empty(t, s.got())
@@ -230,21 +217,21 @@ func TestAuthorizationDocuments_CreateValidatesBeforeSending(t *testing.T) {
 
 func TestAuthorizationDocuments_Delete(t *testing.T) {
 	s, client := newEPServer(t, http.StatusNoContent, nil)
-	require.NoError(t, client.AuthorizationDocuments.Delete(epCtx(t), "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"))
+	require.NoError(t, client.AuthorizationDocuments.Delete(ruleCtx(t), "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"))
 	reqs := s.got()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, http.MethodDelete, reqs[0].method)
 	assert.Equal(t, "/v2/HostedNumber/AuthorizationDocuments/PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", reqs[0].path)
 
 	for _, bad := range []string{"", "PX../../Accounts", "HRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?x=1"} {
-		err := client.AuthorizationDocuments.Delete(epCtx(t), bad)
+		err := client.AuthorizationDocuments.Delete(ruleCtx(t), bad)
 		require.ErrorIs(t, err, hn.ErrInvalidInput, bad)
 		require.ErrorIs(t, err, hn.ErrNotApplied, bad)
 	}
 	assert.Len(t, s.got(), 1, "a bad SID never reaches a URL")
 
 	_, client = newEPServer(t, http.StatusNotFound, []byte(`{"code":20404,"message":"not found","status":404}`))
-	err := client.AuthorizationDocuments.Delete(epCtx(t), "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+	err := client.AuthorizationDocuments.Delete(ruleCtx(t), "PXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
 	require.ErrorIs(t, err, hn.ErrNotFound)
 	require.ErrorIs(t, err, hn.ErrNotApplied)
 }
@@ -257,7 +244,7 @@ func TestFake_NewEndpointsEndToEnd(t *testing.T) {
 	srv := hostednumberstest.NewServer()
 	defer srv.Close()
 	client := srv.Client()
-	ctx := epCtx(t)
+	ctx := ruleCtx(t)
 
 	single, err := client.HostedNumberOrders.Create(ctx, validHROrder())
 	require.NoError(t, err)

@@ -107,13 +107,20 @@ func digitsOf(s string) string {
 func newRuleServer(t *testing.T, skew time.Duration) (*ruleServer, *hn.Client) {
 	t.Helper()
 	s := &ruleServer{skew: skew}
-	srv := httptest.NewServer(s)
+	return s, loopbackClient(t, s)
+}
+
+// loopbackClient serves h on a loopback server for the test's lifetime and
+// returns a client for it that retries after 1 to 5 ms.
+func loopbackClient(t *testing.T, h http.Handler) *hn.Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	client, err := hn.NewClient(
 		hn.WithCredentials("ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "f00dfacef00dfacef00dfacef00dface"),
 		hn.WithBaseURL(srv.URL), hn.WithRetryBackoff(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)
-	return s, client
+	return client
 }
 
 func ruleCtx(t *testing.T) context.Context {

@@ -402,16 +402,7 @@ func TestFileStoreConcurrentUse(t *testing.T) {
 	recordConcurrently(ctx, t, s, workers, perWorker)
 	require.NoError(t, s.Close())
 	s = openStore(t, path)
-	pending, err := s.PendingChecks(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, pending)
-	all := make([]string, workers*perWorker)
-	for n := range all {
-		all[n] = fmt.Sprintf("+1415555%04d", n)
-	}
-	results, err := s.Results(ctx, all)
-	require.NoError(t, err)
-	assert.Len(t, results, workers*perWorker)
+	assertAllRecorded(ctx, t, s, workers*perWorker)
 }
 
 // Run against the fake with a FileStore, "crashed" once the check is

@@ -38,16 +38,7 @@ func TestMemoryStoreConcurrentUse(t *testing.T) {
 	s := preflight.NewMemoryStore()
 	const workers, perWorker = 8, 50
 	recordConcurrently(ctx, t, s, workers, perWorker)
-	pending, err := s.PendingChecks(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, pending)
-	all := make([]string, workers*perWorker)
-	for n := range all {
-		all[n] = fmt.Sprintf("+1415555%04d", n)
-	}
-	results, err := s.Results(ctx, all)
-	require.NoError(t, err)
-	assert.Len(t, results, workers*perWorker)
+	assertAllRecorded(ctx, t, s, workers*perWorker)
 }
 
 func TestStatusValid(t *testing.T) {
@@ -96,4 +87,20 @@ func recordConcurrently(ctx context.Context, t *testing.T, s preflight.Store, wo
 		}()
 	}
 	wg.Wait()
+}
+
+// assertAllRecorded checks that s holds what recordConcurrently recorded
+// for n numbers: no check pending, and a result for every number.
+func assertAllRecorded(ctx context.Context, t *testing.T, s preflight.Store, n int) {
+	t.Helper()
+	pending, err := s.PendingChecks(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, pending)
+	all := make([]string, n)
+	for i := range all {
+		all[i] = fmt.Sprintf("+1415555%04d", i)
+	}
+	results, err := s.Results(ctx, all)
+	require.NoError(t, err)
+	assert.Len(t, results, n)
 }
