@@ -54,14 +54,8 @@ func compareReportStatus(a, b string) int {
 // statusMode is -status: refresh every number of the journal, show it,
 // and with -wait follow until every submitted number is done.
 func (c *cli) statusMode(ctx context.Context, cfg *config) int {
-	path, err := statePath(cfg)
-	if err != nil {
-		c.printProblems("bad command line", []string{err.Error()})
-		return exitError
-	}
-	st, err := c.openStore(path)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
+	path, st, ok := c.openJournal(cfg)
+	if !ok {
 		return exitError
 	}
 	defer func() { _ = st.Close() }() // every step was synced when taken
@@ -430,14 +424,8 @@ var _ io.Writer = (*bufio.Writer)(nil)
 // -export-status, or all) to a file, as CSV or as a JSON array, for the
 // people who fix them. It reads the journal only.
 func (c *cli) exportMode(ctx context.Context, cfg *config) int {
-	path, err := statePath(cfg)
-	if err != nil {
-		c.printProblems("bad command line", []string{err.Error()})
-		return exitError
-	}
-	st, err := c.openStore(path)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
+	path, st, ok := c.openJournal(cfg)
+	if !ok {
 		return exitError
 	}
 	defer func() { _ = st.Close() }() // read only
@@ -453,6 +441,7 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) int {
 	}
 	out := io.Writer(c.stdout)
 	var file *os.File
+	var err error
 	if cfg.export != "-" {
 		file, err = os.OpenFile(cfg.export, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600) //nolint:gosec // the file the operator named
 		if err != nil {
@@ -525,4 +514,20 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) int {
 	}
 	fmt.Fprintf(c.stderr, "bulkhost: exported %d number%s from journal %s to %s.\n", n, plural(n), st.Path(), cfg.export)
 	return exitOK
+}
+
+// openJournal opens the journal that -state (or the CSV's path) names, for
+// -status and -export, saying on stderr what went wrong when it cannot.
+func (c *cli) openJournal(cfg *config) (string, *logstore.Store, bool) {
+	path, err := statePath(cfg)
+	if err != nil {
+		c.printProblems("bad command line", []string{err.Error()})
+		return "", nil, false
+	}
+	st, err := c.openStore(path)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
+		return "", nil, false
+	}
+	return path, st, true
 }
