@@ -269,9 +269,12 @@
 // (TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and
 // TWILIO_API_SECRET; TWILIO_REGION and TWILIO_EDGE are honoured) and the
 // -live flag. Credentials without -live are refused, so that nothing reaches
-// Twilio by accident; -dry-run needs neither.
+// Twilio by accident; -dry-run needs neither. A -csv given with no
+// credentials is refused as well (exit 2, naming the variables to set),
+// unless -demo asks for the demo: an operator's own numbers never go to
+// the demo's fake server by accident.
 //
-// With no credentials at all, bulkhost runs the whole job against a local
+// With no credentials and no -csv (or with -demo), bulkhost runs the whole job against a local
 // fake server (package hostednumberstest) with a bundled sample CSV of ten
 // fictional numbers and example contact details, in batches of 4:
 //

@@ -60,6 +60,12 @@ func (e *journalError) Error() string { return "journal " + e.path + ": " + e.ms
 
 // openStore opens (and locks) the journal at path, explaining a refusal.
 func (c *cli) openStore(path string) (*logstore.Store, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		// Every journal starts with a record: an empty file is not one
+		// (a journal cut to nothing, or a file made by something else).
+		return nil, &journalError{path, "is empty (0 bytes), so it is not a journal: no step was recorded in it, so nothing was submitted with it; " +
+			"delete it to start a new migration, or name the right journal with -state; bulkhost does not overwrite it"}
+	}
 	st, err := logstore.Open(path, logstore.Options{FS: c.fs})
 	if err == nil {
 		return st, nil
@@ -67,6 +73,8 @@ func (c *cli) openStore(path string) (*logstore.Store, error) {
 	var old *logstore.OldJournalError
 	var bad *logstore.Error
 	switch {
+	case errors.As(err, &old) && old.Format == 0:
+		return nil, &journalError{path, "is not a bulkhost journal (a JSON document with no journal format): name the journal with -state, or another file to start a new migration; bulkhost does not overwrite it"}
 	case errors.As(err, &old):
 		return nil, &journalError{path, fmt.Sprintf("was written by an earlier bulkhost (journal format %d): finish that migration with the bulkhost that wrote it, or name another file with -state; bulkhost does not overwrite it", old.Format)}
 	case errors.As(err, &bad):

@@ -63,9 +63,11 @@ Status: -status refreshes every number of the journal from Twilio (hosted
   progress line on a terminal, plain lines elsewhere, none with -json.
 
 Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and
-  TWILIO_API_SECRET), plus -live. Credentials without -live are refused.
+  TWILIO_API_SECRET), plus -live. Credentials without -live are refused, and
+  so is a -csv with no credentials (unless -demo): your numbers never go to
+  the demo's fake server by accident.
 
-Demo: with no TWILIO_* credentials at all, bulkhost submits a bundled sample
+Demo: with no TWILIO_* credentials and no -csv (or with -demo), bulkhost submits a bundled sample
   of ten fictional numbers to a local fake server in batches of 4; batches 2
   (answer lost) and 3 (a 500) are in doubt and settled with -settle 2s,
   then it follows the numbers to the end. The fake fails the numbers ending
