@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 )
 
 // The -json error document carries the cause and every problem, with the
@@ -139,4 +143,23 @@ func TestEmptyAndForeignJournalsAreRefused(t *testing.T) {
 	data, err = os.ReadFile(foreign)
 	require.NoError(t, err)
 	assert.Equal(t, `{"name": "not a journal"}`+"\n", string(data))
+}
+
+// SIGINT during the eligibility check says which step it stopped.
+func TestInterruptDuringTheCheckSaysWhichStep(t *testing.T) {
+	h := newHarness(t, hostednumberstest.WithStageDuration(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	signals, interrupt := context.WithCancel(ctx)
+	go func() {
+		for ctx.Err() == nil && len(h.srv.BulkEligibilityChecks()) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		interrupt() // the check is created and being waited for
+	}()
+	require.Equal(t, exitInterrupted, h.runCtx(signals, checkedArgs(writeCSV(t, threeNumbers), "-json")...))
+	doc := oneDocument(t, h.stdout.Bytes())
+	assert.True(t, strings.HasPrefix(doc["error"].(string), "checking batch 1 before it is sent: interrupted; the journal"), doc["error"])
+	assert.Contains(t, h.stderr.String(), "bulkhost: checking batch 1 before it is sent: interrupted; the journal")
+	assert.Zero(t, countMethod(h.srv, "POST")-1, "the check's create only: no bulk hosting request")
 }

@@ -521,7 +521,13 @@ func (m *migration) runAll(ctx context.Context) int {
 	if err != nil {
 		code = m.stepFailed(ctx, err)
 		if code == exitInterrupted {
-			fmt.Fprintf(c.stderr, "bulkhost: interrupted; the journal %s is up to date: run the same command again to resume.\n", m.path)
+			what := "submitting"
+			if se := (*migrate.StepError)(nil); errors.As(err, &se) {
+				what = se.What // the step the signal stopped
+			}
+			msg := fmt.Sprintf("%s: interrupted; the journal %s is up to date: run the same command again to resume", what, m.path)
+			c.fail(msg, nil)
+			fmt.Fprintf(c.stderr, "bulkhost: %s.\n", msg)
 			return code
 		}
 	} else if len(res.Rejected) > 0 {
