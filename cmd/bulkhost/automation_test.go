@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -162,4 +164,38 @@ func TestInterruptDuringTheCheckSaysWhichStep(t *testing.T) {
 	assert.True(t, strings.HasPrefix(doc["error"].(string), "checking batch 1 before it is sent: interrupted; the journal"), doc["error"])
 	assert.Contains(t, h.stderr.String(), "bulkhost: checking batch 1 before it is sent: interrupted; the journal")
 	assert.Zero(t, countMethod(h.srv, "POST")-1, "the check's create only: no bulk hosting request")
+}
+
+// A 3 000-number migration: progress counted against the whole on
+// stderr, the routine line of each of its 30 batches folded into it, and
+// a summary of at most 100 lines on stdout.
+func TestLargeMigrationShowsProgressAndASummary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("3 000 numbers")
+	}
+	var csv strings.Builder
+	csv.WriteString("phone_number\n")
+	for i := range 3000 {
+		fmt.Fprintf(&csv, "+1415%07d\n", 5550000+i)
+	}
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("7")))
+	csvPath := writeCSV(t, csv.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	require.Equal(t, exitFailures, h.runCtx(ctx, submitArgs(csvPath, "-batch-size", "100", "-wait", "-poll", "1ms")...))
+
+	out := h.stdout.String()
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	assert.LessOrEqual(t, len(lines), 100, "the summary is short:\n%s", out)
+	assert.Len(t, regexp.MustCompile(`(?m)^BH[0-9a-f]{32}$`).FindAllString(out, -1), 30, "one SID a batch")
+	assert.Contains(t, out, "30 batches: 30 accepted; 3000 numbers\n")
+	assert.Contains(t, out, "300 numbers need action:")
+	assert.Len(t, tableRows(t, out), 20, "at most 20 of them listed")
+	assert.Contains(t, out, "… and 280 more: list them all with\n  bulkhost -export - -export-status failed -state "+csvPath+journalSuffix)
+
+	errOut := h.stderr.String()
+	assert.NotContains(t, errOut, "submitted 100 numbers as bulk hosting request", "routine lines folded into the progress")
+	assert.Regexp(t, `(?m)^submitting: 30 of 30 batches accepted, 3000 of 3000 numbers at Twilio`, errOut)
+	assert.Regexp(t, `(?m)^following: 3000 of 3000 numbers done: 2700 completed, 300 failed`, errOut)
+	assert.Less(t, strings.Count(errOut, "\n"), 40, "stderr stays short too:\n%s", errOut)
 }

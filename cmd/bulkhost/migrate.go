@@ -100,6 +100,10 @@ type migration struct {
 	// -skip-eligibility), checker runs them.
 	eligibility *preflight.FileStore
 	checker     *eligibilityChecker
+	// track draws the progress of the whole migration; routine says
+	// whether each batch's routine steps get a line of their own.
+	track   *tracker
+	routine bool
 }
 
 // submit is the main job with credentials: read and check the input,
@@ -269,7 +273,8 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		p, _ := migrate.Summarize(ctx, st)
 		fmt.Fprintf(c.stderr, "bulkhost: resuming from journal %s (%s).\n", path, batchSummary(p))
 	}
-	m = &migration{c: c, cfg: cfg, client: client, store: st, path: path}
+	m = &migration{c: c, cfg: cfg, client: client, store: st, path: path, routine: meta.Batches <= routineBatches}
+	m.track = newTracker(newProgress(c.stderr, c.terminal(c.stderr), cfg.jsonOut), st, c.clock, c.progressEvery)
 	var check migrate.Checker
 	if !cfg.skipEligibility {
 		m.eligibility, m.checker, err = m.openEligibility()
@@ -490,10 +495,17 @@ func (m *migration) close() {
 // event prints one step of the engine.
 func (m *migration) event(ev migrate.Event) {
 	c := m.c
+	if m.track != nil {
+		m.track.p.clear()
+		defer m.track.tick(context.Background(), false)
+	}
 	switch ev.Kind {
 	case migrate.EventSubmitted:
 		if !m.cfg.jsonOut {
 			fmt.Fprintln(c.stdout, ev.BulkHostingSID)
+		}
+		if !m.routine {
+			return // counted by the progress line
 		}
 	case migrate.EventSettled:
 		if ev.BulkHostingSID != "" && !m.cfg.jsonOut {
@@ -516,7 +528,12 @@ func (m *migration) event(ev migrate.Event) {
 // doubt, then reports or follows.
 func (m *migration) runAll(ctx context.Context) int {
 	c, cfg := m.c, m.cfg
+	m.track.begin(ctx, "submitting")
 	res, err := m.eng.Submit(ctx)
+	if !m.routine || m.track.drawn {
+		m.track.tick(ctx, true) // where the whole stands
+	}
+	m.track.p.done()
 	code := exitOK
 	if err != nil {
 		code = m.stepFailed(ctx, err)

@@ -113,6 +113,9 @@ type cli struct {
 	maxInput, maxLine int64
 	// now is the clock; nil means time.Now.
 	now func() time.Time
+	// progressEvery, when positive, replaces how often the progress line
+	// is drawn (tests draw it at every step).
+	progressEvery time.Duration
 	// checkpoint, if set, is called at each step a crash test may stop at.
 	checkpoint func(step string)
 	// fs is how the journal is written; nil means the operating system's.
@@ -150,6 +153,7 @@ type config struct {
 	poll, timeout, attemptTimeout time.Duration
 	settle                        time.Duration
 	export, exportStatus          string
+	table                         bool
 	resubmit                      string
 	given                         map[string]bool // flags set on the command line
 
@@ -364,6 +368,7 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	fs.StringVar(&cfg.export, "export", "", "write the journal's numbers to this `file` (.json: a JSON array; otherwise CSV; - for standard output) instead of submitting; reads the journal only")
 	fs.StringVar(&cfg.exportStatus, "export-status", "", "with -export, only the numbers in these report `statuses`, comma-separated (failed,rejected,…)")
 	fs.StringVar(&cfg.resubmit, "resubmit", "", "before submitting, mark the journal's numbers in these `statuses` (failed, action-required, rejected, check-failed; comma-separated) to be submitted again, once their cause is fixed")
+	fs.BoolVar(&cfg.table, "table", false, "end with the full table of every number (one line each) instead of the summary; -export writes them to a file")
 	fs.BoolVar(&cfg.status, "status", false, "refresh and show every number of the journal instead of submitting; with -wait, follow them until each is completed or failed")
 	fs.StringVar(&cfg.fetchSID, "fetch", "", "show the existing bulk hosting request `BH…` instead of submitting one")
 	fs.BoolVar(&cfg.wait, "wait", false, "after submitting (or with -status or -fetch), follow the numbers until they are done, then show them (implied by the demo)")

@@ -58,9 +58,14 @@ Fixing: -export FILE [-export-status failed,rejected] writes numbers as CSV
 
 Status: -status refreshes every number of the journal from Twilio (hosted
   number order status, failure reason, next step, LOA status) and prints a
-  table (or -json) with counts per status; -wait follows until each
-  submitted number is completed, failed or needs action, with one updating
-  progress line on a terminal, plain lines elsewhere, none with -json.
+  summary (or -json): counts per status and the numbers that need action
+  (at most 20; -table lists every number); -wait follows until each
+  submitted number is completed, failed or needs action.
+
+Progress: of the whole migration, on standard error, while submitting and
+  following: batches and numbers "… of N", numbers by status, the rate and
+  the time left; one updating line on a terminal, a line every few seconds
+  elsewhere, none with -json.
 
 Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and
   TWILIO_API_SECRET), plus -live. Credentials without -live are refused, and
