@@ -123,7 +123,7 @@ func TestCrashAndResume(t *testing.T) {
 			srv := hostednumberstest.NewServer()
 			defer srv.Close()
 			csvPath := writeCSV(t, fivePlain)
-			args := submitArgs(csvPath, "-batch-size", "2", "-wait", "-poll", "1ms", "-settle", "200ms")
+			args := submitArgs(csvPath, "-batch-size", "2", "-wait", "-poll", "1ms", "-settle", "200ms", "-table")
 
 			first := runProcess(t, srv, tc.crashAt, "", args...)
 			require.True(t, first.killed, "the command killed itself at %s", tc.crashAt)
@@ -163,7 +163,7 @@ func TestResumeSubmitsOnlyMissingNumbers(t *testing.T) {
 	srv := hostednumberstest.NewServer()
 	defer srv.Close()
 	csvPath := writeCSV(t, fivePlain)
-	args := submitArgs(csvPath, "-wait", "-poll", "1ms", "-settle", "200ms")
+	args := submitArgs(csvPath, "-wait", "-poll", "1ms", "-settle", "200ms", "-table")
 
 	first := runProcess(t, srv, "after-sending", "", args...)
 	require.True(t, first.killed)
@@ -244,7 +244,7 @@ func TestSIGTERMWhileWaiting(t *testing.T) {
 	var seen []string
 	for sc.Scan() {
 		seen = append(seen, sc.Text())
-		if strings.HasPrefix(sc.Text(), "3 batches, 5 numbers:") {
+		if strings.HasPrefix(sc.Text(), "following: 0 of 5 numbers done") {
 			break
 		}
 	}

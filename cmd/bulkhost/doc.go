@@ -221,18 +221,35 @@
 // orders made outside one individually, and the status of each LOA
 // document (opened, signing, signed, canceled, failed) — records it in the
 // journal, and prints the report. With -wait it refreshes until every
-// submitted number is completed, failed or needs action, drawing progress
-// on standard error: on a terminal one line that updates in place,
-// elsewhere one line per change, nothing at all with -json. A submit with
+// submitted number is completed, failed or needs action. A submit with
 // -wait ends the same way.
+//
+// # Progress
+//
+// While it submits and while it follows, bulkhost draws the progress of
+// the whole migration on standard error, counted against the whole:
+//
+//	submitting: 12 of 30 batches accepted, 1200 of 3000 numbers at Twilio, 1 batch in doubt; 2400 numbers/min, about 45s left
+//	following: 2100 of 3000 numbers done: 800 pending-loa, 2000 completed, 100 failed, …; 35 numbers/min, about 26m left
+//
+// with the rate since the phase began and, at that rate, an estimate of
+// the time left. On a terminal it is one line that updates in place;
+// elsewhere (a log, a pipe) one line every few seconds, and the last
+// state; nothing at all with -json. A migration of more than 20 batches
+// folds the routine line of each batch (submitted, checked with nothing
+// refused) into it; what needs a person's eye (a refusal, a doubt, a rate
+// limit) always has its own line.
 //
 // # Output
 //
 // Without -json, standard output gets the SID of each request created (or
-// adopted) and, with -wait or -status, a table of the numbers grouped by
-// status, with columns STATUS, PHONE NUMBER, BATCH, HOSTED NUMBER ORDER, LOA
-// and DETAIL (the failure reason and next step), followed by the journal's
-// batches and the count of numbers in each status. Besides Twilio's ten
+// adopted) and, with -wait or -status, a summary: the journal's batches,
+// the count of numbers in each status, and the numbers that need action
+// (at most 20, in a table with columns STATUS, PHONE NUMBER, BATCH, HOSTED
+// NUMBER ORDER, LOA and DETAIL, the failure reason and next step), then the
+// -export command that lists the rest. -table prints that table for every
+// number, grouped by status, before the summary; -export writes every
+// number to a file. Besides Twilio's ten
 // statuses, a number may be not-submitted (its batch is planned),
 // outcome-unknown (its batch is being reconciled), submitted (Twilio has
 // it, with no result yet) or rejected. Messages go to standard error.
@@ -256,7 +273,11 @@
 // -json prints exactly one document: when a run ends without a result (bad
 // flags or input, an API error, an interrupt), it is
 //
-//	{"exit_code": 2, "error": "the last message on standard error"}
+//	{"exit_code": 2, "error": "3 problems with the flags and numbers.csv; nothing was submitted",
+//	 "problems": ["-email: is required: …", "line 4: phone_number \"x\": not an E.164 number …", "line 7: +14155550101 is a duplicate of line 2"]}
+//
+// error is what the run failed with, as standard error said it; problems,
+// when there were several, lists each (with its CSV line).
 //
 // and -dry-run -json prints {"requests": [body, …]}, one create body per
 // batch. -fetch -json prints one request instead: {"bulk_hosting_sid", "request_status", "counts",
@@ -269,9 +290,12 @@
 // (TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and
 // TWILIO_API_SECRET; TWILIO_REGION and TWILIO_EDGE are honoured) and the
 // -live flag. Credentials without -live are refused, so that nothing reaches
-// Twilio by accident; -dry-run needs neither.
+// Twilio by accident; -dry-run needs neither. A -csv given with no
+// credentials is refused as well (exit 2, naming the variables to set),
+// unless -demo asks for the demo: an operator's own numbers never go to
+// the demo's fake server by accident.
 //
-// With no credentials at all, bulkhost runs the whole job against a local
+// With no credentials and no -csv (or with -demo), bulkhost runs the whole job against a local
 // fake server (package hostednumberstest) with a bundled sample CSV of ten
 // fictional numbers and example contact details, in batches of 4:
 //

@@ -165,6 +165,14 @@ func (m *migration) openEligibility() (*preflight.FileStore, *eligibilityChecker
 // eligibilityEvent tells of a step of the eligibility check.
 func (m *migration) eligibilityEvent(ev preflight.Event) {
 	w := m.c.stderr
+	if m.track != nil {
+		m.track.p.clear()
+		defer m.track.tick(context.Background(), false)
+	}
+	routine := ev.Kind == preflight.EventCreated || ev.Kind == preflight.EventFinished && ev.Ineligible+ev.Unknown+ev.NotAnswered == 0
+	if routine && !m.routine {
+		return // counted by the progress line
+	}
 	switch ev.Kind {
 	case preflight.EventResuming:
 		fmt.Fprintf(w, "bulkhost: eligibility check %s of %d number%s was recorded by an earlier run: waiting for it, not checking again.\n", ev.RequestID, ev.Numbers, plural(ev.Numbers))

@@ -93,7 +93,7 @@ func wantRefusal() string {
 func TestIneligibleNumbersAreNeverSubmitted(t *testing.T) {
 	h := newHarness(t, hostednumberstest.WithEligibility(hostednumberstest.IneligibleNumbersEndingIn("9")))
 	csvPath := writeCSV(t, sixNumbers)
-	args := checkedArgs(csvPath, "-wait", "-poll", "1ms", "-batch-size", "2")
+	args := checkedArgs(csvPath, "-wait", "-poll", "1ms", "-batch-size", "2", "-table")
 	require.Equal(t, exitFailures, h.run(args...), "refused numbers need action")
 
 	ineligible := []string{"+14155550109", "+14155550119", "+14155550129"}

@@ -274,7 +274,7 @@ func TestDemoRefusesLiveJournal(t *testing.T) {
 	require.Equal(t, exitOK, h.run(submitArgs(csvPath)...))
 	h.env = nil
 	h.stderr.Reset()
-	require.Equal(t, exitError, h.run("-csv", csvPath, "-state", csvPath+journalSuffix))
+	require.Equal(t, exitError, h.run("-demo", "-csv", csvPath, "-state", csvPath+journalSuffix))
 	assert.Contains(t, h.stderr.String(), "is a real migration's: the demo would not find its requests")
 	assert.Empty(t, h.demoSrv.Requests())
 }

@@ -222,7 +222,7 @@ func TestInputChangesBetweenRuns(t *testing.T) {
 	require.NoError(t, os.WriteFile(csvPath, []byte("phone_number\n+14155550101\n+14155550102\n+14155550104\n+14155550105\n+14155550106\n"), 0o600))
 	h.stderr.Reset()
 	h.stdout.Reset()
-	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-state", state, "-wait", "-poll", "1ms")...))
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-state", state, "-wait", "-poll", "1ms", "-table")...))
 	assert.Contains(t, h.stderr.String(), "1 number added (in new batches), 1 withdrawn (removed before they were submitted: never sent), 0 restored")
 	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550102", "+14155550104", "+14155550105", "+14155550106")
 	rows := tableRows(t, h.stdout.String())

@@ -60,6 +60,12 @@ func (e *journalError) Error() string { return "journal " + e.path + ": " + e.ms
 
 // openStore opens (and locks) the journal at path, explaining a refusal.
 func (c *cli) openStore(path string) (*logstore.Store, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		// Every journal starts with a record: an empty file is not one
+		// (a journal cut to nothing, or a file made by something else).
+		return nil, &journalError{path, "is empty (0 bytes), so it is not a journal: no step was recorded in it, so nothing was submitted with it; " +
+			"delete it to start a new migration, or name the right journal with -state; bulkhost does not overwrite it"}
+	}
 	st, err := logstore.Open(path, logstore.Options{FS: c.fs})
 	if err == nil {
 		return st, nil
@@ -67,6 +73,8 @@ func (c *cli) openStore(path string) (*logstore.Store, error) {
 	var old *logstore.OldJournalError
 	var bad *logstore.Error
 	switch {
+	case errors.As(err, &old) && old.Format == 0:
+		return nil, &journalError{path, "is not a bulkhost journal (a JSON document with no journal format): name the journal with -state, or another file to start a new migration; bulkhost does not overwrite it"}
 	case errors.As(err, &old):
 		return nil, &journalError{path, fmt.Sprintf("was written by an earlier bulkhost (journal format %d): finish that migration with the bulkhost that wrote it, or name another file with -state; bulkhost does not overwrite it", old.Format)}
 	case errors.As(err, &bad):
@@ -92,6 +100,10 @@ type migration struct {
 	// -skip-eligibility), checker runs them.
 	eligibility *preflight.FileStore
 	checker     *eligibilityChecker
+	// track draws the progress of the whole migration; routine says
+	// whether each batch's routine steps get a line of their own.
+	track   *tracker
+	routine bool
 }
 
 // submit is the main job with credentials: read and check the input,
@@ -261,7 +273,8 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		p, _ := migrate.Summarize(ctx, st)
 		fmt.Fprintf(c.stderr, "bulkhost: resuming from journal %s (%s).\n", path, batchSummary(p))
 	}
-	m = &migration{c: c, cfg: cfg, client: client, store: st, path: path}
+	m = &migration{c: c, cfg: cfg, client: client, store: st, path: path, routine: meta.Batches <= routineBatches}
+	m.track = newTracker(newProgress(c.stderr, c.terminal(c.stderr), cfg.jsonOut), st, c.clock, c.progressEvery)
 	var check migrate.Checker
 	if !cfg.skipEligibility {
 		m.eligibility, m.checker, err = m.openEligibility()
@@ -482,10 +495,17 @@ func (m *migration) close() {
 // event prints one step of the engine.
 func (m *migration) event(ev migrate.Event) {
 	c := m.c
+	if m.track != nil {
+		m.track.p.clear()
+		defer m.track.tick(context.Background(), false)
+	}
 	switch ev.Kind {
 	case migrate.EventSubmitted:
 		if !m.cfg.jsonOut {
 			fmt.Fprintln(c.stdout, ev.BulkHostingSID)
+		}
+		if !m.routine {
+			return // counted by the progress line
 		}
 	case migrate.EventSettled:
 		if ev.BulkHostingSID != "" && !m.cfg.jsonOut {
@@ -508,12 +528,23 @@ func (m *migration) event(ev migrate.Event) {
 // doubt, then reports or follows.
 func (m *migration) runAll(ctx context.Context) int {
 	c, cfg := m.c, m.cfg
+	m.track.begin(ctx, "submitting")
 	res, err := m.eng.Submit(ctx)
+	if !m.routine || m.track.drawn {
+		m.track.tick(ctx, true) // where the whole stands
+	}
+	m.track.p.done()
 	code := exitOK
 	if err != nil {
 		code = m.stepFailed(ctx, err)
 		if code == exitInterrupted {
-			fmt.Fprintf(c.stderr, "bulkhost: interrupted; the journal %s is up to date: run the same command again to resume.\n", m.path)
+			what := "submitting"
+			if se := (*migrate.StepError)(nil); errors.As(err, &se) {
+				what = se.What // the step the signal stopped
+			}
+			msg := fmt.Sprintf("%s: interrupted; the journal %s is up to date: run the same command again to resume", what, m.path)
+			c.fail(msg, nil)
+			fmt.Fprintf(c.stderr, "bulkhost: %s.\n", msg)
 			return code
 		}
 	} else if len(res.Rejected) > 0 {

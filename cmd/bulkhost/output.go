@@ -270,6 +270,15 @@ func (p *progress) update(line string) {
 	}
 }
 
+// clear takes the line being redrawn off a terminal, so that a message
+// can be printed in its place; the next update draws it again.
+func (p *progress) clear() {
+	if p.terminal && p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.drawn = false
+	}
+}
+
 // done ends the progress display, leaving its last line on the screen.
 func (p *progress) done() {
 	if p.terminal && p.drawn {

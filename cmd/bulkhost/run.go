@@ -113,12 +113,19 @@ type cli struct {
 	maxInput, maxLine int64
 	// now is the clock; nil means time.Now.
 	now func() time.Time
+	// progressEvery, when positive, replaces how often the progress line
+	// is drawn (tests draw it at every step).
+	progressEvery time.Duration
 	// checkpoint, if set, is called at each step a crash test may stop at.
 	checkpoint func(step string)
 	// fs is how the journal is written; nil means the operating system's.
 	fs logstore.FS
 
 	signals context.Context // ends on SIGINT or SIGTERM, not on -timeout
+
+	// failure is what the run failed with, as printed on standard error:
+	// the -json error document is made of it, never of the printed text.
+	failure *failure
 
 	// stats are the journal's figures, kept for envTestStats.
 	stats struct {
@@ -146,10 +153,12 @@ type config struct {
 	poll, timeout, attemptTimeout time.Duration
 	settle                        time.Duration
 	export, exportStatus          string
+	table                         bool
 	resubmit                      string
 	given                         map[string]bool // flags set on the command line
 
-	demo bool // no credentials: run against an embedded fake server
+	demo     bool // no credentials: run against an embedded fake server
+	demoFlag bool // -demo: the demo was asked for by name
 }
 
 func (c *cli) clock() time.Time {
@@ -172,6 +181,9 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	code := c.runMode(ctx, args)
 	if out.n == 0 {
 		doc := errorDocument{ExitCode: code, Error: errs.last()}
+		if f := c.failure; f != nil {
+			doc.Error, doc.Problems = f.msg, f.problems
+		}
 		if doc.Error == "" {
 			doc.Error = "no result"
 		}
@@ -187,11 +199,27 @@ func (c *cli) run(ctx context.Context, args []string) int {
 }
 
 // errorDocument is what -json prints when a run ends without a result:
-// {"exit_code": 2, "error": "…"}. Its shape is part of the command's
-// interface: see the package documentation.
+// {"exit_code": 2, "error": "…", "problems": ["line 3: …", …]}. Its shape
+// is part of the command's interface: see the package documentation.
 type errorDocument struct {
 	ExitCode int    `json:"exit_code"`
 	Error    string `json:"error"`
+	// Problems lists every problem when there were several (each with
+	// its CSV line when it has one), Error then being their summary.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// failure is why a run ended without a result: a summary and, when there
+// were several, each problem.
+type failure struct {
+	msg      string
+	problems []string
+}
+
+// fail records what the run failed with, for the -json error document:
+// the last failure printed is the one the run ends on.
+func (c *cli) fail(msg string, problems []string) {
+	c.failure = &failure{msg: msg, problems: problems}
 }
 
 // jsonRequested reports whether args ask for -json (whether or not they
@@ -327,7 +355,7 @@ func crashHook(spec string) func(string) {
 func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	cfg := &config{given: make(map[string]bool)}
 	fs := flag.NewFlagSet("bulkhost", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	fs.SetOutput(io.Discard) // a parse error is printed below, as a problem
 	fs.StringVar(&cfg.csvPath, "csv", "", "read the phone numbers from this CSV `file` (- for standard input)")
 	fs.StringVar(&cfg.email, "email", "", "owner's e-mail `address`, where the authorisation document goes (required to submit)")
 	fs.StringVar(&cfg.addressSID, "address-sid", "", "`AD…` SID of the address the numbers are registered at (required to submit)")
@@ -340,6 +368,7 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	fs.StringVar(&cfg.export, "export", "", "write the journal's numbers to this `file` (.json: a JSON array; otherwise CSV; - for standard output) instead of submitting; reads the journal only")
 	fs.StringVar(&cfg.exportStatus, "export-status", "", "with -export, only the numbers in these report `statuses`, comma-separated (failed,rejected,…)")
 	fs.StringVar(&cfg.resubmit, "resubmit", "", "before submitting, mark the journal's numbers in these `statuses` (failed, action-required, rejected, check-failed; comma-separated) to be submitted again, once their cause is fixed")
+	fs.BoolVar(&cfg.table, "table", false, "end with the full table of every number (one line each) instead of the summary; -export writes them to a file")
 	fs.BoolVar(&cfg.status, "status", false, "refresh and show every number of the journal instead of submitting; with -wait, follow them until each is completed or failed")
 	fs.StringVar(&cfg.fetchSID, "fetch", "", "show the existing bulk hosting request `BH…` instead of submitting one")
 	fs.BoolVar(&cfg.wait, "wait", false, "after submitting (or with -status or -fetch), follow the numbers until they are done, then show them (implied by the demo)")
@@ -350,6 +379,7 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the result as one JSON document instead of a table, and no progress")
 	fs.BoolVar(&cfg.live, "live", false, "use the real Twilio API with the credentials in the environment")
 	fs.BoolVar(&cfg.skipEligibility, "skip-eligibility", false, "submit without checking the numbers' eligibility first (for numbers already checked); by default every number is checked with Twilio's bulk eligibility check before it is first sent, and the ones not eligible are reported, never sent")
+	fs.BoolVar(&cfg.demoFlag, "demo", false, "run against a local fake of the API that lives for this run only, with -csv's numbers (or the bundled sample); the default when neither -csv nor credentials are given")
 	fs.BoolVar(&cfg.dryRun, "dry-run", false, "check the CSV and flags, print the request bodies, and send nothing")
 	// flag calls Usage after every parse error as well as for -h: print
 	// the long text only when it was asked for.
@@ -357,11 +387,11 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(c.stderr)
 			printUsage(fs)
 			return nil, exitOK, false
 		}
-		// flag has printed the error.
-		fmt.Fprintln(c.stderr, "bulkhost: run bulkhost -h for usage")
+		c.printProblems("bad command line", []string{err.Error() + " (run bulkhost -h for usage)"})
 		return nil, exitError, false
 	}
 	fs.Visit(func(f *flag.Flag) { cfg.given[f.Name] = true })
@@ -411,8 +441,16 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 		if !cfg.given["state"] && !cfg.given["csv"] {
 			problems = append(problems, "-export: name the journal with -state (or the CSV it was made for with -csv)")
 		}
+		for _, st := range strings.Split(cfg.exportStatus, ",") {
+			if st = strings.TrimSpace(st); st != "" && !slices.Contains(reportStatuses(), st) {
+				problems = append(problems, fmt.Sprintf("-export-status: %q is not a report status; the statuses are %s", st, strings.Join(reportStatuses(), ", ")))
+			}
+		}
 	} else if cfg.given["export-status"] {
 		problems = append(problems, "-export-status: applies to -export only")
+	}
+	if cfg.demoFlag && cfg.live {
+		problems = append(problems, "-demo: does not go with -live: the demo runs against a local fake server, -live against Twilio")
 	}
 	if cfg.status && cfg.fetchSID == "" {
 		for _, name := range contact {
@@ -444,6 +482,8 @@ func (c *cli) checkMode(cfg *config) (int, bool) {
 		}
 	}
 	switch {
+	case cfg.demoFlag:
+		cfg.demo = true
 	case cfg.live && len(present) == 0:
 		c.printProblems("bad command line", []string{
 			"-live: no Twilio credentials in the environment: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
@@ -455,11 +495,25 @@ func (c *cli) checkMode(cfg *config) (int, bool) {
 			"bulkhost: or unset the TWILIO_* credentials to run the demo against a local fake server.\n",
 			strings.Join(present, " and "), pluralVerb(len(present)))
 		return exitError, false
+	case len(present) == 0 && cfg.csvPath != "" && !cfg.dryRun:
+		// An operator's own numbers never go to the demo's fake server
+		// unless asked: they would seem submitted and be nowhere.
+		c.printProblems("bad command line", []string{
+			"no Twilio credentials in the environment: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) and pass -live to submit " +
+				cfg.csvPath + " to Twilio, or pass -demo to try it against a local fake server",
+		})
+		return exitError, false
 	case len(present) == 0:
 		cfg.demo = true
 	}
 	if !cfg.demo {
 		return exitOK, true
+	}
+	if cfg.resubmit != "" {
+		c.printProblems("bad command line", []string{
+			"-resubmit: does not apply to the demo: its fake server lives for one run, so there is nothing earlier to submit again",
+		})
+		return exitError, false
 	}
 	for _, mode := range []struct {
 		on   bool
@@ -662,6 +716,7 @@ func (c *cli) reportProblems(in *input) int {
 	if in.name != "" {
 		where += " and " + in.name
 	}
+	c.fail(fmt.Sprintf("%d problem%s with %s; nothing was submitted", len(msgs), plural(len(msgs)), where), msgs)
 	fmt.Fprintf(c.stderr, "bulkhost: %d problem%s with %s; nothing was submitted:\n", len(msgs), plural(len(msgs)), where)
 	for _, m := range msgs {
 		fmt.Fprintf(c.stderr, "  %s\n", m)
@@ -893,9 +948,11 @@ func (c *cli) terminal(w io.Writer) bool {
 
 func (c *cli) printProblems(title string, msgs []string) {
 	if len(msgs) == 1 {
+		c.fail(msgs[0], nil)
 		fmt.Fprintf(c.stderr, "bulkhost: %s\n", msgs[0])
 		return
 	}
+	c.fail(fmt.Sprintf("%s: %d problems", title, len(msgs)), slices.Clone(msgs))
 	fmt.Fprintf(c.stderr, "bulkhost: %s: %d problems:\n", title, len(msgs))
 	for _, m := range msgs {
 		fmt.Fprintf(c.stderr, "  %s\n", m)
@@ -910,12 +967,22 @@ func (c *cli) interrupted() bool { return c.signals != nil && c.signals.Err() !=
 // exitError otherwise.
 func (c *cli) printError(ctx context.Context, what string, err error, cfg *config) int {
 	if c.interrupted() {
+		c.fail(what+": interrupted", nil)
 		fmt.Fprintf(c.stderr, "bulkhost: %s: interrupted\n", what)
 		return exitInterrupted
 	}
-	fmt.Fprintf(c.stderr, "bulkhost: %s: %v\n", what, err)
 	var apiErr *hostednumbers.APIError
-	if errors.As(err, &apiErr) {
+	if errors.As(err, &apiErr) && (apiErr.HTTPStatus == 401 || apiErr.HTTPStatus == 403) {
+		// The credentials first: they are what the operator must fix.
+		msg := fmt.Sprintf("Twilio refused the credentials (HTTP %d): check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN "+
+			"(or TWILIO_API_KEY and TWILIO_API_SECRET); %s: %v", apiErr.HTTPStatus, what, err)
+		c.fail(msg, nil)
+		fmt.Fprintf(c.stderr, "bulkhost: %s\n", msg)
+	} else {
+		c.fail(fmt.Sprintf("%s: %v", what, err), nil)
+		fmt.Fprintf(c.stderr, "bulkhost: %s: %v\n", what, err)
+	}
+	if apiErr != nil {
 		fmt.Fprintf(c.stderr, "  HTTP status:        %d\n", apiErr.HTTPStatus)
 		if apiErr.Code != 0 {
 			fmt.Fprintf(c.stderr, "  Twilio error code:  %d", apiErr.Code)
@@ -926,9 +993,6 @@ func (c *cli) printError(ctx context.Context, what string, err error, cfg *confi
 		}
 		if apiErr.RequestID != "" {
 			fmt.Fprintf(c.stderr, "  Twilio-Request-Id:  %s\n", apiErr.RequestID)
-		}
-		if apiErr.HTTPStatus == 401 || apiErr.HTTPStatus == 403 {
-			fmt.Fprintln(c.stderr, "  check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)")
 		}
 	}
 	var decodeErr *hostednumbers.DecodeError

@@ -96,22 +96,24 @@ func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *logsto
 		return exitError
 	}
 	p := newProgress(c.stderr, c.terminal(c.stderr), cfg.jsonOut)
+	track := newTracker(p, st, c.clock, c.progressEvery)
 	if cfg.wait {
 		p.start(fmt.Sprintf("bulkhost: following the %d number%s of journal %s", meta.Input.Numbers, plural(meta.Input.Numbers), st.Path()))
+		track.begin(ctx, "following")
 	}
 	eng = mustNew(eng.Options(func(o *migrate.Options) {
 		prev := o.OnEvent
 		o.OnEvent = func(ev migrate.Event) {
 			if ev.Kind == migrate.EventRefreshed {
-				if cfg.wait {
-					p.update(countsLine(meta, ev.Counts))
-				}
+				track.tick(ctx, false)
 				return
 			}
+			p.clear()
 			prev(ev)
 		}
 	}))
 	_, err = eng.Follow(ctx)
+	track.tick(ctx, true)
 	p.done()
 	if err != nil {
 		what := "refreshing the numbers"
@@ -131,15 +133,6 @@ func mustNew(o migrate.Options) *migrate.Migrator {
 		panic(err) // options of a Migrator New has accepted
 	}
 	return m
-}
-
-// countsLine sums the journal up in one line:
-// "3 batches, 10 numbers: 7 completed, 3 failed".
-func countsLine(meta migrate.Meta, counts map[string]int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d batch%s, %d number%s", meta.Batches, pluralES(meta.Batches), meta.Input.Numbers, plural(meta.Input.Numbers))
-	writeCounts(&b, sortedReportCounts(counts))
-	return b.String()
 }
 
 type reportCount struct {
@@ -244,48 +237,107 @@ func (m *migration) eachRow(ctx context.Context, fn func(reportRow) error) error
 	return nil
 }
 
-// writeReport prints the journal's numbers, as JSON or as a table grouped
-// by status followed by a count per status.
+// writeReport prints the journal's numbers: as JSON; with -table as a
+// table of every number grouped by status; otherwise as a summary, the
+// count per status and the numbers that need action (at most
+// actionRows of them, then how to list the rest).
 func (m *migration) writeReport(ctx context.Context, asJSON bool) error {
 	if asJSON {
 		return m.writeStatusJSON(ctx)
 	}
 	w := bufio.NewWriter(m.c.stdout)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tPHONE NUMBER\tBATCH\tHOSTED NUMBER ORDER\tLOA\tDETAIL")
-	rows := 0
-	err := m.eachRow(ctx, func(r reportRow) error {
+	header := "STATUS\tPHONE NUMBER\tBATCH\tHOSTED NUMBER ORDER\tLOA\tDETAIL"
+	row := func(r reportRow) string {
 		line := fmt.Sprintf("%s\t%s\t%d\t%s\t%s\t%s", oneLine(r.status), r.n.PhoneNumber(), r.batch, dash(r.n.HostingOrderSID), dash(oneLine(r.n.LOAStatus)), numberDetail(&r.n))
-		fmt.Fprintln(tw, strings.TrimRight(line, "\t"))
-		rows++
-		if rows%4096 == 0 {
-			// A tabwriter aligns what it holds: flush now and then so
-			// that a large report does not sit in memory.
-			return tw.Flush()
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+		return strings.TrimRight(line, "\t")
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	if m.cfg != nil && m.cfg.table {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, header)
+		rows := 0
+		err := m.eachRow(ctx, func(r reportRow) error {
+			fmt.Fprintln(tw, row(r))
+			rows++
+			if rows%4096 == 0 {
+				// A tabwriter aligns what it holds: flush now and then so
+				// that a large report does not sit in memory.
+				return tw.Flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
 	}
 	p, err := migrate.Summarize(ctx, m.store)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nJournal %s: %s; %d number%s\n", m.path, batchSummary(p), p.Numbers, plural(p.Numbers))
+	fmt.Fprintf(w, "Journal %s: %s; %d number%s\n", m.path, batchSummary(p), p.Numbers, plural(p.Numbers))
 	counts := sortedReportCounts(p.Counts)
 	nameWidth, countWidth := 0, 0
 	for _, sc := range counts {
 		nameWidth = max(nameWidth, len(sc.status))
 		countWidth = max(countWidth, len(strconv.Itoa(sc.n)))
 	}
+	action := 0
 	for _, sc := range counts {
 		fmt.Fprintf(w, "  %-*s  %*d\n", nameWidth, oneLine(sc.status), countWidth, sc.n)
+		if migrate.NeedsAction(sc.status) {
+			action += sc.n
+		}
 	}
+	if (m.cfg != nil && m.cfg.table) || action == 0 {
+		return w.Flush()
+	}
+	fmt.Fprintf(w, "\n%d number%s need%s action:\n", action, plural(action), verbS(action))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	shown := 0
+	err = m.eachRow(ctx, func(r reportRow) error {
+		if !migrate.NeedsAction(r.status) {
+			return nil
+		}
+		if shown == actionRows {
+			return errEnough
+		}
+		fmt.Fprintln(tw, row(r))
+		shown++
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return err
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if action > shown {
+		fmt.Fprintf(w, "… and %d more: list them all with\n  bulkhost -export - -export-status %s -state %s\n", action-shown, strings.Join(actionStatuses(counts), ","), m.path)
+	}
+	fmt.Fprintf(w, "(every number, one line each: -table, or -export FILE)\n")
 	return w.Flush()
+}
+
+// actionRows is the most numbers needing action the summary lists.
+const actionRows = 20
+
+// errEnough stops a walk over the journal's numbers early.
+var errEnough = errors.New("enough rows")
+
+// actionStatuses are the statuses among counts that need action.
+func actionStatuses(counts []reportCount) []string {
+	var out []string
+	for _, sc := range counts {
+		if migrate.NeedsAction(sc.status) {
+			out = append(out, sc.status)
+		}
+	}
+	return out
 }
 
 // trimWriter drops the spaces a tabwriter pads the last cell of a line

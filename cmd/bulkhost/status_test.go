@@ -32,7 +32,7 @@ func TestStatusExitCodes(t *testing.T) {
 	h := newHarness(t, hostednumberstest.WithProcessingDelay(time.Hour, 0))
 	csvPath := submitted(t, h, fiveNumbers, "-batch-size", "3")
 	state := csvPath + journalSuffix
-	require.Equal(t, exitPending, h.run("-live", "-status", "-state", state))
+	require.Equal(t, exitPending, h.run("-live", "-status", "-state", state, "-table"))
 	rows := tableRows(t, h.stdout.String())
 	require.Len(t, rows, 5)
 	for _, r := range rows {
@@ -46,7 +46,7 @@ func TestStatusExitCodes(t *testing.T) {
 	h = newHarness(t, hostednumberstest.WithHostingDuration(time.Hour), hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
 	csvPath = submitted(t, h, fiveNumbers, "-batch-size", "3")
 	waitProcessed(t, h.srv)
-	require.Equal(t, exitFailures, h.run("-live", "-status", "-csv", csvPath))
+	require.Equal(t, exitFailures, h.run("-live", "-status", "-csv", csvPath, "-table"))
 	rows = tableRows(t, h.stdout.String())
 	require.Len(t, rows, 5)
 	for _, r := range rows[:3] {
@@ -78,7 +78,7 @@ func TestStatusAllCompleted(t *testing.T) {
 	require.Equal(t, exitOK, h.run("-live", "-status", "-csv", csvPath, "-wait", "-poll", "1ms"))
 	assert.Contains(t, h.stdout.String(), "  completed  3\n")
 	assert.Contains(t, h.stderr.String(), "following the 3 numbers of journal "+csvPath+journalSuffix)
-	assert.Contains(t, h.stderr.String(), "1 batch, 3 numbers: 3 completed\n")
+	assert.Regexp(t, "\nfollowing: 3 of 3 numbers done: 3 completed; [0-9.]+ numbers/min\n$", h.stderr.String())
 }
 
 func TestStatusJSONHasNoProgress(t *testing.T) {
@@ -148,10 +148,20 @@ func TestStatusTransientErrorsArePolledThrough(t *testing.T) {
 	assert.Equal(t, before, after)
 }
 
-func TestCountsLineAndOrder(t *testing.T) {
-	meta := migrate.Meta{Batches: 3, Input: migrate.Input{Numbers: 5}}
+func TestProgressLineAndOrder(t *testing.T) {
 	counts := map[string]int{"completed": 1, "rejected": 1, "outcome-unknown": 2, "submitted": 1, "withdrawn": 0}
-	assert.Equal(t, "3 batches, 5 numbers: 2 outcome-unknown, 1 submitted, 1 completed, 1 rejected", countsLine(meta, counts))
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tr := &tracker{phase: "following", start: start, finals: ended}
+	pr := migrate.Progress{Batches: 3, Numbers: 5, Counts: counts, States: map[batchState]int{stateAccepted: 1, stateUnknown: 1, stateRejected: 1}}
+	core, rate := tr.line(pr, start.Add(time.Minute))
+	assert.Equal(t, "following: 1 of 5 numbers done: 2 outcome-unknown, 1 submitted, 1 completed, 1 rejected", core)
+	assert.Equal(t, "; 1.0 numbers/min, about 4m0s left", rate)
+	tr = &tracker{phase: "submitting", start: start, finals: atTwilio, base: 1}
+	core, rate = tr.line(pr, start.Add(30*time.Second))
+	assert.Equal(t, "submitting: 1 of 3 batches accepted, 2 of 5 numbers at Twilio, 1 batch in doubt", core)
+	assert.Equal(t, "; 2.0 numbers/min, about 2m0s left", rate, "rounded to the minute past a minute")
+	_, rate = tr.line(pr, start)
+	assert.Empty(t, rate, "no rate before time has passed")
 	p := migrate.Progress{Batches: 3, States: map[batchState]int{stateAccepted: 1, stateUnknown: 1, stateRejected: 1}}
 	assert.Equal(t, "3 batches: 1 accepted, 1 outcome unknown, 1 rejected", batchSummary(p))
 }
@@ -173,7 +183,7 @@ func TestRejectedBatchAndRateLimit(t *testing.T) {
 
 	h.stderr.Reset()
 	h.stdout.Reset()
-	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-wait", "-poll", "1ms")...))
+	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-batch-size", "2", "-wait", "-poll", "1ms", "-table")...))
 	assertOneOrderEach(t, h.srv, fivePhones...)
 	assert.Len(t, tableRows(t, h.stdout.String()), 5)
 }
@@ -239,7 +249,7 @@ func TestStatusRefreshesOrderWithoutBulkRequest(t *testing.T) {
 	require.NoError(t, st.SaveBatch(t.Context(), &b, []migrate.NumberState{n}))
 	require.NoError(t, st.Close())
 
-	require.Equal(t, exitFailures, h.run("-live", "-status", "-state", state))
+	require.Equal(t, exitFailures, h.run("-live", "-status", "-state", state, "-table"))
 	var fetched bool
 	for _, r := range h.srv.Requests() {
 		fetched = fetched || r.Path == "/v2/HostedNumber/Orders/"+hr

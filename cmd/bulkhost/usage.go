@@ -58,14 +58,21 @@ Fixing: -export FILE [-export-status failed,rejected] writes numbers as CSV
 
 Status: -status refreshes every number of the journal from Twilio (hosted
   number order status, failure reason, next step, LOA status) and prints a
-  table (or -json) with counts per status; -wait follows until each
-  submitted number is completed, failed or needs action, with one updating
-  progress line on a terminal, plain lines elsewhere, none with -json.
+  summary (or -json): counts per status and the numbers that need action
+  (at most 20; -table lists every number); -wait follows until each
+  submitted number is completed, failed or needs action.
+
+Progress: of the whole migration, on standard error, while submitting and
+  following: batches and numbers "… of N", numbers by status, the rate and
+  the time left; one updating line on a terminal, a line every few seconds
+  elsewhere, none with -json.
 
 Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and
-  TWILIO_API_SECRET), plus -live. Credentials without -live are refused.
+  TWILIO_API_SECRET), plus -live. Credentials without -live are refused, and
+  so is a -csv with no credentials (unless -demo): your numbers never go to
+  the demo's fake server by accident.
 
-Demo: with no TWILIO_* credentials at all, bulkhost submits a bundled sample
+Demo: with no TWILIO_* credentials and no -csv (or with -demo), bulkhost submits a bundled sample
   of ten fictional numbers to a local fake server in batches of 4; batches 2
   (answer lost) and 3 (a 500) are in doubt and settled with -settle 2s,
   then it follows the numbers to the end. The fake fails the numbers ending
