@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -263,17 +262,19 @@ func NewClient(opts ...Option) (*Client, error) {
 // from the environment variables Twilio's own tools use:
 // TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or TWILIO_API_KEY with
 // TWILIO_API_SECRET (and TWILIO_ACCOUNT_SID); TWILIO_REGION; TWILIO_EDGE.
-// Options override the environment.
+// Options override the environment; WithEnv reads it through another
+// function than os.Getenv.
 func NewClientFromEnv(opts ...Option) (*Client, error) {
+	getenv := envLookup(opts)
 	s := defaultSettings()
 	s.credentials = fromEnvironment
-	s.accountSID = os.Getenv("TWILIO_ACCOUNT_SID")
-	if key := os.Getenv("TWILIO_API_KEY"); key != "" {
-		s.apiKey, s.username, s.password = true, key, os.Getenv("TWILIO_API_SECRET")
+	s.accountSID = getenv("TWILIO_ACCOUNT_SID")
+	if key := getenv("TWILIO_API_KEY"); key != "" {
+		s.apiKey, s.username, s.password = true, key, getenv("TWILIO_API_SECRET")
 	} else {
-		s.username, s.password = s.accountSID, os.Getenv("TWILIO_AUTH_TOKEN")
+		s.username, s.password = s.accountSID, getenv("TWILIO_AUTH_TOKEN")
 	}
-	s.region, s.edge, s.regionFromEnv = os.Getenv("TWILIO_REGION"), os.Getenv("TWILIO_EDGE"), true
+	s.region, s.edge, s.regionFromEnv = getenv("TWILIO_REGION"), getenv("TWILIO_EDGE"), true
 	return newClient(&s, opts)
 }
 

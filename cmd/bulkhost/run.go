@@ -851,63 +851,24 @@ func (c *cli) client(cfg *config, srv *hostednumberstest.Server) (*hostednumbers
 	return client, client.CloseIdleConnections, nil
 }
 
-// envNameForSetting names the environment variable behind each client
-// setting that liveClient takes from the environment.
-var envNameForSetting = map[string]string{ //nolint:gosec // names of environment variables, not credentials
-	"account_sid": "TWILIO_ACCOUNT_SID",
-	"auth_token":  "TWILIO_AUTH_TOKEN",
-	"api_key":     "TWILIO_API_KEY",
-	"api_secret":  "TWILIO_API_SECRET",
-	"region":      "TWILIO_REGION",
-	"edge":        "TWILIO_EDGE",
-}
-
-// liveClient builds a client from the environment as
-// hostednumbers.NewClientFromEnv would, but through c.getenv, and names
-// the variables in its errors.
+// liveClient builds the client from the environment (through c.getenv)
+// as hostednumbers.NewClientFromEnv does; its errors name the variables.
 func (c *cli) liveClient(cfg *config) (*hostednumbers.Client, error) {
-	get := c.getenv
-	sid := get("TWILIO_ACCOUNT_SID")
-	var problems []string
-	if sid == "" {
-		problems = append(problems, "TWILIO_ACCOUNT_SID: is not set")
-	}
-	opts := make([]hostednumbers.Option, 0, 6+len(c.clientOptions))
-	if key := get("TWILIO_API_KEY"); key != "" {
-		opts = append(opts, hostednumbers.WithAPIKey(key, get("TWILIO_API_SECRET"), sid))
-	} else {
-		if get("TWILIO_AUTH_TOKEN") == "" {
-			problems = append(problems, "TWILIO_AUTH_TOKEN: is not set (or use TWILIO_API_KEY and TWILIO_API_SECRET)")
+	opts := []hostednumbers.Option{hostednumbers.WithEnv(c.getenv)}
+	if testURL := c.getenv(envTestBaseURL); testURL != "" {
+		if !loopbackURL(testURL) {
+			return nil, errors.New("the Twilio settings in the environment: " + envTestBaseURL + ": is for tests against a local fake server only: it must be an http URL on a loopback address")
 		}
-		opts = append(opts, hostednumbers.WithCredentials(sid, get("TWILIO_AUTH_TOKEN")))
-	}
-	testURL := get(envTestBaseURL)
-	if testURL != "" && !loopbackURL(testURL) {
-		problems = append(problems, envTestBaseURL+": is for tests against a local fake server only: it must be an http URL on a loopback address")
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("the Twilio credentials in the environment: %s", strings.Join(problems, "; "))
-	}
-	if r := get("TWILIO_REGION"); r != "" {
-		opts = append(opts, hostednumbers.WithRegion(r))
-	}
-	if e := get("TWILIO_EDGE"); e != "" {
-		opts = append(opts, hostednumbers.WithEdge(e))
-	}
-	if testURL != "" {
 		opts = append(opts, hostednumbers.WithBaseURL(testURL), hostednumbers.WithRetryBackoff(time.Millisecond, 10*time.Millisecond))
 	}
 	opts = append(opts, hostednumbers.WithUserAgentSuffix("bulkhost"), hostednumbers.WithTimeout(cfg.attemptTimeout))
 	opts = append(opts, c.clientOptions...)
-	client, err := hostednumbers.NewClient(opts...)
+	client, err := hostednumbers.NewClientFromEnv(opts...)
 	if err != nil {
 		var ve *hostednumbers.ValidationError
 		if errors.As(err, &ve) {
 			msgs := make([]string, len(ve.Problems))
 			for i, p := range ve.Problems {
-				if name, ok := envNameForSetting[p.Field]; ok {
-					p.Field = name
-				}
 				msgs[i] = p.String()
 			}
 			return nil, fmt.Errorf("the Twilio settings in the environment: %s", strings.Join(msgs, "; "))
