@@ -43,48 +43,54 @@ func TestContract(t *testing.T) {
 	defer cancel()
 	started := time.Now()
 	s := loadSpec(t, t.TempDir())
-	upstream := map[string]string{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for prefix, file := range s.served {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p, err := startPrism(t, bin, file, seed)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			upstream[prefix] = p.url
-		}()
-	}
-	wg.Wait()
-	if len(upstream) != len(s.served) {
-		t.FailNow()
-	}
-	t.Logf("Prism started on %v in %s", upstream, time.Since(started).Round(time.Millisecond))
-
-	px := newProxy(s, upstream)
-	srv := httptest.NewServer(px)
-	defer srv.Close()
-	client, err := hostednumbers.NewClient(
-		hostednumbers.WithCredentials("AC0123456789abcdef0123456789abcdef", "contract-test-token"),
-		hostednumbers.WithBaseURL(srv.URL),
-		hostednumbers.WithMaxRetries(0), // one request per call: what Prism saw is what the SDK sent
-		hostednumbers.WithTimeout(30*time.Second),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{spec: s, proxy: px, client: client, tally: map[string]int{}}
 	for _, c := range calls() {
 		if s.ops[c.op] == nil {
 			t.Fatalf("%s: no operation %s in Twilio's definitions", c.name, c.op)
 		}
 	}
+	upstream := map[string]map[string]string{published: {}, described: {}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for flavour, files := range s.served {
+		for prefix, file := range files {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p, err := startPrism(t, bin, file, seed)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				upstream[flavour][prefix] = p.url
+			}()
+		}
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Logf("%d Prism servers started in %s: %v", 2*len(specFiles), time.Since(started).Round(time.Millisecond), upstream)
 
+	h := &harness{spec: s, rigs: map[string]*rig{}, tally: map[string]int{}}
+	for flavour, up := range upstream {
+		px := newProxy(s, up)
+		srv := httptest.NewServer(px)
+		defer srv.Close()
+		client, err := hostednumbers.NewClient(
+			hostednumbers.WithCredentials("AC0123456789abcdef0123456789abcdef", "contract-test-token"),
+			hostednumbers.WithBaseURL(srv.URL),
+			hostednumbers.WithMaxRetries(0), // one request per call: what Prism saw is what the SDK sent
+			hostednumbers.WithTimeout(30*time.Second),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.rigs[flavour] = &rig{proxy: px, client: client}
+	}
+
+	t.Run("controls", func(t *testing.T) { controls(ctx, t, h.rigs[published].proxy, h.rigs[published].client.BaseURL()) })
 	t.Run("static", func(t *testing.T) {
 		for _, c := range calls() {
 			op := s.ops[c.op]
@@ -97,13 +103,15 @@ func TestContract(t *testing.T) {
 			}
 		}
 	})
-	t.Run("dynamic", func(t *testing.T) {
-		for round := 1; round <= dynamicRounds; round++ {
-			for _, c := range calls() {
-				t.Run(fmt.Sprintf("%s/round%d", c.name, round), func(t *testing.T) { h.dynamic(ctx, t, c, s.ops[c.op]) })
+	for _, flavour := range []string{published, described} {
+		t.Run("dynamic/"+flavour, func(t *testing.T) {
+			for round := 1; round <= dynamicRounds; round++ {
+				for _, c := range calls() {
+					t.Run(fmt.Sprintf("%s/round%d", c.name, round), func(t *testing.T) { h.dynamic(ctx, t, flavour, c, s.ops[c.op]) })
+				}
 			}
-		}
-	})
+		})
+	}
 	t.Logf("%s", h.summary(time.Since(started)))
 }
 
@@ -114,11 +122,17 @@ func orNone(s string) string {
 	return s
 }
 
-// harness runs calls and keeps the counts the summary reports.
-type harness struct {
-	spec   *spec
+// rig is a client whose requests reach the Prism servers of one
+// flavour of the definitions through a recording proxy.
+type rig struct {
 	proxy  *proxy
 	client *hostednumbers.Client
+}
+
+// harness runs calls and keeps the counts the summary reports.
+type harness struct {
+	spec *spec
+	rigs map[string]*rig // by flavour
 
 	mu    sync.Mutex
 	tally map[string]int
@@ -141,7 +155,7 @@ func (h *harness) summary(elapsed time.Duration) string {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	fmt.Fprintf(&b, "contract test: %d rounds in dynamic mode, %s in all", dynamicRounds, elapsed.Round(time.Millisecond))
+	fmt.Fprintf(&b, "contract test: static mode once per example, dynamic mode %d rounds per flavour, %s in all", dynamicRounds, elapsed.Round(time.Millisecond))
 	for _, k := range keys {
 		fmt.Fprintf(&b, "\n  %-40s %d", k, h.tally[k])
 	}
@@ -152,11 +166,12 @@ func (h *harness) summary(elapsed time.Duration) string {
 // checking it against the contract: the request reached the operation,
 // Prism accepted it without a violation, and the SDK sent what the call
 // checks.
-func (h *harness) exchangeOf(ctx context.Context, t *testing.T, c call, op *operation, sid string, opts []hostednumbers.CallOption) (any, *exchange, error) {
+func (h *harness) exchangeOf(ctx context.Context, t *testing.T, flavour string, c call, op *operation, sid string, opts []hostednumbers.CallOption) (any, *exchange, error) {
 	t.Helper()
-	h.proxy.take()
-	decoded, err := c.run(ctx, h.client, sid, opts)
-	exchanges := h.proxy.take()
+	r := h.rigs[flavour]
+	r.proxy.take()
+	decoded, err := c.run(ctx, r.client, sid, opts)
+	exchanges := r.proxy.take()
 	if len(exchanges) != 1 {
 		t.Fatalf("%s made %d requests, want 1 (err %v)", c.name, len(exchanges), err)
 	}
@@ -200,7 +215,7 @@ func (h *harness) static(ctx context.Context, t *testing.T, c call, op *operatio
 	if ex != "" {
 		opts = append(opts, hostednumbers.WithCallHeader("Prefer", "example="+ex))
 	}
-	decoded, e, err := h.exchangeOf(ctx, t, c, op, sid, opts)
+	decoded, e, err := h.exchangeOf(ctx, t, published, c, op, sid, opts)
 	h.count("static calls")
 	if err != nil {
 		h.count("static answers not decoded")
@@ -221,13 +236,13 @@ func (h *harness) static(ctx context.Context, t *testing.T, c call, op *operatio
 // dynamic runs c against a random answer and checks that the SDK decodes
 // it to its values, or refuses it with a *DecodeError exactly when
 // c.refusals says it must.
-func (h *harness) dynamic(ctx context.Context, t *testing.T, c call, op *operation) {
+func (h *harness) dynamic(ctx context.Context, t *testing.T, flavour string, c call, op *operation) {
 	sid := ""
 	if c.sidPrefix != "" {
 		sid = fixedSID(c.sidPrefix)
 	}
-	decoded, e, err := h.exchangeOf(ctx, t, c, op, sid, []hostednumbers.CallOption{hostednumbers.WithCallHeader("Prefer", "dynamic=true")})
-	h.count("dynamic calls")
+	decoded, e, err := h.exchangeOf(ctx, t, flavour, c, op, sid, []hostednumbers.CallOption{hostednumbers.WithCallHeader("Prefer", "dynamic=true")})
+	h.count("dynamic calls (" + flavour + ")")
 	if c.check == nil { // no answer body
 		if err != nil {
 			t.Errorf("%s: %v\n%s", c.name, err, e)
@@ -242,10 +257,10 @@ func (h *harness) dynamic(ctx context.Context, t *testing.T, c call, op *operati
 	want := c.refusals(o, sid)
 	if len(want) == 0 {
 		if err != nil {
-			h.count("dynamic answers not decoded")
+			h.count("dynamic answers not decoded (" + flavour + ")")
 			t.Fatalf("%s: the SDK did not decode a schema-valid answer: %v\n%s", c.name, err, e)
 		}
-		h.count("dynamic answers decoded")
+		h.count("dynamic answers decoded (" + flavour + ")")
 		c.check(o, decoded)
 		return
 	}
@@ -261,7 +276,62 @@ func (h *harness) dynamic(ctx context.Context, t *testing.T, c call, op *operati
 		t.Fatalf("%s: an accepted change with an unusable answer must be ErrOutcomeUnknown: %v", c.name, err)
 	}
 	for _, r := range want {
-		h.count("dynamic answers refused: " + string(r))
+		h.count("dynamic answers refused (" + flavour + "): " + string(r))
 	}
 	t.Logf("refused as it must be (%v): %v", want, err)
+}
+
+// controls sends requests by hand through the proxy to show that the
+// test sees what it must: Prism refuses what Twilio's definition does
+// not allow, and accepts a form array sent as Twilio reads it.
+func controls(ctx context.Context, t *testing.T, px *proxy, base string) {
+	const auth = "Basic QUMwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjpjb250cmFjdC10ZXN0LXRva2Vu"
+	form := "application/x-www-form-urlencoded"
+	for _, tc := range []struct {
+		name, method, path, contentType, body string
+		auth, wantFault                       bool
+		wantStatus                            int
+	}{
+		{"an update without its required Status", http.MethodPost, "/v2/HostedNumber/Orders/HR0123456789abcdef0123456789abcdef", form, "VerificationCallDelay=15", true, true, http.StatusUnprocessableEntity},
+		{"a status outside the enum", http.MethodGet, "/v2/HostedNumber/Orders?Status=pending_loa", "", "", true, true, http.StatusUnprocessableEntity},
+		{"a malformed SID", http.MethodGet, "/v2/HostedNumber/Orders/HR0123", "", "", true, true, http.StatusUnprocessableEntity},
+		{"no credentials", http.MethodGet, "/v2/HostedNumber/Orders/HR0123456789abcdef0123456789abcdef", "", "", false, true, http.StatusUnauthorized},
+		{"a form array sent as Twilio reads it", http.MethodPost, "/v2/HostedNumber/AuthorizationDocuments", form,
+			"AddressSid=AD0123456789abcdef0123456789abcdef&Email=o%40example.com&ContactPhoneNumber=%2B14155550100&HostedNumberOrderSids=HR0123456789abcdef0123456789abcdef&HostedNumberOrderSids=HRfedcba9876543210fedcba9876543210&CcEmails=a%40example.com", true, false, http.StatusCreated},
+		{"an authorisation document without its required HostedNumberOrderSids", http.MethodPost, "/v2/HostedNumber/AuthorizationDocuments", form,
+			"AddressSid=AD0123456789abcdef0123456789abcdef&Email=o%40example.com&ContactPhoneNumber=%2B14155550100", true, true, http.StatusUnprocessableEntity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var body *strings.Reader
+			if tc.body != "" {
+				body = strings.NewReader(tc.body)
+			}
+			req, err := http.NewRequestWithContext(ctx, tc.method, base+tc.path, nil)
+			if body != nil {
+				req, err = http.NewRequestWithContext(ctx, tc.method, base+tc.path, body)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			if tc.auth {
+				req.Header.Set("Authorization", auth)
+			}
+			px.take()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			ex := px.take()
+			if len(ex) != 1 {
+				t.Fatalf("%d exchanges recorded", len(ex))
+			}
+			if ex[0].status != tc.wantStatus || (len(ex[0].faults()) > 0) != tc.wantFault {
+				t.Errorf("want status %d and fault %t, got:\n%s\nfaults: %q", tc.wantStatus, tc.wantFault, ex[0], ex[0].faults())
+			}
+		})
+	}
 }

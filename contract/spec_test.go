@@ -57,10 +57,9 @@ func (o *operation) exampleNames() []string {
 // operationId, and the copies Prism serves.
 type spec struct {
 	ops map[string]*operation
-	// served holds, per specFile.prefix, the path of the file Prism is
-	// started on: Twilio's definition with the encoding of its form
-	// arrays stated (see deriveForPrism).
-	served map[string]string
+	// served holds, per flavour (published, described) and
+	// specFile.prefix, the path of the file a Prism is started on.
+	served map[string]map[string]string
 }
 
 // match returns the operation a request is for, or nil. Where two
@@ -83,7 +82,7 @@ func (s *spec) match(method, path string) *operation {
 // the copies Prism is to serve into dir.
 func loadSpec(t *testing.T, dir string) *spec {
 	t.Helper()
-	s := &spec{ops: map[string]*operation{}, served: map[string]string{}}
+	s := &spec{ops: map[string]*operation{}, served: map[string]map[string]string{published: {}, described: {}}}
 	for _, f := range specFiles {
 		raw, err := os.ReadFile(filepath.Join("..", "testdata", "openapi", f.name))
 		if err != nil {
@@ -100,15 +99,25 @@ func loadSpec(t *testing.T, dir string) *spec {
 		if err := indexOperations(doc, s.ops); err != nil {
 			t.Fatalf("%s: %v", f.name, err)
 		}
-		derived, err := json.Marshal(deriveForPrism(doc))
-		if err != nil {
-			t.Fatalf("%s: %v", f.name, err)
+		for _, flavour := range []string{published, described} {
+			var doc map[string]any
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				t.Fatal(err)
+			}
+			doc = deriveForPrism(doc)
+			if flavour == described {
+				doc = deriveDescribed(doc)
+			}
+			derived, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatalf("%s: %v", f.name, err)
+			}
+			out := filepath.Join(dir, flavour+"_"+f.name)
+			if err := os.WriteFile(out, derived, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s.served[flavour][f.prefix] = out
 		}
-		out := filepath.Join(dir, f.name)
-		if err := os.WriteFile(out, derived, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		s.served[f.prefix] = out
 	}
 	return s
 }
@@ -220,6 +229,136 @@ func deriveForPrism(doc map[string]any) map[string]any {
 				enc[name] = map[string]any{"style": "form", "explode": false}
 			}
 		}
+	}
+	return doc
+}
+
+// The two flavours of the definitions Prism serves. Both carry what Prism
+// itself needs (deriveForPrism); "described" also gives the members the
+// published schemas leave untyped the shape Twilio's own examples and
+// descriptions give them (deriveDescribed), so that random answers
+// exercise the SDK's decoding of every member instead of being refused
+// as a whole.
+const (
+	published = "published"
+	described = "described"
+)
+
+// deriveDescribed tightens the schemas of Twilio's definition where they
+// say less than Twilio's examples and descriptions, and only there:
+//
+//   - meta.key of every list is "items" (the published schema: any
+//     string; every example: "items");
+//   - an authorisation document's links map names to URLs (the published
+//     schema: an object of format uri-map, members untyped);
+//   - a bulk order's results are groups of orders as the example shows
+//     them: order_status in either of Twilio's spellings, count a string
+//     of digits, orders with their SIDs, numbers and texts (the published
+//     schema: "items": {});
+//   - an eligibility result has the members the description lists, its
+//     statuses in the definition's own enums (lower case with hyphens) or
+//     as the examples spell them (UPPER_SNAKE), and a single check
+//     answers with at least one result (the published schema: "items":
+//     {}, results nullable).
+//
+// Every other schema, including every nullable member, is Twilio's.
+func deriveDescribed(doc map[string]any) map[string]any {
+	schemas, _ := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	paths, _ := doc["paths"].(map[string]any)
+	for _, item := range paths {
+		for _, v := range item.(map[string]any) {
+			op, ok := v.(map[string]any)
+			if !ok {
+				continue
+			}
+			responses, _ := op["responses"].(map[string]any)
+			for _, r := range responses {
+				content, _ := r.(map[string]any)["content"].(map[string]any)
+				for _, c := range content {
+					schema, _ := c.(map[string]any)["schema"].(map[string]any)
+					props, _ := schema["properties"].(map[string]any)
+					meta, _ := props["meta"].(map[string]any)
+					metaProps, _ := meta["properties"].(map[string]any)
+					if key, ok := metaProps["key"].(map[string]any); ok {
+						key["enum"] = []any{"items"}
+					}
+				}
+			}
+		}
+	}
+	nullableString := func() map[string]any { return map[string]any{"type": "string", "nullable": true} }
+	sid := func(prefix string, nullable bool) map[string]any {
+		return map[string]any{"type": "string", "pattern": "^" + prefix + "[0-9a-fA-F]{32}$", "nullable": nullable}
+	}
+	bothSpellings := func(enumSchema string) []any {
+		var out []any
+		values, _ := schemas[enumSchema].(map[string]any)["enum"].([]any)
+		for _, v := range values {
+			s := v.(string)
+			out = append(out, s, strings.ToUpper(strings.ReplaceAll(s, "-", "_")))
+		}
+		return out
+	}
+	if doc, ok := schemas["numbers.v2.authorization_document"].(map[string]any); ok {
+		links := doc["properties"].(map[string]any)["links"].(map[string]any)
+		links["additionalProperties"] = map[string]any{"type": "string", "format": "uri"}
+	}
+	if bulk, ok := schemas["numbers.v2.bulk_hosted_number_order"].(map[string]any); ok {
+		var statuses []any
+		for _, s := range schemas["hosted_number_order_enum_status"].(map[string]any)["enum"].([]any) {
+			statuses = append(statuses, s, strings.ReplaceAll(s.(string), "-", "_"))
+		}
+		results := bulk["properties"].(map[string]any)["results"].(map[string]any)
+		results["items"] = map[string]any{
+			"type":     "object",
+			"required": []any{"order_status", "count", "orders"},
+			"properties": map[string]any{
+				"order_status":  map[string]any{"type": "string", "enum": statuses},
+				"count":         map[string]any{"type": "string", "pattern": "^[0-9]{1,4}$"},
+				"get_more_info": nullableString(),
+				"orders": map[string]any{"type": "array", "items": map[string]any{
+					"type":     "object",
+					"required": []any{"hosting_order_sid", "phone_number"},
+					"properties": map[string]any{
+						"hosting_order_sid":    sid("HR", false),
+						"phone_number":         map[string]any{"type": "string", "pattern": `^\+[1-9][0-9]{1,14}$`},
+						"account_sid":          sid("AC", false),
+						"failure_reason":       nullableString(),
+						"next_step":            nullableString(),
+						"url":                  map[string]any{"type": "string", "format": "uri"},
+						"email":                map[string]any{"type": "string", "format": "email"},
+						"signing_document_sid": sid("PX", true),
+					},
+				}},
+			},
+		}
+	}
+	eligibilityResult := func(prefix string) map[string]any {
+		props := map[string]any{
+			"phone_number":           map[string]any{"type": "string", "minLength": 1},
+			"hosting_account_sid":    sid("AC", true),
+			"account_sid":            sid("AC", true),
+			"eligibility_status":     map[string]any{"type": "string", "enum": bothSpellings(prefix + "_enum_eligibility_status")},
+			"eligibility_sub_status": map[string]any{"type": "string", "nullable": true, "enum": append(bothSpellings(prefix+"_enum_eligibility_sub_status"), nil)},
+			"date_last_checked":      map[string]any{"type": "string", "format": "date-time", "nullable": true},
+			"hosting_order_sid":      sid("HR", true),
+			"inventory_account_sid":  sid("AC", true),
+		}
+		for _, name := range []string{"country", "iso_country_code", "ineligibility_reason", "next_step", "phone_number_type",
+			"voice_provider", "messaging_provider", "hosting_order_status", "inventory_status"} {
+			props[name] = nullableString()
+		}
+		return map[string]any{"type": "object", "required": []any{"phone_number", "eligibility_status"}, "properties": props}
+	}
+	if single, ok := schemas["numbers.v1.eligibility"].(map[string]any); ok {
+		results := single["properties"].(map[string]any)["results"].(map[string]any)
+		results["items"] = eligibilityResult("eligibility")
+		results["minItems"] = 1
+		results["nullable"] = false
+		single["required"] = []any{"results"}
+	}
+	if bulk, ok := schemas["numbers.v1.bulk_eligibility"].(map[string]any); ok {
+		bulk["properties"].(map[string]any)["results"].(map[string]any)["items"] = eligibilityResult("bulk_eligibility")
 	}
 	return doc
 }
