@@ -56,7 +56,7 @@ func TestContract(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p, err := startPrism(t, bin, file, seed)
+				p, err := startPrism(ctx, t, bin, file, seed)
 				if err != nil {
 					t.Error(err)
 					return

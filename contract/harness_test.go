@@ -4,6 +4,7 @@ package contract
 // every `go test ./...`.
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -178,7 +179,12 @@ func TestProxy_RecordsViolationsAndJoinsArrays(t *testing.T) {
 	srv := httptest.NewServer(px)
 	defer srv.Close()
 	body := "CcEmails=a%40example.com&CcEmails=b%40example.com&Email=o%40example.com"
-	resp, err := http.Post(srv.URL+"/v2/HostedNumber/AuthorizationDocuments", "application/x-www-form-urlencoded", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL+"/v2/HostedNumber/AuthorizationDocuments", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -91,13 +92,14 @@ var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 // startPrism starts `prism mock` on specPath, on a free loopback port
 // that Prism picks (-p 0, so no port is raced for), and returns once it
 // listens. The process is killed when the test ends; its output is logged
-// if the test failed. It may be called from any goroutine.
-func startPrism(t *testing.T, bin, specPath, seed string) (*prism, error) {
+// if the test failed, and killed earlier if ctx ends. It may be called
+// from any goroutine.
+func startPrism(ctx context.Context, t *testing.T, bin, specPath, seed string) (*prism, error) {
 	args := []string{"mock", "--host", "127.0.0.1", "-p", "0"}
 	if seed != "" {
 		args = append(args, "--seed", seed)
 	}
-	cmd := exec.Command(bin, append(args, specPath)...) //nolint:gosec // the Prism the developer or CI names in HOSTEDNUMBERS_PRISM
+	cmd := exec.CommandContext(ctx, bin, append(args, specPath)...) //nolint:gosec // the Prism the developer or CI names in HOSTEDNUMBERS_PRISM
 	cmd.Env = append(os.Environ(), "SCARF_ANALYTICS=false", "NO_COLOR=1", "FORCE_COLOR=0")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
