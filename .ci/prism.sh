@@ -40,6 +40,6 @@ HOSTEDNUMBERS_PRISM="$prism" go test -count=1 -v -run '^TestContract$' ./contrac
 }
 # The summary (calls, rounds, violations) and the verdict; the full log
 # stays in /tmp/hostednumbers-contract.out.
-sed -n '/Prism started on/p; /contract test: /,/^--- /p' /tmp/hostednumbers-contract.out
+sed -n '/Prism servers started/p; /contract test: /,/^--- /p' /tmp/hostednumbers-contract.out
 grep -E '^(ok|PASS|FAIL)' /tmp/hostednumbers-contract.out
 echo "contract test passed in $(( $(date +%s) - start ))s"

@@ -21,7 +21,7 @@ import (
 const dynamicRounds = 5
 
 // testTimeout bounds the whole contract test, Prism's start included.
-const testTimeout = 4 * time.Minute
+const testTimeout = 6 * time.Minute
 
 // TestContract runs every SDK call against Twilio's OpenAPI definitions
 // (testdata/openapi) served by Prism, which validates each request
