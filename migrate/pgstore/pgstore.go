@@ -178,7 +178,7 @@ func (s *Store) Migration() string { return s.name }
 
 // queries are the store's statements, with its schema's name.
 type queries struct {
-	meta, insertMigration, setMigration, lockMigration           string
+	meta, insertMigration, setMigration, lockMigration            string
 	insertBatch, batch, batchExists, saveBatch, numbers, setState string
 	strangers                                                     string
 }

@@ -60,7 +60,7 @@ CREATE TABLE {s}.numbers (
 func lockKey(schema string) int64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("hostednumbers-go/migrate/pgstore schema " + schema)) // a hash's Write never fails
-	return int64(h.Sum64()) //nolint:gosec // a lock key: any 64 bits do
+	return int64(h.Sum64())                                                     //nolint:gosec // a lock key: any 64 bits do
 }
 
 // SchemaError is a schema that Open cannot use: written by a newer
