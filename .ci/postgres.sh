@@ -73,8 +73,13 @@ fi
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/hostednumbers-pg.XXXXXX")
 started=0
+child=
 cleanup() {
   local rc=$?
+  if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
+    kill -TERM -- "-$child" 2>/dev/null || true
+    wait "$child" 2>/dev/null || true
+  fi
   if [ "$started" = 1 ]; then
     "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
   fi
@@ -94,7 +99,7 @@ test_pw=$(password)
 (umask 077 && printf '%s\n' "$super_pw" >"$dir/pwfile")
 if [ "${#as[@]}" -gt 0 ]; then chown postgres: "$dir/pwfile"; fi
 
-"${as[@]}" "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" -E UTF8 --no-locale \
+"${as[@]}" "$bin/initdb" -D "$dir/data" --no-sync -U postgres --pwfile="$dir/pwfile" -E UTF8 --no-locale \
   --auth-local=scram-sha-256 --auth-host=scram-sha-256 >"$dir/initdb.log" 2>&1 ||
   { cat "$dir/initdb.log" >&2; exit 1; }
 rm -f "$dir/pwfile"
@@ -124,15 +129,25 @@ SQL
 export HOSTEDNUMBERS_PG_DSN="postgres://hostednumbers:${test_pw}@127.0.0.1:${port}/hostednumbers?sslmode=disable"
 phase "creating the test database"
 
+# run runs a command in its own session and waits for it, so that a
+# signal to this script stops it (cleanup ends its whole process group)
+# and the cluster at once.
+run() {
+  setsid "$@" &
+  child=$!
+  wait "$child"
+  child=
+}
+
 if [ "${1:-}" = "--" ]; then
   shift
-  "$@"
+  run "$@"
   phase "running $*"
 else
   cd "$repo/migrate/pgstore"
   echo "== migrate/pgstore: go vet"
-  go vet ./...
+  run go vet ./...
   echo "== migrate/pgstore: go test -race against PostgreSQL on 127.0.0.1:$port"
-  go test -race -count=1 "$@" ./...
+  run go test -race -count=1 "$@" ./...
   phase "the tests of migrate/pgstore"
 fi
