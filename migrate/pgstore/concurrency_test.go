@@ -3,9 +3,11 @@ package pgstore_test
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -176,11 +178,31 @@ func TestConcurrentAddBatches(t *testing.T) {
 	require.NoError(t, err)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
+	// Each input, once its AddBatches reads it, waits a moment for the
+	// other to be read too: it cannot be while the first holds the
+	// migration, so the wait runs out and the two run one after the other.
+	var mu sync.Mutex
+	arrived := 0
+	both := make(chan struct{})
+	meet := func(seq iter.Seq2[[]migrate.NumberState, error]) iter.Seq2[[]migrate.NumberState, error] {
+		return func(yield func([]migrate.NumberState, error) bool) {
+			mu.Lock()
+			if arrived++; arrived == 2 {
+				close(both)
+			}
+			mu.Unlock()
+			select {
+			case <-both:
+			case <-time.After(300 * time.Millisecond):
+			}
+			seq(yield)
+		}
+	}
 	for i, st := range []*pgstore.Store{a, b} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = st.AddBatches(ctx, meta, migrate.Batches(numbers(10+i*100, 3), 2))
+			errs[i] = st.AddBatches(ctx, meta, meet(migrate.Batches(numbers(10+i*100, 3), 2)))
 		}()
 	}
 	wg.Wait()

@@ -157,7 +157,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
 		return nil, &hostednumbers.ValidationError{Problems: []hostednumbers.FieldError{{Field: "pool", Message: "is nil"}}}
 	}
 	if err := migrateSchema(ctx, pool, o.Schema, schemaSteps(pgx.Identifier{o.Schema}.Sanitize())); err != nil {
-		return nil, withContext(ctx, err)
+		return nil, err
 	}
 	return &Store{pool: pool, name: o.Migration, schema: o.Schema, q: newQueries(pgx.Identifier{o.Schema}.Sanitize())}, nil
 }
@@ -203,15 +203,6 @@ func newQueries(s string) queries {
 	}
 }
 
-// withContext makes err say so when ctx ended: pgx's own errors for a
-// cancelled query do not always wrap ctx.Err().
-func withContext(ctx context.Context, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("%w: %w", cerr, err)
-	}
-	return err
-}
-
 // Meta returns the migration's description, or migrate.ErrNoMigration.
 func (s *Store) Meta(ctx context.Context) (migrate.Meta, error) {
 	var (
@@ -224,7 +215,7 @@ func (s *Store) Meta(ctx context.Context) (migrate.Meta, error) {
 		return meta, migrate.ErrNoMigration
 	}
 	if err != nil {
-		return meta, withContext(ctx, fmt.Errorf("pgstore: reading migration %q: %w", s.name, err))
+		return meta, fmt.Errorf("pgstore: reading migration %q: %w", s.name, err)
 	}
 	if err := json.Unmarshal(doc, &meta); err != nil {
 		return meta, fmt.Errorf("pgstore: migration %q: its meta cannot be read: %w", s.name, err)
@@ -236,7 +227,7 @@ func (s *Store) Meta(ctx context.Context) (migrate.Meta, error) {
 // Start records a new migration, all or nothing, in one transaction; a
 // migration of the same name makes it migrate.ErrExists.
 func (s *Store) Start(ctx context.Context, meta migrate.Meta, batches iter.Seq2[[]migrate.NumberState, error]) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, s.q.insertMigration, s.name)
 		if err != nil {
 			return fmt.Errorf("pgstore: starting migration %q: %w", s.name, err)
@@ -250,14 +241,13 @@ func (s *Store) Start(ctx context.Context, meta migrate.Meta, batches iter.Seq2[
 		}
 		return s.setMeta(ctx, tx, meta, n, numbers)
 	})
-	return withContext(ctx, err)
 }
 
 // AddBatches records meta and appends batches after the last one, all or
 // nothing, in one transaction that holds the migration's row: two at once
 // run one after the other.
 func (s *Store) AddBatches(ctx context.Context, meta migrate.Meta, batches iter.Seq2[[]migrate.NumberState, error]) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var have, numbers int
 		err := tx.QueryRow(ctx, s.q.lockMigration, s.name).Scan(&have, &numbers)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -272,7 +262,6 @@ func (s *Store) AddBatches(ctx context.Context, meta migrate.Meta, batches iter.
 		}
 		return s.setMeta(ctx, tx, meta, have+n, numbers+added)
 	})
-	return withContext(ctx, err)
 }
 
 // setMeta records meta with its count of batches, and of numbers unless
@@ -384,7 +373,7 @@ func (s *Store) Batch(ctx context.Context, index int) (migrate.Batch, error) {
 		return s.Batch(ctx, index) // added since the first look
 	}
 	if err != nil {
-		return b, withContext(ctx, fmt.Errorf("pgstore: reading batch %d: %w", index, err))
+		return b, fmt.Errorf("pgstore: reading batch %d: %w", index, err)
 	}
 	if err := json.Unmarshal(doc, &b); err != nil {
 		return b, fmt.Errorf("pgstore: batch %d cannot be read: %w", index, err)
@@ -404,7 +393,7 @@ type querier interface {
 func (s *Store) missing(ctx context.Context, q querier, index int) error {
 	var migration, batch bool
 	if err := q.QueryRow(ctx, s.q.batchExists, s.name, index).Scan(&migration, &batch); err != nil {
-		return withContext(ctx, fmt.Errorf("pgstore: reading batch %d: %w", index, err))
+		return fmt.Errorf("pgstore: reading batch %d: %w", index, err)
 	}
 	if !migration {
 		return migrate.ErrNoMigration
@@ -419,7 +408,7 @@ func (s *Store) missing(ctx context.Context, q querier, index int) error {
 func (s *Store) Numbers(ctx context.Context, index int) ([]migrate.NumberState, error) {
 	rows, err := s.pool.Query(ctx, s.q.numbers, s.name, index)
 	if err != nil {
-		return nil, withContext(ctx, fmt.Errorf("pgstore: reading the numbers of batch %d: %w", index, err))
+		return nil, fmt.Errorf("pgstore: reading the numbers of batch %d: %w", index, err)
 	}
 	var out []migrate.NumberState
 	var settings, state []byte
@@ -437,7 +426,7 @@ func (s *Store) Numbers(ctx context.Context, index int) ([]migrate.NumberState, 
 		return nil
 	})
 	if err != nil {
-		return nil, withContext(ctx, fmt.Errorf("pgstore: reading the numbers of batch %d: %w", index, err))
+		return nil, fmt.Errorf("pgstore: reading the numbers of batch %d: %w", index, err)
 	}
 	if len(out) == 0 {
 		if _, err := s.Batch(ctx, index); err != nil {
@@ -493,7 +482,7 @@ func (s *Store) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migra
 		return nil
 	})
 	if err != nil {
-		return withContext(ctx, err)
+		return err
 	}
 	b.Version = next.Version
 	return nil
