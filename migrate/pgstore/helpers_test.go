@@ -23,7 +23,7 @@ import (
 const dsnVar = "HOSTEDNUMBERS_PG_DSN"
 
 // dsn returns the test database's address, or skips the test.
-func dsn(t *testing.T) string {
+func dsn(t testing.TB) string {
 	t.Helper()
 	d := os.Getenv(dsnVar)
 	if d == "" {
@@ -34,7 +34,7 @@ func dsn(t *testing.T) string {
 	return d
 }
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -43,7 +43,7 @@ func testCtx(t *testing.T) context.Context {
 
 // freshSchema returns the name of a schema no other test uses, dropped
 // when the test ends.
-func freshSchema(t *testing.T) string {
+func freshSchema(t testing.TB) string {
 	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -67,7 +67,7 @@ func freshSchema(t *testing.T) string {
 
 // open opens a store on schema (a fresh one if empty), closed when the
 // test ends.
-func open(t *testing.T, o pgstore.Options) *pgstore.Store {
+func open(t testing.TB, o pgstore.Options) *pgstore.Store {
 	t.Helper()
 	if o.Schema == "" {
 		o.Schema = freshSchema(t)
@@ -79,7 +79,7 @@ func open(t *testing.T, o pgstore.Options) *pgstore.Store {
 }
 
 // pool returns a pool on the test database, closed when the test ends.
-func pool(t *testing.T) *pgxpool.Pool {
+func pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	p, err := pgxpool.New(testCtx(t), dsn(t))
 	require.NoError(t, err)
@@ -109,7 +109,7 @@ func testMeta(size int) migrate.Meta {
 
 // started opens a store on a fresh schema with n numbers in batches of
 // size.
-func started(t *testing.T, n, size int) *pgstore.Store {
+func started(t testing.TB, n, size int) *pgstore.Store {
 	t.Helper()
 	st := open(t, pgstore.Options{})
 	require.NoError(t, st.Start(testCtx(t), testMeta(size), migrate.Batches(numbers(0, n), size)))
