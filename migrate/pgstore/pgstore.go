@@ -185,7 +185,7 @@ type queries struct {
 
 func newQueries(s string) queries {
 	return queries{
-		meta:            "SELECT meta, batches, numbers FROM " + s + ".migrations WHERE name = $1",
+		meta:            "SELECT meta, batches FROM " + s + ".migrations WHERE name = $1",
 		insertMigration: "INSERT INTO " + s + ".migrations (name, meta) VALUES ($1, '{}') ON CONFLICT (name) DO NOTHING",
 		setMigration:    "UPDATE " + s + ".migrations SET meta = $2, batches = $3, numbers = $4, version = version + 1, updated_at = now() WHERE name = $1",
 		lockMigration:   "SELECT batches, numbers FROM " + s + ".migrations WHERE name = $1 FOR UPDATE",
@@ -206,11 +206,11 @@ func newQueries(s string) queries {
 // Meta returns the migration's description, or migrate.ErrNoMigration.
 func (s *Store) Meta(ctx context.Context) (migrate.Meta, error) {
 	var (
-		doc              []byte
-		batches, numbers int
-		meta             migrate.Meta
+		doc     []byte
+		batches int
+		meta    migrate.Meta
 	)
-	err := s.pool.QueryRow(ctx, s.q.meta, s.name).Scan(&doc, &batches, &numbers)
+	err := s.pool.QueryRow(ctx, s.q.meta, s.name).Scan(&doc, &batches)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return meta, migrate.ErrNoMigration
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -138,6 +139,27 @@ func TestSaveKeepsSettings(t *testing.T) {
 	for _, i := range []int{0, 1, 3} {
 		assert.Equal(t, ns[i], got[i], "number %d is untouched", i)
 	}
+	var state string
+	require.NoError(t, pool(t).QueryRow(ctx, "SELECT state::text FROM "+pgx.Identifier{st.Schema(), "numbers"}.Sanitize()+
+		" WHERE phone = $1", phone(2)).Scan(&state))
+	assert.JSONEq(t, `{"status":"completed"}`, state, "the state column holds the state alone")
+}
+
+// New uses the caller's pool, which Close leaves open.
+func TestNewOnTheCallersPool(t *testing.T) {
+	ctx := testCtx(t)
+	p := pool(t)
+	st, err := pgstore.New(ctx, p, pgstore.Options{Schema: freshSchema(t)})
+	require.NoError(t, err)
+	assert.Equal(t, pgstore.DefaultMigration, st.Migration())
+	require.NoError(t, st.Start(ctx, testMeta(2), migrate.Batches(numbers(0, 2), 2)))
+	require.NoError(t, st.Close())
+	require.NoError(t, p.Ping(ctx), "the pool is the caller's")
+	again, err := pgstore.New(ctx, p, pgstore.Options{Schema: st.Schema()})
+	require.NoError(t, err)
+	meta, err := again.Meta(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, meta.Batches)
 }
 
 // A number that is not of the batch is refused, and the whole save with
