@@ -122,7 +122,8 @@ var _ migrate.Store = (*Store)(nil)
 // postgres://user:password@host:5432/database, or key=value settings, as
 // pgx reads them), creates or upgrades the store's schema, and returns
 // the store of o.Migration. Close closes the connections. Errors never
-// repeat dsn, which may hold a password.
+// repeat dsn, which may hold a password: one that cannot be parsed is a
+// *hostednumbers.ValidationError naming the field "dsn".
 func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -130,8 +131,10 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		// pgx's message can quote the DSN, password included.
-		return nil, errors.New("pgstore: the data source name cannot be parsed; it should read postgres://user:password@host:5432/database?sslmode=disable or host=… user=… dbname=…")
+		// Not wrapped: pgx's message, and the errors under it, can quote
+		// the DSN, password included.
+		return nil, &hostednumbers.ValidationError{Problems: []hostednumbers.FieldError{{Field: "dsn",
+			Message: "cannot be parsed; it should read postgres://user:password@host:5432/database?sslmode=disable or host=… user=… dbname=…"}}}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -439,7 +439,9 @@ func TestErrorsDoNotRepeatThePassword(t *testing.T) {
 		require.Error(t, err, d)
 		assert.NotContains(t, err.Error(), "s3cr")
 		assert.NotContains(t, err.Error(), "%zz", "not even the part pgx cannot parse")
-		assert.Contains(t, err.Error(), "cannot be parsed")
+		assert.Contains(t, err.Error(), "dsn: cannot be parsed")
+		var ve *hostednumbers.ValidationError
+		assert.ErrorAs(t, err, &ve)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10e9)
 	defer cancel()
