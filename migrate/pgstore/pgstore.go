@@ -134,7 +134,7 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		// Not wrapped: pgx's message, and the errors under it, can quote
 		// the DSN, password included.
 		return nil, &hostednumbers.ValidationError{Problems: []hostednumbers.FieldError{{Field: "dsn",
-			Message: "cannot be parsed; it should read postgres://user:password@host:5432/database?sslmode=disable or host=… user=… dbname=…"}}}
+			Message: "cannot be parsed: it should be a postgres:// URL (postgres://USER@HOST:5432/DATABASE?sslmode=…, the password after USER:) or key=value settings, as libpq reads them"}}}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
