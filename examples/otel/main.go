@@ -1,3 +1,8 @@
+// Command otel shows how to trace hostednumbers-go with OpenTelemetry,
+// with the hooks of package otelhooks: one span per SDK call, with an
+// event per attempt and the call's outcome label, HTTP status and Twilio
+// request id as attributes. It runs against hostednumberstest's fake
+// server and prints the spans it recorded.
 package main
 
 import (
@@ -13,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/examples/otel/otelhooks"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 )
 
@@ -33,16 +39,16 @@ func run(ctx context.Context, w io.Writer) error {
 
 	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing())
 	defer srv.Close()
-	client := srv.Client(hostednumbers.WithHooks(TracingHooks(provider.Tracer("hostednumbers-example"))))
+	client := srv.Client(hostednumbers.WithHooks(otelhooks.Tracing(provider.Tracer(otelhooks.ScopeName))))
 
 	if err := calls(ctx, srv, client); err != nil {
 		return err
 	}
 	for _, s := range exporter.GetSpans() {
-		fmt.Fprintf(w, "%s %s\n", s.Name, attr(s.Attributes, attrOutcome))
+		fmt.Fprintf(w, "%s %s\n", s.Name, attr(s.Attributes, otelhooks.KeyOutcome))
 		for _, e := range s.Events {
-			if e.Name == "attempt" {
-				fmt.Fprintf(w, "  attempt %s status %s\n", attr(e.Attributes, attrAttempt), attr(e.Attributes, attrStatus))
+			if e.Name == otelhooks.AttemptEvent {
+				fmt.Fprintf(w, "  attempt %s status %s\n", attr(e.Attributes, otelhooks.KeyAttempt), attr(e.Attributes, otelhooks.KeyStatus))
 			}
 		}
 	}

@@ -1,0 +1,126 @@
+package pgstore_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
+	"github.com/hostednumbers/hostednumbers-go/migrate/pgstore"
+)
+
+// assertOneOrderPerNumber checks that the fake holds exactly one hosted
+// number order for each of the first n numbers, and no other.
+func assertOneOrderPerNumber(t *testing.T, srv *hostednumberstest.Server, n int) {
+	t.Helper()
+	orders := map[string]int{}
+	for _, o := range srv.HostedNumberOrders() {
+		orders[o.PhoneNumber]++
+	}
+	want := map[string]int{}
+	for i := range n {
+		want[phone(i)] = 1
+	}
+	assert.Equal(t, want, orders)
+}
+
+// The engine runs a whole migration on the PostgreSQL store: every number
+// is submitted once and followed to the end.
+func TestEngineRunsAMigration(t *testing.T) {
+	ctx := testCtx(t)
+	srv := hostednumberstest.NewServer() // its default stages take milliseconds
+	defer srv.Close()
+	const n, size = 25, 10
+	st := started(t, n, size)
+	m, err := migrate.New(migrate.Options{Client: srv.Client(), Store: st, Wait: true, Poll: 10 * time.Millisecond})
+	require.NoError(t, err)
+	res, err := m.Submit(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Submitted)
+	assert.Empty(t, res.InDoubt)
+	p, err := m.Follow(ctx)
+	require.NoError(t, err)
+	assert.True(t, p.Settled)
+	assert.Equal(t, map[string]int{"completed": n}, p.Counts)
+	assert.Equal(t, map[migrate.BatchState]int{migrate.StateAccepted: 3}, p.States)
+	assertOneOrderPerNumber(t, srv, n)
+	assert.Len(t, srv.Orders(), 3, "one bulk request per batch")
+
+	// What the engine recorded reads back from the database.
+	other := open(t, pgstore.Options{Schema: st.Schema()})
+	p2, err := migrate.Summarize(ctx, other)
+	require.NoError(t, err)
+	assert.Equal(t, p.Counts, p2.Counts)
+	for i := 1; i <= 3; i++ {
+		b, err := other.Batch(ctx, i)
+		require.NoError(t, err)
+		assert.Len(t, b.BulkHostingSIDs, 1)
+		assert.Positive(t, b.Version)
+		ns, err := other.Numbers(ctx, i)
+		require.NoError(t, err)
+		for _, x := range ns {
+			assert.Equal(t, "completed", x.Status)
+			assert.NotEmpty(t, x.HostingOrderSID)
+		}
+	}
+}
+
+// crash is what a checkpoint panics with to stop a run where a killed
+// process would stop.
+type crash struct{ step string }
+
+// A run killed after recording "sending" (the create not sent), or after
+// the create was processed (its answer not recorded), is resumed by
+// another process on the same database: the batch in doubt is settled,
+// never sent twice, and the migration ends with one order per number.
+func TestEngineResumesAfterACrash(t *testing.T) {
+	for _, step := range []string{migrate.StepAfterSending, migrate.StepAfterAnswer} {
+		t.Run(step, func(t *testing.T) {
+			ctx := testCtx(t)
+			srv := hostednumberstest.NewServer() // its default stages take milliseconds
+			defer srv.Close()
+			const n, size = 30, 10
+			st := started(t, n, size)
+			creates := 0
+			killed, err := migrate.New(migrate.Options{Client: srv.Client(), Store: st, Settle: 200 * time.Millisecond,
+				Checkpoint: func(s string) {
+					if s == migrate.StepAfterSending {
+						creates++
+					}
+					if s == step && creates == 2 {
+						panic(crash{step})
+					}
+				}})
+			require.NoError(t, err)
+			func() {
+				defer func() {
+					r := recover()
+					require.Equal(t, crash{step}, r, "the run stops at %s of batch 2", step)
+				}()
+				_, _ = killed.Submit(ctx)
+			}()
+			b2, err := st.Batch(ctx, 2)
+			require.NoError(t, err)
+			require.Equal(t, migrate.StateSending, b2.State, "recorded before the create")
+			require.NoError(t, st.Close())
+
+			// Another process, on its own connections.
+			resumed := open(t, pgstore.Options{Schema: st.Schema()})
+			m, err := migrate.New(migrate.Options{Client: srv.Client(), Store: resumed, Wait: true,
+				Settle: 200 * time.Millisecond, Poll: 10 * time.Millisecond})
+			require.NoError(t, err)
+			res, err := m.Submit(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, res.InDoubt)
+			p, err := m.Follow(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, map[string]int{"completed": n}, p.Counts, fmt.Sprint(p))
+			assertOneOrderPerNumber(t, srv, n)
+			assert.Len(t, srv.Orders(), 3, "batch 2's create was made once")
+		})
+	}
+}

@@ -1,0 +1,552 @@
+// Package pgstore is a migrate.Store in PostgreSQL, so that processes on
+// one machine or several can share a migration.
+//
+// It lives in its own module, so that the SDK's go.mod keeps its three
+// dependencies: this one adds github.com/jackc/pgx/v5.
+//
+// # Tables
+//
+// The store keeps its tables in one schema (Options.Schema,
+// "hostednumbers" by default), which it creates and upgrades itself when
+// it is opened: in one transaction, under an advisory lock, so that
+// processes started at once make it once. The schema's version is in its
+// schema_version table; a schema made by a newer version of this package
+// is refused, and so is a schema that holds other tables.
+//
+//   - migrations: one row per migration, by name (Options.Migration,
+//     "default" by default): its Meta as JSON, its count of batches and of
+//     numbers, and a version that AddBatches increments. One schema holds
+//     as many migrations as it has names.
+//   - batches: one row per batch: its index, state and version in
+//     columns, the whole migrate.Batch as JSON.
+//   - numbers: one row per number: its batch and position, its phone
+//     number (unique in its migration: a number belongs to one batch), its
+//     input line, its settings as the input gave them, and its state.
+//
+// Documents are stored as json, an exact copy of what encoding/json
+// wrote, so that a number's settings read back byte for byte as they were
+// written.
+//
+// # Writes
+//
+// Every write is one transaction, durable when it returns. SaveBatch is a
+// compare-and-set on the batch's row (UPDATE … WHERE idx = $1 AND version
+// = $2): of several workers saving one version of a batch, exactly one
+// wins and the others get migrate.ErrConflict, with nothing recorded.
+// Start and AddBatches record all of their batches or none.
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
+)
+
+// The defaults of Options.
+const (
+	DefaultSchema    = "hostednumbers"
+	DefaultMigration = "default"
+)
+
+// Options configure Open and New.
+type Options struct {
+	// Schema is the PostgreSQL schema of the store's tables, created if
+	// missing; empty means DefaultSchema.
+	Schema string
+	// Migration names the migration in the schema; empty means
+	// DefaultMigration. Stores opened with other names on one schema keep
+	// separate migrations.
+	Migration string
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Schema == "" {
+		o.Schema = DefaultSchema
+	}
+	if o.Migration == "" {
+		o.Migration = DefaultMigration
+	}
+	var problems []hostednumbers.FieldError
+	if len(o.Schema) > 63 {
+		problems = append(problems, hostednumbers.FieldError{Field: "Schema", Message: fmt.Sprintf("is %d bytes long; PostgreSQL names are at most 63", len(o.Schema))})
+	} else if msg := badText(o.Schema); msg != "" {
+		problems = append(problems, hostednumbers.FieldError{Field: "Schema", Message: msg})
+	}
+	if n := utf8.RuneCountInString(o.Migration); n > 200 {
+		problems = append(problems, hostednumbers.FieldError{Field: "Migration", Message: fmt.Sprintf("is %d characters long; at most 200", n)})
+	} else if msg := badText(o.Migration); msg != "" {
+		problems = append(problems, hostednumbers.FieldError{Field: "Migration", Message: msg})
+	}
+	if len(problems) > 0 {
+		return o, &hostednumbers.ValidationError{Problems: problems}
+	}
+	return o, nil
+}
+
+// badText says what is wrong with a name PostgreSQL cannot store.
+func badText(s string) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	for _, r := range s {
+		if r == 0 {
+			return "holds a NUL character"
+		}
+	}
+	return ""
+}
+
+// Store is a migrate.Store in PostgreSQL. It is safe for concurrent use,
+// by goroutines and by processes.
+type Store struct {
+	pool   *pgxpool.Pool
+	owned  bool // Close closes the pool
+	name   string
+	schema string
+	q      queries
+}
+
+var _ migrate.Store = (*Store)(nil)
+
+// Open connects to the database dsn names (a URL such as
+// postgres://user:password@host:5432/database, or key=value settings, as
+// pgx reads them), creates or upgrades the store's schema, and returns
+// the store of o.Migration. Close closes the connections. Errors never
+// repeat dsn, which may hold a password: one that cannot be parsed is a
+// *hostednumbers.ValidationError naming the field "dsn".
+func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// Not wrapped: pgx's message, and the errors under it, can quote
+		// the DSN, password included.
+		return nil, &hostednumbers.ValidationError{Problems: []hostednumbers.FieldError{{Field: "dsn",
+			Message: "cannot be parsed: it should be a postgres:// URL (postgres://USER@HOST:5432/DATABASE?sslmode=…, the password after USER:) or key=value settings, as libpq reads them"}}}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s, err := New(ctx, pool, o)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// New returns the store of o.Migration on a pool the caller owns (and
+// closes after the store), creating or upgrading the store's schema.
+func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if pool == nil {
+		return nil, &hostednumbers.ValidationError{Problems: []hostednumbers.FieldError{{Field: "pool", Message: "is nil"}}}
+	}
+	if err := migrateSchema(ctx, pool, o.Schema, schemaSteps(pgx.Identifier{o.Schema}.Sanitize())); err != nil {
+		return nil, err
+	}
+	return &Store{pool: pool, name: o.Migration, schema: o.Schema, q: newQueries(pgx.Identifier{o.Schema}.Sanitize())}, nil
+}
+
+// Close releases the store, and its connections if Open made them.
+func (s *Store) Close() error {
+	if s.owned {
+		s.pool.Close()
+	}
+	return nil
+}
+
+// Schema is the schema of the store's tables.
+func (s *Store) Schema() string { return s.schema }
+
+// Migration is the name of the store's migration.
+func (s *Store) Migration() string { return s.name }
+
+// queries are the store's statements, with its schema's name.
+type queries struct {
+	meta, insertMigration, setMigration, lockMigration            string
+	insertBatch, batch, batchExists, saveBatch, numbers, setState string
+	strangers                                                     string
+}
+
+func newQueries(s string) queries {
+	return queries{
+		meta:            "SELECT meta, batches FROM " + s + ".migrations WHERE name = $1",
+		insertMigration: "INSERT INTO " + s + ".migrations (name, meta) VALUES ($1, '{}') ON CONFLICT (name) DO NOTHING",
+		setMigration:    "UPDATE " + s + ".migrations SET meta = $2, batches = $3, numbers = $4, version = version + 1, updated_at = now() WHERE name = $1",
+		lockMigration:   "SELECT batches, numbers FROM " + s + ".migrations WHERE name = $1 FOR UPDATE",
+		insertBatch:     "INSERT INTO " + s + ".batches (migration, idx, state, version, doc) VALUES ($1, $2, $3, 0, $4)",
+		batch:           "SELECT state, version, doc FROM " + s + ".batches WHERE migration = $1 AND idx = $2",
+		batchExists: "SELECT EXISTS (SELECT 1 FROM " + s + ".migrations WHERE name = $1), " +
+			"EXISTS (SELECT 1 FROM " + s + ".batches WHERE migration = $1 AND idx = $2)",
+		saveBatch: "UPDATE " + s + ".batches SET state = $3, version = version + 1, doc = $4, updated_at = now() " +
+			"WHERE migration = $1 AND idx = $2 AND version = $5",
+		numbers: "SELECT settings, line, state FROM " + s + ".numbers WHERE migration = $1 AND batch = $2 ORDER BY pos",
+		setState: "UPDATE " + s + ".numbers AS n SET state = c.state FROM unnest($3::text[], $4::json[]) AS c (phone, state) " +
+			"WHERE n.migration = $1 AND n.batch = $2 AND n.phone = c.phone",
+		strangers: "SELECT c.p FROM unnest($3::text[]) WITH ORDINALITY AS c (p, i) WHERE NOT EXISTS " +
+			"(SELECT 1 FROM " + s + ".numbers WHERE migration = $1 AND batch = $2 AND phone = c.p) ORDER BY c.i",
+	}
+}
+
+// Meta returns the migration's description, or migrate.ErrNoMigration.
+func (s *Store) Meta(ctx context.Context) (migrate.Meta, error) {
+	var (
+		doc     []byte
+		batches int
+		meta    migrate.Meta
+	)
+	err := s.pool.QueryRow(ctx, s.q.meta, s.name).Scan(&doc, &batches)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return meta, migrate.ErrNoMigration
+	}
+	if err != nil {
+		return meta, fmt.Errorf("pgstore: reading migration %q: %w", s.name, err)
+	}
+	if err := json.Unmarshal(doc, &meta); err != nil {
+		return meta, fmt.Errorf("pgstore: migration %q: its meta cannot be read: %w", s.name, err)
+	}
+	meta.Batches = batches
+	return meta, nil
+}
+
+// Start records a new migration, all or nothing, in one transaction; a
+// migration of the same name makes it migrate.ErrExists.
+func (s *Store) Start(ctx context.Context, meta migrate.Meta, batches iter.Seq2[[]migrate.NumberState, error]) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, s.q.insertMigration, s.name)
+		if err != nil {
+			return fmt.Errorf("pgstore: starting migration %q: %w", s.name, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return migrate.ErrExists
+		}
+		n, numbers, err := s.appendBatches(ctx, tx, 0, batches)
+		if err != nil {
+			return err
+		}
+		return s.setMeta(ctx, tx, meta, n, numbers)
+	})
+}
+
+// AddBatches records meta and appends batches after the last one, all or
+// nothing, in one transaction that holds the migration's row: two at once
+// run one after the other.
+func (s *Store) AddBatches(ctx context.Context, meta migrate.Meta, batches iter.Seq2[[]migrate.NumberState, error]) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var have, numbers int
+		err := tx.QueryRow(ctx, s.q.lockMigration, s.name).Scan(&have, &numbers)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return migrate.ErrNoMigration
+		}
+		if err != nil {
+			return fmt.Errorf("pgstore: adding batches to migration %q: %w", s.name, err)
+		}
+		n, added, err := s.appendBatches(ctx, tx, have, batches)
+		if err != nil {
+			return err
+		}
+		return s.setMeta(ctx, tx, meta, have+n, numbers+added)
+	})
+}
+
+// setMeta records meta with its count of batches, and of numbers unless
+// meta says how many its input holds.
+func (s *Store) setMeta(ctx context.Context, tx pgx.Tx, meta migrate.Meta, batches, numbers int) error {
+	meta.Batches = batches
+	if meta.Input.Numbers == 0 {
+		meta.Input.Numbers = numbers
+	}
+	doc, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("pgstore: encoding the meta of migration %q: %w", s.name, err)
+	}
+	if _, err := tx.Exec(ctx, s.q.setMigration, s.name, doc, batches, numbers); err != nil {
+		return fmt.Errorf("pgstore: recording the meta of migration %q: %w", s.name, err)
+	}
+	return nil
+}
+
+// appendBatches writes each batch of batches as planned, numbered after
+// the migration's first have, with its numbers, and returns how many
+// batches and numbers it wrote.
+func (s *Store) appendBatches(ctx context.Context, tx pgx.Tx, have int, batches iter.Seq2[[]migrate.NumberState, error]) (n, numbers int, err error) {
+	for ns, err := range batches {
+		if err != nil {
+			return 0, 0, err
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		b := migrate.Batch{Index: have + n + 1, State: migrate.StatePlanned, Size: len(ns)}
+		doc, err := json.Marshal(b)
+		if err != nil {
+			return 0, 0, fmt.Errorf("pgstore: encoding batch %d: %w", b.Index, err)
+		}
+		if _, err := tx.Exec(ctx, s.q.insertBatch, s.name, b.Index, string(b.State), doc); err != nil {
+			return 0, 0, fmt.Errorf("pgstore: recording batch %d: %w", b.Index, err)
+		}
+		rows := make([][]any, len(ns))
+		for i := range ns {
+			settings, state, err := encodeNumber(&ns[i])
+			if err != nil {
+				return 0, 0, fmt.Errorf("pgstore: batch %d, number %d (%s): %w", b.Index, i+1, ns[i].PhoneNumber(), err)
+			}
+			rows[i] = []any{s.name, b.Index, i, ns[i].PhoneNumber(), ns[i].Line, settings, state}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, "numbers"},
+			[]string{"migration", "batch", "pos", "phone", "line", "settings", "state"}, pgx.CopyFromRows(rows)); err != nil {
+			return 0, 0, numbersError(b.Index, err)
+		}
+		n++
+		numbers += len(ns)
+	}
+	return n, numbers, nil
+}
+
+// DuplicateError is a number that Start or AddBatches was given when the
+// migration already holds it: a number belongs to one batch.
+type DuplicateError struct {
+	Batch int
+	// Detail is PostgreSQL's, naming the number.
+	Detail string
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("pgstore: batch %d: a number the migration holds already (%s): a number belongs to one batch", e.Batch, e.Detail)
+}
+
+func numbersError(batch int, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "numbers_one_batch" {
+		return &DuplicateError{Batch: batch, Detail: pe.Detail}
+	}
+	return fmt.Errorf("pgstore: recording the numbers of batch %d: %w", batch, err)
+}
+
+// stateDoc is a number's state without its settings: the number and its
+// input line shadow NumberState's, and are left out.
+type stateDoc struct {
+	*migrate.NumberState
+	Number *struct{} `json:"number,omitempty"`
+	Line   *struct{} `json:"line,omitempty"`
+}
+
+// encodeNumber returns a number's settings and its state as JSON.
+func encodeNumber(n *migrate.NumberState) (settings, state []byte, err error) {
+	if settings, err = n.Number.MarshalJSON(); err != nil {
+		return nil, nil, err
+	}
+	if state, err = json.Marshal(stateDoc{NumberState: n}); err != nil {
+		return nil, nil, err
+	}
+	return settings, state, nil
+}
+
+// Batch returns batch index without its numbers.
+func (s *Store) Batch(ctx context.Context, index int) (migrate.Batch, error) {
+	var (
+		state   string
+		version int64
+		doc     []byte
+		b       migrate.Batch
+	)
+	err := s.pool.QueryRow(ctx, s.q.batch, s.name, index).Scan(&state, &version, &doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if err := s.missing(ctx, s.pool, index); err != nil {
+			return b, err
+		}
+		return s.Batch(ctx, index) // added since the first look
+	}
+	if err != nil {
+		return b, fmt.Errorf("pgstore: reading batch %d: %w", index, err)
+	}
+	if err := json.Unmarshal(doc, &b); err != nil {
+		return b, fmt.Errorf("pgstore: batch %d cannot be read: %w", index, err)
+	}
+	b.Index, b.State, b.Version = index, migrate.BatchState(state), version
+	return b, nil
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// missing is the error for a batch that is not there: no migration, or
+// no such batch in it. A transaction asks on its own connection: a pool
+// whose connections all wait for one more would never give it.
+func (s *Store) missing(ctx context.Context, q querier, index int) error {
+	var migration, batch bool
+	if err := q.QueryRow(ctx, s.q.batchExists, s.name, index).Scan(&migration, &batch); err != nil {
+		return fmt.Errorf("pgstore: reading batch %d: %w", index, err)
+	}
+	if !migration {
+		return migrate.ErrNoMigration
+	}
+	if batch {
+		return nil
+	}
+	return fmt.Errorf("pgstore: migration %q has no batch %d", s.name, index)
+}
+
+// Numbers returns the numbers of batch index, in their order.
+func (s *Store) Numbers(ctx context.Context, index int) ([]migrate.NumberState, error) {
+	rows, err := s.pool.Query(ctx, s.q.numbers, s.name, index)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: reading the numbers of batch %d: %w", index, err)
+	}
+	var out []migrate.NumberState
+	var settings, state []byte
+	var line int
+	_, err = pgx.ForEachRow(rows, []any{&settings, &line, &state}, func() error {
+		var n migrate.NumberState
+		if err := json.Unmarshal(state, &n); err != nil {
+			return err
+		}
+		if err := n.Number.UnmarshalJSON(settings); err != nil {
+			return err
+		}
+		n.Line = line
+		out = append(out, n)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: reading the numbers of batch %d: %w", index, err)
+	}
+	if len(out) == 0 {
+		if _, err := s.Batch(ctx, index); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// SaveBatch records b and the states of the numbers in changed, in one
+// transaction, if the stored batch's version is b.Version; b.Version is
+// then one more. Otherwise it returns migrate.ErrConflict and records
+// nothing. A number of changed that is not of batch b.Index is refused,
+// and nothing is recorded; of two changes of one number, the last counts.
+func (s *Store) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migrate.NumberState) error {
+	if b == nil {
+		return errors.New("pgstore: SaveBatch of a nil batch")
+	}
+	if !b.State.Known() {
+		return fmt.Errorf("pgstore: batch %d: unknown state %q", b.Index, b.State)
+	}
+	next := *b
+	next.Version++
+	doc, err := json.Marshal(next)
+	if err != nil {
+		return fmt.Errorf("pgstore: encoding batch %d: %w", b.Index, err)
+	}
+	phones, states, err := changes(changed)
+	if err != nil {
+		return fmt.Errorf("pgstore: batch %d: %w", b.Index, err)
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, s.q.saveBatch, s.name, b.Index, string(b.State), doc, b.Version)
+		if err != nil {
+			return fmt.Errorf("pgstore: saving batch %d: %w", b.Index, err)
+		}
+		if tag.RowsAffected() == 0 {
+			if err := s.missing(ctx, tx, b.Index); err != nil {
+				return err
+			}
+			return migrate.ErrConflict
+		}
+		if len(phones) == 0 {
+			return nil
+		}
+		tag, err = tx.Exec(ctx, s.q.setState, s.name, b.Index, phones, states)
+		if err != nil {
+			return fmt.Errorf("pgstore: saving the numbers of batch %d: %w", b.Index, err)
+		}
+		if int(tag.RowsAffected()) != len(phones) {
+			return s.strangers(ctx, tx, b.Index, phones)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	b.Version = next.Version
+	return nil
+}
+
+// changes returns the phone numbers and states of changed, one per
+// number, the last change of a number winning.
+func changes(changed []migrate.NumberState) (phones, states []string, err error) {
+	at := make(map[string]int, len(changed))
+	for i := range changed {
+		n := &changed[i]
+		_, state, err := encodeNumber(n)
+		if err != nil {
+			return nil, nil, fmt.Errorf("number %s: %w", n.PhoneNumber(), err)
+		}
+		if k, ok := at[n.PhoneNumber()]; ok {
+			states[k] = string(state)
+			continue
+		}
+		at[n.PhoneNumber()] = len(phones)
+		phones = append(phones, n.PhoneNumber())
+		states = append(states, string(state))
+	}
+	return phones, states, nil
+}
+
+// NotInBatchError is a SaveBatch with numbers that are not of the batch.
+type NotInBatchError struct {
+	Batch   int
+	Numbers []string
+}
+
+func (e *NotInBatchError) Error() string {
+	return fmt.Sprintf("pgstore: batch %d does not hold %s: nothing was saved", e.Batch, joinFew(e.Numbers))
+}
+
+func joinFew(list []string) string {
+	const show = 5
+	out := ""
+	for i, s := range list {
+		if i == show {
+			return fmt.Sprintf("%s and %d more", out, len(list)-show)
+		}
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
+
+// strangers is the error for a save whose numbers are not all of the
+// batch: it names them.
+func (s *Store) strangers(ctx context.Context, tx pgx.Tx, index int, phones []string) error {
+	rows, err := tx.Query(ctx, s.q.strangers, s.name, index, phones)
+	if err != nil {
+		return fmt.Errorf("pgstore: saving the numbers of batch %d: %w", index, err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("pgstore: saving the numbers of batch %d: %w", index, err)
+	}
+	return &NotInBatchError{Batch: index, Numbers: list}
+}

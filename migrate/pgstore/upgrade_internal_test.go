@@ -1,0 +1,75 @@
+package pgstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go/migrate"
+)
+
+// A later version's steps upgrade a schema in place, once, whoever opens
+// it first, and keep its migrations.
+func TestSchemaUpgrade(t *testing.T) {
+	dsn := os.Getenv("HOSTEDNUMBERS_PG_DSN")
+	if dsn == "" {
+		t.Skip("HOSTEDNUMBERS_PG_DSN is not set: `bash .ci/postgres.sh` runs this test against a throwaway PostgreSQL")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, dsn)
+	require.NoError(t, err)
+	defer pool.Close()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "hn_test_" + hex.EncodeToString(b[:])
+	q := pgx.Identifier{schema}.Sanitize()
+	defer func() { _, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+q+" CASCADE") }()
+
+	st, err := New(ctx, pool, Options{Schema: schema})
+	require.NoError(t, err)
+	require.NoError(t, st.Start(ctx, migrate.Meta{Tool: "test", BatchSize: 2}, migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
+		yield(migrate.NumberState{Line: 2}, nil)
+	}, 2)))
+
+	// Version 2 adds a column; an ALTER run twice would fail.
+	steps := append(schemaSteps(q), "ALTER TABLE "+q+".batches ADD COLUMN claimed_by text")
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = migrateSchema(ctx, pool, schema, steps)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	rows, err := pool.Query(ctx, "SELECT version FROM "+q+".schema_version ORDER BY version")
+	require.NoError(t, err)
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 2}, versions)
+	var claimed *string
+	require.NoError(t, pool.QueryRow(ctx, "SELECT claimed_by FROM "+q+".batches WHERE idx = 1").Scan(&claimed))
+	assert.Nil(t, claimed)
+	meta, err := st.Meta(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, meta.Batches, "the migration is kept")
+
+	// This version of the package refuses the upgraded schema.
+	_, err = New(ctx, pool, Options{Schema: schema})
+	var se *SchemaError
+	require.ErrorAs(t, err, &se)
+}
