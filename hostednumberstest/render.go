@@ -55,22 +55,23 @@ type orderItem struct {
 	SigningDocumentSID *string `json:"signing_document_sid"`
 }
 
+// errorJSON is Twilio's error document. Code and more_info are left out
+// when code is noCode: the fake never invents a code Twilio does not
+// document for the case (see codes.go).
 type errorJSON struct {
-	Code     int            `json:"code"`
+	Code     int            `json:"code,omitempty"`
 	Message  string         `json:"message"`
-	MoreInfo string         `json:"more_info"`
+	MoreInfo string         `json:"more_info,omitempty"`
 	Status   int            `json:"status"`
 	Details  map[string]any `json:"details,omitempty"`
 }
 
 func errorDocument(status, code int, message string, details map[string]any) errorJSON {
-	return errorJSON{
-		Code:     code,
-		Message:  message,
-		MoreInfo: "https://www.twilio.com/docs/errors/" + strconv.Itoa(code),
-		Status:   status,
-		Details:  details,
+	doc := errorJSON{Code: code, Message: message, Status: status, Details: details}
+	if code != noCode {
+		doc.MoreInfo = "https://www.twilio.com/docs/errors/" + strconv.Itoa(code)
 	}
+	return doc
 }
 
 // stageLocked returns the stage o is in at now. In the fetch-driven model

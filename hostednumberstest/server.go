@@ -497,14 +497,14 @@ func (s *Server) closed() bool {
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, in *incoming) {
 	switch {
 	case in.readErr != nil:
-		writeError(w, http.StatusBadRequest, 20001, "Could not read the request body", nil)
+		writeError(w, http.StatusBadRequest, noCode, "Could not read the request body", nil)
 		return
 	case in.tooLarge:
-		writeError(w, http.StatusRequestEntityTooLarge, 20413, "Request Entity Too Large", nil)
+		writeError(w, http.StatusRequestEntityTooLarge, noCode, "Request Entity Too Large", nil)
 		return
 	case !in.authorized:
 		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
-		writeError(w, http.StatusUnauthorized, 20003, "Authenticate", nil)
+		writeError(w, http.StatusUnauthorized, codeAuthenticate, "Authenticate", nil)
 		return
 	}
 
@@ -635,21 +635,20 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 func (s *Server) create(w http.ResponseWriter, r *http.Request, in *incoming) {
 	body := in.body
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, 20415,
+		writeError(w, http.StatusUnsupportedMediaType, noCode,
 			"Unsupported Media Type: the Content-Type must be application/json", nil)
 		return
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
-		writeError(w, http.StatusBadRequest, 20001, "Invalid JSON: the body must be a JSON object", nil)
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid JSON: the body must be a JSON object", nil)
 		return
 	}
 	var params hostednumbers.CreateBulkHostedNumberOrderParams
 	if err := json.Unmarshal(body, &params); err != nil {
-		writeError(w, http.StatusBadRequest, 20001, "Invalid JSON: "+err.Error(), nil)
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid JSON: "+err.Error(), nil)
 		return
 	}
-	if err := params.Validate(); err != nil {
-		writeValidationError(w, err)
+	if c := checkBulkBody(&params); c.write(w) {
 		return
 	}
 
@@ -676,6 +675,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, in *incoming) {
 	s.orders[o.sid] = o
 	s.orderList = append(s.orderList, o)
 	for i, numbers := range items {
+		if len(numbers) == 0 {
+			continue // nothing to authorise
+		}
 		d := &authDoc{
 			sid:        s.sidLocked("PX"),
 			addressSID: params.RequestItems[i].AddressSID,
@@ -725,14 +727,14 @@ func (s *Server) fetch(w http.ResponseWriter, r *http.Request, sid string) {
 func writeValidationError(w http.ResponseWriter, err error) {
 	var ve *hostednumbers.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) == 0 {
-		writeError(w, http.StatusBadRequest, 20001, "Invalid parameter: "+err.Error(), nil)
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid parameter: "+err.Error(), nil)
 		return
 	}
 	problems := make([]map[string]string, len(ve.Problems))
 	for i, p := range ve.Problems {
 		problems[i] = map[string]string{"field": p.Field, "message": p.Message}
 	}
-	writeError(w, http.StatusBadRequest, 20001, "Invalid parameter: "+ve.Problems[0].Field, map[string]any{
+	writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid parameter: "+ve.Problems[0].Field, map[string]any{
 		"field":    ve.Problems[0].Field,
 		"problems": problems,
 	})
@@ -740,11 +742,11 @@ func writeValidationError(w http.ResponseWriter, err error) {
 
 func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
-	writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed", nil)
+	writeError(w, http.StatusMethodNotAllowed, noCode, "Method not allowed", nil)
 }
 
 func notFound(w http.ResponseWriter, path string) {
-	writeError(w, http.StatusNotFound, 20404, "The requested resource "+path+" was not found", nil)
+	writeError(w, http.StatusNotFound, codeNotFound, "The requested resource "+path+" was not found", nil)
 }
 
 func writeError(w http.ResponseWriter, status, code int, message string, details map[string]any) {
