@@ -40,9 +40,11 @@
 // authorisation documents (PX…, one per request item) exist from the start
 // of it. Then it is PROCESSED, which, as with Twilio, means the orders were
 // made, not that the numbers are hosted: its results show every number
-// pending_loa, or failed when its Outcome is failed, and stay so. The
-// hosted number orders, the authority, go on on their own clock
-// (WithHostingDuration): carrier-processing, then their Outcome. Lists show
+// pending_loa, or failed when its Outcome is failed. The hosted number
+// orders go on on their own clock (WithHostingDuration):
+// carrier-processing, then their Outcome, and the result groups follow
+// them (a number is in the group of its order's status at each fetch; a
+// canceled order is in none). Lists show
 // an order DefaultListLag after it was made (WithListLag). A create whose
 // client gave up during a Latency fault is processed all the same, later
 // (WithAbandonedCreateDelay), as is a ProcessThenDrop create with a

@@ -118,7 +118,7 @@ func TestCreateRejectsBadBodies(t *testing.T) {
 			// address, nor an item without numbers: see
 			// TestCreateAcceptsWhatTwilioAccepts).
 			name: "every problem listed", contentType: "application/json",
-			body: `{"notification_email":"not-an-email","request_items":[{"address_sid":"AD1","numbers":[{"phone_number":"12","sms_url":"nowhere","sms_method":"PUT"}]},{"numbers":[]},{"numbers":[{}]}]}`,
+			body:       `{"notification_email":"not-an-email","request_items":[{"address_sid":"AD1","numbers":[{"phone_number":"12","sms_url":"nowhere","sms_method":"PUT"}]},{"numbers":[]},{"numbers":[{}]}]}`,
 			wantStatus: 400, wantCode: 20001, wantMessage: "Invalid parameter: request_items[0].address_sid",
 			wantProblems: []string{"request_items[0].address_sid", "request_items[0].numbers[0].phone_number",
 				"request_items[0].numbers[0].sms_url", "request_items[0].numbers[0].sms_method", "request_items[2].numbers[0].phone_number"},

@@ -101,18 +101,15 @@ func (s *Server) stageLocked(o *order, now time.Time) int {
 }
 
 // renderLocked returns o as the API would show it at now, keeping only the
-// result groups whose status matches filter, if filter is not empty. In
-// the asynchronous model the results of a PROCESSED order are the state of
-// its numbers when it was PROCESSED: the hosted number orders move on
-// from there, and they are the authority.
+// result groups whose status matches filter, if filter is not empty. The
+// result groups follow the hosted number orders: each number is in the
+// group of its order's status now, PROCESSED or not ("each result object
+// is grouped by its order status", in Twilio's words), and a canceled
+// order is in none.
 func (s *Server) renderLocked(o *order, now time.Time, filter string) orderJSON {
 	stage := s.stageLocked(o, now)
-	at := now
-	if !s.cfg.fetchDriven && stage == stageProcessed {
-		at = o.completed
-	}
 	return renderBulk(o, stage, s.URL, filter, func(h *hostedOrder) numberState {
-		return s.numberStateLocked(h, at)
+		return s.numberStateLocked(h, now)
 	})
 }
 
