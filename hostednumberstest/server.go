@@ -204,10 +204,20 @@ func (s *Server) Close() {
 
 // Client returns a hostednumbers.Client for the server: its credentials,
 // its URL, an *http.Client over Transport (which Close cleans up) with
-// hostednumbers.DefaultTimeout, and FastRetryOptions, so that retries do
-// not slow tests down. Wait's polling is set per call: pass
-// FastWaitOptions. opts are applied after these and override them; to
-// wrap the transport, pass
+// hostednumbers.DefaultTimeout, and settings on the fake's time scale, so
+// that nothing waits as long as it would for Twilio:
+//
+//   - FastRetryOptions: retries after 1 to 10ms, and Wait and WaitBulk
+//     polling every 5 to 20ms when their options (nil included) leave the
+//     intervals zero, so production code calling Wait(ctx, sid, nil) is
+//     fast in tests too;
+//   - hostednumbers.WithReconcileTiming(ReconcileWindow(), ConfirmGap()):
+//     BulkHostedNumberOrders.Reconcile and WaitForReconcile, when their
+//     params leave ProcessingWindow and ConfirmGap zero, allow the server
+//     the time its own delays take, not Twilio's 30 minutes.
+//
+// opts are applied after these and override them; to wrap the transport,
+// pass
 // hostednumbers.WithHTTPClient(&http.Client{Transport: wrap(srv.Transport())}).
 // Client panics if the options are invalid; the message names the problem,
 // never a credential.
@@ -219,6 +229,7 @@ func (s *Server) Client(opts ...hostednumbers.Option) *hostednumbers.Client {
 			Transport: s.Transport(),
 			Timeout:   hostednumbers.DefaultTimeout,
 		}),
+		hostednumbers.WithReconcileTiming(s.ReconcileWindow(), s.ConfirmGap()),
 	}
 	all = append(all, FastRetryOptions()...)
 	all = append(all, opts...)
@@ -233,6 +244,41 @@ func (s *Server) Client(opts ...hostednumbers.Option) *hostednumbers.Client {
 		panic("hostednumberstest: Server.Client: " + msg)
 	}
 	return c
+}
+
+// Floors of the fake's Reconcile timing, so that even a server without
+// delays (WithImmediateProcessing, zero durations) leaves a scheduler's
+// hiccup of room.
+const (
+	minReconcileWindow = 50 * time.Millisecond
+	minConfirmGap      = 10 * time.Millisecond
+)
+
+// ReconcileWindow is the server's counterpart of
+// hostednumbers.DefaultProcessingWindow: how long after a create returned
+// the server may still make its hosted number orders, with room to
+// spare. It is twice the longest a create can take to show in a list here
+// (queued and in-progress durations, WithAbandonedCreateDelay and
+// WithListLag, added up), and at least 50ms: Twilio's thirty minutes play
+// the same part against delays that are not documented. A Fault's
+// ProcessDelay is not counted: a test that holds a create back longer
+// gives ReconcileParams.ProcessingWindow itself. Client sets it as its
+// clients' default.
+func (s *Server) ReconcileWindow() time.Duration {
+	d := s.cfg.abandoned + s.cfg.listLag
+	if !s.cfg.fetchDriven {
+		d += s.cfg.queued + s.cfg.inProgress
+	}
+	return max(2*d, minReconcileWindow)
+}
+
+// ConfirmGap is the server's counterpart of hostednumbers.DefaultConfirmGap:
+// the least time between Reconcile's two looks that must both find a
+// number missing, long enough for a list to catch up with an order it
+// shows late: twice WithListLag, and at least 10ms. Client sets it as
+// its clients' default.
+func (s *Server) ConfirmGap() time.Duration {
+	return max(2*s.cfg.listLag, minConfirmGap)
 }
 
 // Transport returns the http.RoundTripper that Client's clients use: one
