@@ -51,7 +51,7 @@ func TestClientSettlesReconcileOnTheFakesTimeScale(t *testing.T) {
 		rec, err := client.BulkHostedNumberOrders.Reconcile(ctx, &hostednumbers.ReconcileParams{Create: params, SentAt: sentAt, ReturnedAt: returnedAt})
 		require.NoError(t, err)
 		require.Equal(t, hostednumbers.ReconcilePending, rec.Verdict, "the window is open")
-XX
+		require.Equal(t, returnedAt.Add(srv.ReconcileWindow()), rec.WindowClosesAt, "the fake's window, not Twilio's 30 minutes")
 
 		rec, err = client.BulkHostedNumberOrders.WaitForReconcile(ctx, &hostednumbers.ReconcileParams{Create: params, SentAt: sentAt, ReturnedAt: returnedAt})
 		require.NoError(t, err)
