@@ -299,7 +299,9 @@ func ListPageJSON(pageURL, nextPageURL string, page, pageSize int, items ...json
 
 // ErrorJSON returns a Twilio error document, as the API sends it with an
 // error status: {"code": code, "message": message, "more_info": …,
-// "status": status}.
+// "status": status}. A code of 0 leaves code and more_info out, as the
+// fake does for the statuses Twilio documents no code for; use a code
+// Twilio documents (20001, 20003, 20404, 20429, …) or none.
 func ErrorJSON(status, code int, message string) []byte {
 	return mustJSON(errorDocument(status, code, message, nil))
 }

@@ -15,7 +15,9 @@ import (
 
 // specLister is a mocked HostedNumberOrderLister that lists the given
 // orders for their own phone numbers.
-type specLister struct{ orders []hostednumbers.HostedNumberOrder }
+type specLister struct {
+	orders []hostednumbers.HostedNumberOrder
+}
 
 func (l specLister) List(_ context.Context, p *hostednumbers.ListHostedNumberOrdersParams, _ ...hostednumbers.CallOption) (*hostednumbers.Page[hostednumbers.HostedNumberOrder], error) {
 	var items []hostednumbers.HostedNumberOrder
