@@ -106,7 +106,7 @@ type outcomeError struct {
 
 func (e *outcomeError) Error() string {
 	var decodeErr *hostednumbers.DecodeError
-	if e.outcome == hostednumbers.ErrOutcomeUnknown && !errors.As(e.cause, &decodeErr) {
+	if errors.Is(e.outcome, hostednumbers.ErrOutcomeUnknown) && !errors.As(e.cause, &decodeErr) {
 		return e.cause.Error() + " (outcome unknown: it may have been processed; check before sending it again)"
 	}
 	return e.cause.Error()
