@@ -54,7 +54,11 @@ func e2eCount(reqs []hostednumberstest.Request, method, path string) int {
 }
 
 func TestE2E_LostCreateIsReconciledToItsBulkRequestWithoutASecondCreate(t *testing.T) {
-	srv := hostednumberstest.NewServer(hostednumberstest.WithPageSize(2))
+	// In progress for an hour: the orders, made when processing starts,
+	// stay received while Reconcile looks (with the default 50ms, a look
+	// delayed by a busy machine saw them pending-loa).
+	srv := hostednumberstest.NewServer(hostednumberstest.WithPageSize(2),
+		hostednumberstest.WithProcessingDelay(hostednumberstest.DefaultQueuedFor, time.Hour))
 	defer srv.Close()
 	client := srv.Client()
 	ctx := e2eContext(t)
