@@ -81,6 +81,7 @@ type Client struct {
 	maxRetries       int
 	pollInterval     time.Duration
 	maxPollInterval  time.Duration
+	reconcile        reconcileTiming
 }
 
 // Option configures a Client; the WithX functions of this package make
@@ -119,6 +120,7 @@ type settings struct {
 	maxResponseBytes               int64
 	hooks                          Hooks
 	pollInterval, maxPollInterval  time.Duration
+	reconcile                      reconcileTiming
 }
 
 // WithCredentials authenticates with an account SID (AC…) and its auth token.
@@ -247,6 +249,7 @@ func defaultSettings() settings {
 		maxResponseBytes: DefaultMaxResponseBytes,
 		pollInterval:     DefaultPollInterval,
 		maxPollInterval:  DefaultMaxPollInterval,
+		reconcile:        defaultReconcileTiming(),
 	}
 }
 
@@ -301,6 +304,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	v.check(s.timeout >= 0, "timeout", "must not be negative")
 	v.check(s.maxResponseBytes > 0, "max_response_bytes", "must be positive")
 	v.check(s.pollInterval > 0 && s.maxPollInterval >= s.pollInterval, "wait_poll_interval", "needs 0 < interval <= max")
+	v.check(s.reconcile.valid(), "reconcile_timing", "needs a positive window and gap")
 	v.check(!strings.ContainsFunc(s.userAgentSuffix, isControlOrNonASCII), "user_agent_suffix", "must be printable ASCII")
 	if err := v.err(); err != nil {
 		return nil, fmt.Errorf("hostednumbers: new client: %w", err)
@@ -318,6 +322,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	c.logger, c.maxResponseBytes, c.transport = s.logger, s.maxResponseBytes, rt
 	c.hooks, c.maxRetries = s.hooks, s.maxRetries
 	c.pollInterval, c.maxPollInterval = s.pollInterval, s.maxPollInterval
+	c.reconcile = s.reconcile
 	// The header sits behind a func: fmt prints a func as an address
 	// whatever the verb, so no formatting of a Client (even a copied
 	// value) can reach it.

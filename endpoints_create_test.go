@@ -239,9 +239,13 @@ func TestAuthorizationDocuments_Delete(t *testing.T) {
 // TestFake_NewEndpointsEndToEnd runs the three endpoints through the client
 // against the fake: a number hosted on its own moves on by the server's
 // clock, a failed LOA is replaced by a new one for the same orders, and a
-// deleted document is gone.
+// deleted document is canceled, as Twilio's DELETE ("Cancel the
+// AuthorizationDocument request") leaves it.
 func TestFake_NewEndpointsEndToEnd(t *testing.T) {
-	srv := hostednumberstest.NewServer()
+	// Hosting lasts an hour: the orders wait for their LOA (pending-loa)
+	// throughout, so the document stays signing and can be canceled (a
+	// signed one cannot).
+	srv := hostednumberstest.NewServer(hostednumberstest.WithHostingDuration(time.Hour))
 	defer srv.Close()
 	client := srv.Client()
 	ctx := ruleCtx(t)
@@ -292,24 +296,23 @@ func TestFake_NewEndpointsEndToEnd(t *testing.T) {
 	require.ErrorIs(t, err, hn.ErrNotApplied)
 
 	require.NoError(t, client.AuthorizationDocuments.Delete(ctx, doc.SID))
-	_, err = client.AuthorizationDocuments.Fetch(ctx, doc.SID)
-	require.ErrorIs(t, err, hn.ErrNotFound)
+	canceled, err := client.AuthorizationDocuments.Fetch(ctx, doc.SID)
+	require.NoError(t, err, "a deleted document stays, canceled")
+	assert.Equal(t, hn.AuthorizationDocumentStatusCanceled, canceled.Status)
 	fetched, err = client.HostedNumberOrders.Fetch(ctx, single.SID)
 	require.NoError(t, err)
-	assert.False(t, fetched.SigningDocumentSID.Valid, "a deleted document is no order's any more")
-	err = client.AuthorizationDocuments.Delete(ctx, doc.SID)
-	require.ErrorIs(t, err, hn.ErrNotFound)
-	require.ErrorIs(t, err, hn.ErrNotApplied)
+	assert.Equal(t, doc.SID, fetched.SigningDocumentSID.String, "its orders still name it until a new one is made")
+	require.NoError(t, client.AuthorizationDocuments.Delete(ctx, doc.SID), "a canceled document is immutable: deleting it again changes nothing")
 
 	// The single order moves on with the server's clock, as a bulk
 	// request's orders do.
 	for {
 		o, err := client.HostedNumberOrders.Fetch(ctx, single.SID)
 		require.NoError(t, err)
-		if o.Status == hn.OrderStatusCompleted {
+		if o.Status == hn.OrderStatusPendingLOA {
 			break
 		}
-		require.NoError(t, ctx.Err(), "the single order never completed; last status %s", o.Status)
+		require.NoError(t, ctx.Err(), "the single order never moved on; last status %s", o.Status)
 		time.Sleep(10 * time.Millisecond)
 	}
 }

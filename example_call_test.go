@@ -93,3 +93,15 @@ func TestHTTPMockActivateDoesNotReachTheSDK(t *testing.T) {
 	assert.Zero(t, httpmock.GetTotalCallCount())
 	assert.Len(t, srv.Requests(), 1)
 }
+
+// A mock of a service interface reads back the options its caller passed.
+func ExampleInspectCallOptions() {
+	opts := []hostednumbers.CallOption{
+		hostednumbers.WithCallTag("nightly-sync"),
+		hostednumbers.WithCallTimeout(5 * time.Second),
+		hostednumbers.WithCallHeader("X-Correlation-Id", "job-42"),
+	}
+	s := hostednumbers.InspectCallOptions(opts...)
+	fmt.Println(s.Tag, s.Timeout, s.TimeoutSet, s.MaxRetriesSet, s.Headers.Get("X-Correlation-Id"), s.Err)
+	// Output: nightly-sync 5s true false job-42 <nil>
+}

@@ -214,16 +214,18 @@ type ReconciledNumber struct {
 
 // Reconcile finds out what Twilio made of a create whose outcome is
 // unknown (an error matching ErrOutcomeUnknown); see the function
-// Reconcile, which it calls with the client's hosted number orders and
-// its per-attempt time limit.
+// Reconcile, which it calls with the client's hosted number orders, its
+// per-attempt time limit, and its WithReconcileTiming window and gap where
+// params leave them zero.
 func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error) {
-	return reconcileWith(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit(), opts)
+	return reconcileWith(ctx, &HostedNumberOrdersService{client: s.client}, s.client.reconcile.apply(params), s.client.attemptLimit(), opts)
 }
 
 // WaitForReconcile is the service's WaitForReconcile with its hosted
-// number orders and per-attempt time limit.
+// number orders, per-attempt time limit and WithReconcileTiming window and
+// gap.
 func (s *BulkHostedNumberOrdersService) WaitForReconcile(ctx context.Context, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error) {
-	return waitForReconcile(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit(), opts)
+	return waitForReconcile(ctx, &HostedNumberOrdersService{client: s.client}, s.client.reconcile.apply(params), s.client.attemptLimit(), opts)
 }
 
 // Reconcile finds out what Twilio made of a create whose outcome is

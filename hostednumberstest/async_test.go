@@ -69,11 +69,16 @@ func TestProcessedOrdersGoOnHostingOnTheirOwnClock(t *testing.T) {
 		}
 		return counts[hostednumbers.OrderStatusCompleted] == 2 && counts[hostednumbers.OrderStatusFailed] == 1
 	})
-	// The bulk results stay as they were at PROCESSED: the hosted number
-	// orders are the authority.
+	// The bulk result groups follow the orders: each number is in the
+	// group of its order's status now, not of its status at PROCESSED.
 	done := fetch(t, client, sid)
-	assert.Equal(t, map[hostednumbers.OrderStatus]int{hostednumbers.OrderStatusPendingLOA: 2, hostednumbers.OrderStatusFailed: 1},
+	assert.Equal(t, map[hostednumbers.OrderStatus]int{hostednumbers.OrderStatusCompleted: 2, hostednumbers.OrderStatusFailed: 1},
 		done.CountsByStatus())
+	for _, r := range done.Orders() {
+		o := byPhone(srv.HostedNumberOrders())[r.PhoneNumber]
+		assert.Equal(t, o.Status, r.Status, r.PhoneNumber)
+		assert.Equal(t, o.SID, r.HostingOrderSID, r.PhoneNumber)
+	}
 	failed := done.Failed()
 	require.Len(t, failed, 1)
 	assert.Equal(t, hostednumberstest.DefaultFailureReason, failed[0].FailureReason.String)

@@ -13,13 +13,13 @@ import (
 // false) when it is not one.
 func formBody(w http.ResponseWriter, r *http.Request, body []byte) (url.Values, bool) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		writeError(w, http.StatusUnsupportedMediaType, 20415,
+		writeError(w, http.StatusUnsupportedMediaType, noCode,
 			"Unsupported Media Type: the Content-Type must be application/x-www-form-urlencoded", nil)
 		return nil, false
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, 20001, "Invalid form body: "+err.Error(), nil)
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid form body: "+err.Error(), nil)
 		return nil, false
 	}
 	return form, true
@@ -37,18 +37,8 @@ func (s *Server) createHosted(w http.ResponseWriter, r *http.Request, body []byt
 	if !ok {
 		return
 	}
-	params := &hostednumbers.CreateHostedNumberOrderParams{
-		PhoneNumber: form.Get("PhoneNumber"), ContactPhoneNumber: form.Get("ContactPhoneNumber"),
-		AddressSID: form.Get("AddressSid"), Email: form.Get("Email"), AccountSID: form.Get("AccountSid"),
-		FriendlyName: form.Get("FriendlyName"), CCEmails: form["CcEmails"], ContactTitle: form.Get("ContactTitle"),
-		SMSCapability: form.Get("SmsCapability") == "true",
-		SMSURL:        form.Get("SmsUrl"), SMSMethod: form.Get("SmsMethod"),
-		SMSFallbackURL: form.Get("SmsFallbackUrl"), SMSFallbackMethod: form.Get("SmsFallbackMethod"),
-		SMSApplicationSID: form.Get("SmsApplicationSid"),
-		StatusCallbackURL: form.Get("StatusCallbackUrl"), StatusCallbackMethod: form.Get("StatusCallbackMethod"),
-	}
-	if err := params.Validate(); err != nil {
-		writeValidationError(w, err)
+	params, c := hostedCreateForm(form)
+	if c.write(w) {
 		return
 	}
 	h := &hostedOrder{
@@ -94,13 +84,8 @@ func (s *Server) createDoc(w http.ResponseWriter, r *http.Request, body []byte) 
 	if !ok {
 		return
 	}
-	params := &hostednumbers.CreateAuthorizationDocumentParams{
-		HostedNumberOrderSIDs: form["HostedNumberOrderSids"], AddressSID: form.Get("AddressSid"),
-		Email: form.Get("Email"), ContactPhoneNumber: form.Get("ContactPhoneNumber"),
-		ContactTitle: form.Get("ContactTitle"), CCEmails: form["CcEmails"],
-	}
-	if err := params.Validate(); err != nil {
-		writeValidationError(w, err)
+	params, c := docCreateForm(form)
+	if c.write(w) {
 		return
 	}
 	s.mu.Lock()
@@ -110,7 +95,8 @@ func (s *Server) createDoc(w http.ResponseWriter, r *http.Request, body []byte) 
 		h, ok := s.hostedLocked(sid, now)
 		if !ok {
 			s.mu.Unlock()
-			writeInvalidParameter(w, "HostedNumberOrderSids", sid+" is not a hosted number order of this account")
+			// Twilio's error 22101: invalid Hosted Number Order SIDs.
+			writeInvalidParameterCode(w, codeInvalidOrderSIDs, "HostedNumberOrderSids", sid+" is not a hosted number order of this account")
 			return
 		}
 		orders = append(orders, h)
@@ -133,26 +119,35 @@ func (s *Server) createDoc(w http.ResponseWriter, r *http.Request, body []byte) 
 	writeJSON(w, http.StatusCreated, doc)
 }
 
-// deleteDoc answers DELETE /v2/HostedNumber/AuthorizationDocuments/{Sid}:
-// 204, and the document is gone (404 afterwards); its orders no longer
-// name it.
+// deleteDoc answers DELETE /v2/HostedNumber/AuthorizationDocuments/{Sid},
+// which Twilio defines as "Cancel the AuthorizationDocument request": 204,
+// and the document stays, canceled ("immutable", in Twilio's words), for
+// fetches and lists. Its orders keep naming it until a new document is
+// made for them; what happens to them is not documented, so their status
+// does not change. A signed document cannot be deleted (Twilio's error
+// 22107); a document already canceled or failed is immutable, so
+// deleting it again answers 204 and changes nothing.
 func (s *Server) deleteDoc(w http.ResponseWriter, r *http.Request, sid string) {
 	s.mu.Lock()
+	now := s.now()
 	d, ok := s.docs[sid]
-	ok = ok && !s.now().Before(d.created)
+	ok = ok && !now.Before(d.created)
+	var status string
 	if ok {
-		delete(s.docs, sid)
-		s.docList = slices.DeleteFunc(s.docList, func(e *authDoc) bool { return e == d })
-		for _, h := range d.orders {
-			if h.doc == d {
-				h.doc = nil
-			}
+		status, _ = s.docStatusLocked(d, now)
+		if status == docSigning {
+			d.canceled, d.canceledAt = true, now
 		}
 	}
 	s.mu.Unlock()
-	if !ok {
+	switch {
+	case !ok:
 		notFound(w, r.URL.Path)
-		return
+	case status == docSigned:
+		writeError(w, http.StatusBadRequest, codeDocumentImmutable,
+			"Authorization Document "+sid+" is signed: a signed Authorization Document cannot be updated or deleted",
+			map[string]any{"status": status})
+	default:
+		w.WriteHeader(http.StatusNoContent)
 	}
-	w.WriteHeader(http.StatusNoContent)
 }

@@ -3,7 +3,6 @@ package hostednumberstest
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -59,6 +58,16 @@ type EligibilityOutcome struct {
 	IneligibilityReason string
 	// NextStep is next_step; empty renders null.
 	NextStep string
+}
+
+// ExistingOrderReason is the ineligibility_reason of a number that already
+// has a hosted number order on the server (neither failed nor canceled):
+// it names the order and its status. Such a number is INELIGIBLE,
+// ALREADY_IN_TWILIO, with NextStepContactSupportInventory, and the result's
+// hosting_order_sid and hosting_order_status name the order too, whatever
+// the WithEligibility script says: the number is in Twilio already.
+func ExistingOrderReason(orderSID string, status hostednumbers.OrderStatus) string {
+	return "The phone number already has hosted number order " + orderSID + " (" + string(status) + ")"
 }
 
 func allEligible(string) EligibilityOutcome {
@@ -163,42 +172,39 @@ func (s *Server) serveEligibility(w http.ResponseWriter, r *http.Request, in *in
 }
 
 // readEligibilityBody decodes and checks a check body, answering 4xx for a
-// body the API would refuse. A phone number that is not in E.164 form is
-// not refused: like Twilio, the server answers it NUMBER_FORMAT_INELIGIBLE.
+// body the API would refuse: not the JSON object Twilio's documentation
+// shows, no phone_numbers, an entry without its phone_number, a
+// hosting_account_sid that is not an account SID. A phone number that is
+// not in E.164 form is not refused: like Twilio, the server answers it
+// NUMBER_FORMAT_INELIGIBLE. Twilio documents no limit on how many numbers
+// a check lists and no rule against a number listed twice, so the server
+// checks neither (the SDK's Validate does, before it sends).
 func readEligibilityBody(w http.ResponseWriter, r *http.Request, body []byte) (*hostednumbers.EligibilityParams, bool) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, 20415,
+		writeError(w, http.StatusUnsupportedMediaType, noCode,
 			"Unsupported Media Type: the Content-Type must be application/json", nil)
 		return nil, false
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
-		writeError(w, http.StatusBadRequest, 20001, "Invalid JSON: the body must be a JSON object", nil)
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid JSON: the body must be a JSON object", nil)
 		return nil, false
 	}
 	params := new(hostednumbers.EligibilityParams)
 	if err := json.Unmarshal(body, params); err != nil {
-		writeError(w, http.StatusBadRequest, 20001, "Invalid JSON: "+err.Error(), nil)
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid JSON: "+err.Error(), nil)
 		return nil, false
 	}
 	var problems []hostednumbers.FieldError
 	add := func(field, msg string) {
 		problems = append(problems, hostednumbers.FieldError{Field: field, Message: msg})
 	}
-	switch n := len(params.PhoneNumbers); {
-	case n == 0:
+	if len(params.PhoneNumbers) == 0 {
 		add("phone_numbers", "must list at least one phone number")
-	case n > hostednumbers.MaxEligibilityNumbers:
-		add("phone_numbers", fmt.Sprintf("lists %d numbers; at most %d are allowed per check", n, hostednumbers.MaxEligibilityNumbers))
 	}
-	first := make(map[string]int, len(params.PhoneNumbers))
 	for i, n := range params.PhoneNumbers {
 		at := "phone_numbers[" + strconv.Itoa(i) + "]"
 		if n.PhoneNumber == "" {
 			add(at+".phone_number", "is required")
-		} else if j, dup := first[n.PhoneNumber]; dup {
-			add(at+".phone_number", fmt.Sprintf("%s is listed twice; first at phone_numbers[%d]", n.PhoneNumber, j))
-		} else {
-			first[n.PhoneNumber] = i
 		}
 		if n.HostingAccountSID != "" && !format.SID(n.HostingAccountSID, "AC") {
 			add(at+".hosting_account_sid", "is not a SID (AC and 32 hex digits)")
@@ -274,16 +280,56 @@ func optional(s string) *string {
 	return &s
 }
 
+// existingOrderLocked returns the order a number has on the server at
+// now that makes it ineligible: its latest hosted number order that exists
+// and is neither failed nor canceled, with its status.
+func (s *Server) existingOrderLocked(phone string, now time.Time) (*hostedOrder, hostednumbers.OrderStatus, bool) {
+	orders := s.byPhone[phone]
+	for i := len(orders) - 1; i >= 0; i-- {
+		h := orders[i]
+		if h.canceled || now.Before(h.created) {
+			continue
+		}
+		if status, _ := s.hostedStatusLocked(h, now); status != hostednumbers.OrderStatusFailed {
+			return h, status, true
+		}
+	}
+	return nil, "", false
+}
+
+// markExistingOrdersLocked makes every result whose number already has a
+// hosted number order INELIGIBLE, ALREADY_IN_TWILIO, naming the order.
+func (s *Server) markExistingOrdersLocked(results []eligibilityResultJSON, now time.Time) {
+	for i := range results {
+		res := &results[i]
+		h, status, ok := s.existingOrderLocked(res.PhoneNumber, now)
+		if !ok {
+			continue
+		}
+		res.EligibilityStatus = string(hostednumbers.EligibilityStatusIneligible)
+		res.EligibilitySubStatus = ptr(string(hostednumbers.EligibilitySubStatusAlreadyInTwilio))
+		res.IneligibilityReason = ptr(ExistingOrderReason(h.sid, status))
+		res.NextStep = ptr(NextStepContactSupportInventory)
+		res.HostingOrderSID = ptr(h.sid)
+		res.HostingOrderStatus = ptr(string(status))
+	}
+}
+
 func (s *Server) checkEligibility(w http.ResponseWriter, params *hostednumbers.EligibilityParams) {
 	now := time.Now()
+	results := s.eligibilityResults(params, &now)
+	s.mu.Lock()
+	s.markExistingOrdersLocked(results, s.now())
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, struct {
 		Results []eligibilityResultJSON `json:"results"`
-	}{s.eligibilityResults(params, &now)})
+	}{results})
 }
 
 func (s *Server) createBulkEligibility(w http.ResponseWriter, params *hostednumbers.EligibilityParams, in *incoming) {
 	b := &bulkEligibility{friendlyName: params.FriendlyName, results: s.eligibilityResults(params, nil)}
 	s.mu.Lock()
+	s.markExistingOrdersLocked(b.results, s.now())
 	b.id = s.sidLocked("EC")
 	b.created = time.Now()
 	if s.eligibility.byID == nil {

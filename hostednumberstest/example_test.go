@@ -154,3 +154,52 @@ func ExampleServer_Transport() {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A mock of BulkHostedNumberOrdersAPI fails as the client would: the code
+// under test sees the same errors.Is answers and the same outcome label.
+func ExampleNotAppliedError() {
+	err := hostednumberstest.NotAppliedError(hostednumberstest.OpCreateBulkOrder,
+		hostednumberstest.NewAPIError(400, 20001, "Invalid parameter: request_items[0].numbers[0].phone_number"))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, hostednumbers.ErrNotApplied), hostednumbers.OutcomeOf(err))
+
+	lost := hostednumberstest.OutcomeUnknownError(hostednumberstest.OpCreateBulkOrder,
+		hostednumberstest.NewAPIError(503, 0, "Service Unavailable"))
+	fmt.Println(errors.Is(lost, hostednumbers.ErrOutcomeUnknown), hostednumbers.OutcomeOf(lost))
+	// Output:
+	// hostednumbers: create bulk order: 400 Bad Request (code 20001): Invalid parameter: request_items[0].numbers[0].phone_number
+	// true not_applied
+	// true outcome_unknown
+}
+
+// A create whose answer is lost settles against srv.Client() in the
+// fake's time: the client's Reconcile timing is the server's, so
+// WaitForReconcile with production params returns in milliseconds.
+func ExampleServer_Client_reconcile() {
+	srv := hostednumberstest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	params := &hostednumbers.CreateBulkHostedNumberOrderParams{RequestItems: []hostednumbers.RequestItem{{
+		Email:   "owner@example.com",
+		Numbers: []hostednumbers.Number{{PhoneNumber: "+14155550101"}},
+	}}}
+	srv.InjectFault(hostednumberstest.Fault{Method: http.MethodPost, DropConnection: true})
+	sentAt := time.Now()
+	_, err := client.BulkHostedNumberOrders.Create(ctx, params)
+	fmt.Println(errors.Is(err, hostednumbers.ErrOutcomeUnknown))
+
+	rec, err := client.BulkHostedNumberOrders.WaitForReconcile(ctx, &hostednumbers.ReconcileParams{
+		Create: params, SentAt: sentAt, ReturnedAt: time.Now(),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(rec.Verdict, rec.Missing)
+	// Output:
+	// true
+	// none-created [+14155550101]
+}

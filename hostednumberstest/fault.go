@@ -33,8 +33,12 @@ type Fault struct {
 	// fault's. GETs are not processed, so they do not count as fetches.
 	Status int
 	// Body is the body sent with Status. Empty means, for a Status of 400
-	// or more, a Twilio error document {"code": 20000+Status, "message":
-	// …, "more_info": …, "status": Status}, and no body otherwise.
+	// or more, a Twilio error document {"code": …, "message": …,
+	// "more_info": …, "status": Status} whose code is the one Twilio
+	// documents for the status (20001 for 400, 20003 for 401, 20404 for
+	// 404, 20429 for 429), without code and more_info for any other
+	// status (Twilio documents none: the fake invents none); no body
+	// otherwise.
 	Body string
 	// ContentType is the Content-Type sent with Status; empty means
 	// application/json.
@@ -145,7 +149,7 @@ func writeFault(w http.ResponseWriter, f *Fault) {
 		if text == "" {
 			text = "Error"
 		}
-		body = string(mustJSON(errorDocument(f.Status, 20000+f.Status, text, nil)))
+		body = string(mustJSON(errorDocument(f.Status, statusCode(f.Status), text, nil)))
 	}
 	w.WriteHeader(f.Status)
 	_, _ = w.Write([]byte(body))

@@ -54,6 +54,10 @@ type authDoc struct {
 	created                time.Time
 	bulk                   *order
 	orders                 []*hostedOrder
+	// canceled is set by a DELETE: the document stays, canceled from
+	// canceledAt on.
+	canceled   bool
+	canceledAt time.Time
 }
 
 // smsCapabilityMember is the create-body member (of a number, or of its
@@ -221,7 +225,9 @@ func (s *Server) hostedStatusLocked(h *hostedOrder, now time.Time) (hostednumber
 	return st.status, st.at
 }
 
-// Authorisation document statuses.
+// Authorisation document statuses. The fake never shows opened: Twilio
+// sends a document out for signature when it makes it, and its examples
+// of a new document (create, fetch, list) all say signing.
 const (
 	docOpened   = "opened"
 	docSigning  = "signing"
@@ -230,25 +236,27 @@ const (
 	docFailed   = "failed"
 )
 
-// docStage places an order status on the document's way: 0 opened (not
-// yet sent for signing), 1 signing (pending-loa), 2 signed (past the
-// LOA), 3 failed without being signed.
+// docStage places an order status on the document's way: 1 signing (the
+// order waits for the LOA: received, pending-loa and the rest), 2 signed
+// (past the LOA), 3 failed without being signed.
 func docStage(status hostednumbers.OrderStatus) int {
 	switch status {
-	case hostednumbers.OrderStatusPendingLOA:
-		return 1
 	case hostednumbers.OrderStatusCarrierProcessing, hostednumbers.OrderStatusTesting, hostednumbers.OrderStatusCompleted:
 		return 2
 	case hostednumbers.OrderStatusFailed, hostednumbers.OrderStatusActionRequired:
 		return 3
 	}
-	return 0
+	return 1
 }
 
-// docStatusLocked derives a document's status from its orders: the least
-// advanced of those not past it (opened, then signing, then signed);
-// failed when every order failed; canceled when every order was canceled.
+// docStatusLocked derives a document's status: canceled once deleted (or
+// when every order was canceled); else from its orders, the least advanced
+// of those not past it (signing, then signed); failed when every order
+// failed.
 func (s *Server) docStatusLocked(d *authDoc, now time.Time) (string, time.Time) {
+	if d.canceled && !now.Before(d.canceledAt) {
+		return docCanceled, d.canceledAt
+	}
 	updated := d.created
 	least, live := 3, 0
 	for _, h := range d.orders {
@@ -265,7 +273,7 @@ func (s *Server) docStatusLocked(d *authDoc, now time.Time) (string, time.Time) 
 	if live == 0 {
 		return docCanceled, updated
 	}
-	return [...]string{docOpened, docSigning, docSigned, docFailed}[least], updated
+	return [...]string{docSigning, docSigning, docSigned, docFailed}[least], updated
 }
 
 type capabilitiesJSON struct {
@@ -453,7 +461,7 @@ func parseHostedFilter(w http.ResponseWriter, q url.Values, allowed []hostednumb
 			for i, a := range allowed {
 				names[i] = string(a)
 			}
-			writeInvalidParameter(w, "Status", fmt.Sprintf("%q is not one of %s", raw, strings.Join(names, ", ")))
+			writeInvalidParameterCode(w, codeNoSuchStatus, "Status", fmt.Sprintf("%q is not one of %s", raw, strings.Join(names, ", ")))
 			return f, false
 		}
 	}
@@ -572,13 +580,13 @@ func (s *Server) fetchHosted(w http.ResponseWriter, r *http.Request, sid string)
 // as POST /v2/HostedNumber/Orders/{Sid} does, from a form body.
 func (s *Server) updateHosted(w http.ResponseWriter, r *http.Request, sid string, body []byte) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		writeError(w, http.StatusUnsupportedMediaType, 20415,
+		writeError(w, http.StatusUnsupportedMediaType, noCode,
 			"Unsupported Media Type: the Content-Type must be application/x-www-form-urlencoded", nil)
 		return
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, 20001, "Invalid form body: "+err.Error(), nil)
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid form body: "+err.Error(), nil)
 		return
 	}
 	raw := form.Get("Status")
@@ -600,17 +608,23 @@ func (s *Server) updateHosted(w http.ResponseWriter, r *http.Request, sid string
 		}
 		delay, hasDelay = n, true
 	}
+	// VerificationCallExtension is a string in Twilio's definition, with no
+	// pattern: the extension to dial, which may hold * and # (and pauses)
+	// as well as digits. Twilio checks nothing more, and neither does the
+	// fake.
 	ext, hasExt := form["VerificationCallExtension"]
-	if hasExt && strings.Trim(first(ext), "0123456789") != "" {
-		writeInvalidParameter(w, "VerificationCallExtension", "must be digits")
-		return
-	}
 
 	s.mu.Lock()
 	now := s.now()
 	h, ok := s.hostedLocked(sid, now)
-	var doc hostedOrderJSON
+	var (
+		doc     hostedOrderJSON
+		current hostednumbers.OrderStatus
+	)
 	if ok {
+		current, _ = s.hostedStatusLocked(h, now)
+	}
+	if ok && current != hostednumbers.OrderStatusCompleted && current != hostednumbers.OrderStatusFailed {
 		// Settle the number's resubmission check before the pin.
 		s.dupOfLocked(h)
 		h.pinned, h.pinnedAt = status, now
@@ -629,15 +643,23 @@ func (s *Server) updateHosted(w http.ResponseWriter, r *http.Request, sid string
 		doc = s.renderHostedLocked(h, now)
 	}
 	s.mu.Unlock()
-	if !ok {
+	switch {
+	case !ok:
 		notFound(w, r.URL.Path)
-		return
+	case current == hostednumbers.OrderStatusCompleted || current == hostednumbers.OrderStatusFailed:
+		// Twilio's error 22112: an order in a terminal state cannot be
+		// updated; create a new one.
+		writeError(w, http.StatusBadRequest, codeOrderFinished,
+			fmt.Sprintf("Hosted Number Order %s is %s: an order that has been completed or failed cannot be updated; create a new one", sid, current),
+			map[string]any{"status": string(current)})
+	default:
+		writeJSON(w, http.StatusOK, doc)
 	}
-	writeJSON(w, http.StatusOK, doc)
 }
 
 // cancelHosted deletes an order, which the API allows only while it is
-// received.
+// received. Twilio documents no error code for a refused cancel, so the
+// error document has none.
 func (s *Server) cancelHosted(w http.ResponseWriter, r *http.Request, sid string) {
 	s.mu.Lock()
 	now := s.now()
@@ -654,7 +676,7 @@ func (s *Server) cancelHosted(w http.ResponseWriter, r *http.Request, sid string
 	case !ok:
 		notFound(w, r.URL.Path)
 	case status != hostednumbers.OrderStatusReceived:
-		writeError(w, http.StatusBadRequest, 21400,
+		writeError(w, http.StatusBadRequest, noCode,
 			fmt.Sprintf("Hosted Number Order %s cannot be canceled: its status is %s, and only an order in received can be", sid, status),
 			map[string]any{"status": string(status)})
 	default:

@@ -31,9 +31,12 @@ const (
 	ExamplePhoneNumber = "+14155550101"
 )
 
-// exampleCreated is the creation time of built orders that give none: a
-// fixed time, so that built documents are the same on every run.
-var exampleCreated = time.Date(2026, time.January, 2, 15, 4, 5, 0, time.UTC)
+// builtNow is the creation time of built orders that give none: now, in
+// whole seconds as Twilio dates things, so that a built order is this
+// run's (Reconcile takes an order dated before the create it looks for
+// as an earlier attempt's, and ignores it). Give Created for documents
+// that are the same on every run.
+func builtNow() time.Time { return time.Now().UTC().Truncate(time.Second) }
 
 // BulkOrderSpec describes a bulk hosting request to build with its JSON,
 // Order and HostedNumberOrdersJSON methods. The zero value is a QUEUED
@@ -62,7 +65,11 @@ type BulkOrderSpec struct {
 	// Outcome decides the final status of each number's hosted number
 	// order, as WithOutcome does for the server. nil means every number completed.
 	Outcome func(phoneNumber string) Outcome
-	// Created is date_created. Zero means a fixed time in 2026.
+	// Created is date_created. Zero means now (in whole seconds, UTC): a
+	// built order is dated as if made during the test, so that Reconcile
+	// counts its hosted number orders as this run's. The later stages
+	// follow it (30 seconds, then a minute later); give a fixed time for a
+	// document that is the same on every run.
 	Created time.Time
 	// BaseURL prefixes every url member. Empty means
 	// hostednumbers.DefaultBaseURL; use your mock's base URL, or srv.URL.
@@ -87,7 +94,7 @@ func (s BulkOrderSpec) build() (*order, int) {
 	}
 	created := s.Created
 	if created.IsZero() {
-		created = exampleCreated
+		created = builtNow()
 	}
 	outcome := s.Outcome
 	if outcome == nil {
@@ -210,8 +217,10 @@ type HostedNumberOrderSpec struct {
 	// FailureReason and NextStep are rendered when Status is failed or
 	// action-required, "" otherwise (as Twilio sends them).
 	FailureReason, NextStep string
-	// Created is date_created (and date_updated). Zero means a fixed time
-	// in 2026.
+	// Created is date_created (and date_updated). Zero means now (in
+	// whole seconds, UTC), so that Reconcile counts the order as made
+	// after a create the test just sent; give a fixed time for a document
+	// that is the same on every run.
 	Created time.Time
 	// BaseURL prefixes url. Empty means hostednumbers.DefaultBaseURL.
 	BaseURL string
@@ -224,7 +233,7 @@ func (s HostedNumberOrderSpec) render() hostedOrderJSON {
 	}
 	created := s.Created
 	if created.IsZero() {
-		created = exampleCreated
+		created = builtNow()
 	}
 	status := hostednumbers.OrderStatusReceived
 	if s.Status != "" {
@@ -290,7 +299,9 @@ func ListPageJSON(pageURL, nextPageURL string, page, pageSize int, items ...json
 
 // ErrorJSON returns a Twilio error document, as the API sends it with an
 // error status: {"code": code, "message": message, "more_info": …,
-// "status": status}.
+// "status": status}. A code of 0 leaves code and more_info out, as the
+// fake does for the statuses Twilio documents no code for; use a code
+// Twilio documents (20001, 20003, 20404, 20429, …) or none.
 func ErrorJSON(status, code int, message string) []byte {
 	return mustJSON(errorDocument(status, code, message, nil))
 }

@@ -326,7 +326,11 @@ func FailNumbersEndingIn(suffix string) func(phoneNumber string) Outcome {
 
 // WithEligibility decides the eligibility check answer for every phone
 // number in E.164 form (one that is not is always INELIGIBLE,
-// NUMBER_FORMAT_INELIGIBLE, as Twilio answers it). The server calls f once
+// NUMBER_FORMAT_INELIGIBLE, as Twilio answers it) that has no hosted
+// number order on the server: a number with one that is neither failed nor
+// canceled is always INELIGIBLE, ALREADY_IN_TWILIO, naming the order
+// (ExistingOrderReason, hosting_order_sid, hosting_order_status), as
+// Twilio knows its own inventory. The server calls f once
 // per number and check, when the check is made, never while holding its
 // lock; f must be safe for concurrent use. nil restores the default: every
 // number ELIGIBLE. IneligibleNumbersEndingIn is a ready script.

@@ -40,7 +40,11 @@ func (s *Server) parsePage(w http.ResponseWriter, q url.Values) (pageRequest, bo
 	pr := pageRequest{size: s.cfg.pageSize}
 	if raw, ok := q["PageSize"]; ok {
 		n, err := strconv.Atoi(first(raw))
-		if err != nil || n < 1 || n > maxPageSize {
+		switch {
+		case err == nil && n > maxPageSize:
+			writeInvalidParameterCode(w, codeMaxPageSize, "PageSize", "The maximum page size is "+strconv.Itoa(maxPageSize))
+			return pr, false
+		case err != nil || n < 1:
 			writeInvalidParameter(w, "PageSize", "must be a whole number from 1 to "+strconv.Itoa(maxPageSize))
 			return pr, false
 		}
@@ -165,5 +169,11 @@ func pageOf[S, T any](baseURL, path string, q url.Values, pr pageRequest, items 
 }
 
 func writeInvalidParameter(w http.ResponseWriter, name, problem string) {
-	writeError(w, http.StatusBadRequest, 20001, "Invalid parameter "+name+": "+problem, map[string]any{"field": name})
+	writeInvalidParameterCode(w, codeInvalidParameter, name, problem)
+}
+
+// writeInvalidParameterCode is writeInvalidParameter with the Twilio code
+// documented for this parameter's problem.
+func writeInvalidParameterCode(w http.ResponseWriter, code int, name, problem string) {
+	writeError(w, http.StatusBadRequest, code, "Invalid parameter "+name+": "+problem, map[string]any{"field": name})
 }

@@ -55,22 +55,23 @@ type orderItem struct {
 	SigningDocumentSID *string `json:"signing_document_sid"`
 }
 
+// errorJSON is Twilio's error document. Code and more_info are left out
+// when code is noCode: the fake never invents a code Twilio does not
+// document for the case (see codes.go).
 type errorJSON struct {
-	Code     int            `json:"code"`
+	Code     int            `json:"code,omitempty"`
 	Message  string         `json:"message"`
-	MoreInfo string         `json:"more_info"`
+	MoreInfo string         `json:"more_info,omitempty"`
 	Status   int            `json:"status"`
 	Details  map[string]any `json:"details,omitempty"`
 }
 
 func errorDocument(status, code int, message string, details map[string]any) errorJSON {
-	return errorJSON{
-		Code:     code,
-		Message:  message,
-		MoreInfo: "https://www.twilio.com/docs/errors/" + strconv.Itoa(code),
-		Status:   status,
-		Details:  details,
+	doc := errorJSON{Code: code, Message: message, Status: status, Details: details}
+	if code != noCode {
+		doc.MoreInfo = "https://www.twilio.com/docs/errors/" + strconv.Itoa(code)
 	}
+	return doc
 }
 
 // stageLocked returns the stage o is in at now. In the fetch-driven model
@@ -100,18 +101,15 @@ func (s *Server) stageLocked(o *order, now time.Time) int {
 }
 
 // renderLocked returns o as the API would show it at now, keeping only the
-// result groups whose status matches filter, if filter is not empty. In
-// the asynchronous model the results of a PROCESSED order are the state of
-// its numbers when it was PROCESSED: the hosted number orders move on
-// from there, and they are the authority.
+// result groups whose status matches filter, if filter is not empty. The
+// result groups follow the hosted number orders: each number is in the
+// group of its order's status now, PROCESSED or not ("each result object
+// is grouped by its order status", in Twilio's words), and a canceled
+// order is in none.
 func (s *Server) renderLocked(o *order, now time.Time, filter string) orderJSON {
 	stage := s.stageLocked(o, now)
-	at := now
-	if !s.cfg.fetchDriven && stage == stageProcessed {
-		at = o.completed
-	}
 	return renderBulk(o, stage, s.URL, filter, func(h *hostedOrder) numberState {
-		return s.numberStateLocked(h, at)
+		return s.numberStateLocked(h, now)
 	})
 }
 

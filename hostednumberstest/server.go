@@ -204,10 +204,20 @@ func (s *Server) Close() {
 
 // Client returns a hostednumbers.Client for the server: its credentials,
 // its URL, an *http.Client over Transport (which Close cleans up) with
-// hostednumbers.DefaultTimeout, and FastRetryOptions, so that retries do
-// not slow tests down. Wait's polling is set per call: pass
-// FastWaitOptions. opts are applied after these and override them; to
-// wrap the transport, pass
+// hostednumbers.DefaultTimeout, and settings on the fake's time scale, so
+// that nothing waits as long as it would for Twilio:
+//
+//   - FastRetryOptions: retries after 1 to 10ms, and Wait and WaitBulk
+//     polling every 5 to 20ms when their options (nil included) leave the
+//     intervals zero, so production code calling Wait(ctx, sid, nil) is
+//     fast in tests too;
+//   - hostednumbers.WithReconcileTiming(ReconcileWindow(), ConfirmGap()):
+//     BulkHostedNumberOrders.Reconcile and WaitForReconcile, when their
+//     params leave ProcessingWindow and ConfirmGap zero, allow the server
+//     the time its own delays take, not Twilio's 30 minutes.
+//
+// opts are applied after these and override them; to wrap the transport,
+// pass
 // hostednumbers.WithHTTPClient(&http.Client{Transport: wrap(srv.Transport())}).
 // Client panics if the options are invalid; the message names the problem,
 // never a credential.
@@ -219,6 +229,7 @@ func (s *Server) Client(opts ...hostednumbers.Option) *hostednumbers.Client {
 			Transport: s.Transport(),
 			Timeout:   hostednumbers.DefaultTimeout,
 		}),
+		hostednumbers.WithReconcileTiming(s.ReconcileWindow(), s.ConfirmGap()),
 	}
 	all = append(all, FastRetryOptions()...)
 	all = append(all, opts...)
@@ -233,6 +244,41 @@ func (s *Server) Client(opts ...hostednumbers.Option) *hostednumbers.Client {
 		panic("hostednumberstest: Server.Client: " + msg)
 	}
 	return c
+}
+
+// Floors of the fake's Reconcile timing, so that even a server without
+// delays (WithImmediateProcessing, zero durations) leaves a scheduler's
+// hiccup of room.
+const (
+	minReconcileWindow = 50 * time.Millisecond
+	minConfirmGap      = 10 * time.Millisecond
+)
+
+// ReconcileWindow is the server's counterpart of
+// hostednumbers.DefaultProcessingWindow: how long after a create returned
+// the server may still make its hosted number orders, with room to
+// spare. It is twice the longest a create can take to show in a list here
+// (queued and in-progress durations, WithAbandonedCreateDelay and
+// WithListLag, added up), and at least 50ms: Twilio's thirty minutes play
+// the same part against delays that are not documented. A Fault's
+// ProcessDelay is not counted: a test that holds a create back longer
+// gives ReconcileParams.ProcessingWindow itself. Client sets it as its
+// clients' default.
+func (s *Server) ReconcileWindow() time.Duration {
+	d := s.cfg.abandoned + s.cfg.listLag
+	if !s.cfg.fetchDriven {
+		d += s.cfg.queued + s.cfg.inProgress
+	}
+	return max(2*d, minReconcileWindow)
+}
+
+// ConfirmGap is the server's counterpart of hostednumbers.DefaultConfirmGap:
+// the least time between Reconcile's two looks that must both find a
+// number missing, long enough for a list to catch up with an order it
+// shows late: twice WithListLag, and at least 10ms. Client sets it as
+// its clients' default.
+func (s *Server) ConfirmGap() time.Duration {
+	return max(2*s.cfg.listLag, minConfirmGap)
 }
 
 // Transport returns the http.RoundTripper that Client's clients use: one
@@ -497,14 +543,14 @@ func (s *Server) closed() bool {
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, in *incoming) {
 	switch {
 	case in.readErr != nil:
-		writeError(w, http.StatusBadRequest, 20001, "Could not read the request body", nil)
+		writeError(w, http.StatusBadRequest, noCode, "Could not read the request body", nil)
 		return
 	case in.tooLarge:
-		writeError(w, http.StatusRequestEntityTooLarge, 20413, "Request Entity Too Large", nil)
+		writeError(w, http.StatusRequestEntityTooLarge, noCode, "Request Entity Too Large", nil)
 		return
 	case !in.authorized:
 		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
-		writeError(w, http.StatusUnauthorized, 20003, "Authenticate", nil)
+		writeError(w, http.StatusUnauthorized, codeAuthenticate, "Authenticate", nil)
 		return
 	}
 
@@ -635,21 +681,20 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 func (s *Server) create(w http.ResponseWriter, r *http.Request, in *incoming) {
 	body := in.body
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, 20415,
+		writeError(w, http.StatusUnsupportedMediaType, noCode,
 			"Unsupported Media Type: the Content-Type must be application/json", nil)
 		return
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
-		writeError(w, http.StatusBadRequest, 20001, "Invalid JSON: the body must be a JSON object", nil)
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid JSON: the body must be a JSON object", nil)
 		return
 	}
 	var params hostednumbers.CreateBulkHostedNumberOrderParams
 	if err := json.Unmarshal(body, &params); err != nil {
-		writeError(w, http.StatusBadRequest, 20001, "Invalid JSON: "+err.Error(), nil)
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid JSON: "+err.Error(), nil)
 		return
 	}
-	if err := params.Validate(); err != nil {
-		writeValidationError(w, err)
+	if c := checkBulkBody(&params); c.write(w) {
 		return
 	}
 
@@ -676,6 +721,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, in *incoming) {
 	s.orders[o.sid] = o
 	s.orderList = append(s.orderList, o)
 	for i, numbers := range items {
+		if len(numbers) == 0 {
+			continue // nothing to authorise
+		}
 		d := &authDoc{
 			sid:        s.sidLocked("PX"),
 			addressSID: params.RequestItems[i].AddressSID,
@@ -725,14 +773,14 @@ func (s *Server) fetch(w http.ResponseWriter, r *http.Request, sid string) {
 func writeValidationError(w http.ResponseWriter, err error) {
 	var ve *hostednumbers.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) == 0 {
-		writeError(w, http.StatusBadRequest, 20001, "Invalid parameter: "+err.Error(), nil)
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid parameter: "+err.Error(), nil)
 		return
 	}
 	problems := make([]map[string]string, len(ve.Problems))
 	for i, p := range ve.Problems {
 		problems[i] = map[string]string{"field": p.Field, "message": p.Message}
 	}
-	writeError(w, http.StatusBadRequest, 20001, "Invalid parameter: "+ve.Problems[0].Field, map[string]any{
+	writeError(w, http.StatusBadRequest, codeInvalidParameter, "Invalid parameter: "+ve.Problems[0].Field, map[string]any{
 		"field":    ve.Problems[0].Field,
 		"problems": problems,
 	})
@@ -740,11 +788,11 @@ func writeValidationError(w http.ResponseWriter, err error) {
 
 func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
-	writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed", nil)
+	writeError(w, http.StatusMethodNotAllowed, noCode, "Method not allowed", nil)
 }
 
 func notFound(w http.ResponseWriter, path string) {
-	writeError(w, http.StatusNotFound, 20404, "The requested resource "+path+" was not found", nil)
+	writeError(w, http.StatusNotFound, codeNotFound, "The requested resource "+path+" was not found", nil)
 }
 
 func writeError(w http.ResponseWriter, status, code int, message string, details map[string]any) {

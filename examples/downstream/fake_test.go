@@ -118,7 +118,9 @@ func (h *headerRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestFakeConcurrentMigrationsThroughAWrappedTransport(t *testing.T) {
-	srv := newFake(t)
+	// Hosting lasts an hour: the result groups follow the orders, which
+	// then wait for their LOA (pending_loa) for the whole test.
+	srv := newFake(t, hostednumberstest.WithHostingDuration(time.Hour))
 	rt := &headerRecorder{next: srv.Transport()}
 	client := srv.Client(
 		hostednumbers.WithHTTPClient(&http.Client{Transport: rt}),

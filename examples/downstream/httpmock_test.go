@@ -42,7 +42,7 @@ func TestHTTPMockMigrateThroughTheRealClient(t *testing.T) {
 	mock := httpmock.NewMockTransport()
 	mock.RegisterResponder(http.MethodPost, createURL, httpmock.NewBytesResponder(http.StatusAccepted, spec.JSON()))
 	mock.RegisterResponder(http.MethodGet, fetchURL, httpmock.ResponderFromMultipleResponses([]*http.Response{
-		httpmock.NewBytesResponse(http.StatusServiceUnavailable, hostednumberstest.ErrorJSON(503, 20503, "Service Unavailable")),
+		httpmock.NewBytesResponse(http.StatusServiceUnavailable, hostednumberstest.ErrorJSON(503, 0, "Service Unavailable")),
 		httpmock.NewBytesResponse(http.StatusOK, inProgress.JSON()),
 		httpmock.NewBytesResponse(http.StatusOK, processed.JSON()),
 	}))

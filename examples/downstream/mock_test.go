@@ -160,7 +160,7 @@ func TestMockMigrateKeepsTheSIDWhenWaitingFails(t *testing.T) {
 	})
 	t.Run("the order disappears", func(t *testing.T) {
 		mock := &mockOrders{created: queued, snapshots: []*hostednumbers.BulkHostedNumberOrder{inProgress},
-			fetchErr: &hostednumbers.APIError{HTTPStatus: 404, Code: 20404, Message: "Not found"}}
+			fetchErr: hostednumberstest.NewAPIError(404, 20404, "The requested resource was not found")}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		report, err := (&downstream.Migrator{Orders: mock, Wait: fastPolling}).Migrate(ctx, numbers)
@@ -196,7 +196,9 @@ func (f *flakyOrders) Fetch(ctx context.Context, sid string, p *hostednumbers.Fe
 	fail := f.calls%f.failEvery == 1
 	f.mu.Unlock()
 	if fail {
-		return nil, &hostednumbers.APIError{HTTPStatus: 503, Code: 20503, Message: "Service Unavailable"}
+		// Exactly what the client returns for a 503 (Twilio documents no
+		// code for it), wrapped as a fetch's error is.
+		return nil, fmt.Errorf("hostednumbers: fetch bulk order %s: %w", sid, hostednumberstest.NewAPIError(503, 0, "Service Unavailable"))
 	}
 	return f.mockOrders.Fetch(ctx, sid, p)
 }
@@ -229,7 +231,10 @@ func TestMockHandlerStatuses(t *testing.T) {
 			`{"numbers":["+14155550101","+14155550109","+14155550102"]}`, 200, `"in_progress":{"pending-loa":["+14155550101","+14155550102"]}`},
 		{"bad JSON", &mockOrders{}, `{"numbers":`, 400, "bad JSON"},
 		{"no numbers", &mockOrders{}, `{"numbers":[]}`, 400, "no numbers"},
-		{"Twilio refuses", &mockOrders{createErr: &hostednumbers.APIError{HTTPStatus: 400, Code: 21422, Message: "Invalid number"}},
+		// Shaped exactly like the client's refused create: an APIError
+		// with ErrNotApplied.
+		{"Twilio refuses", &mockOrders{createErr: hostednumberstest.NotAppliedError(hostednumberstest.OpCreateBulkOrder,
+			hostednumberstest.NewAPIError(400, 20001, "Invalid parameter: request_items[0].numbers[0].phone_number"))},
 			`{"numbers":["+14155550101"]}`, 502, "submit migration"},
 		{"waiting ran out of time", &mockOrders{created: queued, fetchErr: context.DeadlineExceeded},
 			`{"numbers":["+14155550101"]}`, 504, "wait for " + queued.BulkHostingSID},
