@@ -2,6 +2,7 @@ package hostednumbers_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"go/format"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -109,6 +111,7 @@ var vetFileLine = regexp.MustCompile(`(?:\S*/)?\.docscheck-[^/\s]+/([a-z0-9_]+)/
 // named), and one go vet checks them all. A failure names the document,
 // the block and the document's line.
 func TestDocs_GoBlocksCompile(t *testing.T) {
+	t.Parallel()
 	goTool, err := exec.LookPath("go")
 	if errors.Is(err, exec.ErrNotFound) || (err == nil && goTool == "") {
 		t.Skip("the go command is not on PATH: the documents' Go blocks are not compiled")
@@ -146,8 +149,14 @@ func TestDocs_GoBlocksCompile(t *testing.T) {
 		return
 	}
 
-	cmd := exec.Command(goTool, append([]string{"vet"}, dirs...)...) //nolint:gosec // the go tool over the blocks just written
+	// A deadline, so that a go command that hangs fails the test instead.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goTool, append([]string{"vet"}, dirs...)...) //nolint:gosec // the go tool over the blocks just written
 	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("go vet did not finish in time: %v\n%s", ctx.Err(), out)
+	}
 	if err == nil {
 		t.Logf("go vet accepted %d Go blocks of %d documents", len(dirs), len(documents(t)))
 		return
@@ -194,4 +203,45 @@ func numbered(b docBlock) string {
 		fmt.Fprintf(&sb, "%5d  %s\n", b.line+i, line)
 	}
 	return sb.String()
+}
+
+// TestDocs_BlockKinds checks which blocks TestDocs_GoBlocksCompile takes,
+// and that the ones it refuses are named with their document and number.
+func TestDocs_BlockKinds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		src, file, refused string
+	}{
+		{src: "package main\n\nfunc main() {}\n", file: "main.go"},
+		{src: "// Command x does y.\npackage main\n\nfunc main() {\n}\n", file: "main.go"},
+		{src: "package billing_test\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n", file: "example_test.go"},
+		{src: "client, err := hostednumbers.NewClientFromEnv()\n", refused: `does not start with a package clause ("client, err`},
+		{src: "package main\n\nfunc run() {}\n", refused: "is package main without func main"},
+		{src: "package billing\n\nfunc F() {}\n", refused: "is package billing"},
+		{src: "\n// only a comment\n", refused: "is empty"},
+	} {
+		b := docBlock{doc: "docs/x.md", n: 3, line: 40, src: tc.src}
+		file, err := fileFor(b)
+		if tc.refused != "" {
+			require.Error(t, err, tc.src)
+			require.Contains(t, err.Error(), "docs/x.md, Go block 3 (line 40)")
+			require.Contains(t, err.Error(), tc.refused)
+			continue
+		}
+		require.NoError(t, err, tc.src)
+		require.Equal(t, tc.file, file, tc.src)
+	}
+}
+
+// TestDocs_GoBlocksAreFound checks the extraction: every ```go block, with
+// its number and first line, and nothing of the other languages.
+func TestDocs_GoBlocksAreFound(t *testing.T) {
+	t.Parallel()
+	doc := filepath.Join(t.TempDir(), "doc.md")
+	require.NoError(t, os.WriteFile(doc, []byte("# T\n\n```sh\ngo run .\n```\n\n```go\npackage main\n\nfunc main() {}\n```\n\ntext ```go inline``` text\n\n```go\npackage x_test\n```\n"), 0o600))
+	blocks := goBlocks(t, doc, "doc.md")
+	require.Len(t, blocks, 2)
+	require.Equal(t, docBlock{doc: "doc.md", n: 1, line: 8, src: "package main\n\nfunc main() {}\n"}, blocks[0])
+	require.Equal(t, docBlock{doc: "doc.md", n: 2, line: 16, src: "package x_test\n"}, blocks[1])
+	require.Equal(t, "doc_md_2", blocks[1].dir())
 }
