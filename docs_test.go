@@ -245,3 +245,70 @@ func TestDocs_GoBlocksAreFound(t *testing.T) {
 	require.Equal(t, docBlock{doc: "doc.md", n: 2, line: 16, src: "package x_test\n"}, blocks[1])
 	require.Equal(t, "doc_md_2", blocks[1].dir())
 }
+
+// mdLink matches a Markdown link's target: [text](target).
+var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// mdHeading matches a Markdown heading outside code blocks.
+var mdHeading = regexp.MustCompile(`(?m)^#{1,6} (.+)$`)
+
+// anchors returns the anchors GitHub makes for the headings of a Markdown
+// text: lower case, punctuation dropped, spaces made hyphens.
+func anchors(text string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range mdHeading.FindAllStringSubmatch(withoutCode(text), -1) {
+		var sb strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(m[1])) {
+			switch {
+			case r == ' ':
+				sb.WriteRune('-')
+			case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+				sb.WriteRune(r)
+			}
+		}
+		out[sb.String()] = true
+	}
+	return out
+}
+
+// fence matches a fenced code block of any language.
+var fence = regexp.MustCompile("(?ms)^```.*?^```[ \t]*$")
+
+// withoutCode blanks the fenced code blocks of a Markdown text.
+func withoutCode(text string) string { return fence.ReplaceAllString(text, "") }
+
+// TestDocs_LinksResolve checks every relative link of README.md and
+// docs/*.md: the file or directory exists, and a #anchor names a heading
+// of the Markdown file it points into.
+func TestDocs_LinksResolve(t *testing.T) {
+	t.Parallel()
+	for _, doc := range documents(t) {
+		raw, err := os.ReadFile(doc) //nolint:gosec // the repository's own documents
+		require.NoError(t, err)
+		text := string(raw)
+		for _, m := range mdLink.FindAllStringSubmatch(withoutCode(text), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			path, anchor, _ := strings.Cut(target, "#")
+			into := text
+			if path != "" {
+				full := filepath.Join(filepath.Dir(doc), filepath.FromSlash(path))
+				if _, err := os.Stat(full); err != nil { //nolint:gosec // a path a document of the repository links to
+					t.Errorf("%s: link %s: %v", doc, target, err)
+					continue
+				}
+				if anchor == "" {
+					continue
+				}
+				b, err := os.ReadFile(full) //nolint:gosec // a document of the repository
+				require.NoError(t, err)
+				into = string(b)
+			}
+			if anchor != "" && !anchors(into)[anchor] {
+				t.Errorf("%s: link %s: no heading makes the anchor #%s", doc, target, anchor)
+			}
+		}
+	}
+}
