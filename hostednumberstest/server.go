@@ -204,12 +204,10 @@ func (s *Server) Close() {
 
 // Client returns a hostednumbers.Client for the server: its credentials,
 // its URL, an *http.Client over Transport (which Close cleans up) with
-// hostednumbers.DefaultTimeout, and FastRetryOptions, so that neither
-// retries nor waits slow tests down: Wait and WaitBulk poll every few
-// milliseconds with nil options, no FastWaitOptions needed. Reconcile's
-// processing window and confirmation gap are not changed: a test that
-// waits for a verdict gives them in its ReconcileParams. opts are applied
-// after these and override them; to wrap the transport, pass
+// hostednumbers.DefaultTimeout, and FastRetryOptions, so that retries do
+// not slow tests down. Wait's polling is set per call: pass
+// FastWaitOptions. opts are applied after these and override them; to
+// wrap the transport, pass
 // hostednumbers.WithHTTPClient(&http.Client{Transport: wrap(srv.Transport())}).
 // Client panics if the options are invalid; the message names the problem,
 // never a credential.
