@@ -167,7 +167,7 @@ func WithEdge(edge string) Option {
 // and cookie jar. A nil transport means http.DefaultTransport. The client never follows
 // redirects, whatever hc says, because a followed POST could be resent. The
 // SDK's resend guard wraps hc's transport: a request that transport already
-// wrote is not let out again (see the README's "The retry guarantee").
+// wrote is not let out again (see "The retry guarantee" in docs/sdk.md).
 func WithHTTPClient(hc *http.Client) Option {
 	return optionFunc(func(s *settings) error {
 		if hc == nil {

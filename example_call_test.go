@@ -16,7 +16,7 @@ import (
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 )
 
-// These examples hold the README's blocks on per-call settings and hooks.
+// These examples run the blocks of docs/sdk.md on per-call settings and hooks.
 
 func ExampleWithCallMaxRetries() {
 	srv := hostednumberstest.NewServer(hostednumberstest.WithImmediateProcessing())
@@ -70,8 +70,8 @@ func ExampleWithHooks() {
 	// not_found
 }
 
-// TestHTTPMockActivateDoesNotReachTheSDK shows why the README's httpmock
-// recipe passes a MockTransport with WithHTTPClient: httpmock.Activate
+// TestHTTPMockActivateDoesNotReachTheSDK shows why the httpmock recipe of
+// docs/testing.md passes a MockTransport with WithHTTPClient: httpmock.Activate
 // replaces http.DefaultTransport, which the SDK's own transport is not, so
 // the request goes to the real server (here a loopback fake) instead.
 func TestHTTPMockActivateDoesNotReachTheSDK(t *testing.T) {

@@ -17,9 +17,10 @@ import (
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 )
 
-// The examples in this file hold the README's Go blocks, line for line
-// (TestREADME_GoBlocksAreCompiledExamples checks it), so that every block a
-// reader copies compiles and does what the README says.
+// The examples in this file run the calls of the Go blocks of README.md and
+// docs/*.md against the fake server and check what they print, so that the
+// blocks (which TestDocs_GoBlocksCompile compiles as written) also do what
+// the documents say. Edit a block and its example together.
 
 // Example_newClientFromEnv is compiled, not run: it needs real credentials.
 func Example_newClientFromEnv() {
@@ -86,8 +87,8 @@ func Example_createOutcome() {
 	// Output: true true true
 }
 
-// followNumbers is the README's block that lists the orders waiting for
-// their LOA and the documents not signed yet. It prints SIDs, which the fake
+// followNumbers is the block of docs/sdk.md that lists the orders waiting
+// for their LOA and the documents not signed yet. It prints SIDs, which the fake
 // makes anew each run, so a test runs it rather than an Example.
 func followNumbers(ctx context.Context, client *hostednumbers.Client) error {
 	for order, err := range client.HostedNumberOrders.All(ctx, &hostednumbers.ListHostedNumberOrdersParams{
@@ -110,7 +111,7 @@ func followNumbers(ctx context.Context, client *hostednumbers.Client) error {
 	return nil
 }
 
-func TestREADME_FollowNumbersBlockRuns(t *testing.T) {
+func TestDocs_FollowNumbersBlockRuns(t *testing.T) {
 	// Hosting takes an hour here, so the order stays pending-loa once made.
 	srv := hostednumberstest.NewServer(hostednumberstest.WithHostingDuration(time.Hour))
 	defer srv.Close()
@@ -183,7 +184,7 @@ func Example_recoverUnknownOutcome() {
 	// Output: BH 2 numbers, creates sent: 1
 }
 
-// Example_testingWithHTTPMock is the README's httpmock recipe: JSON from
+// Example_testingWithHTTPMock is the httpmock recipe of docs/testing.md: JSON from
 // the test kit, fast retries, and the client over the mock transport.
 func Example_testingWithHTTPMock() {
 	const accountSID, authToken = hostednumberstest.AccountSID, hostednumberstest.AuthToken
@@ -204,8 +205,8 @@ func Example_testingWithHTTPMock() {
 	// Output: QUEUED 2 1
 }
 
-// Example_testingWithTheFakeServerAndFaults holds the README's fake-server
-// blocks.
+// Example_testingWithTheFakeServerAndFaults queues the faults of
+// docs/testing.md.
 func Example_testingWithTheFakeServerAndFaults() {
 	srv := hostednumberstest.NewServer()
 	defer srv.Close()

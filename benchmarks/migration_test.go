@@ -21,7 +21,7 @@ import (
 )
 
 // migrationSizes are the numbers of numbers BenchmarkMigration migrates,
-// one sub-benchmark each. CI runs the default; the README's figures come
+// one sub-benchmark each. CI runs the default; the figures in docs/engine.md come
 // from -migration-sizes=10000,100000,1000000.
 var migrationSizes = flag.String("migration-sizes", "10000", "comma-separated sizes of BenchmarkMigration")
 

@@ -26,7 +26,7 @@ import (
 )
 
 // storeNumbers is the size of BenchmarkStore's migration: CI runs the
-// default, the README's figures come from -store-numbers=100000.
+// default, the figures in docs/engine.md come from -store-numbers=100000.
 var storeNumbers = flag.Int("store-numbers", 10000, "numbers in BenchmarkStore's migration (a multiple of 1000)")
 
 // BenchmarkStore runs the writes of a migration of -store-numbers numbers in

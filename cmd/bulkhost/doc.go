@@ -44,10 +44,13 @@
 //	                     rejected, check-failed) to be submitted again, once their cause is fixed
 //	-export file         write the journal's numbers to file (.json: JSON; else CSV; - for stdout), offline
 //	-export-status list  with -export, only the numbers in these statuses (comma-separated)
+//	-table               end with the table of every number, grouped by status, before the counts
 //	-settle duration     how long after a create in doubt may have reached Twilio its orders may
 //	                     still appear; nothing of a batch in doubt is sent again before (default 30m)
 //	-json                print the result as JSON instead of a table, and no progress
 //	-live                use the real Twilio API with the credentials in the environment
+//	-demo                run against a local fake of the API that lives for this run only, with -csv's
+//	                     numbers (or the bundled sample); the default with neither -csv nor credentials
 //	-dry-run             check the CSV and flags, print the request bodies, send nothing
 //	-skip-eligibility    submit without the eligibility check (for numbers already checked)
 //

@@ -976,9 +976,9 @@ func TestTableOrderAndOddValues(t *testing.T) {
 		progressLine(&order))
 }
 
-// TestDemoInterruptAndRunAgain is the README's story: the demo with a
-// journal of its own, interrupted while it follows the numbers, then run
-// again.
+// TestDemoInterruptAndRunAgain is the resume story of the README and of
+// docs/bulkhost.md: the demo with a journal of its own, interrupted while
+// it follows the numbers, then run again.
 func TestDemoInterruptAndRunAgain(t *testing.T) {
 	h := newHarness(t)
 	h.env = nil
