@@ -89,7 +89,7 @@ func (s *BulkHostedNumberOrdersService) Fetch(ctx context.Context, sid string, p
 func (s *BulkHostedNumberOrdersService) fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams, opts ...CallOption) (*BulkHostedNumberOrder, error) {
 	var query string
 	if params != nil && params.OrderStatus != "" {
-		query = "OrderStatus=" + url.QueryEscape(string(params.OrderStatus))
+		query = "OrderStatus=" + url.QueryEscape(string(ParseOrderStatus(string(params.OrderStatus))))
 	}
 	var w bulkOrderWire
 	meta, err := s.client.do(ctx, request{op: "fetch bulk order", template: bulkOrdersPath + "/{Sid}",
