@@ -175,6 +175,12 @@ func (s *OrderStatus) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// Bool returns a pointer to v, for the optional boolean request fields
+// (CreateHostedNumberOrderParams.SMSCapability,
+// ListHostedNumberOrdersParams.SMSCapability), where nil means "not sent"
+// and Bool(false) sends false.
+func Bool(v bool) *bool { return &v }
+
 // NullString is a string the API may send as JSON null. Valid is false for
 // null (or an absent member), so an empty string and no value stay apart.
 type NullString struct {

@@ -41,7 +41,7 @@ func (s *Server) createHosted(w http.ResponseWriter, r *http.Request, body []byt
 		PhoneNumber: form.Get("PhoneNumber"), ContactPhoneNumber: form.Get("ContactPhoneNumber"),
 		AddressSID: form.Get("AddressSid"), Email: form.Get("Email"), AccountSID: form.Get("AccountSid"),
 		FriendlyName: form.Get("FriendlyName"), CCEmails: form["CcEmails"], ContactTitle: form.Get("ContactTitle"),
-		SMSCapability: form.Get("SmsCapability") == "true",
+		SMSCapability: formBool(form, "SmsCapability"),
 		SMSURL:        form.Get("SmsUrl"), SMSMethod: form.Get("SmsMethod"),
 		SMSFallbackURL: form.Get("SmsFallbackUrl"), SMSFallbackMethod: form.Get("SmsFallbackMethod"),
 		SMSApplicationSID: form.Get("SmsApplicationSid"),
@@ -60,7 +60,7 @@ func (s *Server) createHosted(w http.ResponseWriter, r *http.Request, body []byt
 		contactTitle: params.ContactTitle,
 		contactPhone: params.ContactPhoneNumber,
 		ccEmails:     params.CCEmails,
-		sms:          params.SMSCapability,
+		sms:          params.SMSCapability != nil && *params.SMSCapability,
 		outcome:      s.cfg.outcome(params.PhoneNumber),
 	}
 	if h.outcome.Status == "" {
@@ -155,4 +155,13 @@ func (s *Server) deleteDoc(w http.ResponseWriter, r *http.Request, sid string) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// formBool reads an optional boolean form field: nil when absent, else
+// whether it is true.
+func formBool(form url.Values, name string) *bool {
+	if _, ok := form[name]; !ok {
+		return nil
+	}
+	return hostednumbers.Bool(form.Get(name) == "true")
 }
