@@ -299,19 +299,40 @@ func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *
 		v.add(topLevel("orders"), "is nil; pass the client's HostedNumberOrders or a HostedNumberOrderLister")
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", v.err())
 	}
-	looks, err := lookAll(ctx, orders, numbers, params.Concurrency, opts)
-	if err != nil {
-		return nil, err
+	// A number the previous look found with an order of this create counts
+	// as created: its orders are kept, and only the numbers it found
+	// without one are listed again.
+	looks := make([]look, len(numbers))
+	var pending []string
+	var at []int
+	for i, n := range numbers {
+		if prev := params.Previous; prev != nil && len(prev.Numbers[i].Orders) > 0 {
+			looks[i].carried = &prev.Numbers[i]
+			continue
+		}
+		pending = append(pending, n)
+		at = append(at, i)
+	}
+	if len(pending) > 0 {
+		found, err := lookAll(ctx, orders, pending, params.Concurrency, opts)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range at {
+			looks[i] = found[j]
+		}
 	}
 	return params.conclude(numbers, looks, lookedAt, limit), nil
 }
 
 // look is what one listing found for one number: every order whose phone
-// number has the same digits, and the clock offset its answers showed.
+// number has the same digits, and the clock offset its answers showed; or,
+// for a number not listed again, what the previous look found (carried).
 type look struct {
 	orders   []HostedNumberOrder
 	offset   time.Duration
 	measured bool
+	carried  *ReconciledNumber
 }
 
 // lookAll lists the orders of every number, at most concurrency at once.
@@ -428,10 +449,16 @@ func phoneDigits(s string) string {
 // conclude works out the verdict from the orders found for each number.
 func (p *ReconcileParams) conclude(numbers []string, looks []look, lookedAt time.Time, limit time.Duration) *Reconciliation {
 	r := &Reconciliation{LookedAt: lookedAt, Numbers: make([]ReconciledNumber, len(numbers))}
+	listed := false
 	for _, l := range looks {
+		listed = listed || l.carried == nil
 		if l.measured {
 			r.ClockOffset, r.ClockMeasured = l.offset, true
 		}
+	}
+	if !listed && p.Previous != nil {
+		// Nothing was listed: Twilio's clock is as the previous look saw it.
+		r.ClockOffset, r.ClockMeasured = p.Previous.ClockOffset, p.Previous.ClockMeasured
 	}
 	slack := unmeasuredClockSlack
 	if r.ClockMeasured {
@@ -449,6 +476,18 @@ func (p *ReconcileParams) conclude(numbers []string, looks []look, lookedAt time
 	withoutBulk := false
 	for i, n := range numbers {
 		rn := ReconciledNumber{PhoneNumber: n}
+		if c := looks[i].carried; c != nil {
+			rn.Orders, rn.KnownOrders = c.Orders, c.KnownOrders
+			for _, o := range rn.Orders {
+				if sid := o.BulkHostingRequestSID; sid.Valid && sid.String != "" {
+					bulk[sid.String] = struct{}{}
+				} else {
+					withoutBulk = true
+				}
+			}
+			r.Numbers[i] = rn
+			continue
+		}
 		for _, o := range looks[i].orders {
 			sid := o.BulkHostingRequestSID
 			switch {
