@@ -113,9 +113,12 @@ type ReconcileParams struct {
 	// window, that must find no order for a number before Reconcile reports
 	// it missing. 0 means DefaultConfirmGap.
 	ConfirmGap time.Duration
-	// Previous is the result of the last Reconcile of the same numbers, as
-	// it returned it; pass it back when looking again, so that its look can
-	// count as the first of the two. WaitForReconcile does this for you.
+	// Previous is the result of the last Reconcile of the same numbers
+	// (with the same params), as it returned it; pass it back when looking
+	// again, so that its look can count as the first of the two, and so
+	// that only the numbers it found without an order are listed again:
+	// the others keep the orders it found. WaitForReconcile does this for
+	// you.
 	Previous *Reconciliation
 	// KnownBulkHostingSIDs are bulk requests (BH…) you already know for
 	// these numbers: earlier attempts, from your own records. Their orders
@@ -231,8 +234,10 @@ func (s *BulkHostedNumberOrdersService) WaitForReconcile(ctx context.Context, pa
 // ErrOutcomeUnknown): for each number, the hosted number orders that
 // exist, their status and bulk request, and one verdict. It lists the
 // orders of each number (List with PhoneNumber, following every page),
-// one listing per number per look, with at most Concurrency lookups at
-// once; it never creates anything.
+// with at most Concurrency lookups at once, and never creates anything.
+// The first look lists every number once; a look given Previous lists only
+// the numbers Previous found without an order (a number found once counts
+// as created, and keeps the orders Previous found for it).
 //
 // It never gives a verdict that could lead to a resubmission while Twilio
 // may still make the orders: while the processing window is open, or until
