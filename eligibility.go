@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/internal/poll"
 	"github.com/hostednumbers/hostednumbers-go/internal/wire"
 )
 
@@ -780,7 +781,9 @@ var _ BulkEligibilityFetcher = EligibilityAPI(nil)
 
 // WaitBulk fetches the bulk check until it is finished (see
 // BulkEligibility.Finished) and returns that final state, with the same
-// rules as BulkHostedNumberOrdersService.Wait: it ends early when ctx ends
+// loop and rules as BulkHostedNumberOrdersService.Wait: it waits between
+// fetches as WaitOptions describes (the interval doubling up to
+// MaxPollInterval, plus a jitter of up to a fifth); it ends early when ctx ends
 // or a fetch fails with an error that polling again cannot fix (404,
 // 401/403, a bad response, an answer about another check); transient
 // failures are polled through up to MaxConsecutiveErrors in a row; a 429
@@ -824,6 +827,12 @@ func WaitForBulkEligibility(ctx context.Context, f BulkEligibilityFetcher, reque
 }
 
 func waitForBulkEligibility(ctx context.Context, requestID string, opts *EligibilityWaitOptions, fetch func(context.Context, string) (*BulkEligibility, error)) (*BulkEligibility, error) {
+	return waitForBulkEligibilityWith(ctx, requestID, opts, fetch, poll.RealClock())
+}
+
+// waitForBulkEligibilityWith is waitForBulkEligibility on a clock: the
+// same loop as Wait, with its jitter.
+func waitForBulkEligibilityWith(ctx context.Context, requestID string, opts *EligibilityWaitOptions, fetch func(context.Context, string) (*BulkEligibility, error), clock poll.Clock) (*BulkEligibility, error) {
 	const op = "hostednumbers: wait for bulk eligibility check"
 	if err := checkContext(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
@@ -835,87 +844,21 @@ func waitForBulkEligibility(ctx context.Context, requestID string, opts *Eligibi
 	if opts != nil {
 		o = *opts
 	}
-	p := pollSettings{PollInterval: o.PollInterval, MaxPollInterval: o.MaxPollInterval, MaxConsecutiveErrors: o.MaxConsecutiveErrors}
-	last, err := pollUntil(ctx, p.withDefaults(),
-		func(ctx context.Context) (*BulkEligibility, error) { return fetch(ctx, requestID) },
-		func(b *BulkEligibility) bool {
+	w := (&WaitOptions{PollInterval: o.PollInterval, MaxPollInterval: o.MaxPollInterval, MaxConsecutiveErrors: o.MaxConsecutiveErrors}).withDefaults()
+	last, err := poll.Loop[*BulkEligibility]{
+		Settings: w.pollSettings(),
+		Clock:    clock,
+		Fetch:    func(ctx context.Context) (*BulkEligibility, error) { return fetch(ctx, requestID) },
+		Done: func(b *BulkEligibility) bool {
 			if o.OnSnapshot != nil {
 				o.OnSnapshot(b)
 			}
 			return b.Finished()
-		})
+		},
+		Classify: classifyPoll,
+	}.Run(ctx)
 	if err != nil {
 		return last, fmt.Errorf("%s %s: %w", op, requestID, err)
 	}
 	return last, nil
-}
-
-// pollSettings are the knobs of pollUntil.
-type pollSettings struct {
-	PollInterval, MaxPollInterval time.Duration
-	MaxConsecutiveErrors          int
-}
-
-func (p pollSettings) withDefaults() pollSettings {
-	if p.PollInterval <= 0 {
-		p.PollInterval = DefaultPollInterval
-	}
-	if p.MaxPollInterval <= 0 {
-		p.MaxPollInterval = DefaultMaxPollInterval
-	}
-	p.MaxPollInterval = max(p.MaxPollInterval, p.PollInterval)
-	if p.MaxConsecutiveErrors <= 0 {
-		p.MaxConsecutiveErrors = DefaultMaxConsecutiveErrors
-	}
-	return p
-}
-
-// pollUntil calls fetch until done reports true for what it returned, and
-// returns that value. Between calls it waits PollInterval, doubling up to
-// MaxPollInterval. A 429 is waited out for at least its Retry-After and
-// does not count as a failure; other transient errors (the retry policy's
-// classification for a GET) are polled through up to MaxConsecutiveErrors
-// in a row; any other error, or the end of ctx, ends the poll. On an error
-// the last value fetched, if any, comes back with it (the zero T if none).
-func pollUntil[T any](ctx context.Context, p pollSettings, fetch func(context.Context) (T, error), done func(T) bool) (T, error) {
-	interval := p.PollInterval
-	var last T
-	failures := 0
-	var timer *time.Timer
-	for {
-		wait := interval
-		v, err := fetch(ctx)
-		var apiErr *APIError
-		switch {
-		case err == nil:
-			failures = 0
-			last = v
-			if done(v) {
-				return v, nil
-			}
-		case ctx.Err() != nil:
-			return last, ctx.Err()
-		case errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusTooManyRequests:
-			wait = max(wait, apiErr.RetryAfter)
-		case !transient(err):
-			return last, err
-		default:
-			failures++
-			if failures >= p.MaxConsecutiveErrors {
-				return last, err
-			}
-		}
-		if timer == nil {
-			timer = time.NewTimer(wait)
-			defer timer.Stop()
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-ctx.Done():
-			return last, ctx.Err()
-		case <-timer.C:
-		}
-		interval = min(2*interval, p.MaxPollInterval)
-	}
 }

@@ -2,6 +2,7 @@ package hostednumbers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/internal/poll"
 )
 
 // Reconcile settings.
@@ -223,10 +225,13 @@ func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *R
 	return reconcileWith(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit(), opts)
 }
 
-// WaitForReconcile is the service's WaitForReconcile with its hosted
-// number orders and per-attempt time limit.
+// WaitForReconcile is the function WaitForReconcile with the client's
+// hosted number orders, per-attempt time limit and poll intervals
+// (WithWaitPollInterval).
 func (s *BulkHostedNumberOrdersService) WaitForReconcile(ctx context.Context, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error) {
-	return waitForReconcile(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit(), opts)
+	w := s.client.waitOptions(nil)
+	return waitForReconcile(ctx, &HostedNumberOrdersService{client: s.client}, params, s.client.attemptLimit(),
+		w.withDefaults(), poll.RealClock(), opts)
 }
 
 // Reconcile finds out what Twilio made of a create whose outcome is
@@ -261,33 +266,50 @@ func Reconcile(ctx context.Context, orders HostedNumberOrderLister, params *Reco
 }
 
 // WaitForReconcile calls Reconcile until its verdict is not
-// ReconcilePending, waiting until each RetryAt in between (and at least
-// 10ms) and passing each result back as Previous. It returns the first other verdict, or the
-// first error; when ctx ends while waiting, it returns ctx's error with
-// the last pending result.
+// ReconcilePending, passing each result back as Previous (so each look
+// lists only the numbers still missing). It runs the loop of
+// BulkHostedNumberOrdersService.Wait: after a pending result it waits
+// until its RetryAt (at least 10ms), plus a jitter of up to a fifth of
+// that wait; a look that fails with a 429 is taken again once its
+// Retry-After has passed, one that fails transiently (a 5xx, a dropped
+// connection, after the client's own retries) after the poll interval
+// (DefaultPollInterval, doubling up to DefaultMaxPollInterval), up to
+// DefaultMaxConsecutiveErrors in a row. It returns the first other
+// verdict; on an error (one that looking again cannot fix, too many in a
+// row, or the end of ctx) it also returns the last pending result, if any.
 func WaitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error) {
-	return waitForReconcile(ctx, orders, params, DefaultTimeout, opts)
+	return waitForReconcile(ctx, orders, params, DefaultTimeout, (&WaitOptions{}).withDefaults(), poll.RealClock(), opts)
 }
 
-func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration, opts []CallOption) (*Reconciliation, error) {
+func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration, w WaitOptions, clock poll.Clock, opts []CallOption) (*Reconciliation, error) {
 	if params == nil {
 		return reconcileWith(ctx, orders, params, limit, opts)
 	}
 	p := *params
-	for {
-		r, err := reconcileWith(ctx, orders, &p, limit, opts)
-		if err != nil || r.Verdict != ReconcilePending {
-			return r, err
-		}
-		t := time.NewTimer(max(time.Until(r.RetryAt), minReconcileInterval))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return r, fmt.Errorf("hostednumbers: reconcile: still pending (%s): %w", r.Reason, ctx.Err())
-		case <-t.C:
-		}
-		p.Previous = r
+	last, err := poll.Loop[*Reconciliation]{
+		Settings: w.pollSettings(),
+		Clock:    clock,
+		Fetch: func(ctx context.Context) (*Reconciliation, error) {
+			return reconcileWith(ctx, orders, &p, limit, opts)
+		},
+		Done: func(r *Reconciliation) bool {
+			p.Previous = r
+			return r.Verdict != ReconcilePending
+		},
+		Schedule: func(r *Reconciliation) time.Duration {
+			return max(time.Until(r.RetryAt), minReconcileInterval)
+		},
+		Classify: classifyPoll,
+	}.Run(ctx)
+	switch {
+	case err == nil:
+		return last, nil
+	case ctx.Err() == nil || !errors.Is(err, ctx.Err()):
+		return last, err // a look's own error, which names the number
+	case last != nil:
+		return last, fmt.Errorf("hostednumbers: reconcile: still pending (%s): %w", last.Reason, err)
 	}
+	return nil, fmt.Errorf("hostednumbers: reconcile: %w", err)
 }
 
 func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration, opts []CallOption) (*Reconciliation, error) {
@@ -408,7 +430,13 @@ func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number st
 			return l, nil
 		}
 		if pages > maxLookupPages {
-			return look{}, fmt.Errorf("more than %d pages of orders for one number: the server may be ignoring the PhoneNumber filter; no verdict without the whole list", maxLookupPages)
+			// A bad answer, not a passing fault: looking again would list
+			// the same pages.
+			e := &DecodeError{HTTPStatus: http.StatusOK, Err: fmt.Errorf("more than %d pages of orders for one number: the server may be ignoring the PhoneNumber filter; no verdict without the whole list", maxLookupPages)}
+			if page.LastResponse != nil {
+				e.HTTPStatus, e.RequestID = page.LastResponse.StatusCode, page.LastResponse.RequestID
+			}
+			return look{}, e
 		}
 		if off, ok := serverClockOffset(page.LastResponse); ok {
 			l.offset, l.measured = off, true

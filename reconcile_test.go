@@ -423,7 +423,10 @@ func TestReconcile_LookupErrorsNameTheNumberAndGiveNoVerdict(t *testing.T) {
 			answer: func(w http.ResponseWriter) {
 				rsJSON(w, 503, []byte(`{"code":20503,"message":"unavailable","status":503}`))
 			},
-			attempts: 3, // the client's retry policy applies: 1 + WithMaxRetries(2)
+			// The client's retry policy applies (1 + WithMaxRetries(2)), and
+			// WaitForReconcile looks again after a transient failure, up
+			// to DefaultMaxConsecutiveErrors looks in a row.
+			attempts: 3 * hn.DefaultMaxConsecutiveErrors,
 			check: func(t *testing.T, err error) {
 				var apiErr *hn.APIError
 				require.ErrorAs(t, err, &apiErr)
@@ -460,7 +463,7 @@ func TestReconcile_LookupErrorsNameTheNumberAndGiveNoVerdict(t *testing.T) {
 			store := newRSStore(t)
 			bad := numbers[3]
 			store.answer[bad] = tc.answer
-			_, client := rsReconcileServer(t, store, hn.WithMaxRetries(2))
+			_, client := rsReconcileServer(t, store, hn.WithMaxRetries(2), hn.WithWaitPollInterval(time.Millisecond, 2*time.Millisecond))
 
 			r, err := client.BulkHostedNumberOrders.WaitForReconcile(rsCtx(t), rsSettled(hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2}))
 			assert.Nil(t, r, "no verdict without every answer")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go/internal/poll"
 )
 
 // waitScript answers fetches from a list of steps: a status code (503,
@@ -174,11 +176,11 @@ func TestPollWait_IsTheIntervalOrRetryAfterPlusAtMostAFifth(t *testing.T) {
 		{time.Nanosecond, 0, 0.99, time.Nanosecond},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, pollWait(tt.interval, tt.retryAfter, tt.r), "pollWait(%v, %v, %v)", tt.interval, tt.retryAfter, tt.r)
+		assert.Equal(t, tt.want, poll.Wait(tt.interval, tt.retryAfter, tt.r, poll.DefaultJitter), "poll.Wait(%v, %v, %v)", tt.interval, tt.retryAfter, tt.r)
 	}
 	// The bound: whatever r in [0, 1) is drawn, less than a fifth more.
 	for _, r := range []float64{0, 0.1, 0.5, 0.9, 0.999999} {
-		got := pollWait(time.Minute, 0, r)
+		got := poll.Wait(time.Minute, 0, r, poll.DefaultJitter)
 		assert.GreaterOrEqual(t, got, time.Minute)
 		assert.Less(t, got, time.Minute+12*time.Second)
 	}
@@ -193,13 +195,13 @@ type fakeClock struct {
 	onWait func(n int)
 }
 
-func (c *fakeClock) clock() waitClock {
-	return waitClock{
-		jitter: func() float64 {
+func (c *fakeClock) clock() poll.Clock {
+	return poll.Clock{
+		Jitter: func() float64 {
 			r := c.draws[len(c.waits)%len(c.draws)]
 			return r
 		},
-		sleep: func(ctx context.Context, d time.Duration) error {
+		Sleep: func(ctx context.Context, d time.Duration) error {
 			c.waits = append(c.waits, d)
 			if c.onWait != nil {
 				c.onWait(len(c.waits))
@@ -251,10 +253,10 @@ func TestWait_DefaultWaitsAreJittered(t *testing.T) {
 	// The real clock's jitter: waits of many orders must not be in step.
 	// Draw the jitter a Wait would use many times: not all the same, and
 	// every one within the bound.
-	c := realClock()
+	c := poll.RealClock()
 	seen := map[time.Duration]bool{}
 	for range 50 {
-		d := pollWait(DefaultPollInterval, 0, c.jitter())
+		d := poll.Wait(DefaultPollInterval, 0, c.Jitter(), poll.DefaultJitter)
 		assert.GreaterOrEqual(t, d, DefaultPollInterval)
 		assert.Less(t, d, DefaultPollInterval+DefaultPollInterval/5)
 		seen[d] = true
