@@ -28,6 +28,13 @@ type BulkHostedNumberOrdersAPI interface {
 	// Wait polls a bulk hosting request until it is processed; opts apply
 	// to each fetch.
 	Wait(ctx context.Context, sid string, wait *WaitOptions, opts ...CallOption) (*BulkHostedNumberOrder, error)
+	// Reconcile finds out, in one look, what Twilio made of a create
+	// whose outcome is unknown. A mock can answer it with the function
+	// Reconcile over its own HostedNumberOrderLister.
+	Reconcile(ctx context.Context, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error)
+	// WaitForReconcile looks until Reconcile has a verdict. A mock can
+	// answer it with the function WaitForReconcile.
+	WaitForReconcile(ctx context.Context, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error)
 }
 
 var _ BulkHostedNumberOrdersAPI = (*BulkHostedNumberOrdersService)(nil)
