@@ -334,10 +334,10 @@ func waitWith(ctx context.Context, sid string, opts *WaitOptions, fetch func(con
 	return last, fmt.Errorf("hostednumbers: wait for bulk order %s: %w", sid, err)
 }
 
-// pollSettings are the loop's settings for w (already defaulted).
-func (w *WaitOptions) pollSettings() poll.Settings {
-	return poll.Settings{Interval: w.PollInterval, MaxInterval: w.MaxPollInterval,
-		MaxFailures: w.MaxConsecutiveErrors, Jitter: poll.DefaultJitter}
+// pollSettings are the loop's settings for o (already defaulted).
+func (o *WaitOptions) pollSettings() poll.Settings {
+	return poll.Settings{Interval: o.PollInterval, MaxInterval: o.MaxPollInterval,
+		MaxFailures: o.MaxConsecutiveErrors, Jitter: poll.DefaultJitter}
 }
 
 // classifyPoll tells the poll loop what a failed fetch means: a 429 is

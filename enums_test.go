@@ -12,14 +12,6 @@ import (
 	hn "github.com/hostednumbers/hostednumbers-go"
 )
 
-// enumCase is one enum value: its constant, the spellings that must decode
-// to it (the OpenAPI's defined spelling, the examples' spelling, and
-// mixtures), and the spellings that must not.
-type enumCase struct {
-	want      string
-	spellings []string
-}
-
 // spellingsOf returns the two spellings Twilio uses for a value, and a
 // mixture: lower case with hyphens, upper case with underscores, and the
 // first letter upper case with the separators swapped.

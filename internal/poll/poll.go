@@ -64,13 +64,14 @@ func Wait(interval, floor time.Duration, r, jitter float64) time.Duration {
 type Kind int
 
 const (
-	// Final: polling again cannot fix it; the loop returns it.
+	// Final is an error polling again cannot fix; the loop returns it.
 	Final Kind = iota
-	// Throttled: the server refused the fetch for now (a 429); the loop
+	// Throttled is a fetch the server refused for now (a 429); the loop
 	// waits at least its Retry-After and does not count it as a failure.
 	Throttled
-	// Transient: it may pass (a 5xx, a dropped connection); the loop
-	// polls again, up to Settings.MaxFailures in a row.
+	// Transient is an error that may pass (a 5xx, a dropped
+	// connection); the loop polls again, up to Settings.MaxFailures in a
+	// row.
 	Transient
 )
 
