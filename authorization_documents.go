@@ -47,8 +47,9 @@ type AuthorizationDocumentsService struct {
 }
 
 // AuthorizationDocumentStatus is where an authorisation document stands.
-// A status this SDK does not know keeps its raw text and Known reports
-// false.
+// Decoding folds case and '-' or '_' into the constants below (SIGNING is
+// AuthorizationDocumentStatusSigning). A status this SDK does not know
+// keeps its raw text and Known reports false.
 type AuthorizationDocumentStatus string
 
 // The documented authorisation document statuses.
@@ -64,6 +65,27 @@ const (
 	// AuthorizationDocumentStatusFailed: could not be completed.
 	AuthorizationDocumentStatusFailed AuthorizationDocumentStatus = "failed"
 )
+
+// ParseAuthorizationDocumentStatus returns the documented
+// AuthorizationDocumentStatus that raw spells, in any case and with '-' or
+// '_'; other text is returned unchanged.
+func ParseAuthorizationDocumentStatus(raw string) AuthorizationDocumentStatus {
+	known := [...]AuthorizationDocumentStatus{AuthorizationDocumentStatusOpened, AuthorizationDocumentStatusSigning,
+		AuthorizationDocumentStatusSigned, AuthorizationDocumentStatusCanceled, AuthorizationDocumentStatusFailed}
+	return parseEnum(raw, known[:])
+}
+
+// UnmarshalJSON decodes a status in any spelling; null leaves s as it is.
+func (s *AuthorizationDocumentStatus) UnmarshalJSON(data []byte) error {
+	raw, ok, err := enumText(data)
+	if err != nil {
+		return fmt.Errorf("authorization document status: %w", err)
+	}
+	if ok {
+		*s = ParseAuthorizationDocumentStatus(raw)
+	}
+	return nil
+}
 
 // Known reports whether s is one of the five documented statuses.
 func (s AuthorizationDocumentStatus) Known() bool {
@@ -125,7 +147,7 @@ type ListAuthorizationDocumentsParams struct {
 	// Email keeps the documents sent to this address.
 	Email string
 	// Status keeps the documents with this status: one of the five
-	// documented ones.
+	// documented ones, in any spelling (sent as the API's enum spells it).
 	Status AuthorizationDocumentStatus
 	// PageSize is how many documents a page holds, 1 to 1000; 0 leaves it
 	// to the API (50).
@@ -140,7 +162,7 @@ func (p *ListAuthorizationDocumentsParams) Validate() error {
 	}
 	v := validator{}
 	v.email(topLevel("email"), p.Email)
-	if p.Status != "" && !p.Status.Known() {
+	if p.Status != "" && !ParseAuthorizationDocumentStatus(string(p.Status)).Known() {
 		v.add(topLevel("status"), fmt.Sprintf("%s is not an authorization document status (opened, signing, signed, canceled, failed)", quoteShort(string(p.Status))))
 	}
 	v.pageSize(p.PageSize)
@@ -156,7 +178,7 @@ func (p *ListAuthorizationDocumentsParams) query() url.Values {
 		q.Set("Email", p.Email)
 	}
 	if p.Status != "" {
-		q.Set("Status", string(p.Status))
+		q.Set("Status", string(ParseAuthorizationDocumentStatus(string(p.Status))))
 	}
 	if p.PageSize > 0 {
 		q.Set("PageSize", strconv.Itoa(p.PageSize))

@@ -88,7 +88,13 @@ type Number struct {
 // FetchBulkHostedNumberOrderParams are the optional parameters of Fetch.
 type FetchBulkHostedNumberOrderParams struct {
 	// OrderStatus, when set, keeps only the result groups with that hosted
-	// number order status. It is sent exactly as given.
+	// number order status. A documented status is sent in the hyphenated
+	// spelling of the API's hosted number order status enum, whichever
+	// spelling it is given in (pending_loa and PENDING_LOA are sent as
+	// pending-loa): the OpenAPI describes the parameter as filtering "on
+	// Hosted Number Order status values" and points to that enum, the one
+	// spelling it defines. Any other text is sent as given, since the
+	// parameter is a free string.
 	OrderStatus OrderStatus
 }
 

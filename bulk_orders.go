@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/internal/poll"
 	"github.com/hostednumbers/hostednumbers-go/internal/retry"
 )
 
@@ -28,6 +28,13 @@ type BulkHostedNumberOrdersAPI interface {
 	// Wait polls a bulk hosting request until it is processed; opts apply
 	// to each fetch.
 	Wait(ctx context.Context, sid string, wait *WaitOptions, opts ...CallOption) (*BulkHostedNumberOrder, error)
+	// Reconcile finds out, in one look, what Twilio made of a create
+	// whose outcome is unknown. A mock can answer it with the function
+	// Reconcile over its own HostedNumberOrderLister.
+	Reconcile(ctx context.Context, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error)
+	// WaitForReconcile looks until Reconcile has a verdict. A mock can
+	// answer it with the function WaitForReconcile.
+	WaitForReconcile(ctx context.Context, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error)
 }
 
 var _ BulkHostedNumberOrdersAPI = (*BulkHostedNumberOrdersService)(nil)
@@ -89,7 +96,7 @@ func (s *BulkHostedNumberOrdersService) Fetch(ctx context.Context, sid string, p
 func (s *BulkHostedNumberOrdersService) fetch(ctx context.Context, sid string, params *FetchBulkHostedNumberOrderParams, opts ...CallOption) (*BulkHostedNumberOrder, error) {
 	var query string
 	if params != nil && params.OrderStatus != "" {
-		query = "OrderStatus=" + url.QueryEscape(string(params.OrderStatus))
+		query = "OrderStatus=" + url.QueryEscape(string(ParseOrderStatus(string(params.OrderStatus))))
 	}
 	var w bulkOrderWire
 	meta, err := s.client.do(ctx, request{op: "fetch bulk order", template: bulkOrdersPath + "/{Sid}",
@@ -194,47 +201,6 @@ type WaitOptions struct {
 	Done func(*BulkHostedNumberOrder) bool
 }
 
-// pollJitter is the largest jitter Wait adds to a wait, as a fraction of
-// it.
-const pollJitter = 0.2
-
-// pollWait is the wait before the next fetch: the interval, or the
-// server's Retry-After if longer, plus jitter (r in [0, 1)) times
-// pollJitter of it.
-func pollWait(interval, retryAfter time.Duration, r float64) time.Duration {
-	base := max(interval, retryAfter)
-	return base + time.Duration(r*pollJitter*float64(base))
-}
-
-// waitClock is how Wait waits: jitter draws from [0, 1), sleep waits d or
-// until ctx ends. Tests replace both to check the waits without a clock.
-type waitClock struct {
-	jitter func() float64
-	sleep  func(ctx context.Context, d time.Duration) error
-}
-
-// realClock waits on one timer, reused for every wait of one Wait.
-func realClock() waitClock {
-	var timer *time.Timer
-	return waitClock{
-		jitter: rand.Float64,
-		sleep: func(ctx context.Context, d time.Duration) error {
-			if timer == nil {
-				timer = time.NewTimer(d)
-			} else {
-				timer.Reset(d)
-			}
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return ctx.Err()
-			case <-timer.C:
-				return nil
-			}
-		},
-	}
-}
-
 func (o *WaitOptions) withDefaults() WaitOptions {
 	var w WaitOptions
 	if o != nil {
@@ -330,66 +296,69 @@ func WaitForBulkOrder(ctx context.Context, f BulkHostedNumberOrderFetcher, sid s
 }
 
 func waitFor(ctx context.Context, sid string, opts *WaitOptions, fetch func(context.Context, string, *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error)) (*BulkHostedNumberOrder, error) {
-	return waitWith(ctx, sid, opts, fetch, realClock())
+	return waitWith(ctx, sid, opts, fetch, poll.RealClock())
 }
 
 // waitWith is waitFor on a clock.
-func waitWith(ctx context.Context, sid string, opts *WaitOptions, fetch func(context.Context, string, *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error), clock waitClock) (*BulkHostedNumberOrder, error) {
+func waitWith(ctx context.Context, sid string, opts *WaitOptions, fetch func(context.Context, string, *FetchBulkHostedNumberOrderParams) (*BulkHostedNumberOrder, error), clock poll.Clock) (*BulkHostedNumberOrder, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("hostednumbers: wait for bulk order: %w", errNilContext)
 	}
 	if err := checkBulkHostingSID(sid); err != nil {
 		return nil, fmt.Errorf("hostednumbers: wait for bulk order: %w", err)
 	}
-	var last *BulkHostedNumberOrder
-	fail := func(err error) error {
-		if last != nil && !last.RequestStatus.Known() && errors.Is(err, ctx.Err()) {
-			return fmt.Errorf("hostednumbers: wait for bulk order %s: %w (the last request_status, %s, is not one the SDK knows; WaitOptions.Done decides when such a request is done)",
-				sid, err, quoteShort(string(last.RequestStatus)))
-		}
-		return fmt.Errorf("hostednumbers: wait for bulk order %s: %w", sid, err)
-	}
 	w := opts.withDefaults()
 	done := w.Done
 	if done == nil {
 		done = func(o *BulkHostedNumberOrder) bool { return o.RequestStatus.Finished() }
 	}
-	interval := w.PollInterval
-	failures := 0
-	for {
-		var retryAfter time.Duration
-		order, err := fetch(ctx, sid, nil)
-		var apiErr *APIError
-		switch {
-		case err == nil:
-			failures = 0
-			last = order
+	last, err := poll.Loop[*BulkHostedNumberOrder]{
+		Settings: w.pollSettings(),
+		Clock:    clock,
+		Fetch:    func(ctx context.Context) (*BulkHostedNumberOrder, error) { return fetch(ctx, sid, nil) },
+		Done: func(o *BulkHostedNumberOrder) bool {
 			if w.OnSnapshot != nil {
-				w.OnSnapshot(order)
+				w.OnSnapshot(o)
 			}
-			if done(order) {
-				return order, nil
-			}
-		case ctx.Err() != nil:
-			return last, fail(ctx.Err())
-		case errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusTooManyRequests:
-			// Rate limited: the server said when to come back. It is not
-			// a failure of the order, so it does not count towards
-			// MaxConsecutiveErrors.
-			retryAfter = apiErr.RetryAfter
-		case !transient(err):
-			return last, fail(err)
-		default:
-			failures++
-			if failures >= w.MaxConsecutiveErrors {
-				return last, fail(err)
-			}
-		}
-		if err := clock.sleep(ctx, pollWait(interval, retryAfter, clock.jitter())); err != nil {
-			return last, fail(err)
-		}
-		interval = min(2*interval, w.MaxPollInterval)
+			return done(o)
+		},
+		Classify: classifyPoll,
+	}.Run(ctx)
+	switch {
+	case err == nil:
+		return last, nil
+	case last != nil && !last.RequestStatus.Known() && errors.Is(err, ctx.Err()):
+		return last, fmt.Errorf("hostednumbers: wait for bulk order %s: %w (the last request_status, %s, is not one the SDK knows; WaitOptions.Done decides when such a request is done)",
+			sid, err, quoteShort(string(last.RequestStatus)))
 	}
+	return last, fmt.Errorf("hostednumbers: wait for bulk order %s: %w", sid, err)
+}
+
+// pollSettings are the loop's settings for o (already defaulted).
+func (o *WaitOptions) pollSettings() poll.Settings {
+	return poll.Settings{Interval: o.PollInterval, MaxInterval: o.MaxPollInterval,
+		MaxFailures: o.MaxConsecutiveErrors, Jitter: poll.DefaultJitter}
+}
+
+// classifyPoll tells the poll loop what a failed fetch means: a 429 is
+// waited out for at least its Retry-After and not counted; an error the
+// retry policy would retry on a GET is transient; anything else (a next
+// page on another origin among them: the SDK refused to follow it, and
+// would again) is final.
+func classifyPoll(err error) (poll.Kind, time.Duration) {
+	var apiErr *APIError
+	switch {
+	case errors.Is(err, ErrForeignNextPage):
+		return poll.Final, 0
+	case errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusTooManyRequests:
+		// Rate limited: the server said when to come back. It is not a
+		// failure of what is polled, so it does not count towards
+		// MaxConsecutiveErrors.
+		return poll.Throttled, apiErr.RetryAfter
+	case transient(err):
+		return poll.Transient, 0
+	}
+	return poll.Final, 0
 }
 
 // transient reports whether a failed fetch is worth polling again: the

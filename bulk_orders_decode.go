@@ -22,8 +22,9 @@ import (
 // but still checked to be JSON; null leaves a plain string unchanged and
 // makes a NullString invalid; a member given twice decodes twice, an array
 // onto the elements already there; count is a string or a number; group
-// statuses fold (pending_loa is pending-loa). Input that is not JSON, or
-// not the types the order has, is an error.
+// and request statuses fold (pending_loa is pending-loa, processed is
+// PROCESSED). Input that is not JSON, or not the types the order has, is
+// an error.
 
 // maxDepth is encoding/json's limit on nesting.
 const maxDepth = 10000
@@ -715,7 +716,13 @@ func (d *decoder) order(o *BulkHostedNumberOrder, groups *[]resultGroupWire) err
 		case 0:
 			return d.setString(&o.BulkHostingSID, "bulk_hosting_sid")
 		case 1:
-			return d.setString((*string)(&o.RequestStatus), "request_status")
+			// Folded as RequestStatus.UnmarshalJSON folds it: null leaves
+			// the status as it was.
+			if err := d.setString((*string)(&o.RequestStatus), "request_status"); err != nil {
+				return err
+			}
+			o.RequestStatus = ParseRequestStatus(string(o.RequestStatus))
+			return nil
 		case 2:
 			return d.setNullString(&o.FriendlyName, "friendly_name")
 		case 3:

@@ -599,7 +599,7 @@ func TestFetch_SendsPathAndFilterAndDecodesResults(t *testing.T) {
 	require.NotNil(t, got)
 	assert.Equal(t, http.MethodGet, got.Method)
 	assert.Equal(t, "/v2/HostedNumber/Orders/Bulk/"+testBulkSID, got.URL.Path)
-	assert.Equal(t, "OrderStatus=pending_loa", got.URL.RawQuery, "the filter is sent as the caller spelled it")
+	assert.Equal(t, "OrderStatus=pending-loa", got.URL.RawQuery, "the filter is sent in the spelling of the order status enum")
 	assert.Empty(t, got.Header.Get("Content-Type"))
 	user, _, _ := got.BasicAuth()
 	assert.Equal(t, testAccountSID, user)

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/internal/poll"
 	"github.com/hostednumbers/hostednumbers-go/internal/wire"
 )
 
@@ -239,9 +240,12 @@ func (n *EligibilityNumber) UnmarshalJSON(data []byte) error {
 	return err
 }
 
-// EligibilityStatus says whether a number can be hosted. A value a newer
-// server may add still decodes: the raw text is kept and Known reports
-// false.
+// EligibilityStatus says whether a number can be hosted. Twilio's OpenAPI
+// defines the values in lower case (eligible, ineligible) while its
+// examples send upper case (ELIGIBLE); decoding folds either spelling, in
+// any case and with '-' or '_', into the constants below. A value a newer
+// server may add still decodes: the raw text is kept, Known reports false,
+// and the number is not eligible.
 type EligibilityStatus string
 
 // The documented eligibility statuses.
@@ -250,34 +254,120 @@ const (
 	EligibilityStatusIneligible EligibilityStatus = "INELIGIBLE"
 )
 
+// ParseEligibilityStatus returns the documented EligibilityStatus that raw
+// spells (eligible, ELIGIBLE, Eligible are EligibilityStatusEligible);
+// text that names no documented status is returned unchanged, and is never
+// EligibilityStatusEligible.
+func ParseEligibilityStatus(raw string) EligibilityStatus {
+	known := [...]EligibilityStatus{EligibilityStatusEligible, EligibilityStatusIneligible}
+	return parseEnum(raw, known[:])
+}
+
 // Known reports whether s is one of the documented statuses.
 func (s EligibilityStatus) Known() bool {
 	return s == EligibilityStatusEligible || s == EligibilityStatusIneligible
 }
 
-// EligibilitySubStatus refines EligibilityStatus. Twilio lists no complete
-// set; the constants are the values its examples show. Any other value
-// decodes unchanged and Known reports false.
+// UnmarshalJSON decodes a status in either of Twilio's spellings; null
+// leaves s as it is.
+func (s *EligibilityStatus) UnmarshalJSON(data []byte) error {
+	raw, ok, err := enumText(data)
+	if err != nil {
+		return fmt.Errorf("eligibility status: %w", err)
+	}
+	if ok {
+		*s = ParseEligibilityStatus(raw)
+	}
+	return nil
+}
+
+// EligibilitySubStatus refines EligibilityStatus. Twilio's OpenAPI
+// defines the values below in lower case with hyphens
+// (already-in-twilio), its examples send them in upper case with
+// underscores (ALREADY_IN_TWILIO); decoding folds either into the
+// constants. Any other value decodes unchanged and Known reports false.
 type EligibilitySubStatus string
 
-// The sub-statuses Twilio's examples show.
+// The sub-statuses Twilio's OpenAPI defines, in the spelling its examples
+// send.
 const (
-	// EligibilitySubStatusAlreadyInTwilio: the number is already in a
-	// Twilio account.
-	EligibilitySubStatusAlreadyInTwilio EligibilitySubStatus = "ALREADY_IN_TWILIO"
+	// EligibilitySubStatusCountryIneligible: Twilio cannot host numbers
+	// of the number's country.
+	EligibilitySubStatusCountryIneligible EligibilitySubStatus = "COUNTRY_INELIGIBLE"
 	// EligibilitySubStatusNumberFormatIneligible: the number as sent is not
 	// a phone number Twilio can host (not E.164, say).
 	EligibilitySubStatusNumberFormatIneligible EligibilitySubStatus = "NUMBER_FORMAT_INELIGIBLE"
+	// EligibilitySubStatusNumberTypeIneligible: the kind of number (a
+	// mobile number, say) cannot be hosted.
+	EligibilitySubStatusNumberTypeIneligible EligibilitySubStatus = "NUMBER_TYPE_INELIGIBLE"
+	// EligibilitySubStatusCarrierIneligible: the number's carrier does
+	// not allow it to be hosted.
+	EligibilitySubStatusCarrierIneligible EligibilitySubStatus = "CARRIER_INELIGIBLE"
+	// EligibilitySubStatusAlreadyInTwilio: the number is already in a
+	// Twilio account, or has a hosted number order.
+	EligibilitySubStatusAlreadyInTwilio EligibilitySubStatus = "ALREADY_IN_TWILIO"
+	// EligibilitySubStatusInternalProcessingError: Twilio could not check
+	// the number; check it again.
+	EligibilitySubStatusInternalProcessingError EligibilitySubStatus = "INTERNAL_PROCESSING_ERROR"
+	// EligibilitySubStatusInvalidPhoneNumber: the number is not a valid
+	// phone number.
+	EligibilitySubStatusInvalidPhoneNumber EligibilitySubStatus = "INVALID_PHONE_NUMBER"
+	// EligibilitySubStatusInvalidHostingAccountSID: the hosting account
+	// SID sent is not one Twilio accepts.
+	EligibilitySubStatusInvalidHostingAccountSID EligibilitySubStatus = "INVALID_HOSTING_ACCOUNT_SID"
+	// EligibilitySubStatusEligible: the number can be hosted.
+	EligibilitySubStatusEligible EligibilitySubStatus = "ELIGIBLE"
+	// EligibilitySubStatusEligibleByManualProcess: the number can be
+	// hosted, through a manual process (bulk checks only).
+	EligibilitySubStatusEligibleByManualProcess EligibilitySubStatus = "ELIGIBLE_BY_MANUAL_PROCESS"
 )
 
-// Known reports whether s is one of the sub-statuses Twilio's examples show.
-func (s EligibilitySubStatus) Known() bool {
-	return s == EligibilitySubStatusAlreadyInTwilio || s == EligibilitySubStatusNumberFormatIneligible
+// eligibilitySubStatuses are the defined sub-statuses.
+func eligibilitySubStatuses() [10]EligibilitySubStatus {
+	return [...]EligibilitySubStatus{
+		EligibilitySubStatusCountryIneligible, EligibilitySubStatusNumberFormatIneligible,
+		EligibilitySubStatusNumberTypeIneligible, EligibilitySubStatusCarrierIneligible,
+		EligibilitySubStatusAlreadyInTwilio, EligibilitySubStatusInternalProcessingError,
+		EligibilitySubStatusInvalidPhoneNumber, EligibilitySubStatusInvalidHostingAccountSID,
+		EligibilitySubStatusEligible, EligibilitySubStatusEligibleByManualProcess,
+	}
 }
 
-// BulkEligibilityStatus is the processing state of a bulk check. Values a
-// newer server may add still decode: the raw text is kept and Known
-// reports false.
+// ParseEligibilitySubStatus returns the defined EligibilitySubStatus that
+// raw spells (already-in-twilio and ALREADY_IN_TWILIO are
+// EligibilitySubStatusAlreadyInTwilio); other text is returned unchanged.
+func ParseEligibilitySubStatus(raw string) EligibilitySubStatus {
+	known := eligibilitySubStatuses()
+	return parseEnum(raw, known[:])
+}
+
+// Known reports whether s is one of the sub-statuses Twilio defines.
+func (s EligibilitySubStatus) Known() bool {
+	for _, k := range eligibilitySubStatuses() {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// UnmarshalJSON decodes a sub-status in either of Twilio's spellings;
+// null leaves s as it is.
+func (s *EligibilitySubStatus) UnmarshalJSON(data []byte) error {
+	raw, ok, err := enumText(data)
+	if err != nil {
+		return fmt.Errorf("eligibility sub-status: %w", err)
+	}
+	if ok {
+		*s = ParseEligibilitySubStatus(raw)
+	}
+	return nil
+}
+
+// BulkEligibilityStatus is the processing state of a bulk check. Decoding
+// folds case and '-' or '_' (in-progress is
+// BulkEligibilityStatusInProgress). Values a newer server may add still
+// decode: the raw text is kept and Known reports false.
 type BulkEligibilityStatus string
 
 // The bulk check statuses Twilio shows: QUEUED and IN_PROGRESS while it
@@ -289,6 +379,15 @@ const (
 	BulkEligibilityStatusSuccessful BulkEligibilityStatus = "SUCCESSFUL"
 	BulkEligibilityStatusComplete   BulkEligibilityStatus = "COMPLETE"
 )
+
+// ParseBulkEligibilityStatus returns the BulkEligibilityStatus that raw
+// spells, in any case and with '-' or '_'; other text is returned
+// unchanged.
+func ParseBulkEligibilityStatus(raw string) BulkEligibilityStatus {
+	known := [...]BulkEligibilityStatus{BulkEligibilityStatusQueued, BulkEligibilityStatusInProgress,
+		BulkEligibilityStatusSuccessful, BulkEligibilityStatusComplete}
+	return parseEnum(raw, known[:])
+}
 
 // Known reports whether s is one of the statuses Twilio shows.
 func (s BulkEligibilityStatus) Known() bool {
@@ -307,6 +406,18 @@ func (s BulkEligibilityStatus) Finished() bool {
 	return s == BulkEligibilityStatusSuccessful || s == BulkEligibilityStatusComplete
 }
 
+// UnmarshalJSON decodes a status in any spelling; null leaves s as it is.
+func (s *BulkEligibilityStatus) UnmarshalJSON(data []byte) error {
+	raw, ok, err := enumText(data)
+	if err != nil {
+		return fmt.Errorf("bulk eligibility status: %w", err)
+	}
+	if ok {
+		*s = ParseBulkEligibilityStatus(raw)
+	}
+	return nil
+}
+
 // EligibilityResult is the answer for one phone number.
 type EligibilityResult struct {
 	// PhoneNumber is the number as the API echoes it (as sent, even when
@@ -319,9 +430,11 @@ type EligibilityResult struct {
 	// Country is the number's country: country as documented, or
 	// iso_country_code as the examples send it.
 	Country NullString
-	// Status says whether the number can be hosted.
+	// Status says whether the number can be hosted, in the constants'
+	// spelling whichever one Twilio sent; a status the SDK does not know
+	// keeps its raw text and is not eligible.
 	Status EligibilityStatus
-	// SubStatus refines Status (ALREADY_IN_TWILIO, …).
+	// SubStatus refines Status (ALREADY_IN_TWILIO, …), folded like Status.
 	SubStatus EligibilitySubStatus
 	// IneligibilityReason says why the number cannot be hosted.
 	IneligibilityReason NullString
@@ -345,8 +458,12 @@ type EligibilityResult struct {
 	InventoryAccountSID NullString
 }
 
-// Eligible reports whether the number can be hosted.
-func (r *EligibilityResult) Eligible() bool { return r.Status == EligibilityStatusEligible }
+// Eligible reports whether the number can be hosted: its status is
+// EligibilityStatusEligible in either of Twilio's spellings. A status the
+// SDK does not know is never eligible.
+func (r *EligibilityResult) Eligible() bool {
+	return ParseEligibilityStatus(string(r.Status)) == EligibilityStatusEligible
+}
 
 // eligibilityResultWire is a result as the API sends it, with both
 // spellings of the hosting account and the country.
@@ -382,8 +499,8 @@ func (r *EligibilityResult) UnmarshalJSON(data []byte) error {
 		PhoneNumber:         w.PhoneNumber.String,
 		HostingAccountSID:   firstValid(w.HostingAccountSID, w.AccountSID),
 		Country:             firstValid(w.Country, w.ISOCountryCode),
-		Status:              EligibilityStatus(w.Status.String),
-		SubStatus:           EligibilitySubStatus(w.SubStatus.String),
+		Status:              ParseEligibilityStatus(w.Status.String),
+		SubStatus:           ParseEligibilitySubStatus(w.SubStatus.String),
 		IneligibilityReason: w.IneligibilityReason,
 		NextStep:            w.NextStep,
 		DateLastChecked:     w.DateLastChecked,
@@ -498,7 +615,8 @@ func (b *BulkEligibility) Finished() bool {
 	if b == nil {
 		return false
 	}
-	return b.Status.Finished() || (!b.Status.Known() && b.DateCompleted.Valid)
+	s := ParseBulkEligibilityStatus(string(b.Status))
+	return s.Finished() || (!s.Known() && b.DateCompleted.Valid)
 }
 
 // check is run on every decoded bulk check: without a valid request ID it
@@ -663,7 +781,9 @@ var _ BulkEligibilityFetcher = EligibilityAPI(nil)
 
 // WaitBulk fetches the bulk check until it is finished (see
 // BulkEligibility.Finished) and returns that final state, with the same
-// rules as BulkHostedNumberOrdersService.Wait: it ends early when ctx ends
+// loop and rules as BulkHostedNumberOrdersService.Wait: it waits between
+// fetches as WaitOptions describes (the interval doubling up to
+// MaxPollInterval, plus a jitter of up to a fifth); it ends early when ctx ends
 // or a fetch fails with an error that polling again cannot fix (404,
 // 401/403, a bad response, an answer about another check); transient
 // failures are polled through up to MaxConsecutiveErrors in a row; a 429
@@ -707,6 +827,12 @@ func WaitForBulkEligibility(ctx context.Context, f BulkEligibilityFetcher, reque
 }
 
 func waitForBulkEligibility(ctx context.Context, requestID string, opts *EligibilityWaitOptions, fetch func(context.Context, string) (*BulkEligibility, error)) (*BulkEligibility, error) {
+	return waitForBulkEligibilityWith(ctx, requestID, opts, fetch, poll.RealClock())
+}
+
+// waitForBulkEligibilityWith is waitForBulkEligibility on a clock: the
+// same loop as Wait, with its jitter.
+func waitForBulkEligibilityWith(ctx context.Context, requestID string, opts *EligibilityWaitOptions, fetch func(context.Context, string) (*BulkEligibility, error), clock poll.Clock) (*BulkEligibility, error) {
 	const op = "hostednumbers: wait for bulk eligibility check"
 	if err := checkContext(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
@@ -718,87 +844,21 @@ func waitForBulkEligibility(ctx context.Context, requestID string, opts *Eligibi
 	if opts != nil {
 		o = *opts
 	}
-	p := pollSettings{PollInterval: o.PollInterval, MaxPollInterval: o.MaxPollInterval, MaxConsecutiveErrors: o.MaxConsecutiveErrors}
-	last, err := pollUntil(ctx, p.withDefaults(),
-		func(ctx context.Context) (*BulkEligibility, error) { return fetch(ctx, requestID) },
-		func(b *BulkEligibility) bool {
+	w := (&WaitOptions{PollInterval: o.PollInterval, MaxPollInterval: o.MaxPollInterval, MaxConsecutiveErrors: o.MaxConsecutiveErrors}).withDefaults()
+	last, err := poll.Loop[*BulkEligibility]{
+		Settings: w.pollSettings(),
+		Clock:    clock,
+		Fetch:    func(ctx context.Context) (*BulkEligibility, error) { return fetch(ctx, requestID) },
+		Done: func(b *BulkEligibility) bool {
 			if o.OnSnapshot != nil {
 				o.OnSnapshot(b)
 			}
 			return b.Finished()
-		})
+		},
+		Classify: classifyPoll,
+	}.Run(ctx)
 	if err != nil {
 		return last, fmt.Errorf("%s %s: %w", op, requestID, err)
 	}
 	return last, nil
-}
-
-// pollSettings are the knobs of pollUntil.
-type pollSettings struct {
-	PollInterval, MaxPollInterval time.Duration
-	MaxConsecutiveErrors          int
-}
-
-func (p pollSettings) withDefaults() pollSettings {
-	if p.PollInterval <= 0 {
-		p.PollInterval = DefaultPollInterval
-	}
-	if p.MaxPollInterval <= 0 {
-		p.MaxPollInterval = DefaultMaxPollInterval
-	}
-	p.MaxPollInterval = max(p.MaxPollInterval, p.PollInterval)
-	if p.MaxConsecutiveErrors <= 0 {
-		p.MaxConsecutiveErrors = DefaultMaxConsecutiveErrors
-	}
-	return p
-}
-
-// pollUntil calls fetch until done reports true for what it returned, and
-// returns that value. Between calls it waits PollInterval, doubling up to
-// MaxPollInterval. A 429 is waited out for at least its Retry-After and
-// does not count as a failure; other transient errors (the retry policy's
-// classification for a GET) are polled through up to MaxConsecutiveErrors
-// in a row; any other error, or the end of ctx, ends the poll. On an error
-// the last value fetched, if any, comes back with it (the zero T if none).
-func pollUntil[T any](ctx context.Context, p pollSettings, fetch func(context.Context) (T, error), done func(T) bool) (T, error) {
-	interval := p.PollInterval
-	var last T
-	failures := 0
-	var timer *time.Timer
-	for {
-		wait := interval
-		v, err := fetch(ctx)
-		var apiErr *APIError
-		switch {
-		case err == nil:
-			failures = 0
-			last = v
-			if done(v) {
-				return v, nil
-			}
-		case ctx.Err() != nil:
-			return last, ctx.Err()
-		case errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusTooManyRequests:
-			wait = max(wait, apiErr.RetryAfter)
-		case !transient(err):
-			return last, err
-		default:
-			failures++
-			if failures >= p.MaxConsecutiveErrors {
-				return last, err
-			}
-		}
-		if timer == nil {
-			timer = time.NewTimer(wait)
-			defer timer.Stop()
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-ctx.Done():
-			return last, ctx.Err()
-		case <-timer.C:
-		}
-		interval = min(2*interval, p.MaxPollInterval)
-	}
 }

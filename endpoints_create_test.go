@@ -66,7 +66,7 @@ func validHROrder() *hn.CreateHostedNumberOrderParams {
 	return &hn.CreateHostedNumberOrderParams{
 		PhoneNumber: "+14153608311", ContactPhoneNumber: "+12344444444",
 		AddressSID: "AD11111111111111111111111111111111", Email: "test@twilio.com",
-		CCEmails: []string{"a@example.com", "b@example.com"}, SMSCapability: true,
+		CCEmails: []string{"a@example.com", "b@example.com"}, SMSCapability: hn.Bool(true),
 		StatusCallbackURL: "https://hooks.example.com/s", StatusCallbackMethod: "POST",
 	}
 }
@@ -315,4 +315,48 @@ func TestFake_NewEndpointsEndToEnd(t *testing.T) {
 		require.NoError(t, ctx.Err(), "the single order never moved on; last status %s", o.Status)
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestSMSCapability_SendsTrueFalseOrNothing(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		sms  *bool
+		want []string // the SmsCapability values sent; nil for none
+	}{
+		{"unset", nil, nil},
+		{"true", hn.Bool(true), []string{"true"}},
+		{"false", hn.Bool(false), []string{"false"}},
+	} {
+		t.Run("create "+tt.name, func(t *testing.T) {
+			s, client := newEPServer(t, http.StatusCreated, epFixture(t, "CreateHostedNumberOrder_201_create.json"))
+			p := validHROrder()
+			p.SMSCapability = tt.sms
+			_, err := client.HostedNumberOrders.Create(ruleCtx(t), p)
+			require.NoError(t, err)
+			reqs := s.got()
+			require.Len(t, reqs, 1)
+			got, present := reqs[0].form["SmsCapability"]
+			assert.Equal(t, tt.want != nil, present, "SmsCapability sent: %v", reqs[0].form)
+			assert.Equal(t, tt.want, got)
+		})
+		t.Run("list "+tt.name, func(t *testing.T) {
+			srv, client := rsServe(t, func(w http.ResponseWriter, _ *http.Request) {
+				rsJSON(w, http.StatusOK, rsFixture(t, "ListHostedNumberOrder_200_readEmpty.json"))
+			})
+			_, err := client.HostedNumberOrders.List(rsCtx(t), &hn.ListHostedNumberOrdersParams{SMSCapability: tt.sms})
+			require.NoError(t, err)
+			reqs := srv.requests()
+			require.Len(t, reqs, 1)
+			q, err := url.ParseQuery(reqs[0].RawQuery)
+			require.NoError(t, err)
+			got, present := q["SmsCapability"]
+			assert.Equal(t, tt.want != nil, present, "SmsCapability sent: %s", reqs[0].RawQuery)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	// Bool returns a fresh pointer each time: setting one field never
+	// changes another.
+	a, b := hn.Bool(true), hn.Bool(true)
+	*a = false
+	assert.True(t, *b)
 }

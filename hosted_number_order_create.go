@@ -33,8 +33,10 @@ type CreateHostedNumberOrderParams struct {
 	CCEmails []string
 	// ContactTitle is the job title of the person authorised to sign.
 	ContactTitle string
-	// SMSCapability, when true, hosts the number's SMS on Twilio.
-	SMSCapability bool
+	// SMSCapability, when set, is sent as SmsCapability: true hosts the
+	// number's SMS on Twilio, false says it is not to be hosted. nil sends
+	// nothing, leaving it to the API. Set it with Bool(true) or Bool(false).
+	SMSCapability *bool
 	// SMSURL, SMSMethod, SMSFallbackURL, SMSFallbackMethod and
 	// SMSApplicationSID (AP…) set how Twilio handles the number's messages
 	// once hosted; methods are GET or POST.
@@ -111,8 +113,8 @@ func (p *CreateHostedNumberOrderParams) form() url.Values {
 		f.Add("CcEmails", e)
 	}
 	set("ContactTitle", p.ContactTitle)
-	if p.SMSCapability {
-		f.Set("SmsCapability", "true")
+	if p.SMSCapability != nil {
+		f.Set("SmsCapability", strconv.FormatBool(*p.SMSCapability))
 	}
 	set("SmsUrl", p.SMSURL)
 	set("SmsMethod", p.SMSMethod)

@@ -149,7 +149,8 @@ type ListHostedNumberOrdersParams struct {
 	// statuses (pending_loa is sent as pending-loa).
 	Status OrderStatus
 	// SMSCapability, when set, keeps the orders whose SMS capability is
-	// the value it points to.
+	// the value it points to (Bool(false) keeps those without SMS); nil
+	// does not filter.
 	SMSCapability *bool
 	// PhoneNumber keeps the orders for this number (E.164).
 	PhoneNumber string

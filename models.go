@@ -12,8 +12,11 @@ import (
 )
 
 // RequestStatus is the processing state of a whole bulk hosting request.
-// Values a newer server may add still decode: the raw text is kept and
-// Known reports false.
+// Decoding folds Twilio's spellings into the constants below (case, and
+// '-' or '_', do not matter: processed and in-progress are
+// RequestStatusProcessed and RequestStatusInProgress). A value a newer
+// server may add still decodes: the raw text is kept and Known reports
+// false.
 type RequestStatus string
 
 // The documented request statuses, in the order an order moves through them.
@@ -22,6 +25,15 @@ const (
 	RequestStatusInProgress RequestStatus = "IN_PROGRESS"
 	RequestStatusProcessed  RequestStatus = "PROCESSED"
 )
+
+// ParseRequestStatus returns the documented RequestStatus that raw spells,
+// in any case and with '-' or '_' (in-progress is
+// RequestStatusInProgress); text that names no documented status is
+// returned unchanged.
+func ParseRequestStatus(raw string) RequestStatus {
+	known := [...]RequestStatus{RequestStatusQueued, RequestStatusInProgress, RequestStatusProcessed}
+	return parseEnum(raw, known[:])
+}
 
 // Known reports whether s is one of the documented request statuses.
 func (s RequestStatus) Known() bool {
@@ -35,6 +47,74 @@ func (s RequestStatus) Known() bool {
 // Finished reports whether the request has been processed: every number in
 // it has its hosted number order, and Results is final.
 func (s RequestStatus) Finished() bool { return s == RequestStatusProcessed }
+
+// UnmarshalJSON decodes a status in any of Twilio's spellings. null
+// leaves s as it is, as encoding/json does for a string.
+func (s *RequestStatus) UnmarshalJSON(data []byte) error {
+	raw, ok, err := enumText(data)
+	if err != nil {
+		return fmt.Errorf("request status: %w", err)
+	}
+	if ok {
+		*s = ParseRequestStatus(raw)
+	}
+	return nil
+}
+
+// parseEnum returns the constant of known that raw spells, comparing as
+// Twilio's two spellings of one enum require: ASCII letters in either
+// case, '-' and '_' alike, surrounding spaces ignored (already-in-twilio,
+// ALREADY_IN_TWILIO and Already_In-Twilio are one value). Anything else is
+// returned unchanged, so a value a newer server adds keeps its raw text
+// and is never mistaken for a known one.
+func parseEnum[T ~string](raw string, known []T) T {
+	for _, k := range known {
+		if raw == string(k) {
+			return k
+		}
+	}
+	trimmed := strings.TrimSpace(raw)
+	for _, k := range known {
+		if sameSpelling(trimmed, string(k)) {
+			return k
+		}
+	}
+	return T(raw)
+}
+
+// sameSpelling reports whether a and b are one enum value in Twilio's two
+// spellings: equal but for ASCII case and '-' against '_'.
+func sameSpelling(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if foldEnumByte(a[i]) != foldEnumByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func foldEnumByte(c byte) byte {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return c + ('a' - 'A')
+	case c == '_':
+		return '-'
+	}
+	return c
+}
+
+// enumText reads an enum member: its text and true for a JSON string,
+// false for null, an error for anything else.
+func enumText(data []byte) (string, bool, error) {
+	var ns NullString
+	if err := ns.UnmarshalJSON(data); err != nil {
+		return "", false, err
+	}
+	return ns.String, ns.Valid, nil
+}
 
 // OrderStatus is the status of one hosted number order (one phone number).
 // Twilio spells some statuses two ways (pending_loa in bulk results,
@@ -59,18 +139,16 @@ const (
 )
 
 // ParseOrderStatus returns the OrderStatus for raw, folding case and the
-// underscore spelling (pending_loa) into the documented constant
-// (OrderStatusPendingLOA). Text that names no documented status is returned
-// unchanged.
+// underscore spelling (pending_loa, PENDING_LOA) into the documented
+// constant (OrderStatusPendingLOA). Text that names no documented status is
+// returned unchanged.
 func ParseOrderStatus(raw string) OrderStatus {
-	if s := OrderStatus(raw); s.Known() {
-		return s
+	known := [...]OrderStatus{
+		OrderStatusTwilioProcessing, OrderStatusReceived, OrderStatusPendingVerification,
+		OrderStatusVerified, OrderStatusPendingLOA, OrderStatusCarrierProcessing,
+		OrderStatusTesting, OrderStatusCompleted, OrderStatusFailed, OrderStatusActionRequired,
 	}
-	folded := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(raw)), "_", "-")
-	if s := OrderStatus(folded); s.Known() {
-		return s
-	}
-	return OrderStatus(raw)
+	return parseEnum(raw, known[:])
 }
 
 // Known reports whether s is one of the ten documented statuses.
@@ -84,15 +162,24 @@ func (s OrderStatus) Known() bool {
 	return false
 }
 
-// UnmarshalJSON decodes a status in any of Twilio's spellings.
+// UnmarshalJSON decodes a status in any of Twilio's spellings. null
+// leaves s as it is, as encoding/json does for a string.
 func (s *OrderStatus) UnmarshalJSON(data []byte) error {
-	var ns NullString
-	if err := ns.UnmarshalJSON(data); err != nil {
+	raw, ok, err := enumText(data)
+	if err != nil {
 		return fmt.Errorf("order status: %w", err)
 	}
-	*s = ParseOrderStatus(ns.String)
+	if ok {
+		*s = ParseOrderStatus(raw)
+	}
 	return nil
 }
+
+// Bool returns a pointer to v, for the optional boolean request fields
+// (CreateHostedNumberOrderParams.SMSCapability,
+// ListHostedNumberOrdersParams.SMSCapability), where nil means "not sent"
+// and Bool(false) sends false.
+func Bool(v bool) *bool { return &v }
 
 // NullString is a string the API may send as JSON null. Valid is false for
 // null (or an absent member), so an empty string and no value stay apart.

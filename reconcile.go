@@ -2,6 +2,7 @@ package hostednumbers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/internal/poll"
 )
 
 // Reconcile settings.
@@ -113,9 +115,12 @@ type ReconcileParams struct {
 	// window, that must find no order for a number before Reconcile reports
 	// it missing. 0 means DefaultConfirmGap.
 	ConfirmGap time.Duration
-	// Previous is the result of the last Reconcile of the same numbers, as
-	// it returned it; pass it back when looking again, so that its look can
-	// count as the first of the two. WaitForReconcile does this for you.
+	// Previous is the result of the last Reconcile of the same numbers
+	// (with the same params), as it returned it; pass it back when looking
+	// again, so that its look can count as the first of the two, and so
+	// that only the numbers it found without an order are listed again:
+	// the others keep the orders it found. WaitForReconcile does this for
+	// you.
 	Previous *Reconciliation
 	// KnownBulkHostingSIDs are bulk requests (BH…) you already know for
 	// these numbers: earlier attempts, from your own records. Their orders
@@ -221,11 +226,14 @@ func (s *BulkHostedNumberOrdersService) Reconcile(ctx context.Context, params *R
 	return reconcileWith(ctx, &HostedNumberOrdersService{client: s.client}, s.client.reconcile.apply(params), s.client.attemptLimit(), opts)
 }
 
-// WaitForReconcile is the service's WaitForReconcile with its hosted
-// number orders, per-attempt time limit and WithReconcileTiming window and
-// gap.
+// WaitForReconcile is the function WaitForReconcile with the client's
+// hosted number orders, per-attempt time limit, poll intervals
+// (WithWaitPollInterval) and WithReconcileTiming window and gap where
+// params leave them zero.
 func (s *BulkHostedNumberOrdersService) WaitForReconcile(ctx context.Context, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error) {
-	return waitForReconcile(ctx, &HostedNumberOrdersService{client: s.client}, s.client.reconcile.apply(params), s.client.attemptLimit(), opts)
+	w := s.client.waitOptions(nil)
+	return waitForReconcile(ctx, &HostedNumberOrdersService{client: s.client}, s.client.reconcile.apply(params), s.client.attemptLimit(),
+		w.withDefaults(), poll.RealClock(), opts)
 }
 
 // Reconcile finds out what Twilio made of a create whose outcome is
@@ -233,8 +241,10 @@ func (s *BulkHostedNumberOrdersService) WaitForReconcile(ctx context.Context, pa
 // ErrOutcomeUnknown): for each number, the hosted number orders that
 // exist, their status and bulk request, and one verdict. It lists the
 // orders of each number (List with PhoneNumber, following every page),
-// one listing per number per look, with at most Concurrency lookups at
-// once; it never creates anything.
+// with at most Concurrency lookups at once, and never creates anything.
+// The first look lists every number once; a look given Previous lists only
+// the numbers Previous found without an order (a number found once counts
+// as created, and keeps the orders Previous found for it).
 //
 // It never gives a verdict that could lead to a resubmission while Twilio
 // may still make the orders: while the processing window is open, or until
@@ -258,33 +268,50 @@ func Reconcile(ctx context.Context, orders HostedNumberOrderLister, params *Reco
 }
 
 // WaitForReconcile calls Reconcile until its verdict is not
-// ReconcilePending, waiting until each RetryAt in between (and at least
-// 10ms) and passing each result back as Previous. It returns the first other verdict, or the
-// first error; when ctx ends while waiting, it returns ctx's error with
-// the last pending result.
+// ReconcilePending, passing each result back as Previous (so each look
+// lists only the numbers still missing). It runs the loop of
+// BulkHostedNumberOrdersService.Wait: after a pending result it waits
+// until its RetryAt (at least 10ms), plus a jitter of up to a fifth of
+// that wait; a look that fails with a 429 is taken again once its
+// Retry-After has passed, one that fails transiently (a 5xx, a dropped
+// connection, after the client's own retries) after the poll interval
+// (DefaultPollInterval, doubling up to DefaultMaxPollInterval), up to
+// DefaultMaxConsecutiveErrors in a row. It returns the first other
+// verdict; on an error (one that looking again cannot fix, too many in a
+// row, or the end of ctx) it also returns the last pending result, if any.
 func WaitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, opts ...CallOption) (*Reconciliation, error) {
-	return waitForReconcile(ctx, orders, params, DefaultTimeout, opts)
+	return waitForReconcile(ctx, orders, params, DefaultTimeout, (&WaitOptions{}).withDefaults(), poll.RealClock(), opts)
 }
 
-func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration, opts []CallOption) (*Reconciliation, error) {
+func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration, w WaitOptions, clock poll.Clock, opts []CallOption) (*Reconciliation, error) {
 	if params == nil {
 		return reconcileWith(ctx, orders, params, limit, opts)
 	}
 	p := *params
-	for {
-		r, err := reconcileWith(ctx, orders, &p, limit, opts)
-		if err != nil || r.Verdict != ReconcilePending {
-			return r, err
-		}
-		t := time.NewTimer(max(time.Until(r.RetryAt), minReconcileInterval))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return r, fmt.Errorf("hostednumbers: reconcile: still pending (%s): %w", r.Reason, ctx.Err())
-		case <-t.C:
-		}
-		p.Previous = r
+	last, err := poll.Loop[*Reconciliation]{
+		Settings: w.pollSettings(),
+		Clock:    clock,
+		Fetch: func(ctx context.Context) (*Reconciliation, error) {
+			return reconcileWith(ctx, orders, &p, limit, opts)
+		},
+		Done: func(r *Reconciliation) bool {
+			p.Previous = r
+			return r.Verdict != ReconcilePending
+		},
+		Schedule: func(r *Reconciliation) time.Duration {
+			return max(time.Until(r.RetryAt), minReconcileInterval)
+		},
+		Classify: classifyPoll,
+	}.Run(ctx)
+	switch {
+	case err == nil:
+		return last, nil
+	case ctx.Err() == nil || !errors.Is(err, ctx.Err()):
+		return last, err // a look's own error, which names the number
+	case last != nil:
+		return last, fmt.Errorf("hostednumbers: reconcile: still pending (%s): %w", last.Reason, err)
 	}
+	return nil, fmt.Errorf("hostednumbers: reconcile: %w", err)
 }
 
 func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *ReconcileParams, limit time.Duration, opts []CallOption) (*Reconciliation, error) {
@@ -301,19 +328,40 @@ func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *
 		v.add(topLevel("orders"), "is nil; pass the client's HostedNumberOrders or a HostedNumberOrderLister")
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", v.err())
 	}
-	looks, err := lookAll(ctx, orders, numbers, params.Concurrency, opts)
-	if err != nil {
-		return nil, err
+	// A number the previous look found with an order of this create counts
+	// as created: its orders are kept, and only the numbers it found
+	// without one are listed again.
+	looks := make([]look, len(numbers))
+	var pending []string
+	var at []int
+	for i, n := range numbers {
+		if prev := params.Previous; prev != nil && len(prev.Numbers[i].Orders) > 0 {
+			looks[i].carried = &prev.Numbers[i]
+			continue
+		}
+		pending = append(pending, n)
+		at = append(at, i)
+	}
+	if len(pending) > 0 {
+		found, err := lookAll(ctx, orders, pending, params.Concurrency, opts)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range at {
+			looks[i] = found[j]
+		}
 	}
 	return params.conclude(numbers, looks, lookedAt, limit), nil
 }
 
 // look is what one listing found for one number: every order whose phone
-// number has the same digits, and the clock offset its answers showed.
+// number has the same digits, and the clock offset its answers showed; or,
+// for a number not listed again, what the previous look found (carried).
 type look struct {
 	orders   []HostedNumberOrder
 	offset   time.Duration
 	measured bool
+	carried  *ReconciledNumber
 }
 
 // lookAll lists the orders of every number, at most concurrency at once.
@@ -384,7 +432,13 @@ func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number st
 			return l, nil
 		}
 		if pages > maxLookupPages {
-			return look{}, fmt.Errorf("more than %d pages of orders for one number: the server may be ignoring the PhoneNumber filter; no verdict without the whole list", maxLookupPages)
+			// A bad answer, not a passing fault: looking again would list
+			// the same pages.
+			e := &DecodeError{HTTPStatus: http.StatusOK, Err: fmt.Errorf("more than %d pages of orders for one number: the server may be ignoring the PhoneNumber filter; no verdict without the whole list", maxLookupPages)}
+			if page.LastResponse != nil {
+				e.HTTPStatus, e.RequestID = page.LastResponse.StatusCode, page.LastResponse.RequestID
+			}
+			return look{}, e
 		}
 		if off, ok := serverClockOffset(page.LastResponse); ok {
 			l.offset, l.measured = off, true
@@ -430,10 +484,16 @@ func phoneDigits(s string) string {
 // conclude works out the verdict from the orders found for each number.
 func (p *ReconcileParams) conclude(numbers []string, looks []look, lookedAt time.Time, limit time.Duration) *Reconciliation {
 	r := &Reconciliation{LookedAt: lookedAt, Numbers: make([]ReconciledNumber, len(numbers))}
+	listed := false
 	for _, l := range looks {
+		listed = listed || l.carried == nil
 		if l.measured {
 			r.ClockOffset, r.ClockMeasured = l.offset, true
 		}
+	}
+	if !listed && p.Previous != nil {
+		// Nothing was listed: Twilio's clock is as the previous look saw it.
+		r.ClockOffset, r.ClockMeasured = p.Previous.ClockOffset, p.Previous.ClockMeasured
 	}
 	slack := unmeasuredClockSlack
 	if r.ClockMeasured {
@@ -451,6 +511,18 @@ func (p *ReconcileParams) conclude(numbers []string, looks []look, lookedAt time
 	withoutBulk := false
 	for i, n := range numbers {
 		rn := ReconciledNumber{PhoneNumber: n}
+		if c := looks[i].carried; c != nil {
+			rn.Orders, rn.KnownOrders = c.Orders, c.KnownOrders
+			for _, o := range rn.Orders {
+				if sid := o.BulkHostingRequestSID; sid.Valid && sid.String != "" {
+					bulk[sid.String] = struct{}{}
+				} else {
+					withoutBulk = true
+				}
+			}
+			r.Numbers[i] = rn
+			continue
+		}
 		for _, o := range looks[i].orders {
 			sid := o.BulkHostingRequestSID
 			switch {

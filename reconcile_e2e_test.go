@@ -93,10 +93,14 @@ func TestE2E_LostCreateIsReconciledToItsBulkRequestWithoutASecondCreate(t *testi
 	for _, n := range rec.Numbers {
 		numbers = append(numbers, n.PhoneNumber)
 		require.Len(t, n.Orders, 1, n.PhoneNumber)
-		assert.Equal(t, hn.OrderStatusReceived, n.Orders[0].Status)
+		// Received, or already waiting for its LOA: the fake moves its
+		// orders on within tens of milliseconds.
+		assert.Contains(t, []hn.OrderStatus{hn.OrderStatusReceived, hn.OrderStatusPendingLOA}, n.Orders[0].Status)
 	}
 	assert.Equal(t, []string{"+14155550101", "+14155550102", "+14155550103", "+14155550201", "+14155550202"}, numbers)
-	assert.Zero(t, e2eCount(reqs, http.MethodGet, "/v2/HostedNumber/Orders")%5, "one lookup per number per look")
+	// The first look lists the 5 numbers; each later one only those still
+	// missing (the fake's lists may show one order later than another).
+	assert.GreaterOrEqual(t, e2eCount(reqs, http.MethodGet, "/v2/HostedNumber/Orders"), 5)
 
 	// The program goes on with the order it now knows, instead of
 	// submitting the numbers again.

@@ -226,11 +226,9 @@ func TestReconcile_Verdicts(t *testing.T) {
 				}
 			}
 			reqs := srv.requests()
-			looks := 1
-			if len(tc.missing) > 0 {
-				looks = 2 // a number is confirmed missing by a second look
-			}
-			assert.Len(t, reqs, looks*len(numbers), "one lookup per number per look, nothing else")
+			// One lookup per number, and a second look (confirming a number
+			// missing) lists only the numbers the first found without one.
+			assert.Len(t, reqs, len(numbers)+len(tc.missing), "one lookup per number, then one per missing number, nothing else")
 			for _, req := range reqs {
 				assert.Equal(t, http.MethodGet, req.Method, "Reconcile never creates anything")
 			}
@@ -425,7 +423,10 @@ func TestReconcile_LookupErrorsNameTheNumberAndGiveNoVerdict(t *testing.T) {
 			answer: func(w http.ResponseWriter) {
 				rsJSON(w, 503, []byte(`{"code":20503,"message":"unavailable","status":503}`))
 			},
-			attempts: 3, // the client's retry policy applies: 1 + WithMaxRetries(2)
+			// The client's retry policy applies (1 + WithMaxRetries(2)), and
+			// WaitForReconcile looks again after a transient failure, up
+			// to DefaultMaxConsecutiveErrors looks in a row.
+			attempts: 3 * hn.DefaultMaxConsecutiveErrors,
 			check: func(t *testing.T, err error) {
 				var apiErr *hn.APIError
 				require.ErrorAs(t, err, &apiErr)
@@ -462,7 +463,7 @@ func TestReconcile_LookupErrorsNameTheNumberAndGiveNoVerdict(t *testing.T) {
 			store := newRSStore(t)
 			bad := numbers[3]
 			store.answer[bad] = tc.answer
-			_, client := rsReconcileServer(t, store, hn.WithMaxRetries(2))
+			_, client := rsReconcileServer(t, store, hn.WithMaxRetries(2), hn.WithWaitPollInterval(time.Millisecond, 2*time.Millisecond))
 
 			r, err := client.BulkHostedNumberOrders.WaitForReconcile(rsCtx(t), rsSettled(hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 2}))
 			assert.Nil(t, r, "no verdict without every answer")
@@ -691,4 +692,94 @@ func TestReconcile_AFailedLookupStopsTheOthers(t *testing.T) {
 	assert.Contains(t, err.Error(), numbers[0], "the error names the number")
 	assert.Len(t, srv.requests(), 2, "no lookup started after the failure")
 	assert.Eventually(t, func() bool { return cancelled.Load() == 1 }, 5*time.Second, 5*time.Millisecond, "the other lookup in flight was cancelled")
+}
+
+// A second look lists only the numbers the first found without an order:
+// for 1000 numbers with one missing, 1000 listings and then 1, not 2000.
+func TestReconcile_ASecondLookListsOnlyTheMissingNumbers(t *testing.T) {
+	numbers := rsNumbers(1000)
+	missing := numbers[617]
+	store := newRSStore(t)
+	created := time.Now().UTC()
+	for _, n := range numbers {
+		if n != missing {
+			store.add(n, rsBH1, created)
+		}
+	}
+	srv, client := rsReconcileServer(t, store)
+	params := rsSettled(hn.ReconcileParams{PhoneNumbers: numbers, Concurrency: 16})
+
+	first, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), params)
+	require.NoError(t, err)
+	assert.Equal(t, hn.ReconcilePending, first.Verdict, "one missing number needs a second look")
+	assert.Equal(t, []string{missing}, first.Missing)
+	assert.Equal(t, 1000, srv.count(), "the first look lists every number once")
+
+	// Every order found disappears from the listings: a number found once
+	// counts as created, whatever a later listing shows, and is not listed
+	// again.
+	store.mu.Lock()
+	store.orders = map[string][]map[string]any{}
+	store.mu.Unlock()
+
+	params.Previous = first
+	second, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), params)
+	require.NoError(t, err)
+	assert.Equal(t, 1001, srv.count(), "the second look lists only the missing number")
+	assert.Equal(t, 2, store.lookupsOf(missing))
+	assert.Equal(t, 1, store.lookupsOf(numbers[0]))
+	reqs := srv.requests()
+	assert.Equal(t, "PhoneNumber=%2B1415556"+missing[8:], reqs[len(reqs)-1].RawQuery)
+
+	assert.Equal(t, hn.ReconcilePartial, second.Verdict)
+	assert.Equal(t, []string{missing}, second.Missing)
+	assert.Equal(t, []string{rsBH1}, second.BulkHostingSIDs, "the carried orders' bulk request")
+	require.Len(t, second.Numbers, 1000)
+	for i, n := range second.Numbers {
+		assert.Equal(t, numbers[i], n.PhoneNumber)
+		if n.PhoneNumber == missing {
+			assert.Empty(t, n.Orders)
+			continue
+		}
+		require.Len(t, n.Orders, 1, "%s keeps the order the first look found", n.PhoneNumber)
+		assert.Equal(t, first.Numbers[i].Orders[0].SID, n.Orders[0].SID)
+	}
+	assert.Equal(t, first.ClockMeasured, second.ClockMeasured)
+
+	// WaitForReconcile takes its looks the same way.
+	store2 := newRSStore(t)
+	for _, n := range numbers[:10] {
+		if n != numbers[3] {
+			store2.add(n, rsBH1, created)
+		}
+	}
+	srv2, client2 := rsReconcileServer(t, store2)
+	r, err := client2.BulkHostedNumberOrders.WaitForReconcile(rsCtx(t), rsSettled(hn.ReconcileParams{PhoneNumbers: numbers[:10]}))
+	require.NoError(t, err)
+	assert.Equal(t, hn.ReconcilePartial, r.Verdict)
+	assert.Equal(t, 11, srv2.count(), "10 listings, then 1")
+	assert.Equal(t, 2, store2.lookupsOf(numbers[3]))
+}
+
+// A previous look that found every number needs no listing at all; its
+// verdict and its clock stand.
+func TestReconcile_APreviousLookThatFoundEveryNumberListsNothing(t *testing.T) {
+	numbers := rsNumbers(3)
+	store := newRSStore(t)
+	for _, n := range numbers {
+		store.add(n, rsBH1, time.Now().UTC())
+	}
+	srv, client := rsReconcileServer(t, store)
+	params := rsSettled(hn.ReconcileParams{PhoneNumbers: numbers})
+	first, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), params)
+	require.NoError(t, err)
+	require.Equal(t, hn.ReconcileAllInOne, first.Verdict)
+	params.Previous = first
+	again, err := client.BulkHostedNumberOrders.Reconcile(rsCtx(t), params)
+	require.NoError(t, err)
+	assert.Equal(t, 3, srv.count(), "nothing is listed again")
+	assert.Equal(t, hn.ReconcileAllInOne, again.Verdict)
+	assert.Equal(t, rsBH1, again.BulkHostingSID)
+	assert.Equal(t, first.ClockOffset, again.ClockOffset)
+	assert.Equal(t, first.ClockMeasured, again.ClockMeasured)
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go/internal/poll"
 )
 
 // waitScript answers fetches from a list of steps: a status code (503,
@@ -174,11 +176,11 @@ func TestPollWait_IsTheIntervalOrRetryAfterPlusAtMostAFifth(t *testing.T) {
 		{time.Nanosecond, 0, 0.99, time.Nanosecond},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, pollWait(tt.interval, tt.retryAfter, tt.r), "pollWait(%v, %v, %v)", tt.interval, tt.retryAfter, tt.r)
+		assert.Equal(t, tt.want, poll.Wait(tt.interval, tt.retryAfter, tt.r, poll.DefaultJitter), "poll.Wait(%v, %v, %v)", tt.interval, tt.retryAfter, tt.r)
 	}
 	// The bound: whatever r in [0, 1) is drawn, less than a fifth more.
 	for _, r := range []float64{0, 0.1, 0.5, 0.9, 0.999999} {
-		got := pollWait(time.Minute, 0, r)
+		got := poll.Wait(time.Minute, 0, r, poll.DefaultJitter)
 		assert.GreaterOrEqual(t, got, time.Minute)
 		assert.Less(t, got, time.Minute+12*time.Second)
 	}
@@ -193,13 +195,13 @@ type fakeClock struct {
 	onWait func(n int)
 }
 
-func (c *fakeClock) clock() waitClock {
-	return waitClock{
-		jitter: func() float64 {
+func (c *fakeClock) clock() poll.Clock {
+	return poll.Clock{
+		Jitter: func() float64 {
 			r := c.draws[len(c.waits)%len(c.draws)]
 			return r
 		},
-		sleep: func(ctx context.Context, d time.Duration) error {
+		Sleep: func(ctx context.Context, d time.Duration) error {
 			c.waits = append(c.waits, d)
 			if c.onWait != nil {
 				c.onWait(len(c.waits))
@@ -251,10 +253,10 @@ func TestWait_DefaultWaitsAreJittered(t *testing.T) {
 	// The real clock's jitter: waits of many orders must not be in step.
 	// Draw the jitter a Wait would use many times: not all the same, and
 	// every one within the bound.
-	c := realClock()
+	c := poll.RealClock()
 	seen := map[time.Duration]bool{}
 	for range 50 {
-		d := pollWait(DefaultPollInterval, 0, c.jitter())
+		d := poll.Wait(DefaultPollInterval, 0, c.Jitter(), poll.DefaultJitter)
 		assert.GreaterOrEqual(t, d, DefaultPollInterval)
 		assert.Less(t, d, DefaultPollInterval+DefaultPollInterval/5)
 		seen[d] = true
@@ -341,4 +343,93 @@ func TestWait_DoneOverTheServiceAndAMock(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, RequestStatus("CANCELED"), order.RequestStatus)
 	assert.Equal(t, 1, m.calls)
+}
+
+func TestWaitBulk_WaitsAreTheBackoffWithTheDrawnJitterLikeWait(t *testing.T) {
+	fc := &fakeClock{draws: []float64{0.5, 0, 0.99}}
+	answers := []any{BulkEligibilityStatusQueued, &APIError{HTTPStatus: 429, RetryAfter: time.Second}, BulkEligibilityStatusInProgress, BulkEligibilityStatusSuccessful}
+	calls := 0
+	fetch := func(_ context.Context, id string) (*BulkEligibility, error) {
+		a := answers[min(calls, len(answers)-1)]
+		calls++
+		if err, ok := a.(error); ok {
+			return nil, err
+		}
+		return &BulkEligibility{RequestID: id, Status: a.(BulkEligibilityStatus)}, nil
+	}
+	got, err := waitForBulkEligibilityWith(waitCtx(t), "ECaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		&EligibilityWaitOptions{PollInterval: 10 * time.Millisecond, MaxPollInterval: 40 * time.Millisecond}, fetch, fc.clock())
+	require.NoError(t, err)
+	assert.Equal(t, BulkEligibilityStatusSuccessful, got.Status)
+	assert.Equal(t, 4, calls)
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	assert.Equal(t, []time.Duration{
+		ms(10 + 0.5*0.2*10),  // 10 ms, half the jitter
+		ms(1000),             // the 429's Retry-After, no jitter drawn
+		ms(40 + 0.99*0.2*40), // 40 ms (doubled twice, the cap), nearly all of it
+	}, fc.waits)
+}
+
+// reconcileScript is a HostedNumberOrderLister whose answers, one per
+// List, are errors or the orders to list.
+type reconcileScript struct {
+	answers []any
+	calls   int
+}
+
+func (s *reconcileScript) List(_ context.Context, p *ListHostedNumberOrdersParams, _ ...CallOption) (*Page[HostedNumberOrder], error) {
+	a := s.answers[min(s.calls, len(s.answers)-1)]
+	s.calls++
+	if err, ok := a.(error); ok {
+		return nil, err
+	}
+	var items []HostedNumberOrder
+	if bulk, ok := a.(string); ok {
+		items = []HostedNumberOrder{{SID: "HR00000000000000000000000000000001", PhoneNumber: p.PhoneNumber,
+			BulkHostingRequestSID: NullString{String: bulk, Valid: true}}}
+	}
+	return NewPage(items, nil), nil
+}
+
+func TestWaitForReconcile_RunsThePollLoop(t *testing.T) {
+	const bulk = "BH11111111111111111111111111111111"
+	lister := &reconcileScript{answers: []any{
+		&APIError{HTTPStatus: 503, Code: 20503},                  // transient: the interval
+		&APIError{HTTPStatus: 429, RetryAfter: 10 * time.Second}, // throttled: its Retry-After
+		nil,  // no order yet: pending, look again at RetryAt
+		bulk, // found
+	}}
+	fc := &fakeClock{draws: []float64{0, 0, 0.5}}
+	params := &ReconcileParams{PhoneNumbers: []string{"+14155550101"}, SentAt: time.Now().Add(-2 * time.Hour), ConfirmGap: time.Minute}
+	r, err := waitForReconcile(waitCtx(t), lister, params, DefaultTimeout, (&WaitOptions{}).withDefaults(), fc.clock(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, ReconcileAllInOne, r.Verdict)
+	assert.Equal(t, bulk, r.BulkHostingSID)
+	assert.Equal(t, 4, lister.calls)
+	require.Len(t, fc.waits, 3)
+	assert.Equal(t, DefaultPollInterval, fc.waits[0], "after a transient failure, the poll interval")
+	assert.Equal(t, 10*time.Second, fc.waits[1], "after a 429, its Retry-After (longer than the doubled interval)")
+	// After a pending look: until its RetryAt, a ConfirmGap after the look,
+	// with half of the jitter drawn.
+	assert.InDelta(t, float64(time.Minute+6*time.Second), float64(fc.waits[2]), float64(time.Second), "%v", fc.waits[2])
+
+	// Transient failures in a row end it, with the last pending result.
+	lister = &reconcileScript{answers: []any{nil, &APIError{HTTPStatus: 503, Code: 20503}}}
+	fc = &fakeClock{draws: []float64{0}}
+	r, err = waitForReconcile(waitCtx(t), lister, params, DefaultTimeout, (&WaitOptions{}).withDefaults(), fc.clock(), nil)
+	require.ErrorIs(t, err, ErrServer)
+	assert.Contains(t, err.Error(), "hostednumbers: reconcile: look up +14155550101: ")
+	require.NotNil(t, r)
+	assert.Equal(t, ReconcilePending, r.Verdict)
+	assert.Equal(t, 1+DefaultMaxConsecutiveErrors, lister.calls)
+
+	// A pending result waits at least 10ms, whatever RetryAt says.
+	lister = &reconcileScript{answers: []any{nil, bulk}}
+	fc = &fakeClock{draws: []float64{0}}
+	short := *params
+	short.ConfirmGap = time.Nanosecond
+	r, err = waitForReconcile(waitCtx(t), lister, &short, DefaultTimeout, (&WaitOptions{}).withDefaults(), fc.clock(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, ReconcileAllInOne, r.Verdict)
+	assert.Equal(t, []time.Duration{minReconcileInterval}, fc.waits)
 }

@@ -192,7 +192,7 @@ func calls() []call {
 					PhoneNumber: "+14155550101", ContactPhoneNumber: "+14155550100",
 					AddressSID: addressSID, Email: "owner@example.com", AccountSID: accountSID,
 					FriendlyName: "contract test", CCEmails: ccEmails, ContactTitle: "Head of telephony",
-					SMSCapability: true,
+					SMSCapability: hostednumbers.Bool(true),
 					SMSURL:        "https://example.com/sms", SMSMethod: "POST",
 					SMSFallbackURL: "https://example.com/fallback", SMSFallbackMethod: "GET",
 					SMSApplicationSID: "AP0123456789abcdef0123456789abcdef",

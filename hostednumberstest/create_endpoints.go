@@ -50,7 +50,7 @@ func (s *Server) createHosted(w http.ResponseWriter, r *http.Request, body []byt
 		contactTitle: params.ContactTitle,
 		contactPhone: params.ContactPhoneNumber,
 		ccEmails:     params.CCEmails,
-		sms:          params.SMSCapability,
+		sms:          params.SMSCapability != nil && *params.SMSCapability,
 		outcome:      s.cfg.outcome(params.PhoneNumber),
 	}
 	if h.outcome.Status == "" {

@@ -292,7 +292,7 @@ func TestRequestsRecordsEveryRequestWithoutSecrets(t *testing.T) {
 	get := reqs[1]
 	assert.Equal(t, "GET", get.Method)
 	assert.Equal(t, bulkPath+"/"+created.BulkHostingSID, get.Path)
-	assert.Equal(t, "pending_loa", get.Query.Get("OrderStatus"))
+	assert.Equal(t, "pending-loa", get.Query.Get("OrderStatus"), "sent as the order status enum spells it")
 	assert.Empty(t, get.Body)
 	assert.True(t, get.Authorized)
 
@@ -317,7 +317,7 @@ func TestRequestsRecordsEveryRequestWithoutSecrets(t *testing.T) {
 	again := srv.Requests()
 	assert.JSONEq(t, string(wantBody), string(again[0].Body))
 	assert.Equal(t, "application/json", again[0].Header.Get("Content-Type"))
-	assert.Equal(t, "pending_loa", again[1].Query.Get("OrderStatus"))
+	assert.Equal(t, "pending-loa", again[1].Query.Get("OrderStatus"))
 }
 
 func TestNewServerPanicsOnInvalidOptions(t *testing.T) {

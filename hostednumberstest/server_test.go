@@ -390,7 +390,7 @@ func TestOrderStatusFilterKeepsMatchingGroupsInEitherSpelling(t *testing.T) {
 			}
 			assert.Equal(t, tt.wantGroups, groups)
 			reqs := srv.Requests()
-			assert.Equal(t, tt.filter, reqs[len(reqs)-1].Query.Get("OrderStatus"))
+			assert.Equal(t, string(hostednumbers.ParseOrderStatus(tt.filter)), reqs[len(reqs)-1].Query.Get("OrderStatus"), "sent as the order status enum spells it")
 		})
 	}
 }

@@ -156,7 +156,7 @@ func hostedCreateForm(form url.Values) (*hostednumbers.CreateHostedNumberOrderPa
 		if err != nil {
 			c.add("SmsCapability", fmt.Sprintf("%q is not true or false", first(raw)))
 		}
-		p.SMSCapability = b
+		p.SMSCapability = &b
 	}
 	return p, c
 }

@@ -34,6 +34,8 @@ type mockOrders struct {
 	fetchErr  error
 	creates   []*hostednumbers.CreateBulkHostedNumberOrderParams
 	fetches   int
+	// hosted, if set, is what Reconcile and WaitForReconcile list.
+	hosted hostednumbers.HostedNumberOrderLister
 }
 
 func (m *mockOrders) Create(_ context.Context, params *hostednumbers.CreateBulkHostedNumberOrderParams, _ ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
@@ -60,6 +62,15 @@ func (m *mockOrders) Fetch(_ context.Context, sid string, _ *hostednumbers.Fetch
 
 func (m *mockOrders) Wait(ctx context.Context, sid string, wait *hostednumbers.WaitOptions, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
 	return hostednumbers.WaitForBulkOrder(ctx, m, sid, wait, opts...)
+}
+
+// Reconcile and WaitForReconcile are the SDK's own, over hosted.
+func (m *mockOrders) Reconcile(ctx context.Context, params *hostednumbers.ReconcileParams, opts ...hostednumbers.CallOption) (*hostednumbers.Reconciliation, error) {
+	return hostednumbers.Reconcile(ctx, m.hosted, params, opts...)
+}
+
+func (m *mockOrders) WaitForReconcile(ctx context.Context, params *hostednumbers.ReconcileParams, opts ...hostednumbers.CallOption) (*hostednumbers.Reconciliation, error) {
+	return hostednumbers.WaitForReconcile(ctx, m.hosted, params, opts...)
 }
 
 var _ hostednumbers.BulkHostedNumberOrdersAPI = (*mockOrders)(nil)

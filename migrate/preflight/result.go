@@ -45,8 +45,10 @@ type NumberResult struct {
 	PhoneNumber string
 	// Status is the number's status; only StatusEligible may be submitted.
 	Status Status
-	// RawStatus is eligibility_status exactly as the check answered it;
-	// empty for StatusNotChecked.
+	// RawStatus is eligibility_status as the SDK decoded it: a documented
+	// status in the SDK's spelling (ELIGIBLE, whether Twilio sent eligible
+	// or ELIGIBLE), any other exactly as the check answered it; empty for
+	// StatusNotChecked.
 	RawStatus hostednumbers.EligibilityStatus
 	// SubStatus is eligibility_sub_status (ALREADY_IN_TWILIO, …), empty if
 	// the check sent none.
@@ -75,7 +77,10 @@ func resultOf(requestID string, r *hostednumbers.EligibilityResult) NumberResult
 		NextStep:    r.NextStep.String,
 		RequestID:   requestID,
 	}
-	switch r.Status {
+	// Compared in either of Twilio's spellings (a mock's answer is not
+	// folded by the SDK's decoder); anything else is unknown, never
+	// eligible.
+	switch hostednumbers.ParseEligibilityStatus(string(r.Status)) {
 	case hostednumbers.EligibilityStatusEligible:
 		out.Status = StatusEligible
 	case hostednumbers.EligibilityStatusIneligible:

@@ -764,3 +764,36 @@ func TestRunStoreReadFails(t *testing.T) {
 	}
 	assert.Empty(t, srv.Requests())
 }
+
+// The OpenAPI spells eligibility in lower case with hyphens, the examples
+// in upper case: both are eligible or ineligible alike, and a status in
+// neither spelling is unknown, never eligible, whoever builds the answer
+// (here a mock, whose answers the SDK's decoder never folds).
+func TestRunEligibilityInEitherSpellingAndUnknownNeverEligible(t *testing.T) {
+	ctx := testCtx(t)
+	numbers := makeNumbers(6)
+	statuses := map[string]hn.EligibilityStatus{
+		numbers[0].PhoneNumber: "eligible",
+		numbers[1].PhoneNumber: "ELIGIBLE",
+		numbers[2].PhoneNumber: "ineligible",
+		numbers[3].PhoneNumber: "Ineligible",
+		numbers[4].PhoneNumber: "eligible-pending-review",
+		numbers[5].PhoneNumber: "ELIGIBLE_BY_MANUAL_PROCESS",
+	}
+	api := &mockAPI{decide: func(phone string) hn.EligibilityResult {
+		return hn.EligibilityResult{PhoneNumber: phone, Status: statuses[phone], SubStatus: "already-in-twilio"}
+	}}
+	res, err := preflight.Run(ctx, api, preflight.NewMemoryStore(), numbers, fastOptions())
+	require.NoError(t, err)
+	want := []preflight.Status{
+		preflight.StatusEligible, preflight.StatusEligible,
+		preflight.StatusIneligible, preflight.StatusIneligible,
+		preflight.StatusUnknown, preflight.StatusUnknown,
+	}
+	require.Len(t, res.Numbers, len(want))
+	for i, n := range res.Numbers {
+		assert.Equal(t, want[i], n.Status, "%s answered %q", n.PhoneNumber, statuses[n.PhoneNumber])
+		assert.Equal(t, want[i] == preflight.StatusEligible, n.Submittable(), "%s", n.PhoneNumber)
+	}
+	assert.Equal(t, hn.EligibilityStatus("eligible-pending-review"), res.Numbers[4].RawStatus, "an unknown status keeps its raw text")
+}
