@@ -148,7 +148,8 @@
 // hosted number orders later, from a queue, even for a create whose
 // client has gone, so finding no order right away proves nothing.
 // bulkhost looks for the orders of each of the batch's numbers
-// (hostednumbers' Reconcile, one listing per number per look) at once,
+// (hostednumbers' Reconcile: one listing per number on the first look,
+// then only the numbers still missing) at once,
 // then again until the answer is conclusive:
 //
 //   - every number has an order in one request: that request is adopted,
