@@ -465,7 +465,6 @@ func testAddBatches(t *testing.T, st migrate.Store) {
 		equal(t, fmt.Sprintf("numbers of added batch %d", i+4), a, mustNumbers(t, st, i+4))
 	}
 
-
 	// A given Input.Numbers is kept; meta alone (no batch) is recorded.
 	m.Input.Numbers = 40
 	m.Contact.FriendlyName = "moved"
