@@ -161,13 +161,13 @@ func (f *FS) Rename(oldpath, newpath string) error {
 	if err := f.step("rename", newpath); err != nil {
 		return err
 	}
-	if err := os.Rename(oldpath, newpath); err != nil {
-		return err
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.track(oldpath)
 	f.track(newpath)
+	if err := os.Rename(oldpath, newpath); err != nil {
+		return err
+	}
 	f.live[newpath] = f.live[oldpath]
 	delete(f.live, oldpath)
 	return nil

@@ -558,7 +558,11 @@ func testRacing(t *testing.T, st migrate.Store) {
 			defer wg.Done()
 			index := 2 + w%2
 			for range rounds {
-				for {
+				for tries := 0; ; tries++ {
+					if tries == 1000 {
+						t.Errorf("worker %d: 1000 conflicts in a row on batch %d: SaveBatch never succeeds over the version Batch read", w, index)
+						return
+					}
 					b, err := st.Batch(ctx, index)
 					if err != nil {
 						t.Errorf("worker %d: Batch: %v", w, err)
