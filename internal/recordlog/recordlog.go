@@ -195,6 +195,7 @@ type Log struct {
 	written int64
 	failed  error
 	closed  bool
+	torn    int64
 }
 
 // Open opens the log at path (every symbolic link resolved), locks it
@@ -254,6 +255,9 @@ func (l *Log) Written() int64 { return l.written }
 // Version is the format version of the header read, or this program's
 // after a rewrite; 0 while there is no file.
 func (l *Log) Version() int { return l.version }
+
+// TornBytes is the length of the torn last line Open cut off, or 0.
+func (l *Log) TornBytes() int64 { return l.torn }
 
 // Err is the error the Log failed closed with, wrapping ErrFailed, or nil.
 func (l *Log) Err() error { return l.usable() }
@@ -373,6 +377,7 @@ func (l *Log) scan() error {
 	if first[len(first)-1] != '\n' && bytes.HasPrefix(l.headerLine(), first) {
 		// A header cut short: a log created in place by an earlier
 		// version, then killed. Nothing was recorded in it.
+		l.torn = int64(len(first))
 		return l.empty()
 	}
 	data, bad := unframe(first)
@@ -409,6 +414,7 @@ func (l *Log) scan() error {
 			if err := l.cut(off); err != nil {
 				return err
 			}
+			l.torn = int64(len(line))
 			break
 		}
 		data, bad := unframe(line)
