@@ -165,7 +165,6 @@ func TestFileStoreOpenFailsThroughSeam(t *testing.T) {
 	assert.False(t, slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != "preflight.jsonl.lock" }), "no file left but the lock")
 }
 
-
 func TestResultIndex_SharesResultsAndKeepsTheNewest(t *testing.T) {
 	x := newResultIndex()
 	for i := range 10000 {

@@ -248,7 +248,9 @@ func TestFileStoreRefusesDamagedMiddleLine(t *testing.T) {
 		{"not JSON", func(l [][]byte) { l[1] = []byte("garbage\n") }, 2, "damaged record"},
 		{"empty line", func(l [][]byte) { l[1] = []byte("\n") }, 2, "damaged record"},
 		{"header", func(l [][]byte) { l[0] = bytes.Replace(l[0], []byte("header"), []byte("HEADER"), 1) }, 1, "not a preflight store file"},
-		{"another log's header", func(l [][]byte) { l[0] = recordlogFrame(`{"k":"header","store":"hostednumbers-migrate-log","format":1}`) }, 1, "not a preflight store file"},
+		{"another log's header", func(l [][]byte) {
+			l[0] = recordlogFrame(`{"k":"header","store":"hostednumbers-migrate-log","format":1}`)
+		}, 1, "not a preflight store file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "preflight.jsonl")
