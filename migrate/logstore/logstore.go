@@ -148,6 +148,9 @@ type Store struct {
 	// after one failed.
 	nextCompact int64
 	compactErr  error
+	// phones holds the phone numbers of the batches read last, by
+	// index, for SaveBatch to check its numbers against.
+	phones map[int]phoneSet
 }
 
 var _ migrate.Store = (*Store)(nil)
@@ -483,6 +486,7 @@ func (s *Store) numbersLocked(index int) ([]migrate.NumberState, error) {
 		return nil, err
 	}
 	numbers := plan.Numbers
+	s.remember(index, e.plan, numbers)
 	if len(e.deltas) > 0 {
 		byPhone := make(map[string]int, len(numbers))
 		for i := range numbers {
@@ -630,15 +634,46 @@ func (s *Store) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migra
 	return nil
 }
 
+// phoneSet is the phone numbers of a batch, as its plan record at plan
+// holds them.
+type phoneSet struct {
+	plan recordlog.Span
+	in   map[string]bool
+}
+
+// maxPhoneSets is how many batches' phone numbers the store keeps at
+// most: the few batches being worked on, not the migration.
+const maxPhoneSets = 8
+
+// remember keeps the phone numbers of the batch whose plan is at plan.
+func (s *Store) remember(index int, plan recordlog.Span, numbers []migrate.NumberState) map[string]bool {
+	in := make(map[string]bool, len(numbers))
+	for i := range numbers {
+		in[numbers[i].PhoneNumber()] = true
+	}
+	if s.phones == nil {
+		s.phones = make(map[int]phoneSet, maxPhoneSets)
+	}
+	if _, ok := s.phones[index]; !ok && len(s.phones) >= maxPhoneSets {
+		for k := range s.phones {
+			delete(s.phones, k)
+			break
+		}
+	}
+	s.phones[index] = phoneSet{plan: plan, in: in}
+	return in
+}
+
 // ofBatch refuses numbers that are not of batch index.
 func (s *Store) ofBatch(e *entry, index int, changed []migrate.NumberState) error {
-	plan, err := s.readRecord(e.plan)
-	if err != nil {
-		return err
-	}
-	in := make(map[string]bool, len(plan.Numbers))
-	for i := range plan.Numbers {
-		in[plan.Numbers[i].PhoneNumber()] = true
+	ps, ok := s.phones[index]
+	in := ps.in
+	if !ok || ps.plan != e.plan {
+		plan, err := s.readRecord(e.plan)
+		if err != nil {
+			return err
+		}
+		in = s.remember(index, e.plan, plan.Numbers)
 	}
 	for i := range changed {
 		if !in[changed[i].PhoneNumber()] {
