@@ -233,7 +233,7 @@ func TestDamageIsRefused(t *testing.T) {
 func TestCompaction(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.log")
-	st := started(t, path, logstore.Options{}, 4000, 1000)
+	st := started(t, path, logstore.Options{}, 1200, 300)
 	for round := range 30 {
 		for i := 1; i <= 4; i++ {
 			b, err := st.Batch(ctx, i)
@@ -259,7 +259,7 @@ func TestCompaction(t *testing.T) {
 	defer func() { _ = st.Close() }()
 	ns, err := st.Numbers(ctx, 4)
 	require.NoError(t, err)
-	assert.Equal(t, "s29", ns[999].Status)
+	assert.Equal(t, "s29", ns[299].Status)
 	b, err := st.Batch(ctx, 4)
 	require.NoError(t, err)
 	assert.Equal(t, int64(30), b.Version)
