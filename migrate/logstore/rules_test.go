@@ -329,3 +329,35 @@ func TestSecondOpenRefused(t *testing.T) {
 	require.ErrorIs(t, err, logstore.ErrLocked)
 	require.True(t, errors.Is(err, recordlog.ErrLocked))
 }
+
+// A journal written by the released format-1 writer (testdata, with the
+// meta members of that release) still opens and reads the same: a change
+// of the types that drops a member must keep reading it.
+func TestReadsReleasedFormat1(t *testing.T) {
+	ctx := context.Background()
+	data, err := os.ReadFile(filepath.Join("testdata", "format1.log"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "m.log")
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	st, err := logstore.Open(path, logstore.Options{})
+	require.NoError(t, err)
+	defer func() { _ = st.Close() }()
+	meta, err := st.Meta(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, meta.Batches)
+	assert.Equal(t, 3, meta.Input.Numbers)
+	assert.Equal(t, "owner@example.com", meta.Contact.Email)
+	b, err := st.Batch(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, migrate.StateAccepted, b.State)
+	assert.Equal(t, int64(2), b.Version)
+	assert.Equal(t, []string{"BH0123456789abcdef0123456789abcdef"}, b.BulkHostingSIDs)
+	ns, err := st.Numbers(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "completed", ns[0].Status)
+	assert.Equal(t, "HR0123456789abcdef0123456789abcdef", ns[0].HostingOrderSID)
+	assert.Empty(t, ns[1].Status)
+	b.State = migrate.StateAccepted
+	require.NoError(t, st.SaveBatch(ctx, &b, nil), "and it goes on")
+	require.NoError(t, st.Compact(ctx))
+}
