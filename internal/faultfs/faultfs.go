@@ -29,7 +29,8 @@ type FS struct {
 	FailAt  int
 	FailErr error
 	// Fail, when set, is asked before every step, with the step and the
-	// file it is about; an error fails the step.
+	// file it is about; an error fails the step. It is called with FS's
+	// lock held: it must not call FS.
 	Fail func(op, name string) error
 	// Crash makes a failed step stand for a crash: nothing is undone or
 	// removed after it (Remove and Truncate do nothing), as a killed

@@ -395,7 +395,10 @@ func (l *Log) scan() error {
 	if h.Name != l.o.Name {
 		return &FormatError{Path: l.path, Name: h.Name, Version: h.Version, Reason: fmt.Sprintf("is a %q log, not a %q log; it is not used, and not overwritten", h.Name, l.o.Name)}
 	}
-	if h.Version > l.o.Version || h.Version < 1 {
+	if h.Version < 1 {
+		return &FormatError{Path: l.path, Name: h.Name, Version: h.Version, Reason: fmt.Sprintf("has an unusable header (format %d); it is not used, and not overwritten", h.Version)}
+	}
+	if h.Version > l.o.Version {
 		return &FormatError{Path: l.path, Name: h.Name, Version: h.Version, Reason: fmt.Sprintf("was written by a newer version (log format %d; this one reads format %d and older): use the newer version; it is not overwritten", h.Version, l.o.Version)}
 	}
 	l.version = h.Version
