@@ -29,8 +29,9 @@
 //     directory synced. A failure before the rename leaves the log as it
 //     was, and usable; a failed directory sync (or reopen) after it fails
 //     closed. A log is created the same way, so its directory is synced
-//     when the file is created. Temporary files a killed run left are
-//     removed by Open.
+//     when the file is created; Open syncs the directory of a log it
+//     found too (a killed run may have renamed it into place without the
+//     sync). Temporary files a killed run left are removed by Open.
 //   - One file system interface, FS: OS is the real one; tests give a
 //     fault-injecting one (internal/faultfs) that fails any step and
 //     can put the files back to what was durable, as after a power cut.
@@ -239,7 +240,16 @@ func (l *Log) open() error {
 		return fmt.Errorf("%s: cannot be opened: %w", l.path, err)
 	}
 	l.f = f
-	return l.scan()
+	if err := l.scan(); err != nil {
+		return err
+	}
+	// The file may be one a killed run renamed into place without the
+	// directory sync after it: make its name durable before anything is
+	// built on it.
+	if err := l.fs.SyncDir(filepath.Dir(l.path)); err != nil {
+		return fmt.Errorf("%s: %w", l.path, err)
+	}
+	return nil
 }
 
 // Path is the log's file, symbolic links resolved.

@@ -258,6 +258,41 @@ func TestCreateSyncsTheDirectory(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist, "the model of what is durable")
 }
 
+// A log a killed run renamed into place without the directory sync after
+// it is made durable by the next Open before anything is built on it: a
+// power cut then keeps what the next run acknowledged.
+func TestOpenSyncsTheDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.log")
+	fsys := &faultfs.FS{}
+	op := mustOpen(t, path, recordlog.Options{FS: fsys})
+	_, err := op.log.Append([]byte(`{"n":0}`))
+	require.NoError(t, err)
+	fsys.Fail = func(step, _ string) error {
+		if step == "sync-dir" {
+			return errors.New("killed")
+		}
+		return nil
+	}
+	require.Error(t, op.log.Rewrite(func(w *recordlog.Writer) error {
+		_, err := w.Append([]byte(`{"n":"0, compacted"}`))
+		return err
+	}))
+	require.NoError(t, op.log.Close()) // the run dies
+	fsys.Fail = nil
+
+	fsys.Reset()
+	next := mustOpen(t, path, recordlog.Options{FS: fsys})
+	assert.Equal(t, []string{`{"n":"0, compacted"}`}, payloads(next), "the renamed file")
+	assert.Contains(t, fsys.Steps(), "sync-dir")
+	_, err = next.log.Append([]byte(`{"n":1}`))
+	require.NoError(t, err)
+	require.NoError(t, next.log.Close())
+
+	require.NoError(t, fsys.PowerCut())
+	after := mustOpen(t, path, recordlog.Options{})
+	assert.Equal(t, []string{`{"n":"0, compacted"}`, `{"n":1}`}, payloads(after), "what the second run acknowledged survives")
+}
+
 // Failing closed: after a write or a sync of the log fails, every later
 // call is refused (reads too) until the log is opened again, and the
 // reopened log holds every acknowledged record.
