@@ -338,7 +338,7 @@ func TestReadsReleasedFormat1(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "format1.log"))
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "m.log")
-	require.NoError(t, os.WriteFile(path, data, 0o600))
+	require.NoError(t, os.WriteFile(path, data, 0o600)) //nolint:gosec // the test's own temporary file
 	st, err := logstore.Open(path, logstore.Options{})
 	require.NoError(t, err)
 	defer func() { _ = st.Close() }()
