@@ -38,7 +38,7 @@
 // a small multiple of the final file and no step costs more as the
 // migration grows. A compaction that fails (a full disk) fails no step:
 // the step it followed is recorded, the log goes on as it is, and the
-// next attempt waits until the log has grown by another live state
+// next attempt waits until the log has grown by half
 // (CompactionError says why it failed). A failed directory sync after
 // the rename fails the store closed, as a failed write does.
 //
@@ -685,8 +685,9 @@ func (s *Store) ofBatch(e *entry, index int, changed []migrate.NumberState) erro
 
 // maybeCompact compacts the log once it is twice its live state. A
 // failure is kept (CompactionError), not returned: the step before it is
-// recorded. The next attempt waits until the log has grown by another
-// live state, so a full disk never makes every step rewrite the file.
+// recorded. The next attempt waits until the log has grown by half (or by
+// another live state, if more), so a full disk never makes every step
+// rewrite the file.
 func (s *Store) maybeCompact(ctx context.Context) {
 	size, live := s.log.Size(), s.live()
 	if size < minCompactBytes || size <= 2*live || size < s.nextCompact {
@@ -694,7 +695,7 @@ func (s *Store) maybeCompact(ctx context.Context) {
 	}
 	if err := s.rewriteAll(ctx, *s.meta, nil); err != nil {
 		s.compactErr = err
-		s.nextCompact = size + live
+		s.nextCompact = size + max(live, size/2)
 		return
 	}
 	s.compactErr, s.nextCompact = nil, 0

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"iter"
 	"os"
 
 	"slices"
@@ -49,7 +50,12 @@ import (
 // Close, and a second open, in this process or another, is refused with
 // an error wrapping ErrLocked. A file is created atomically (a temporary
 // file synced, renamed, its directory synced). The file grows with every
-// check and is never compacted: a few hundred bytes per number checked.
+// check (a few hundred bytes per number checked) and is compacted, as the
+// migration's log is, when more than half of it is dead (the records of
+// ended checks, results replaced since): the pending checks and the newest
+// results are written to a new file, atomically. A compaction that fails
+// (a full disk) fails nothing: the record before it is recorded, and the
+// next attempt waits until the file has grown by half.
 // A file written by an earlier version of this package (format 1, each
 // record wrapped in a JSON line) is converted on open, atomically.
 //
@@ -62,6 +68,13 @@ type FileStore struct {
 	mu      sync.Mutex
 	closed  bool
 	pending []Check
+	// pendingN is the length of each pending check's record, and dead
+	// the bytes of the file a compaction would drop: the records of ended
+	// checks and the results replaced since.
+	pendingN    map[string]int64
+	dead        int64
+	nextCompact int64
+	compactErr  error
 	// results is the newest result of each number, kept compact for
 	// migrations of millions of numbers: a number is a key of a few bytes
 	// naming a shared result without its phone number (every number one
@@ -90,6 +103,16 @@ const (
 	kindHeader  = "header"
 	kindCheck   = "check"
 	kindResults = "results"
+	// kindKept is results without a check: a compaction's record of the
+	// results its file held.
+	kindKept = "kept"
+)
+
+// minCompactBytes is the smallest file compaction bothers with;
+// keptPerRecord is how many results one kept record holds.
+const (
+	minCompactBytes = 64 << 10
+	keptPerRecord   = 1000
 )
 
 // fileRecord is one record: a check (RecordCheck) or the results that end
@@ -143,7 +166,7 @@ func OpenFileStore(path string) (*FileStore, error) {
 }
 
 func openFileStore(path string, fsys recordlog.FS) (*FileStore, error) {
-	s := &FileStore{path: path, results: newResultIndex()}
+	s := &FileStore{path: path, results: newResultIndex(), pendingN: make(map[string]int64)}
 	log, err := recordlog.Open(path, recordlog.Options{
 		FS: fsys, Name: fileFormat, Version: fileVersion, Create: true,
 		Foreign: func(r io.Reader) ([][]byte, error) { return convertV1(path, r) },
@@ -152,7 +175,7 @@ func openFileStore(path string, fsys recordlog.FS) (*FileStore, error) {
 			if err := json.Unmarshal(rec.Data, &fr); err != nil {
 				return &CorruptFileError{Path: path, Line: rec.Line, Reason: "damaged record (record does not decode: " + err.Error() + ")"}
 			}
-			if reason := s.apply(&fr); reason != "" {
+			if reason := s.apply(&fr, rec.Span.N); reason != "" {
 				return &CorruptFileError{Path: path, Line: rec.Line, Reason: reason}
 			}
 			return nil
@@ -250,7 +273,7 @@ func decodeV1(line []byte) (*fileRecord, error) {
 
 // apply adds a whole record read from the file to the index, or says why
 // it contradicts the records before it.
-func (s *FileStore) apply(rec *fileRecord) string {
+func (s *FileStore) apply(rec *fileRecord, n int64) string {
 	switch rec.Kind {
 	case kindCheck:
 		if msg := checkProblem(Check{RequestID: rec.RequestID, PhoneNumbers: rec.PhoneNumbers}); msg != "" {
@@ -259,8 +282,8 @@ func (s *FileStore) apply(rec *fileRecord) string {
 		if s.indexLocked(rec.RequestID) >= 0 {
 			return "check record: " + rec.RequestID + " is already pending"
 		}
-		s.pending = append(s.pending, Check{RequestID: rec.RequestID, PhoneNumbers: rec.PhoneNumbers})
-	case kindResults:
+		s.addPendingLocked(Check{RequestID: rec.RequestID, PhoneNumbers: rec.PhoneNumbers}, n)
+	case kindResults, kindKept:
 		results := make([]NumberResult, len(rec.Results))
 		for i, r := range rec.Results {
 			results[i] = NumberResult{
@@ -271,6 +294,10 @@ func (s *FileStore) apply(rec *fileRecord) string {
 		}
 		if msg := resultsProblem(results); msg != "" {
 			return "results record of " + rec.RequestID + ": " + msg
+		}
+		if rec.Kind == kindKept {
+			s.setResultsLocked(results)
+			return ""
 		}
 		i := s.indexLocked(rec.RequestID)
 		if i < 0 {
@@ -394,10 +421,12 @@ func (s *FileStore) RecordCheck(ctx context.Context, check Check) error {
 		return fmt.Errorf("preflight: file store %s: record check %s: already pending", s.path, check.RequestID)
 	}
 	phones := slices.Clone(check.PhoneNumbers)
-	if err := s.appendLocked(ctx, &fileRecord{Kind: kindCheck, RequestID: check.RequestID, PhoneNumbers: phones}); err != nil {
+	sp, err := s.appendLocked(ctx, &fileRecord{Kind: kindCheck, RequestID: check.RequestID, PhoneNumbers: phones})
+	if err != nil {
 		return fmt.Errorf("preflight: file store %s: record check %s: %w", s.path, check.RequestID, err)
 	}
-	s.pending = append(s.pending, Check{RequestID: check.RequestID, PhoneNumbers: phones})
+	s.addPendingLocked(Check{RequestID: check.RequestID, PhoneNumbers: phones}, sp.N)
+	s.maybeCompactLocked()
 	return nil
 }
 
@@ -422,15 +451,13 @@ func (s *FileStore) RecordResults(ctx context.Context, requestID string, results
 	}
 	rec := &fileRecord{Kind: kindResults, RequestID: requestID, Results: make([]fileResult, len(results))}
 	for j, r := range results {
-		rec.Results[j] = fileResult{
-			PhoneNumber: r.PhoneNumber, Status: r.Status, RawStatus: string(r.RawStatus), SubStatus: string(r.SubStatus),
-			Reason: r.Reason, NextStep: r.NextStep, RequestID: r.RequestID,
-		}
+		rec.Results[j] = toFileResult(r)
 	}
-	if err := s.appendLocked(ctx, rec); err != nil {
+	if _, err := s.appendLocked(ctx, rec); err != nil {
 		return fmt.Errorf("preflight: file store %s: record results of %s: %w", s.path, requestID, err)
 	}
 	s.endLocked(i, results)
+	s.maybeCompactLocked()
 	return nil
 }
 
@@ -447,28 +474,127 @@ func (s *FileStore) readable() error {
 
 // appendLocked writes rec as one line and syncs the file. Any failure to
 // write or sync fails the store closed (see FileStore).
-func (s *FileStore) appendLocked(ctx context.Context, rec *fileRecord) error {
+func (s *FileStore) appendLocked(ctx context.Context, rec *fileRecord) (recordlog.Span, error) {
 	if err := s.readable(); err != nil {
-		return err
+		return recordlog.Span{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return recordlog.Span{}, err
 	}
 	data, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("encode: %w", err)
+		return recordlog.Span{}, fmt.Errorf("encode: %w", err)
 	}
-	if _, err := s.log.Append(data); err != nil {
-		return fmt.Errorf("%w; close and open the store again", err)
+	sp, err := s.log.Append(data)
+	if err != nil {
+		return recordlog.Span{}, fmt.Errorf("%w; close and open the store again", err)
 	}
+	return sp, nil
+}
+
+func toFileResult(r NumberResult) fileResult {
+	return fileResult{
+		PhoneNumber: r.PhoneNumber, Status: r.Status, RawStatus: string(r.RawStatus), SubStatus: string(r.SubStatus),
+		Reason: r.Reason, NextStep: r.NextStep, RequestID: r.RequestID,
+	}
+}
+
+// addPendingLocked adds a check whose record is n bytes long.
+func (s *FileStore) addPendingLocked(c Check, n int64) {
+	s.pending = append(s.pending, c)
+	s.pendingN[c.RequestID] = n
+}
+
+// setResultsLocked records results, counting the bytes of the results
+// they replace as dead.
+func (s *FileStore) setResultsLocked(results []NumberResult) {
+	for _, r := range results {
+		if old, ok := s.results.get(r.PhoneNumber); ok {
+			if data, err := json.Marshal(toFileResult(old)); err == nil {
+				s.dead += int64(len(data)) + 1
+			}
+		}
+		s.results.set(r)
+	}
+}
+
+// CompactionError is why the last compaction failed, or nil if it
+// succeeded (or none was tried). The records before it are recorded.
+func (s *FileStore) CompactionError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.compactErr
+}
+
+// maybeCompactLocked compacts the file once more than half of it is
+// dead. A failure is kept (CompactionError), not returned: the record
+// before it is recorded. The next attempt waits until the file has grown
+// by half, so a full disk never makes every record rewrite the file.
+func (s *FileStore) maybeCompactLocked() {
+	size := s.log.Size()
+	if size < minCompactBytes || 2*s.dead <= size || size < s.nextCompact {
+		return
+	}
+	if err := s.compactLocked(); err != nil {
+		s.compactErr = err
+		s.nextCompact = size + size/2
+		return
+	}
+	s.compactErr, s.nextCompact = nil, 0
+}
+
+// compactLocked rewrites the file with the pending checks, oldest first,
+// and the newest result of each number.
+func (s *FileStore) compactLocked() error {
+	pendingN := make(map[string]int64, len(s.pending))
+	err := s.log.Rewrite(func(w *recordlog.Writer) error {
+		for _, c := range s.pending {
+			data, err := json.Marshal(&fileRecord{Kind: kindCheck, RequestID: c.RequestID, PhoneNumbers: c.PhoneNumbers})
+			if err != nil {
+				return err
+			}
+			sp, err := w.Append(data)
+			if err != nil {
+				return err
+			}
+			pendingN[c.RequestID] = sp.N
+		}
+		kept := make([]fileResult, 0, keptPerRecord)
+		flush := func() error {
+			if len(kept) == 0 {
+				return nil
+			}
+			data, err := json.Marshal(&fileRecord{Kind: kindKept, Results: kept})
+			if err != nil {
+				return err
+			}
+			kept = kept[:0]
+			_, err = w.Append(data)
+			return err
+		}
+		for r := range s.results.all() {
+			kept = append(kept, toFileResult(r))
+			if len(kept) == keptPerRecord {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		return flush()
+	})
+	if err != nil {
+		return err
+	}
+	s.pendingN, s.dead = pendingN, 0
 	return nil
 }
 
 // endLocked records results and ends the pending check at index i.
 func (s *FileStore) endLocked(i int, results []NumberResult) {
-	for _, r := range results {
-		s.results.set(r)
-	}
+	s.setResultsLocked(results)
+	id := s.pending[i].RequestID
+	s.dead += s.pendingN[id]
+	delete(s.pendingN, id)
 	s.pending = slices.Delete(s.pending, i, i+1)
 }
 
@@ -522,6 +648,26 @@ func (x *resultIndex) set(r NumberResult) {
 		x.byDigits[d] = id
 	} else {
 		x.byText[phone] = id
+	}
+}
+
+// all yields every number's result.
+func (x *resultIndex) all() iter.Seq[NumberResult] {
+	return func(yield func(NumberResult) bool) {
+		for d, id := range x.byDigits {
+			r := x.shapes[id]
+			r.PhoneNumber = "+" + strconv.FormatUint(d, 10)
+			if !yield(r) {
+				return
+			}
+		}
+		for phone, id := range x.byText {
+			r := x.shapes[id]
+			r.PhoneNumber = phone
+			if !yield(r) {
+				return
+			}
+		}
 	}
 }
 

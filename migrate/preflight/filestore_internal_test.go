@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hostednumbers/hostednumbers-go/internal/faultfs"
+	"github.com/hostednumbers/hostednumbers-go/internal/recordlog"
 )
 
 func seamCtx(t *testing.T) context.Context {
@@ -28,7 +31,11 @@ func ecID(n int) string { return fmt.Sprintf("EC%032x", n) }
 
 func openWatched(t *testing.T, path string, fsys *faultfs.FS) *FileStore {
 	t.Helper()
-	s, err := openFileStore(path, fsys)
+	var fs recordlog.FS
+	if fsys != nil {
+		fs = fsys
+	}
+	s, err := openFileStore(path, fs)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
@@ -196,4 +203,135 @@ func TestResultIndex_SharesResultsAndKeepsTheNewest(t *testing.T) {
 	if _, ok := x.get("+014150000042"); ok {
 		t.Fatal("a leading zero is not E.164")
 	}
+}
+
+// recheck records, round after round, a check of the same numbers and
+// its results, in s and in m; the last round's check is left pending.
+func recheck(ctx context.Context, t *testing.T, s *FileStore, m *MemoryStore, rounds int, sizes *[]int64) {
+	t.Helper()
+	phones := make([]string, 100)
+	for i := range phones {
+		phones[i] = fmt.Sprintf("+1415555%04d", i)
+	}
+	for round := range rounds {
+		id := ecID(round + 1)
+		check := Check{RequestID: id, PhoneNumbers: phones}
+		require.NoError(t, s.RecordCheck(ctx, check))
+		require.NoError(t, m.RecordCheck(ctx, check))
+		if sizes != nil {
+			*sizes = append(*sizes, s.log.Size())
+		}
+		if round == rounds-1 {
+			return
+		}
+		results := make([]NumberResult, len(phones))
+		for i, p := range phones {
+			results[i] = NumberResult{PhoneNumber: p, Status: StatusEligible, RawStatus: "ELIGIBLE", Reason: fmt.Sprintf("round %d", round), RequestID: id}
+		}
+		require.NoError(t, s.RecordResults(ctx, id, results))
+		require.NoError(t, m.RecordResults(ctx, id, results))
+		if sizes != nil {
+			*sizes = append(*sizes, s.log.Size())
+		}
+	}
+}
+
+func sameAs(ctx context.Context, t *testing.T, s *FileStore, m *MemoryStore) {
+	t.Helper()
+	want, err := m.PendingChecks(ctx)
+	require.NoError(t, err)
+	got, err := s.PendingChecks(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	phones := make([]string, 101)
+	for i := range phones {
+		phones[i] = fmt.Sprintf("+1415555%04d", i)
+	}
+	wantR, err := m.Results(ctx, phones)
+	require.NoError(t, err)
+	gotR, err := s.Results(ctx, phones)
+	require.NoError(t, err)
+	assert.Equal(t, wantR, gotR)
+}
+
+// The file is compacted once more than half of it is dead (the records
+// of ended checks, results replaced since): pending checks and the newest
+// results are kept, in this run and after a reopen.
+func TestFileStoreCompacts(t *testing.T) {
+	ctx := seamCtx(t)
+	path := filepath.Join(t.TempDir(), "preflight.jsonl")
+	s := openWatched(t, path, nil)
+	m := NewMemoryStore()
+	var sizes []int64
+	recheck(ctx, t, s, m, 40, &sizes)
+	compactions := 0
+	var largest int64
+	for i := 1; i < len(sizes); i++ {
+		if sizes[i] < sizes[i-1] {
+			compactions++
+		}
+		largest = max(largest, sizes[i])
+	}
+	t.Logf("%d records, %d compactions, the file at most %d bytes, at the end %d", len(sizes), compactions, largest, s.log.Size())
+	assert.GreaterOrEqual(t, compactions, 2)
+	assert.Less(t, largest, int64(minCompactBytes)+20<<10, "never much over the threshold")
+	require.NoError(t, s.CompactionError())
+	sameAs(ctx, t, s, m)
+	require.NoError(t, s.Close())
+	again := openWatched(t, path, nil)
+	sameAs(ctx, t, again, m)
+}
+
+// No room to compact fails no record: each is recorded and returns nil,
+// compaction is tried again only once the file grew by another live
+// state, and happens once there is room.
+func TestFileStoreNoRoomToCompact(t *testing.T) {
+	ctx := seamCtx(t)
+	path := filepath.Join(t.TempDir(), "preflight.jsonl")
+	full := false
+	fsys := &faultfs.FS{Fail: func(op, name string) error {
+		if full && op == "write" && strings.Contains(name, ".tmp-") {
+			return syscall.ENOSPC
+		}
+		return nil
+	}}
+	s := openWatched(t, path, fsys)
+	full = true
+	fsys.Reset()
+	m := NewMemoryStore()
+	recheck(ctx, t, s, m, 40, nil)
+	require.ErrorIs(t, s.CompactionError(), syscall.ENOSPC)
+	tries := 0
+	for _, step := range fsys.Steps() {
+		if step == "create-temp" {
+			tries++
+		}
+	}
+	size := s.log.Size()
+	t.Logf("a file of %d bytes, %d compactions tried", size, tries)
+	// Each try waits for the file to grow by half since the last one.
+	bound := 1 + int(math.Ceil(math.Log(float64(size)/minCompactBytes)/math.Log(1.5)))
+	assert.LessOrEqual(t, tries, bound, "tried again only as the file grows by half, not at every record")
+	sameAs(ctx, t, s, m)
+
+	full = false
+	phones := make([]string, 100)
+	for i := range phones {
+		phones[i] = fmt.Sprintf("+1415555%04d", i)
+	}
+	for n := 1000; n < 1100 && s.CompactionError() != nil; n++ {
+		c := Check{RequestID: ecID(n), PhoneNumbers: phones}
+		require.NoError(t, s.RecordCheck(ctx, c))
+		require.NoError(t, m.RecordCheck(ctx, c))
+		results := make([]NumberResult, len(phones))
+		for i, p := range phones {
+			results[i] = NumberResult{PhoneNumber: p, Status: StatusIneligible, Reason: fmt.Sprintf("round %d", n), RequestID: c.RequestID}
+		}
+		require.NoError(t, s.RecordResults(ctx, c.RequestID, results))
+		require.NoError(t, m.RecordResults(ctx, c.RequestID, results))
+	}
+	require.NoError(t, s.CompactionError())
+	assert.Less(t, s.log.Size(), size/2, "compacted once there was room")
+	require.NoError(t, s.Close())
+	sameAs(ctx, t, openWatched(t, path, nil), m)
 }
