@@ -266,6 +266,13 @@ func TestFileStoreCompacts(t *testing.T) {
 	long := Check{RequestID: ecID(999), PhoneNumbers: []string{"+14155559999"}}
 	require.NoError(t, s.RecordCheck(ctx, long))
 	require.NoError(t, m.RecordCheck(ctx, long))
+	// A result never recorded again: only compactions carry it.
+	once := Check{RequestID: ecID(998), PhoneNumbers: []string{"+14155550100"}}
+	onceResult := []NumberResult{{PhoneNumber: "+14155550100", Status: StatusIneligible, SubStatus: "ALREADY_IN_TWILIO", RequestID: once.RequestID}}
+	for _, st := range []Store{s, m} {
+		require.NoError(t, st.RecordCheck(ctx, once))
+		require.NoError(t, st.RecordResults(ctx, once.RequestID, onceResult))
+	}
 	var sizes []int64
 	recheck(ctx, t, s, m, 40, &sizes)
 	compactions := 0
