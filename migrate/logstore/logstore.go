@@ -1,25 +1,46 @@
 // Package logstore is a migrate.Store in one local file, an append-only
-// log with compaction: no database, no setup, no dependency.
+// log with compaction: no database, no setup, no dependency. It passes
+// the store contract (migrate/storetest).
 //
-// The file is a sequence of lines, each a record: the CRC-32C of its JSON
-// (eight hex digits), a space, the JSON, a newline. A migration starts as
-// one plan record per batch (its numbers and their settings), one record
-// per batch, and a meta record, written to a temporary file that is
-// synced, renamed into place, and whose directory is synced. Each later
-// step appends one record, the batch's new state with only the numbers
-// that changed, and syncs the file before SaveBatch returns: a step's
-// bytes follow what changed, not the size of the migration. A record is
-// one line with its checksum, so a step is recorded whole or not at all:
-// a line cut short by a crash fails its checksum and is dropped when the
-// store is opened (its step was never acknowledged), while damage
-// anywhere else is refused.
+// The file is a record log (the module's internal/recordlog, shared with
+// preflight.FileStore): a header naming the format and its version, then
+// one record a line, each line the CRC-32C of its JSON (eight hex digits),
+// a space, the JSON and a newline. A migration starts as one plan record
+// per batch (its numbers and their settings), one save record per batch,
+// and a meta record, written to a temporary file that is synced, renamed
+// into place, and whose directory is synced. Each later step appends one
+// record, the batch's new state with only the numbers that changed, and
+// syncs the file before SaveBatch returns: a step's bytes follow what
+// changed, not the size of the migration.
 //
-// When the appended records outgrow the rest of the file, the store is
-// compacted: each batch's numbers are merged into one plan record, written
+// The rules of the file, each enforced when it is opened:
+//   - A last line without its newline is a step a crash cut short (never
+//     acknowledged): it is cut off. A complete line that fails its
+//     checksum is damage, wherever it is: the store is refused with an
+//     *Error naming the line and its byte offset, and the file is left as
+//     it is.
+//   - A batch's versions increase by one along the log, from its plan
+//     record on: a record removed from the middle of the log, or two
+//     records swapped, is refused as damage.
+//   - A member the store does not know (written by a newer version) is
+//     refused as damage, naming it: nothing of a record is silently
+//     dropped, and so never lost by a compaction either.
+//   - After a write or a sync of the file fails, the store fails closed:
+//     every later call returns an error wrapping ErrFailed (reads too), and
+//     the store must be opened again, from the disk. It never builds on
+//     what only the page cache held.
+//
+// When the file outgrows twice its live state (as a compaction would
+// write it; at least 64 KiB), the store is compacted, in this run or a
+// later one: each batch's numbers are merged into one plan record, written
 // to a new file the same way as at the start. Compaction copies the live
-// state once each time the log doubles, so the bytes written stay within a
-// small multiple of the final file, and no step costs more as the
-// migration grows.
+// state once each time the log doubles, so the bytes written stay within
+// a small multiple of the final file and no step costs more as the
+// migration grows. A compaction that fails (a full disk) fails no step:
+// the step it followed is recorded, the log goes on as it is, and the
+// next attempt waits until the log has grown by half
+// (CompactionError says why it failed). A failed directory sync after
+// the rename fails the store closed, as a failed write does.
 //
 // In memory the store keeps, per batch, its latest state and where its
 // records are; numbers are read from the file when a batch is read, so
@@ -37,15 +58,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
-	"io/fs"
 	"iter"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/hostednumbers/hostednumbers-go/internal/recordlog"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 )
 
@@ -56,62 +74,27 @@ const Format = 1
 const storeName = "hostednumbers-migrate-log"
 
 // minCompactBytes is the smallest file compaction bothers with.
-const minCompactBytes = 1 << 20
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+const minCompactBytes = 64 << 10
 
 // FS is what the store needs of the file system. OS is the real one;
 // tests replace it to watch the order of the steps and to make any of
 // them fail.
-type FS interface {
-	CreateTemp(dir, pattern string) (File, error)
-	OpenFile(name string, flag int, perm os.FileMode) (File, error)
-	Rename(oldpath, newpath string) error
-	Remove(name string) error
-	// SyncDir makes the renames in dir durable.
-	SyncDir(dir string) error
-}
+type FS = recordlog.FS
 
 // File is an open file of the store; *os.File is one.
-type File interface {
-	io.Reader
-	io.ReaderAt
-	io.Writer
-	Name() string
-	Sync() error
-	Truncate(size int64) error
-	Close() error
-}
+type File = recordlog.File
 
 // OS is the operating system's file system.
-type OS struct{}
+type OS = recordlog.OS
 
-// CreateTemp is os.CreateTemp.
-func (OS) CreateTemp(dir, pattern string) (File, error) { return os.CreateTemp(dir, pattern) }
+// ErrLocked is Open's answer when another process (or another Open in
+// this one) holds the store.
+var ErrLocked = recordlog.ErrLocked
 
-// OpenFile is os.OpenFile.
-func (OS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
-	return os.OpenFile(name, flag, perm) //nolint:gosec // the store's own file, named by its owner
-}
-
-// Rename is os.Rename.
-func (OS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
-
-// Remove is os.Remove.
-func (OS) Remove(name string) error { return os.Remove(name) }
-
-// SyncDir opens dir and syncs it.
-func (OS) SyncDir(dir string) error {
-	d, err := os.Open(dir) //nolint:gosec // the store's own directory
-	if err != nil {
-		return err
-	}
-	defer func() { _ = d.Close() }() // opened read-only to sync; the sync's error is checked
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	return nil
-}
+// ErrFailed is wrapped by every answer of a store that failed closed: a
+// write or a sync of its file failed, so what the disk holds is unknown.
+// Close the store and open it again.
+var ErrFailed = recordlog.ErrFailed
 
 // Options configure Open.
 type Options struct {
@@ -124,6 +107,10 @@ type Options struct {
 type Error struct {
 	Path string
 	Msg  string
+	// Line and Offset locate the damage (the header is line 1), when the
+	// error is about one line; Line is 0 otherwise.
+	Line   int
+	Offset int64
 }
 
 func (e *Error) Error() string { return e.Path + ": " + e.Msg }
@@ -139,30 +126,31 @@ func (e *OldJournalError) Error() string {
 	return fmt.Sprintf("%s: is a journal of an earlier bulkhost (journal format %d, one JSON document), not a migration log", e.Path, e.Format)
 }
 
-// span is where a record is in the file.
-type span struct{ off, n int64 }
-
 type entry struct {
 	b      migrate.Batch
-	plan   span
-	deltas []span
+	plan   recordlog.Span
+	deltas []recordlog.Span
+	// saved is whether a save record followed the plan record: the
+	// versions of the batch's later saves follow on from it.
+	saved bool
+	// stateN is the length of the batch's state as a compaction writes it.
+	stateN int64
 }
 
 // Store is a migrate.Store in one file. It is safe for concurrent use.
 type Store struct {
-	mu     sync.Mutex
-	path   string
-	fs     FS
-	unlock func()
-	f      File // open for reading and appending; nil before Start
-	size   int64
-	base   int64 // size after the last Start or compaction
-	meta   *migrate.Meta
-	ents   []*entry
-	broken error // set when a failed append could not be undone
-	// Written counts every byte the store has written, compactions and
-	// starts included.
-	written int64
+	mu    sync.Mutex
+	log   *recordlog.Log
+	meta  *migrate.Meta
+	metaN int64
+	ents  []*entry
+	// nextCompact is the size below which no compaction is tried again
+	// after one failed.
+	nextCompact int64
+	compactErr  error
+	// phones holds the phone numbers of the batches read last, by
+	// index, for SaveBatch to check its numbers against.
+	phones map[int]phoneSet
 }
 
 var _ migrate.Store = (*Store)(nil)
@@ -171,97 +159,91 @@ var _ migrate.Store = (*Store)(nil)
 // every symbolic link resolved (the file's own name included, even a
 // link to a file not created yet), locked until Close. A store that is
 // damaged, is not a migration log, or was written by a newer version is
-// an *Error (or *OldJournalError) and is left as it is.
+// an *Error (or *OldJournalError) and is left as it is; one in use is
+// ErrLocked.
 func Open(path string, o Options) (*Store, error) {
-	fsys := o.FS
-	if fsys == nil {
-		fsys = OS{}
-	}
 	resolved, err := ResolvePath(path)
 	if err != nil {
-		return nil, &Error{path, err.Error()}
+		return nil, &Error{Path: path, Msg: err.Error()}
 	}
-	unlock, err := lock(resolved)
+	s := &Store{}
+	log, err := recordlog.Open(resolved, recordlog.Options{
+		FS: o.FS, Name: storeName, Version: Format,
+		Foreign: func(r io.Reader) ([][]byte, error) { return nil, foreign(resolved, r) },
+		Load:    func(rec recordlog.Record) error { return s.apply(resolved, rec) },
+	})
 	if err != nil {
-		return nil, err
+		return nil, storeError(err)
 	}
-	s := &Store{path: resolved, fs: fsys, unlock: unlock}
-	if err := s.removeStaleTemps(); err != nil {
-		unlock()
-		return nil, err
-	}
-	if err := s.load(); err != nil {
-		if s.f != nil {
-			_ = s.f.Close()
-		}
-		unlock()
+	s.log = log
+	if err := s.check(); err != nil {
+		_ = log.Close() // refused: nothing was written
 		return nil, err
 	}
 	return s, nil
 }
 
+// storeError turns recordlog's refusals into this package's *Error.
+func storeError(err error) error {
+	var de *recordlog.DamageError
+	var fe *recordlog.FormatError
+	switch {
+	case errors.As(err, &de):
+		return &Error{Path: de.Path, Msg: strings.TrimPrefix(de.Error(), de.Path+": "), Line: de.Line, Offset: de.Offset}
+	case errors.As(err, &fe):
+		return &Error{Path: fe.Path, Msg: fe.Reason}
+	}
+	return err
+}
+
+// foreign names a file that is not a migration log.
+func foreign(path string, r io.Reader) error {
+	first, _ := bufio.NewReader(io.LimitReader(r, 1<<20)).ReadBytes('\n') // best effort: only to name the file
+	if len(first) > 0 && first[0] == '{' {
+		var head struct {
+			Format int `json:"format"`
+		}
+		_ = json.Unmarshal(bytes.TrimSpace(first), &head) // best effort: the format only names the version
+		return &OldJournalError{Path: path, Format: head.Format}
+	}
+	return &Error{Path: path, Msg: "is not a migration log (it has no header record); it is not used, and not overwritten"}
+}
+
 // Path is the store's file, symbolic links resolved.
-func (s *Store) Path() string { return s.path }
+func (s *Store) Path() string { return s.log.Path() }
 
 // Written is how many bytes the store has written since Open.
 func (s *Store) Written() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.written
+	return s.log.Written()
 }
 
 // Size is the store file's size.
 func (s *Store) Size() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.size
+	return s.log.Size()
 }
 
-// Close releases the file and the lock.
+// CompactionError is why the last automatic compaction failed, or nil if
+// it succeeded (or none was tried). The steps it followed are recorded.
+func (s *Store) CompactionError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.compactErr
+}
+
+// Close releases the file and the lock. It writes nothing.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var err error
-	if s.f != nil {
-		err = s.f.Close()
-		s.f = nil
-	}
-	if s.unlock != nil {
-		s.unlock()
-		s.unlock = nil
-	}
-	return err
+	return s.log.Close()
 }
 
-func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
-
-// removeStaleTemps removes the temporary files a killed run left next to
-// the store. The caller holds the lock, so no other run is writing one.
-func (s *Store) removeStaleTemps() error {
-	dir := filepath.Dir(s.path)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	prefix := tempPrefix(s.path)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), prefix) {
-			if err := s.fs.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("removing the stale temporary file %s: %w", e.Name(), err)
-			}
-		}
-	}
-	return nil
-}
-
-// record is one line of the log.
+// record is one line of the log after the header.
 type record struct {
 	Kind    string                `json:"k"`
-	Store   string                `json:"store,omitempty"`
-	Format  int                   `json:"format,omitempty"`
 	Batch   int                   `json:"b,omitempty"`
 	Meta    *migrate.Meta         `json:"meta,omitempty"`
 	State   *migrate.Batch        `json:"batch,omitempty"`
@@ -304,127 +286,55 @@ func (d *delta) apply(n *migrate.NumberState) error {
 	return nil
 }
 
-// line encodes a record as one line of the log.
-func line(r *record) ([]byte, error) {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(data)+10)
-	out = fmt.Appendf(out, "%08x ", crc32.Checksum(data, castagnoli))
-	out = append(out, data...)
-	return append(out, '\n'), nil
-}
-
-// parseLine checks a line's checksum and returns its JSON.
-func parseLine(l []byte) ([]byte, bool) {
-	if len(l) < 10 || l[8] != ' ' || l[len(l)-1] != '\n' {
-		return nil, false
-	}
-	var sum uint32
-	if _, err := fmt.Sscanf(string(l[:8]), "%08x", &sum); err != nil {
-		return nil, false
-	}
-	data := l[9 : len(l)-1]
-	return data, crc32.Checksum(data, castagnoli) == sum
-}
-
-// load reads the file, if there is one, and indexes it.
-func (s *Store) load() error {
-	f, err := s.fs.OpenFile(s.path, os.O_RDWR|os.O_APPEND, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return &Error{s.path, fmt.Sprintf("cannot be opened: %v", err)}
-	}
-	s.f = f
-	r := bufio.NewReaderSize(f, 256<<10)
-	var off int64
-	lineNo := 0
-	for {
-		l, err := r.ReadBytes('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return &Error{s.path, fmt.Sprintf("cannot be read: %v", err)}
-		}
-		if len(l) == 0 {
-			break
-		}
-		lineNo++
-		if lineNo == 1 && l[0] == '{' {
-			var head struct {
-				Format int `json:"format"`
-			}
-			_ = json.Unmarshal(bytes.TrimSpace(l), &head) // best effort: the format only names the version
-			return &OldJournalError{Path: s.path, Format: head.Format}
-		}
-		data, ok := parseLine(l)
-		if !ok {
-			rest, _ := io.ReadAll(r)
-			if len(bytes.TrimSpace(rest)) == 0 && lineNo > 1 {
-				// The last record, cut short by a crash: its step was
-				// never acknowledged. Drop it.
-				if err := f.Truncate(off); err != nil {
-					return &Error{s.path, fmt.Sprintf("cannot drop its last, incomplete record: %v", err)}
-				}
-				if err := f.Sync(); err != nil {
-					return &Error{s.path, fmt.Sprintf("cannot drop its last, incomplete record: %v", err)}
-				}
-				break
-			}
-			return &Error{s.path, fmt.Sprintf("is damaged at line %d (byte %d): its checksum does not match; it is not used, and not overwritten", lineNo, off)}
-		}
-		if err := s.apply(data, span{off, int64(len(l))}, lineNo); err != nil {
-			return err
-		}
-		off += int64(len(l))
-	}
-	s.size, s.base = off, off
-	if s.meta == nil {
-		if off == 0 {
-			// An empty file: a start that never finished.
-			return nil
-		}
-		return &Error{s.path, "is damaged: it has no meta record"}
-	}
-	if len(s.ents) != s.meta.Batches {
-		return &Error{s.path, fmt.Sprintf("is damaged: it has %d batches, its meta record says %d", len(s.ents), s.meta.Batches)}
-	}
-	for i, e := range s.ents {
-		if e == nil || e.plan.n == 0 {
-			return &Error{s.path, fmt.Sprintf("is damaged: batch %d has no plan record", i+1)}
-		}
-	}
-	return nil
-}
-
-// apply indexes one record.
-func (s *Store) apply(data []byte, at span, lineNo int) error {
+// decode reads a record's JSON, refusing a member it does not know: a
+// newer writer's member is never silently dropped.
+func decode(data []byte) (*record, error) {
 	var r record
 	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return &Error{s.path, fmt.Sprintf("is damaged at line %d: %v", lineNo, err)}
+		if strings.Contains(err.Error(), "unknown field") {
+			return nil, fmt.Errorf("%w (written by a newer version? it is not dropped)", err)
+		}
+		return nil, err
 	}
-	damaged := func(msg string) error { return &Error{s.path, fmt.Sprintf("is damaged at line %d: %s", lineNo, msg)} }
+	if dec.More() {
+		return nil, errors.New("more than one JSON value")
+	}
+	return &r, nil
+}
+
+func encode(r *record) ([]byte, error) { return json.Marshal(r) }
+
+// stateLen is the length of b's save record as a compaction writes it.
+func stateLen(b *migrate.Batch) int64 {
+	data, err := encode(&record{Kind: "save", Batch: b.Index, State: b})
+	if err != nil {
+		return 0
+	}
+	return int64(len(data)) + 10
+}
+
+// apply indexes one record read by Open.
+func (s *Store) apply(path string, rec recordlog.Record) error {
+	damaged := func(msg string) error {
+		return &Error{Path: path, Msg: fmt.Sprintf("is damaged at line %d (byte %d): %s; it is not used, and not overwritten", rec.Line, rec.Span.Off, msg), Line: rec.Line, Offset: rec.Span.Off}
+	}
+	r, err := decode(rec.Data)
+	if err != nil {
+		return damaged(err.Error())
+	}
 	switch r.Kind {
-	case "header":
-		if lineNo != 1 || r.Store != storeName {
-			return damaged("a header where none belongs")
-		}
-		if r.Format > Format {
-			return &Error{s.path, fmt.Sprintf("was written by a newer version (log format %d; this one reads format %d and older): use the newer version; it is not overwritten", r.Format, Format)}
-		}
-		return nil
 	case "meta":
 		if r.Meta == nil {
 			return damaged("a meta record without meta")
 		}
 		m := *r.Meta
-		s.meta = &m
+		s.meta, s.metaN = &m, rec.Span.N
 		return nil
-	}
-	if lineNo == 1 {
-		return &Error{s.path, "is not a migration log (it has no header record)"}
+	case "plan", "save":
+	default:
+		return damaged(fmt.Sprintf("unknown record %q", r.Kind))
 	}
 	if r.Batch < 1 || r.Batch > len(s.ents)+1 {
 		return damaged(fmt.Sprintf("batch %d out of order", r.Batch))
@@ -435,46 +345,94 @@ func (s *Store) apply(data []byte, at span, lineNo int) error {
 	e := s.ents[r.Batch-1]
 	switch r.Kind {
 	case "plan":
-		e.plan, e.deltas = at, nil
+		if e.plan.N != 0 {
+			return damaged(fmt.Sprintf("a second plan record of batch %d", r.Batch))
+		}
+		e.plan = rec.Span
 	case "save":
-		if r.State == nil || r.State.Index != r.Batch || !r.State.State.Known() {
+		switch {
+		case e.plan.N == 0:
+			return damaged(fmt.Sprintf("a state of batch %d before its plan record", r.Batch))
+		case r.State == nil || r.State.Index != r.Batch || !r.State.State.Known() || r.State.Version < 0:
 			return damaged(fmt.Sprintf("an unusable state of batch %d", r.Batch))
+		case e.saved && r.State.Version != e.b.Version+1:
+			return damaged(fmt.Sprintf("batch %d goes from version %d to %d: a record is missing or out of order", r.Batch, e.b.Version, r.State.Version))
 		}
-		e.b = *r.State
+		e.b, e.saved, e.stateN = *r.State, true, stateLen(r.State)
 		if len(r.Changes) > 0 {
-			e.deltas = append(e.deltas, at)
+			e.deltas = append(e.deltas, rec.Span)
 		}
-	default:
-		return damaged(fmt.Sprintf("unknown record %q", r.Kind))
 	}
 	return nil
 }
 
-func (s *Store) usable() error {
-	if s.broken != nil {
-		return fmt.Errorf("%s: a write failed and could not be undone (%w): open the store again", s.path, s.broken)
+// check verifies what Open read as a whole.
+func (s *Store) check() error {
+	path := s.log.Path()
+	if s.meta == nil {
+		if len(s.ents) == 0 {
+			// No file, or a start that never finished.
+			return nil
+		}
+		return &Error{Path: path, Msg: "is damaged: it has no meta record"}
+	}
+	if len(s.ents) != s.meta.Batches {
+		return &Error{Path: path, Msg: fmt.Sprintf("is damaged: it has %d batches, its meta record says %d", len(s.ents), s.meta.Batches)}
+	}
+	for i, e := range s.ents {
+		if e.plan.N == 0 || !e.saved {
+			return &Error{Path: path, Msg: fmt.Sprintf("is damaged: batch %d has no plan record or no state", i+1)}
+		}
 	}
 	return nil
+}
+
+// live is the size of the log as a compaction would write it, less what
+// the numbers' changes add to their plan records.
+func (s *Store) live() int64 {
+	n := s.metaN + 64 // the header
+	for _, e := range s.ents {
+		n += e.plan.N + e.stateN
+	}
+	return n
+}
+
+// usable refuses every call once ctx ended or the log failed closed.
+func (s *Store) usable(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.log.Err()
+}
+
+func (s *Store) noBatch(index int) error {
+	return fmt.Errorf("%s: %w: %d", s.log.Path(), migrate.ErrNoBatch, index)
 }
 
 // Meta returns the migration's description, or migrate.ErrNoMigration.
 func (s *Store) Meta(ctx context.Context) (migrate.Meta, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return migrate.Meta{}, err
+	}
 	if s.meta == nil {
 		return migrate.Meta{}, migrate.ErrNoMigration
 	}
-	return *s.meta, ctx.Err()
+	return *s.meta, nil
 }
 
 // Batch returns batch index without its numbers.
 func (s *Store) Batch(ctx context.Context, index int) (migrate.Batch, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if index < 1 || index > len(s.ents) {
-		return migrate.Batch{}, fmt.Errorf("%s: there is no batch %d", s.path, index)
+	if err := s.usable(ctx); err != nil {
+		return migrate.Batch{}, err
 	}
-	return cloneBatch(s.ents[index-1].b), ctx.Err()
+	if index < 1 || index > len(s.ents) {
+		return migrate.Batch{}, s.noBatch(index)
+	}
+	return cloneBatch(s.ents[index-1].b), nil
 }
 
 func cloneBatch(b migrate.Batch) migrate.Batch {
@@ -483,6 +441,8 @@ func cloneBatch(b migrate.Batch) migrate.Batch {
 	out.Attempts = append([]migrate.Attempt(nil), b.Attempts...)
 	if b.Doubt != nil {
 		d := *b.Doubt
+		d.Looked = append([]string(nil), d.Looked...)
+		d.Missing = append([]string(nil), d.Missing...)
 		out.Doubt = &d
 	}
 	if b.Counts != nil {
@@ -494,27 +454,23 @@ func cloneBatch(b migrate.Batch) migrate.Batch {
 	return out
 }
 
-func (s *Store) readRecord(at span) (*record, error) {
-	buf := make([]byte, at.n)
-	if _, err := s.f.ReadAt(buf, at.off); err != nil {
-		return nil, fmt.Errorf("%s: reading a record: %w", s.path, err)
+func (s *Store) readRecord(at recordlog.Span) (*record, error) {
+	data, err := s.log.Read(at)
+	if err != nil {
+		return nil, storeError(err)
 	}
-	data, ok := parseLine(buf)
-	if !ok {
-		return nil, &Error{s.path, fmt.Sprintf("is damaged at byte %d: a record's checksum does not match", at.off)}
+	r, err := decode(data)
+	if err != nil {
+		return nil, &Error{Path: s.log.Path(), Msg: fmt.Sprintf("is damaged at byte %d: %v", at.Off, err), Offset: at.Off}
 	}
-	var r record
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, &Error{s.path, fmt.Sprintf("is damaged at byte %d: %v", at.off, err)}
-	}
-	return &r, nil
+	return r, nil
 }
 
 // Numbers returns the numbers of batch index, in order.
 func (s *Store) Numbers(ctx context.Context, index int) ([]migrate.NumberState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := ctx.Err(); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
 	return s.numbersLocked(index)
@@ -522,7 +478,7 @@ func (s *Store) Numbers(ctx context.Context, index int) ([]migrate.NumberState, 
 
 func (s *Store) numbersLocked(index int) ([]migrate.NumberState, error) {
 	if index < 1 || index > len(s.ents) {
-		return nil, fmt.Errorf("%s: there is no batch %d", s.path, index)
+		return nil, s.noBatch(index)
 	}
 	e := s.ents[index-1]
 	plan, err := s.readRecord(e.plan)
@@ -530,6 +486,7 @@ func (s *Store) numbersLocked(index int) ([]migrate.NumberState, error) {
 		return nil, err
 	}
 	numbers := plan.Numbers
+	s.remember(index, e.plan, numbers)
 	if len(e.deltas) > 0 {
 		byPhone := make(map[string]int, len(numbers))
 		for i := range numbers {
@@ -544,10 +501,10 @@ func (s *Store) numbersLocked(index int) ([]migrate.NumberState, error) {
 				d := &r.Changes[k]
 				i, ok := byPhone[d.Phone]
 				if !ok {
-					return nil, &Error{s.path, fmt.Sprintf("is damaged: batch %d records %s, which it does not hold", index, d.Phone)}
+					return nil, &Error{Path: s.log.Path(), Msg: fmt.Sprintf("is damaged: batch %d records %s, which it does not hold", index, d.Phone), Offset: at.Off}
 				}
 				if err := d.apply(&numbers[i]); err != nil {
-					return nil, &Error{s.path, fmt.Sprintf("is damaged: batch %d: %v", index, err)}
+					return nil, &Error{Path: s.log.Path(), Msg: fmt.Sprintf("is damaged: batch %d: %v", index, err), Offset: at.Off}
 				}
 			}
 		}
@@ -559,12 +516,16 @@ func (s *Store) numbersLocked(index int) ([]migrate.NumberState, error) {
 func (s *Store) Start(ctx context.Context, meta migrate.Meta, batches iter.Seq2[[]migrate.NumberState, error]) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
 	if s.meta != nil {
 		return migrate.ErrExists
 	}
 	var ents []*entry
-	n := 0
-	size, err := s.rewrite(func(w *countingWriter) error {
+	var metaN int64
+	err := s.log.Rewrite(func(w *recordlog.Writer) error {
+		var n int
 		var err error
 		if ents, n, err = planBatches(ctx, w, ents, batches); err != nil {
 			return err
@@ -573,20 +534,29 @@ func (s *Store) Start(ctx context.Context, meta migrate.Meta, batches iter.Seq2[
 		if meta.Input.Numbers == 0 {
 			meta.Input.Numbers = n
 		}
-		_, werr := w.record(&record{Kind: "meta", Meta: &meta})
-		return werr
+		metaN, err = writeRecord(w, &record{Kind: "meta", Meta: &meta})
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	s.meta, s.ents, s.size, s.base = &meta, ents, size, size
+	s.meta, s.metaN, s.ents = &meta, metaN, ents
 	return nil
+}
+
+func writeRecord(w *recordlog.Writer, r *record) (int64, error) {
+	data, err := encode(r)
+	if err != nil {
+		return 0, err
+	}
+	at, err := w.Append(data)
+	return at.N, err
 }
 
 // planBatches writes each batch of batches as planned (its numbers, then
 // its state), numbered after ents, and returns ents with them and how many
 // numbers they hold.
-func planBatches(ctx context.Context, w *countingWriter, ents []*entry, batches iter.Seq2[[]migrate.NumberState, error]) ([]*entry, int, error) {
+func planBatches(ctx context.Context, w *recordlog.Writer, ents []*entry, batches iter.Seq2[[]migrate.NumberState, error]) ([]*entry, int, error) {
 	n := 0
 	for numbers, err := range batches {
 		if err != nil {
@@ -595,11 +565,15 @@ func planBatches(ctx context.Context, w *countingWriter, ents []*entry, batches 
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
-		e := &entry{b: migrate.Batch{Index: len(ents) + 1, State: migrate.StatePlanned, Size: len(numbers)}}
-		if e.plan, err = w.record(&record{Kind: "plan", Batch: e.b.Index, Numbers: numbers}); err != nil {
+		e := &entry{b: migrate.Batch{Index: len(ents) + 1, State: migrate.StatePlanned, Size: len(numbers)}, saved: true}
+		data, err := encode(&record{Kind: "plan", Batch: e.b.Index, Numbers: numbers})
+		if err != nil {
 			return nil, 0, err
 		}
-		if _, err = w.record(&record{Kind: "save", Batch: e.b.Index, State: &e.b}); err != nil {
+		if e.plan, err = w.Append(data); err != nil {
+			return nil, 0, err
+		}
+		if e.stateN, err = writeRecord(w, &record{Kind: "save", Batch: e.b.Index, State: &e.b}); err != nil {
 			return nil, 0, err
 		}
 		ents = append(ents, e)
@@ -608,103 +582,34 @@ func planBatches(ctx context.Context, w *countingWriter, ents []*entry, batches 
 	return ents, n, nil
 }
 
-// countingWriter writes records to a new file and says where each is.
-type countingWriter struct {
-	w   *bufio.Writer
-	off int64
-}
-
-func (c *countingWriter) record(r *record) (span, error) {
-	l, err := line(r)
-	if err != nil {
-		return span{}, err
-	}
-	if _, err := c.w.Write(l); err != nil {
-		return span{}, err
-	}
-	at := span{c.off, int64(len(l))}
-	c.off += int64(len(l))
-	return at, nil
-}
-
-// rewrite writes a whole new file with fill, atomically and durably: to a
-// temporary file in the same directory, synced, renamed over the store,
-// then the directory synced. It then reopens the store on the new file.
-func (s *Store) rewrite(fill func(*countingWriter) error) (size int64, err error) {
-	if err := s.usable(); err != nil {
-		return 0, err
-	}
-	dir := filepath.Dir(s.path)
-	f, err := s.fs.CreateTemp(dir, tempPrefix(s.path)+"*")
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", s.path, err)
-	}
-	tmp := f.Name()
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				_ = f.Close()
-			}
-			_ = s.fs.Remove(tmp) // already failing: the first error is the one to report
-		}
-	}()
-	cw := &countingWriter{w: bufio.NewWriterSize(f, 256<<10)}
-	if _, err = cw.record(&record{Kind: "header", Store: storeName, Format: Format}); err != nil {
-		return 0, err
-	}
-	if err = fill(cw); err != nil {
-		return 0, err
-	}
-	if err = cw.w.Flush(); err != nil {
-		return 0, fmt.Errorf("%s: %w", s.path, err)
-	}
-	s.written += cw.off
-	if err = f.Sync(); err != nil {
-		return 0, fmt.Errorf("%s: %w", s.path, err)
-	}
-	closed = true
-	if err = f.Close(); err != nil {
-		return 0, fmt.Errorf("%s: %w", s.path, err)
-	}
-	if err = s.fs.Rename(tmp, s.path); err != nil {
-		return 0, fmt.Errorf("%s: %w", s.path, err)
-	}
-	if err = s.fs.SyncDir(dir); err != nil {
-		// Renamed, but maybe not durably: the old file may come back
-		// after a power cut. Nothing more may be recorded on top.
-		s.broken = err
-		return 0, fmt.Errorf("%s: %w", s.path, err)
-	}
-	nf, err := s.fs.OpenFile(s.path, os.O_RDWR|os.O_APPEND, 0)
-	if err != nil {
-		s.broken = err
-		return 0, fmt.Errorf("%s: %w", s.path, err)
-	}
-	if s.f != nil {
-		_ = s.f.Close() // the replaced file; only read until now
-	}
-	s.f = nf
-	return cw.off, nil
-}
-
 // SaveBatch records b and the changed numbers in one appended record,
 // synced before it returns, if the stored batch's version is b.Version.
+// An error means the step is not recorded, unless the store failed
+// closed (ErrFailed): then it is unknown until the store is opened again.
+// A compaction that follows a recorded step never makes it fail.
 func (s *Store) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migrate.NumberState) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.usable(); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	if s.meta == nil {
 		return migrate.ErrNoMigration
 	}
 	if b.Index < 1 || b.Index > len(s.ents) {
-		return fmt.Errorf("%s: there is no batch %d", s.path, b.Index)
+		return s.noBatch(b.Index)
 	}
 	e := s.ents[b.Index-1]
 	if e.b.Version != b.Version {
 		return migrate.ErrConflict
+	}
+	if !b.State.Known() {
+		return fmt.Errorf("%s: batch %d: unknown state %q", s.log.Path(), b.Index, b.State)
+	}
+	if len(changed) > 0 {
+		if err := s.ofBatch(e, b.Index, changed); err != nil {
+			return err
+		}
 	}
 	next := cloneBatch(*b)
 	next.Version++
@@ -712,48 +617,88 @@ func (s *Store) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migra
 	for i := range changed {
 		r.Changes = append(r.Changes, toDelta(&changed[i]))
 	}
-	l, err := line(r)
+	data, err := encode(r)
 	if err != nil {
-		return fmt.Errorf("%s: encoding: %w", s.path, err)
+		return fmt.Errorf("%s: encoding: %w", s.log.Path(), err)
 	}
-	if err := s.append(l); err != nil {
+	at, err := s.log.Append(data)
+	if err != nil {
 		return err
 	}
-	at := span{s.size, int64(len(l))}
-	s.size += int64(len(l))
-	e.b = next
+	e.b, e.stateN = next, stateLen(&next)
 	if len(r.Changes) > 0 {
 		e.deltas = append(e.deltas, at)
 	}
 	b.Version = next.Version
-	if s.size-s.base > s.base && s.size > minCompactBytes {
-		if err := s.compactLocked(ctx); err != nil {
-			return fmt.Errorf("%s: compacting (the step is recorded): %w", s.path, err)
+	s.maybeCompact(ctx)
+	return nil
+}
+
+// phoneSet is the phone numbers of a batch, as its plan record at plan
+// holds them.
+type phoneSet struct {
+	plan recordlog.Span
+	in   map[string]bool
+}
+
+// maxPhoneSets is how many batches' phone numbers the store keeps at
+// most: the few batches being worked on, not the migration.
+const maxPhoneSets = 8
+
+// remember keeps the phone numbers of the batch whose plan is at plan.
+func (s *Store) remember(index int, plan recordlog.Span, numbers []migrate.NumberState) map[string]bool {
+	in := make(map[string]bool, len(numbers))
+	for i := range numbers {
+		in[numbers[i].PhoneNumber()] = true
+	}
+	if s.phones == nil {
+		s.phones = make(map[int]phoneSet, maxPhoneSets)
+	}
+	if _, ok := s.phones[index]; !ok && len(s.phones) >= maxPhoneSets {
+		for k := range s.phones {
+			delete(s.phones, k)
+			break
+		}
+	}
+	s.phones[index] = phoneSet{plan: plan, in: in}
+	return in
+}
+
+// ofBatch refuses numbers that are not of batch index.
+func (s *Store) ofBatch(e *entry, index int, changed []migrate.NumberState) error {
+	ps, ok := s.phones[index]
+	in := ps.in
+	if !ok || ps.plan != e.plan {
+		plan, err := s.readRecord(e.plan)
+		if err != nil {
+			return err
+		}
+		in = s.remember(index, e.plan, plan.Numbers)
+	}
+	for i := range changed {
+		if !in[changed[i].PhoneNumber()] {
+			return fmt.Errorf("%s: batch %d does not hold %s (changed[%d]): nothing was recorded", s.log.Path(), index, changed[i].PhoneNumber(), i)
 		}
 	}
 	return nil
 }
 
-// append writes one line at the end of the file and syncs it. If that
-// fails, the file is cut back to what it was.
-func (s *Store) append(l []byte) error {
-	if _, err := s.f.Write(l); err != nil {
-		return s.undo(err)
+// maybeCompact compacts the log once it is twice its live state. A
+// failure is kept (CompactionError), not returned: the step before it is
+// recorded. The next attempt waits until the log has grown by half (or by
+// another live state, if more), so a full disk never makes every step
+// rewrite the file.
+func (s *Store) maybeCompact(ctx context.Context) {
+	size, live := s.log.Size(), s.live()
+	if size < minCompactBytes || size <= 2*live || size < s.nextCompact {
+		return
 	}
-	s.written += int64(len(l))
-	if err := s.f.Sync(); err != nil {
-		return s.undo(err)
+	if err := s.rewriteAll(ctx, *s.meta, nil); err != nil {
+		s.compactErr = err
+		s.nextCompact = size + max(live, size/2)
+		return
 	}
-	return nil
-}
-
-func (s *Store) undo(cause error) error {
-	if err := s.f.Truncate(s.size); err != nil {
-		s.broken = err
-	} else if err := s.f.Sync(); err != nil {
-		s.broken = err
-	}
-	return fmt.Errorf("%s: %w", s.path, cause)
+	s.compactErr, s.nextCompact = nil, 0
 }
 
 // Compact rewrites the store with each batch's numbers merged into one
@@ -761,13 +706,12 @@ func (s *Store) undo(cause error) error {
 func (s *Store) Compact(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
 	if s.meta == nil {
 		return migrate.ErrNoMigration
 	}
-	return s.compactLocked(ctx)
-}
-
-func (s *Store) compactLocked(ctx context.Context) error {
 	return s.rewriteAll(ctx, *s.meta, nil)
 }
 
@@ -776,6 +720,9 @@ func (s *Store) compactLocked(ctx context.Context) error {
 func (s *Store) AddBatches(ctx context.Context, meta migrate.Meta, batches iter.Seq2[[]migrate.NumberState, error]) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
 	if s.meta == nil {
 		return migrate.ErrNoMigration
 	}
@@ -786,7 +733,9 @@ func (s *Store) AddBatches(ctx context.Context, meta migrate.Meta, batches iter.
 // then the batches of extra, then meta.
 func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Seq2[[]migrate.NumberState, error]) error {
 	ents := make([]*entry, len(s.ents))
-	size, err := s.rewrite(func(w *countingWriter) error {
+	var metaN int64
+	err := s.log.Rewrite(func(w *recordlog.Writer) error {
+		total := 0
 		for i, old := range s.ents {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -795,19 +744,20 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 			if err != nil {
 				return err
 			}
-			e := &entry{b: old.b}
-			if e.plan, err = w.record(&record{Kind: "plan", Batch: i + 1, Numbers: numbers}); err != nil {
+			e := &entry{b: old.b, saved: true}
+			data, err := encode(&record{Kind: "plan", Batch: i + 1, Numbers: numbers})
+			if err != nil {
+				return err
+			}
+			if e.plan, err = w.Append(data); err != nil {
 				return err
 			}
 			b := old.b
-			if _, err = w.record(&record{Kind: "save", Batch: i + 1, State: &b}); err != nil {
+			if e.stateN, err = writeRecord(w, &record{Kind: "save", Batch: i + 1, State: &b}); err != nil {
 				return err
 			}
 			ents[i] = e
-		}
-		total := 0
-		for _, e := range ents {
-			total += e.b.Size
+			total += len(numbers)
 		}
 		if extra != nil {
 			var added int
@@ -821,13 +771,14 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 		if meta.Input.Numbers == 0 {
 			meta.Input.Numbers = total
 		}
-		_, err := w.record(&record{Kind: "meta", Meta: &meta})
+		var err error
+		metaN, err = writeRecord(w, &record{Kind: "meta", Meta: &meta})
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	s.ents, s.size, s.base, s.meta = ents, size, size, &meta
+	s.ents, s.meta, s.metaN = ents, &meta, metaN
 	return nil
 }
 
@@ -835,35 +786,4 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 // itself included when it is a link (even one to a file not created yet),
 // so that every name of one store is locked, read and written as one
 // file: a link is never replaced by a regular file.
-func ResolvePath(path string) (string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	for range 40 {
-		dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
-		if err != nil {
-			return "", err
-		}
-		abs = filepath.Join(dir, filepath.Base(abs))
-		st, err := os.Lstat(abs)
-		if errors.Is(err, fs.ErrNotExist) {
-			return abs, nil
-		}
-		if err != nil {
-			return "", err
-		}
-		if st.Mode()&os.ModeSymlink == 0 {
-			return abs, nil
-		}
-		target, err := os.Readlink(abs)
-		if err != nil {
-			return "", err
-		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(dir, target)
-		}
-		abs = target
-	}
-	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
-}
+func ResolvePath(path string) (string, error) { return recordlog.ResolvePath(path) }

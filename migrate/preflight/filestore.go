@@ -9,8 +9,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"iter"
 	"os"
-	"path/filepath"
+
 	"slices"
 	"strconv"
 	"sync"
@@ -18,48 +19,62 @@ import (
 
 	hostednumbers "github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/internal/recordlog"
 )
 
-// FileStore is a durable Store in one append-only file: one record per
-// line, each line a JSON object carrying a CRC-32C of its record, every
-// append synced (fsync) before the method that made it returns nil. It
-// answers reads from an index in memory, rebuilt by OpenFileStore.
+// FileStore is a durable Store in one append-only file, a record log
+// (the module's internal/recordlog, shared with migrate/logstore): a
+// header naming the format and its version, then one record per line,
+// each line the CRC-32C of its JSON record (eight hex digits), a space,
+// the record and a newline. Every append is synced (fsync) before the
+// method that made it returns nil. It answers reads from an index in
+// memory, rebuilt by OpenFileStore.
 //
 // A crash (SIGKILL, power loss) in the middle of an append leaves at most
-// one partial last line, which OpenFileStore ignores and cuts off
+// one last line without its newline, which OpenFileStore cuts off
 // (TornBytes says how much): that record was never reported as recorded.
-// A damaged line anywhere else is refused with a *CorruptFileError naming
-// it; the file is then left as it is, never skipped over nor rewritten.
+// A complete line (newline included) that is damaged, wherever it is, is
+// refused with a *CorruptFileError naming it; the file is then left as it
+// is, never skipped over nor rewritten.
 //
-// After a write or a sync fails, the end of the file is uncertain (the
-// record may or may not be on disk), so the FileStore refuses every later
-// record; reads still answer what was recorded. Close it and open the file
-// again: the record that failed is then either found whole (and counts,
-// which Run handles: a pending check is waited for, results end it) or
-// cut off as torn.
+// After a write or a sync fails, what the disk holds is unknown (after a
+// failed fsync the kernel may drop the pages it could not write), so the
+// FileStore fails closed: it refuses every later call, reads included
+// (errors wrapping ErrFailed), and never builds on what only the page
+// cache held. Close it and open the file again: the record that failed is
+// then either found whole (and counts, which Run handles: a pending check
+// is waited for, results end it) or not at all.
 //
-// One FileStore at a time may use a file: two processes appending to the
-// same file would interleave their records. Hold the migration's lock
-// around it, as Run's documentation asks. The file grows with every check
-// and is never compacted: a few hundred bytes per number checked.
+// One FileStore at a time may use a file: OpenFileStore takes an
+// exclusive lock (flock(2) on the path with ".lock" added) held until
+// Close, and a second open, in this process or another, is refused with
+// an error wrapping ErrLocked. A file is created atomically (a temporary
+// file synced, renamed, its directory synced). The file grows with every
+// check (a few hundred bytes per number checked) and is compacted, as the
+// migration's log is, when more than half of it is dead (the records of
+// ended checks, results replaced since): the pending checks and the newest
+// results are written to a new file, atomically. A compaction that fails
+// (a full disk) fails nothing: the record before it is recorded, and the
+// next attempt waits until the file has grown by half.
+// A file written by an earlier version of this package (format 1, each
+// record wrapped in a JSON line) is converted on open, atomically.
 //
 // A FileStore is safe for concurrent use.
 type FileStore struct {
 	path string
-	// f is the open file, read at open and appended to since: the seam
-	// through which tests make a write or a sync fail.
-	f    storeFile
+	log  *recordlog.Log
 	torn int64
 
-	mu sync.Mutex
-	// end is the size of the file's whole records: where the next
-	// append starts.
-	end int64
-	// broken is the error of a failed write or sync, after which nothing
-	// more is appended.
-	broken  error
+	mu      sync.Mutex
 	closed  bool
 	pending []Check
+	// pendingN is the length of each pending check's record, and dead
+	// the bytes of the file a compaction would drop: the records of ended
+	// checks and the results replaced since.
+	pendingN    map[string]int64
+	dead        int64
+	nextCompact int64
+	compactErr  error
 	// results is the newest result of each number, kept compact for
 	// migrations of millions of numbers: a number is a key of a few bytes
 	// naming a shared result without its phone number (every number one
@@ -69,67 +84,39 @@ type FileStore struct {
 
 var _ Store = (*FileStore)(nil)
 
-// storeFile is what a FileStore needs of its file.
-type storeFile interface {
-	io.ReadWriteCloser
-	Sync() error
-	Truncate(size int64) error
-}
+// ErrLocked is wrapped by OpenFileStore's error when another FileStore,
+// in this process or another, holds the file.
+var ErrLocked = recordlog.ErrLocked
 
-// fileSystem opens a FileStore's file and syncs its directory: the seam
-// through which tests watch and fail both.
-type fileSystem interface {
-	openFile(path string) (storeFile, error)
-	syncDir(dir string) error
-}
+// ErrFailed is wrapped by every answer of a FileStore that failed closed:
+// a write or a sync of its file failed. Close it and open the file again.
+var ErrFailed = recordlog.ErrFailed
 
-type osFileSystem struct{}
-
-func (osFileSystem) openFile(path string) (storeFile, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600) //nolint:gosec // the store's own file, named by the caller
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
-}
-
-func (osFileSystem) syncDir(dir string) error {
-	d, err := os.Open(dir) //nolint:gosec // the store's own directory, named by the caller
-	if err != nil {
-		return err
-	}
-	defer func() { _ = d.Close() }() // opened read-only to sync; the sync's error is checked
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
-}
-
-// The first line of every FileStore file.
+// The header of every FileStore file: its format and version.
 const (
 	fileFormat  = "hostednumbers-go/preflight"
-	fileVersion = 1
+	fileVersion = 2
 )
-
-// headerLine is the exact first line of a FileStore file.
-var headerLine = mustEncodeLine(&fileRecord{Kind: kindHeader, Format: fileFormat, Version: fileVersion})
 
 // The kinds of record.
 const (
 	kindHeader  = "header"
 	kindCheck   = "check"
 	kindResults = "results"
+	// kindKept is results without a check: a compaction's record of the
+	// results its file held.
+	kindKept = "kept"
 )
 
-// fileLine is one line of the file: a record and the CRC-32C (Castagnoli)
-// of its bytes, in eight hex digits.
-type fileLine struct {
-	CRC    string          `json:"crc32c"`
-	Record json.RawMessage `json:"record"`
-}
+// minCompactBytes is the smallest file compaction bothers with;
+// keptPerRecord is how many results one kept record holds.
+const (
+	minCompactBytes = 64 << 10
+	keptPerRecord   = 1000
+)
 
-// fileRecord is one record: the header, a check (RecordCheck) or the
-// results that end a check (RecordResults).
+// fileRecord is one record: a check (RecordCheck) or the results that end
+// a check (RecordResults).
 type fileRecord struct {
 	Kind         string       `json:"kind"`
 	Format       string       `json:"format,omitempty"`
@@ -150,49 +137,10 @@ type fileResult struct {
 	RequestID   string `json:"request_id,omitempty"`
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-func encodeLine(rec *fileRecord) ([]byte, error) {
-	payload, err := json.Marshal(rec)
-	if err != nil {
-		return nil, err
-	}
-	line, err := json.Marshal(fileLine{CRC: fmt.Sprintf("%08x", crc32.Checksum(payload, castagnoli)), Record: payload})
-	if err != nil {
-		return nil, err
-	}
-	return append(line, '\n'), nil
-}
-
-func mustEncodeLine(rec *fileRecord) []byte {
-	line, err := encodeLine(rec)
-	if err != nil {
-		panic(err)
-	}
-	return line
-}
-
-// decodeLine returns the record of one whole line (without its newline),
-// or why it is damaged.
-func decodeLine(line []byte) (*fileRecord, error) {
-	var l fileLine
-	if err := json.Unmarshal(line, &l); err != nil {
-		return nil, fmt.Errorf("not a record line: %w", err)
-	}
-	if l.CRC != fmt.Sprintf("%08x", crc32.Checksum(l.Record, castagnoli)) {
-		return nil, errors.New("checksum mismatch")
-	}
-	var rec fileRecord
-	if err := json.Unmarshal(l.Record, &rec); err != nil {
-		return nil, fmt.Errorf("record does not decode: %w", err)
-	}
-	return &rec, nil
-}
-
-// CorruptFileError is OpenFileStore's error for a file it refuses: a line
-// that is damaged and is not the last one (a crash damages only the last),
-// a record that contradicts the ones before it, or a file that is not a
-// FileStore's. The file is left as it is.
+// CorruptFileError is OpenFileStore's error for a file it refuses: a
+// complete line that is damaged (a crash leaves only a last line without
+// its newline), a record that contradicts the ones before it, or a file
+// that is not a FileStore's. The file is left as it is.
 type CorruptFileError struct {
 	// Path is the file.
 	Path string
@@ -207,115 +155,125 @@ func (e *CorruptFileError) Error() string {
 }
 
 // OpenFileStore opens the FileStore kept in the file at path, creating the
-// file (mode 0600) if it does not exist. It reads every record back,
-// ignores and cuts off a partial last line left by a crash during an
-// append (see TornBytes), and syncs the file's directory, so that a file
-// just created survives a crash. It returns a *CorruptFileError for a file
-// it will not use. Close the FileStore when done.
+// file (mode 0600, atomically, its directory synced) if it does not exist,
+// and locks it until Close. It reads every record back and cuts off a
+// partial last line left by a crash during an append (see TornBytes). It
+// returns a *CorruptFileError for a file it will not use, and an error
+// wrapping ErrLocked for a file another FileStore holds. Close the
+// FileStore when done.
 func OpenFileStore(path string) (*FileStore, error) {
-	return openFileStore(path, osFileSystem{})
+	return openFileStore(path, nil)
 }
 
-func openFileStore(path string, fsys fileSystem) (*FileStore, error) {
-	f, err := fsys.openFile(path)
+func openFileStore(path string, fsys recordlog.FS) (*FileStore, error) {
+	s := &FileStore{path: path, results: newResultIndex(), pendingN: make(map[string]int64)}
+	log, err := recordlog.Open(path, recordlog.Options{
+		FS: fsys, Name: fileFormat, Version: fileVersion, Create: true,
+		Foreign: func(r io.Reader) ([][]byte, error) { return convertV1(path, r) },
+		Load: func(rec recordlog.Record) error {
+			var fr fileRecord
+			if err := json.Unmarshal(rec.Data, &fr); err != nil {
+				return &CorruptFileError{Path: path, Line: rec.Line, Reason: "damaged record (record does not decode: " + err.Error() + ")"}
+			}
+			if reason := s.apply(&fr, rec.Span.N); reason != "" {
+				return &CorruptFileError{Path: path, Line: rec.Line, Reason: reason}
+			}
+			return nil
+		},
+	})
 	if err != nil {
+		var de *recordlog.DamageError
+		var fe *recordlog.FormatError
+		switch {
+		case errors.As(err, &de):
+			return nil, &CorruptFileError{Path: path, Line: de.Line, Reason: "damaged record (" + de.Reason + ")"}
+		case errors.As(err, &fe) && fe.Name == fileFormat:
+			return nil, &CorruptFileError{Path: path, Line: 1, Reason: fmt.Sprintf("format version %d; this package reads version %d and older", fe.Version, fileVersion)}
+		case errors.As(err, &fe):
+			return nil, &CorruptFileError{Path: path, Line: 1, Reason: "not a preflight store file (line 1 is not its header); refusing to use or overwrite it"}
+		}
 		return nil, fmt.Errorf("preflight: file store %s: open: %w", path, err)
 	}
-	s := &FileStore{path: path, f: f, results: newResultIndex()}
-	if err := s.load(fsys); err != nil {
-		_ = f.Close() // already failing with the error that matters
-		return nil, err
-	}
+	s.log, s.torn = log, log.TornBytes()
 	return s, nil
 }
 
-// load reads the file, rebuilds the index and repairs a torn end.
-func (s *FileStore) load(fsys fileSystem) error {
-	r := bufio.NewReader(s.f)
+// convertV1 reads a file of format 1 (each record wrapped in a JSON line
+// carrying its CRC-32C) and returns its records, or refuses it.
+func convertV1(path string, r io.Reader) ([][]byte, error) {
+	br := bufio.NewReader(r)
 	var lines [][]byte
 	var tail []byte
 	for {
-		b, err := r.ReadBytes('\n')
+		b, err := br.ReadBytes('\n')
 		if err == io.EOF {
 			tail = b
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("preflight: file store %s: read: %w", s.path, err)
+			return nil, fmt.Errorf("preflight: file store %s: read: %w", path, err)
 		}
 		lines = append(lines, b)
 	}
-
 	if len(lines) == 0 {
-		// A new file, or one whose creation a crash cut short: nothing
-		// but a part of the header.
-		if !bytes.HasPrefix(headerLine, tail) {
-			return &CorruptFileError{Path: s.path, Line: 1, Reason: "not a preflight store file (no header line); refusing to use or overwrite it"}
+		if len(tail) > 0 && bytes.HasPrefix(v1HeaderLine, tail) {
+			return nil, nil // a format 1 header cut short: nothing was recorded
 		}
-		if len(tail) > 0 {
-			if err := s.f.Truncate(0); err != nil {
-				return fmt.Errorf("preflight: file store %s: cut off a partial header: %w", s.path, err)
-			}
-			s.torn = int64(len(tail))
-		}
-		if _, err := s.f.Write(headerLine); err != nil {
-			return fmt.Errorf("preflight: file store %s: write header: %w", s.path, err)
-		}
-		if err := s.f.Sync(); err != nil {
-			return fmt.Errorf("preflight: file store %s: sync header: %w", s.path, err)
-		}
-		s.end = int64(len(headerLine))
-		return s.syncDir(fsys)
+		return nil, &CorruptFileError{Path: path, Line: 1, Reason: "not a preflight store file (no header line); refusing to use or overwrite it"}
 	}
-
-	if h, err := decodeLine(bytes.TrimSuffix(lines[0], []byte("\n"))); err != nil || h.Kind != kindHeader || h.Format != fileFormat {
-		return &CorruptFileError{Path: s.path, Line: 1, Reason: "not a preflight store file (line 1 is not its header); refusing to use or overwrite it"}
-	} else if h.Version != fileVersion {
-		return &CorruptFileError{Path: s.path, Line: 1, Reason: fmt.Sprintf("format version %d; this package reads version %d", h.Version, fileVersion)}
+	h, err := decodeV1(bytes.TrimSuffix(lines[0], []byte("\n")))
+	if err != nil || h.Kind != kindHeader || h.Format != fileFormat {
+		return nil, &CorruptFileError{Path: path, Line: 1, Reason: "not a preflight store file (line 1 is not its header); refusing to use or overwrite it"}
 	}
-	s.end = int64(len(lines[0]))
-
+	if h.Version != 1 {
+		return nil, &CorruptFileError{Path: path, Line: 1, Reason: fmt.Sprintf("format version %d; this package reads version %d and older", h.Version, fileVersion)}
+	}
+	var out [][]byte
 	for i := 1; i < len(lines); i++ {
-		n := i + 1
-		rec, err := decodeLine(bytes.TrimSuffix(lines[i], []byte("\n")))
-		if err != nil {
+		var l v1Line
+		if err := json.Unmarshal(bytes.TrimSuffix(lines[i], []byte("\n")), &l); err != nil || l.CRC != fmt.Sprintf("%08x", crc32.Checksum(l.Record, castagnoli)) {
 			if i == len(lines)-1 && len(tail) == 0 {
-				// The last line: an append a crash cut short (its newline
-				// may have reached the disk before the rest did).
-				tail = lines[i]
-				break
+				break // format 1's rule: its last line, an append a crash cut short
 			}
-			return &CorruptFileError{Path: s.path, Line: n, Reason: "damaged record (" + err.Error() + ")"}
+			return nil, &CorruptFileError{Path: path, Line: i + 1, Reason: "damaged record (format 1)"}
 		}
-		if reason := s.apply(rec); reason != "" {
-			return &CorruptFileError{Path: s.path, Line: n, Reason: reason}
-		}
-		s.end += int64(len(lines[i]))
+		out = append(out, []byte(l.Record))
 	}
-
-	if len(tail) > 0 {
-		if err := s.f.Truncate(s.end); err != nil {
-			return fmt.Errorf("preflight: file store %s: cut off the partial last line: %w", s.path, err)
-		}
-		if err := s.f.Sync(); err != nil {
-			return fmt.Errorf("preflight: file store %s: sync after cutting off the partial last line: %w", s.path, err)
-		}
-		s.torn = int64(len(tail))
-	}
-	return s.syncDir(fsys)
+	return out, nil
 }
 
-func (s *FileStore) syncDir(fsys fileSystem) error {
-	dir := filepath.Dir(s.path)
-	if err := fsys.syncDir(dir); err != nil {
-		return fmt.Errorf("preflight: file store %s: sync directory %s: %w", s.path, dir, err)
+// v1Line is a line of format 1: a record and its CRC-32C.
+type v1Line struct {
+	CRC    string          `json:"crc32c"`
+	Record json.RawMessage `json:"record"`
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// v1HeaderLine is the first line of a format 1 file.
+var v1HeaderLine = func() []byte {
+	rec := `{"kind":"header","format":"hostednumbers-go/preflight","version":1}`
+	return []byte(fmt.Sprintf(`{"crc32c":"%08x","record":%s}`+"\n", crc32.Checksum([]byte(rec), castagnoli), rec))
+}()
+
+func decodeV1(line []byte) (*fileRecord, error) {
+	var l v1Line
+	if err := json.Unmarshal(line, &l); err != nil {
+		return nil, err
 	}
-	return nil
+	if l.CRC != fmt.Sprintf("%08x", crc32.Checksum(l.Record, castagnoli)) {
+		return nil, errors.New("checksum mismatch")
+	}
+	var rec fileRecord
+	if err := json.Unmarshal(l.Record, &rec); err != nil {
+		return nil, err
+	}
+	return &rec, nil
 }
 
 // apply adds a whole record read from the file to the index, or says why
 // it contradicts the records before it.
-func (s *FileStore) apply(rec *fileRecord) string {
+func (s *FileStore) apply(rec *fileRecord, n int64) string {
 	switch rec.Kind {
 	case kindCheck:
 		if msg := checkProblem(Check{RequestID: rec.RequestID, PhoneNumbers: rec.PhoneNumbers}); msg != "" {
@@ -324,8 +282,8 @@ func (s *FileStore) apply(rec *fileRecord) string {
 		if s.indexLocked(rec.RequestID) >= 0 {
 			return "check record: " + rec.RequestID + " is already pending"
 		}
-		s.pending = append(s.pending, Check{RequestID: rec.RequestID, PhoneNumbers: rec.PhoneNumbers})
-	case kindResults:
+		s.addPendingLocked(Check{RequestID: rec.RequestID, PhoneNumbers: rec.PhoneNumbers}, n)
+	case kindResults, kindKept:
 		results := make([]NumberResult, len(rec.Results))
 		for i, r := range rec.Results {
 			results[i] = NumberResult{
@@ -336,6 +294,10 @@ func (s *FileStore) apply(rec *fileRecord) string {
 		}
 		if msg := resultsProblem(results); msg != "" {
 			return "results record of " + rec.RequestID + ": " + msg
+		}
+		if rec.Kind == kindKept {
+			s.setResultsLocked(results)
+			return ""
 		}
 		i := s.indexLocked(rec.RequestID)
 		if i < 0 {
@@ -397,7 +359,7 @@ func (s *FileStore) Close() error {
 		return fmt.Errorf("preflight: file store %s: close: %w", s.path, os.ErrClosed)
 	}
 	s.closed = true
-	if err := s.f.Close(); err != nil {
+	if err := s.log.Close(); err != nil {
 		return fmt.Errorf("preflight: file store %s: close: %w", s.path, err)
 	}
 	return nil
@@ -410,8 +372,8 @@ func (s *FileStore) Results(ctx context.Context, phoneNumbers []string) (map[str
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, fmt.Errorf("preflight: file store %s: read results: %w", s.path, os.ErrClosed)
+	if err := s.readable(); err != nil {
+		return nil, fmt.Errorf("preflight: file store %s: read results: %w", s.path, err)
 	}
 	out := make(map[string]NumberResult)
 	for _, p := range phoneNumbers {
@@ -429,8 +391,8 @@ func (s *FileStore) PendingChecks(ctx context.Context) ([]Check, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, fmt.Errorf("preflight: file store %s: read pending checks: %w", s.path, os.ErrClosed)
+	if err := s.readable(); err != nil {
+		return nil, fmt.Errorf("preflight: file store %s: read pending checks: %w", s.path, err)
 	}
 	out := make([]Check, len(s.pending))
 	for i, c := range s.pending {
@@ -459,10 +421,12 @@ func (s *FileStore) RecordCheck(ctx context.Context, check Check) error {
 		return fmt.Errorf("preflight: file store %s: record check %s: already pending", s.path, check.RequestID)
 	}
 	phones := slices.Clone(check.PhoneNumbers)
-	if err := s.appendLocked(ctx, &fileRecord{Kind: kindCheck, RequestID: check.RequestID, PhoneNumbers: phones}); err != nil {
+	sp, err := s.appendLocked(ctx, &fileRecord{Kind: kindCheck, RequestID: check.RequestID, PhoneNumbers: phones})
+	if err != nil {
 		return fmt.Errorf("preflight: file store %s: record check %s: %w", s.path, check.RequestID, err)
 	}
-	s.pending = append(s.pending, Check{RequestID: check.RequestID, PhoneNumbers: phones})
+	s.addPendingLocked(Check{RequestID: check.RequestID, PhoneNumbers: phones}, sp.N)
+	s.maybeCompactLocked()
 	return nil
 }
 
@@ -487,55 +451,150 @@ func (s *FileStore) RecordResults(ctx context.Context, requestID string, results
 	}
 	rec := &fileRecord{Kind: kindResults, RequestID: requestID, Results: make([]fileResult, len(results))}
 	for j, r := range results {
-		rec.Results[j] = fileResult{
-			PhoneNumber: r.PhoneNumber, Status: r.Status, RawStatus: string(r.RawStatus), SubStatus: string(r.SubStatus),
-			Reason: r.Reason, NextStep: r.NextStep, RequestID: r.RequestID,
-		}
+		rec.Results[j] = toFileResult(r)
 	}
-	if err := s.appendLocked(ctx, rec); err != nil {
+	if _, err := s.appendLocked(ctx, rec); err != nil {
 		return fmt.Errorf("preflight: file store %s: record results of %s: %w", s.path, requestID, err)
 	}
 	s.endLocked(i, results)
+	s.maybeCompactLocked()
+	return nil
+}
+
+// readable refuses reads once the store is closed or failed closed.
+func (s *FileStore) readable() error {
+	if s.closed {
+		return os.ErrClosed
+	}
+	if err := s.log.Err(); err != nil {
+		return fmt.Errorf("%w; close and open the store again", err)
+	}
 	return nil
 }
 
 // appendLocked writes rec as one line and syncs the file. Any failure to
-// write or sync breaks the store (see FileStore).
-func (s *FileStore) appendLocked(ctx context.Context, rec *fileRecord) error {
-	if s.closed {
-		return os.ErrClosed
-	}
-	if s.broken != nil {
-		return fmt.Errorf("an earlier append failed, the end of the file is uncertain; close and open the store again: %w", s.broken)
+// write or sync fails the store closed (see FileStore).
+func (s *FileStore) appendLocked(ctx context.Context, rec *fileRecord) (recordlog.Span, error) {
+	if err := s.readable(); err != nil {
+		return recordlog.Span{}, err
 	}
 	if err := ctx.Err(); err != nil {
+		return recordlog.Span{}, err
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return recordlog.Span{}, fmt.Errorf("encode: %w", err)
+	}
+	sp, err := s.log.Append(data)
+	if err != nil {
+		return recordlog.Span{}, fmt.Errorf("%w; close and open the store again", err)
+	}
+	return sp, nil
+}
+
+func toFileResult(r NumberResult) fileResult {
+	return fileResult{
+		PhoneNumber: r.PhoneNumber, Status: r.Status, RawStatus: string(r.RawStatus), SubStatus: string(r.SubStatus),
+		Reason: r.Reason, NextStep: r.NextStep, RequestID: r.RequestID,
+	}
+}
+
+// addPendingLocked adds a check whose record is n bytes long.
+func (s *FileStore) addPendingLocked(c Check, n int64) {
+	s.pending = append(s.pending, c)
+	s.pendingN[c.RequestID] = n
+}
+
+// setResultsLocked records results, counting the bytes of the results
+// they replace as dead.
+func (s *FileStore) setResultsLocked(results []NumberResult) {
+	for _, r := range results {
+		if old, ok := s.results.get(r.PhoneNumber); ok {
+			if data, err := json.Marshal(toFileResult(old)); err == nil {
+				s.dead += int64(len(data)) + 1
+			}
+		}
+		s.results.set(r)
+	}
+}
+
+// CompactionError is why the last compaction failed, or nil if it
+// succeeded (or none was tried). The records before it are recorded.
+func (s *FileStore) CompactionError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.compactErr
+}
+
+// maybeCompactLocked compacts the file once more than half of it is
+// dead. A failure is kept (CompactionError), not returned: the record
+// before it is recorded. The next attempt waits until the file has grown
+// by half, so a full disk never makes every record rewrite the file.
+func (s *FileStore) maybeCompactLocked() {
+	size := s.log.Size()
+	if size < minCompactBytes || 2*s.dead <= size || size < s.nextCompact {
+		return
+	}
+	if err := s.compactLocked(); err != nil {
+		s.compactErr = err
+		s.nextCompact = size + size/2
+		return
+	}
+	s.compactErr, s.nextCompact = nil, 0
+}
+
+// compactLocked rewrites the file with the pending checks, oldest first,
+// and the newest result of each number.
+func (s *FileStore) compactLocked() error {
+	pendingN := make(map[string]int64, len(s.pending))
+	err := s.log.Rewrite(func(w *recordlog.Writer) error {
+		for _, c := range s.pending {
+			data, err := json.Marshal(&fileRecord{Kind: kindCheck, RequestID: c.RequestID, PhoneNumbers: c.PhoneNumbers})
+			if err != nil {
+				return err
+			}
+			sp, err := w.Append(data)
+			if err != nil {
+				return err
+			}
+			pendingN[c.RequestID] = sp.N
+		}
+		kept := make([]fileResult, 0, keptPerRecord)
+		flush := func() error {
+			if len(kept) == 0 {
+				return nil
+			}
+			data, err := json.Marshal(&fileRecord{Kind: kindKept, Results: kept})
+			if err != nil {
+				return err
+			}
+			kept = kept[:0]
+			_, err = w.Append(data)
+			return err
+		}
+		for r := range s.results.all() {
+			kept = append(kept, toFileResult(r))
+			if len(kept) == keptPerRecord {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		return flush()
+	})
+	if err != nil {
 		return err
 	}
-	line, err := encodeLine(rec)
-	if err != nil {
-		return fmt.Errorf("encode: %w", err)
-	}
-	n, err := s.f.Write(line)
-	if err == nil && n != len(line) {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		s.broken = fmt.Errorf("write: %w", err)
-		return s.broken
-	}
-	if err := s.f.Sync(); err != nil {
-		s.broken = fmt.Errorf("sync: %w", err)
-		return s.broken
-	}
-	s.end += int64(len(line))
+	s.pendingN, s.dead = pendingN, 0
 	return nil
 }
 
 // endLocked records results and ends the pending check at index i.
 func (s *FileStore) endLocked(i int, results []NumberResult) {
-	for _, r := range results {
-		s.results.set(r)
-	}
+	s.setResultsLocked(results)
+	id := s.pending[i].RequestID
+	s.dead += s.pendingN[id]
+	delete(s.pendingN, id)
 	s.pending = slices.Delete(s.pending, i, i+1)
 }
 
@@ -589,6 +648,26 @@ func (x *resultIndex) set(r NumberResult) {
 		x.byDigits[d] = id
 	} else {
 		x.byText[phone] = id
+	}
+}
+
+// all yields every number's result.
+func (x *resultIndex) all() iter.Seq[NumberResult] {
+	return func(yield func(NumberResult) bool) {
+		for d, id := range x.byDigits {
+			r := x.shapes[id]
+			r.PhoneNumber = "+" + strconv.FormatUint(d, 10)
+			if !yield(r) {
+				return
+			}
+		}
+		for phone, id := range x.byText {
+			r := x.shapes[id]
+			r.PhoneNumber = phone
+			if !yield(r) {
+				return
+			}
+		}
 	}
 }
 

@@ -130,7 +130,7 @@ func TestFileStoreCreatesFile0600WithHeader(t *testing.T) {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, 1, bytes.Count(data, []byte("\n")))
-	assert.Contains(t, string(data), `"kind":"header"`)
+	assert.Contains(t, string(data), `{"k":"header","store":"hostednumbers-go/preflight","format":2}`)
 	require.NoError(t, s.Close())
 	require.ErrorIs(t, s.Close(), os.ErrClosed)
 	_, err = s.PendingChecks(testCtx(t))
@@ -200,13 +200,6 @@ func TestFileStoreIgnoresTornLastLine(t *testing.T) {
 		{"cut mid-line", func(w []byte, last int) []byte { return w[:last+(len(w)-last)/2] }},
 		{"cut before its newline", func(w []byte, last int) []byte { return w[:len(w)-1] }},
 		{"one byte of it", func(w []byte, last int) []byte { return w[:last+1] }},
-		{"zeros with a newline", func(w []byte, last int) []byte {
-			out := bytes.Clone(w)
-			for i := last; i < len(out)-1; i++ {
-				out[i] = 0
-			}
-			return out
-		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testCtx(t)
@@ -239,8 +232,9 @@ func TestFileStoreIgnoresTornLastLine(t *testing.T) {
 	}
 }
 
-// A damaged line that is not the last is refused with its number, and
-// the file is left untouched.
+// A damaged complete line (newline included), the last one too, is
+// refused with its number, and the file is left untouched: only a last
+// line without its newline is a torn append.
 func TestFileStoreRefusesDamagedMiddleLine(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
@@ -248,10 +242,15 @@ func TestFileStoreRefusesDamagedMiddleLine(t *testing.T) {
 		line   int
 		reason string
 	}{
-		{"flipped digit", func(l [][]byte) { l[1] = bytes.Replace(l[1], []byte("+14155550101"), []byte("+14155550109"), 1) }, 2, "checksum mismatch"},
+		{"flipped digit", func(l [][]byte) { l[1] = bytes.Replace(l[1], []byte("+14155550101"), []byte("+14155550109"), 1) }, 2, "checksum does not match"},
+		{"last line, flipped digit", func(l [][]byte) { l[2] = bytes.Replace(l[2], []byte("+14155550102"), []byte("+14155550109"), 1) }, 3, "checksum does not match"},
+		{"last line, zeros and its newline", func(l [][]byte) { l[2] = append(make([]byte, len(l[2])-1), '\n') }, 3, "damaged record"},
 		{"not JSON", func(l [][]byte) { l[1] = []byte("garbage\n") }, 2, "damaged record"},
 		{"empty line", func(l [][]byte) { l[1] = []byte("\n") }, 2, "damaged record"},
 		{"header", func(l [][]byte) { l[0] = bytes.Replace(l[0], []byte("header"), []byte("HEADER"), 1) }, 1, "not a preflight store file"},
+		{"another log's header", func(l [][]byte) {
+			l[0] = recordlogFrame(`{"k":"header","store":"hostednumbers-migrate-log","format":1}`)
+		}, 1, "not a preflight store file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "preflight.jsonl")
@@ -352,14 +351,83 @@ func TestFileStoreVersionRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "preflight.jsonl")
 	s := openStore(t, path)
 	require.NoError(t, s.Close())
-	// A header of version 2 with a right checksum: written by a newer
+	// A header of version 3 with a right checksum: written by a newer
 	// package.
-	line := `{"kind":"header","format":"hostednumbers-go/preflight","version":2}`
-	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(`{"crc32c":"%08x","record":%s}`+"\n", crc32c(line), line)), 0o600))
+	require.NoError(t, os.WriteFile(path, recordlogFrame(`{"k":"header","store":"hostednumbers-go/preflight","format":3}`), 0o600))
 	_, err := preflight.OpenFileStore(path)
 	var ce *preflight.CorruptFileError
 	require.ErrorAs(t, err, &ce)
-	assert.Contains(t, err.Error(), "format version 2")
+	assert.Contains(t, err.Error(), "format version 3")
+}
+
+// recordlogFrame is line as the file frames it: its CRC-32C in eight hex
+// digits, a space, the line, a newline.
+func recordlogFrame(line string) []byte {
+	return []byte(fmt.Sprintf("%08x %s\n", crc32c(line), line))
+}
+
+// v1Line is a record as format 1 framed it.
+func v1Line(record string) string {
+	return fmt.Sprintf(`{"crc32c":"%08x","record":%s}`+"\n", crc32c(record), record)
+}
+
+// A file of format 1 (an earlier version of this package) is converted
+// on open, atomically: its records kept, a torn last line dropped, the
+// file written in the current framing; damage in it is refused and the
+// file left as it is.
+func TestFileStoreConvertsFormat1(t *testing.T) {
+	ctx := testCtx(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "preflight.jsonl")
+	a, b := requestID(1), requestID(2)
+	header := v1Line(`{"kind":"header","format":"hostednumbers-go/preflight","version":1}`)
+	v1 := header +
+		v1Line(`{"kind":"check","request_id":"`+a+`","phone_numbers":["+14155550101"]}`) +
+		v1Line(`{"kind":"check","request_id":"`+b+`","phone_numbers":["+14155550102"]}`) +
+		v1Line(`{"kind":"results","request_id":"`+a+`","results":[{"phone_number":"+14155550101","status":"eligible","request_id":"`+a+`"}]}`) +
+		`{"crc32c":"0000`
+	require.NoError(t, os.WriteFile(path, []byte(v1), 0o600))
+	s := openStore(t, path)
+	pending, err := s.PendingChecks(ctx)
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	assert.Equal(t, b, pending[0].RequestID)
+	res, err := s.Results(ctx, []string{"+14155550101"})
+	require.NoError(t, err)
+	assert.Equal(t, preflight.StatusEligible, res["+14155550101"].Status)
+	require.NoError(t, s.RecordResults(ctx, b, nil))
+	require.NoError(t, s.Close())
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.True(t, bytes.HasPrefix(data, recordlogFrame(`{"k":"header","store":"hostednumbers-go/preflight","format":2}`)), "converted")
+	assert.Equal(t, 5, bytes.Count(data, []byte("\n")))
+	s = openStore(t, path)
+	pending, err = s.PendingChecks(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, pending)
+
+	damaged := header + `{"crc32c":"00000000","record":{"kind":"check"}}` + "\n" + v1Line(`{"kind":"check","request_id":"`+a+`","phone_numbers":["+14155550101"]}`)
+	other := filepath.Join(dir, "damaged.jsonl")
+	require.NoError(t, os.WriteFile(other, []byte(damaged), 0o600))
+	_, err = preflight.OpenFileStore(other)
+	var ce *preflight.CorruptFileError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, 2, ce.Line)
+	after, err := os.ReadFile(other)
+	require.NoError(t, err)
+	assert.Equal(t, damaged, string(after))
+}
+
+// One FileStore per file: a second open, in this process or another, is
+// refused with ErrLocked until the first is closed.
+func TestFileStoreLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "preflight.jsonl")
+	s := openStore(t, path)
+	_, err := preflight.OpenFileStore(path)
+	require.ErrorIs(t, err, preflight.ErrLocked)
+	assert.Contains(t, err.Error(), path)
+	require.NoError(t, s.Close())
+	openStore(t, path)
 }
 
 func TestFileStoreRefusesInvalidUTF8(t *testing.T) {
@@ -432,13 +500,14 @@ func TestRunResumesFromFileStore(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "preflight.jsonl")
 			numbers := makeNumbers(25)
 
-			first := openStore(t, path) // never closed before the next open: the process died
+			first := openStore(t, path)
 			opts := fastOptions()
 			runCtx, store := tt.crash(ctx, first, &opts)
 			res, err := preflight.Run(runCtx, client.Eligibility, store, numbers, opts)
 			require.Error(t, err)
 			assert.Equal(t, 25, res.Count(preflight.StatusNotChecked))
 			require.Len(t, bulkCreates(t, srv), 1)
+			require.NoError(t, first.Close()) // the process died: its lock is released, nothing is written
 
 			second := openStore(t, path)
 			pending, err := second.PendingChecks(ctx)

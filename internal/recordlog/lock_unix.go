@@ -1,6 +1,6 @@
 //go:build unix
 
-package logstore
+package recordlog
 
 import (
 	"errors"
@@ -9,15 +9,13 @@ import (
 	"syscall"
 )
 
-// ErrLocked is Open's answer when another process holds the store.
-var ErrLocked = errors.New("is in use by another run")
-
-// lock takes an exclusive lock on the store at path and returns the
-// function that releases it. The lock is on path+".lock" (the store
-// itself is replaced by compaction) and is released by the kernel if the
-// process dies.
+// lock takes an exclusive lock on the log at path and returns the
+// function that releases it. The lock is on path+".lock" (the log itself
+// is replaced by every rewrite) and is released by the kernel if the
+// process dies. A second lock of the same path is refused, in another
+// process or in this one (flock(2) locks belong to the open file).
 func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600) //nolint:gosec // next to the store its owner named
+	f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600) //nolint:gosec // next to the log its owner named
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot lock it: %w", path, err)
 	}
