@@ -399,12 +399,13 @@ func (s *Store) missing(ctx context.Context, q querier, index int) error {
 		return fmt.Errorf("pgstore: reading batch %d: %w", index, err)
 	}
 	if !migration {
-		return migrate.ErrNoMigration
+		// No migration holds no batch either: both answers hold.
+		return fmt.Errorf("%w (so no batch %d: %w)", migrate.ErrNoMigration, index, migrate.ErrNoBatch)
 	}
 	if batch {
 		return nil
 	}
-	return fmt.Errorf("pgstore: migration %q has no batch %d", s.name, index)
+	return fmt.Errorf("pgstore: migration %q has no batch %d: %w", s.name, index, migrate.ErrNoBatch)
 }
 
 // Numbers returns the numbers of batch index, in their order.
