@@ -123,6 +123,12 @@ type ReconcileParams struct {
 	// create's.
 	KnownBulkHostingSIDs []string
 
+	// Now is the clock SentAt, ReturnedAt, LookedAt, RetryAt and
+	// WindowClosesAt are read by, and that Twilio's clock is measured
+	// against; nil means time.Now. A program whose times come from its
+	// own clock (a test clock, say) passes that clock here.
+	Now func() time.Time
+
 	// Concurrency is how many lookups run at once: Reconcile starts that
 	// many goroutines (fewer for fewer numbers) and never has more requests
 	// in flight, so the client's connection pool serves them on as many
@@ -274,7 +280,7 @@ func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, param
 		if err != nil || r.Verdict != ReconcilePending {
 			return r, err
 		}
-		t := time.NewTimer(max(time.Until(r.RetryAt), minReconcileInterval))
+		t := time.NewTimer(max(r.RetryAt.Sub(p.now()), minReconcileInterval))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -289,7 +295,7 @@ func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *
 	if err := checkContext(ctx); err != nil {
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", err)
 	}
-	lookedAt := time.Now()
+	lookedAt := params.now()
 	numbers, err := params.numbers(lookedAt)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", err)
@@ -299,7 +305,7 @@ func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *
 		v.add(topLevel("orders"), "is nil; pass the client's HostedNumberOrders or a HostedNumberOrderLister")
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", v.err())
 	}
-	looks, err := lookAll(ctx, orders, numbers, params.Concurrency, opts)
+	looks, err := lookAll(ctx, orders, numbers, params.Concurrency, params.now, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +321,7 @@ type look struct {
 }
 
 // lookAll lists the orders of every number, at most concurrency at once.
-func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []string, concurrency int, opts []CallOption) ([]look, error) {
+func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []string, concurrency int, now func() time.Time, opts []CallOption) ([]look, error) {
 	workers := concurrency
 	if workers == 0 {
 		workers = DefaultReconcileConcurrency
@@ -340,7 +346,7 @@ func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []stri
 				if i >= len(numbers) {
 					return
 				}
-				l, err := lookupNumber(lookupCtx, orders, numbers[i], opts)
+				l, err := lookupNumber(lookupCtx, orders, numbers[i], now, opts)
 				if err != nil {
 					failOnce.Do(func() {
 						failure = fmt.Errorf("look up %s: %w", numbers[i], err)
@@ -370,7 +376,7 @@ func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []stri
 // ones whose phone number has the same digits (a server may spell it
 // +1 628-555-0001, or ignore the filter), and measures Twilio's clock from
 // the last page's Date header.
-func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number string, opts []CallOption) (look, error) {
+func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number string, now func() time.Time, opts []CallOption) (look, error) {
 	var l look
 	want := phoneDigits(number)
 	page, err := orders.List(ctx, &ListHostedNumberOrdersParams{PhoneNumber: number}, opts...)
@@ -384,7 +390,7 @@ func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number st
 		if pages > maxLookupPages {
 			return look{}, fmt.Errorf("more than %d pages of orders for one number: the server may be ignoring the PhoneNumber filter; no verdict without the whole list", maxLookupPages)
 		}
-		if off, ok := serverClockOffset(page.LastResponse); ok {
+		if off, ok := serverClockOffset(page.LastResponse, now()); ok {
 			l.offset, l.measured = off, true
 		}
 		for _, o := range page.Items {
@@ -397,10 +403,10 @@ func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number st
 }
 
 // serverClockOffset is Twilio's clock minus ours, from the Date header of
-// an answer, read when the answer's headers arrived (approximately: at
-// the end of its exchange, by Response.Elapsed, which for a list page is
-// short).
-func serverClockOffset(r *Response) (time.Duration, bool) {
+// an answer, read at now, when the answer's headers arrived
+// (approximately: at the end of its exchange, by Response.Elapsed, which
+// for a list page is short).
+func serverClockOffset(r *Response, now time.Time) (time.Duration, bool) {
 	if r == nil || r.Header == nil {
 		return 0, false
 	}
@@ -408,7 +414,15 @@ func serverClockOffset(r *Response) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	return time.Until(d), true
+	return d.Sub(now), true
+}
+
+// now reads the params' clock.
+func (p *ReconcileParams) now() time.Time {
+	if p != nil && p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
 }
 
 // phoneDigits is the canonical form Reconcile compares phone numbers in:
@@ -429,7 +443,12 @@ func phoneDigits(s string) string {
 func (p *ReconcileParams) conclude(numbers []string, looks []look, lookedAt time.Time, limit time.Duration) *Reconciliation {
 	r := &Reconciliation{LookedAt: lookedAt, Numbers: make([]ReconciledNumber, len(numbers))}
 	for _, l := range looks {
-		if l.measured {
+		// When answers disagree about Twilio's clock, the smallest offset
+		// wins: it puts the bound earliest, so it keeps the most orders.
+		// Taking a real order for an earlier attempt's would send its
+		// number again; taking an earlier attempt's for this one's only
+		// holds a number back for a person to look at.
+		if l.measured && (!r.ClockMeasured || l.offset < r.ClockOffset) {
 			r.ClockOffset, r.ClockMeasured = l.offset, true
 		}
 	}
@@ -549,7 +568,7 @@ func (p *ReconcileParams) conclude(numbers []string, looks []look, lookedAt time
 // Validate checks the params and returns a *ValidationError that lists
 // each problem, or nil. Reconcile calls it before sending anything.
 func (p *ReconcileParams) Validate() error {
-	_, err := p.numbers(time.Now())
+	_, err := p.numbers(p.now())
 	return err
 }
 

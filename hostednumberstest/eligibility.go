@@ -275,7 +275,7 @@ func optional(s string) *string {
 }
 
 func (s *Server) checkEligibility(w http.ResponseWriter, params *hostednumbers.EligibilityParams) {
-	now := time.Now()
+	now := s.realNow()
 	writeJSON(w, http.StatusOK, struct {
 		Results []eligibilityResultJSON `json:"results"`
 	}{s.eligibilityResults(params, &now)})
@@ -285,7 +285,7 @@ func (s *Server) createBulkEligibility(w http.ResponseWriter, params *hostednumb
 	b := &bulkEligibility{friendlyName: params.FriendlyName, results: s.eligibilityResults(params, nil)}
 	s.mu.Lock()
 	b.id = s.sidLocked("EC")
-	b.created = time.Now()
+	b.created = s.realNow()
 	if s.eligibility.byID == nil {
 		s.eligibility.byID = make(map[string]*bulkEligibility)
 	}
@@ -302,7 +302,7 @@ func (s *Server) fetchBulkEligibility(w http.ResponseWriter, r *http.Request, id
 	b, ok := s.eligibility.byID[id]
 	var doc bulkEligibilityJSON
 	if ok {
-		doc = s.renderBulkEligibility(b, time.Now())
+		doc = s.renderBulkEligibility(b, s.realNow())
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -345,7 +345,7 @@ func (s *Server) renderBulkEligibility(b *bulkEligibility, now time.Time) bulkEl
 // an orphan check whose create answer was lost.
 func (s *Server) BulkEligibilityChecks() []*hostednumbers.BulkEligibility {
 	s.mu.Lock()
-	now := time.Now()
+	now := s.realNow()
 	docs := make([]bulkEligibilityJSON, len(s.eligibility.list))
 	for i, b := range s.eligibility.list {
 		docs[i] = s.renderBulkEligibility(b, now)

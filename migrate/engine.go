@@ -79,8 +79,10 @@ type Options struct {
 	// ended by then, so a create it left in flight cannot have reached
 	// Twilio later. Zero means New's time.
 	RunStarted time.Time
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the time the migration runs on: every time it records
+	// and every wait (settle windows, confirm gaps, rate limits, polls).
+	// nil means the system clock.
+	Clock Clock
 	// Checkpoint, if set, is called at each Step… a crash test may stop at.
 	Checkpoint func(step string)
 	// OnEvent, if set, is told of every step, in order, from the
@@ -184,8 +186,8 @@ func New(o Options) (*Migrator, error) {
 	if o.Concurrency == 0 {
 		o.Concurrency = DefaultConcurrency
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
 	}
 	if o.Checkpoint == nil {
 		o.Checkpoint = func(string) {}
@@ -194,7 +196,7 @@ func New(o Options) (*Migrator, error) {
 		o.OnEvent = func(Event) {}
 	}
 	if o.RunStarted.IsZero() {
-		o.RunStarted = o.Now()
+		o.RunStarted = o.Clock.Now()
 	}
 	return &Migrator{o: o}, nil
 }
@@ -272,7 +274,7 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 			case b.State.InDoubt():
 				// A run looks at each batch in doubt as it starts, then
 				// when the last look said to.
-				if b.Doubt != nil && looked[i] && m.o.Now().Before(b.Doubt.RetryAt) {
+				if b.Doubt != nil && looked[i] && m.o.Clock.Now().Before(b.Doubt.RetryAt) {
 					next = earliest(next, b.Doubt.RetryAt)
 					continue
 				}
@@ -378,18 +380,11 @@ func later(a, b time.Time) time.Time {
 
 // sleepUntil waits until t by the migration's clock, or until ctx ends.
 func (m *Migrator) sleepUntil(ctx context.Context, t time.Time) error {
-	d := t.Sub(m.o.Now())
+	d := t.Sub(m.o.Clock.Now())
 	if d <= 0 {
 		return ctx.Err()
 	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
+	return m.o.Clock.Sleep(ctx, d)
 }
 
 // save records b and changed, with b's counts brought up to date from
@@ -468,7 +463,7 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 	}
 	prev := *b
 	b.State, b.Doubt = StateSending, nil
-	b.Attempts = append(slices.Clip(b.Attempts), Attempt{Kind: "create", Started: m.o.Now().UTC(), Numbers: len(numbers),
+	b.Attempts = append(slices.Clip(b.Attempts), Attempt{Kind: "create", Started: m.o.Clock.Now().UTC(), Numbers: len(numbers),
 		AttemptTimeout: Duration(m.o.AttemptTimeout), Settle: Duration(m.o.Settle)})
 	if err := m.o.Store.SaveBatch(ctx, b, nil); err != nil {
 		v := b.Version
@@ -484,7 +479,7 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 	order, cerr := m.o.Client.BulkHostedNumberOrders.Create(ctx, meta.Contact.Params(settings))
 	m.o.Checkpoint(StepAfterAnswer)
 	a := &b.Attempts[len(b.Attempts)-1]
-	a.Ended = m.o.Now().UTC()
+	a.Ended = m.o.Clock.Now().UTC()
 	var changed []NumberState
 	var ev Event
 	stop := false

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
 )
@@ -103,7 +102,6 @@ func (m *Migrator) Refresh(ctx context.Context) (Progress, error) {
 func (m *Migrator) Follow(ctx context.Context) (Progress, error) {
 	interval := m.o.Poll
 	failures := 0
-	var timer *time.Timer
 	for {
 		p, err := m.Refresh(ctx)
 		switch {
@@ -119,16 +117,8 @@ func (m *Migrator) Follow(ctx context.Context) (Progress, error) {
 			return p, err
 		}
 		m.o.Checkpoint(StepMidWait)
-		if timer == nil {
-			timer = time.NewTimer(interval)
-			defer timer.Stop()
-		} else {
-			timer.Reset(interval)
-		}
-		select {
-		case <-ctx.Done():
-			return p, ctx.Err()
-		case <-timer.C:
+		if err := m.o.Clock.Sleep(ctx, interval); err != nil {
+			return p, err
 		}
 		interval = min(2*interval, m.o.MaxPoll)
 	}
@@ -196,7 +186,7 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 	if err != nil {
 		return err
 	}
-	now := m.o.Now().UTC()
+	now := m.o.Clock.Now().UTC()
 	changed := make([]bool, len(numbers))
 	fresh := make([]bool, len(numbers)) // updated from a bulk request in this pass
 	byPhone := make(map[string]int, len(numbers))

@@ -83,6 +83,7 @@ func (m *Migrator) reconcile(ctx context.Context, b *Batch, res *SubmitResult) (
 		ProcessingWindow:     window,
 		ConfirmGap:           ConfirmGap(window),
 		KnownBulkHostingSIDs: slices.Clone(b.BulkHostingSIDs),
+		Now:                  m.o.Clock.Now,
 	}
 	if d := b.Doubt; d != nil && slices.Equal(d.Looked, phones) {
 		prev := &hostednumbers.Reconciliation{LookedAt: d.LookedAt, Missing: d.Missing, Numbers: make([]hostednumbers.ReconciledNumber, len(phones))}
@@ -99,9 +100,9 @@ func (m *Migrator) reconcile(ctx context.Context, b *Batch, res *SubmitResult) (
 		m.o.OnEvent(Event{Kind: EventLooking, Batch: b.Index,
 			Message: fmt.Sprintf("batch %d was %s: asking Twilio which of its %d number%s it already has", b.Index, how, len(waiting), plural(len(waiting)))})
 	}
-	a := Attempt{Kind: "reconcile", Started: m.o.Now().UTC(), Numbers: len(waiting)}
+	a := Attempt{Kind: "reconcile", Started: m.o.Clock.Now().UTC(), Numbers: len(waiting)}
 	rec, err := m.o.Client.BulkHostedNumberOrders.Reconcile(ctx, params)
-	a.Ended = m.o.Now().UTC()
+	a.Ended = m.o.Clock.Now().UTC()
 	if err != nil {
 		return nil, false, err
 	}

@@ -284,7 +284,7 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		Wait:           cfg.wait,
 		Poll:           cfg.poll, MaxPoll: c.maxPoll(cfg),
 		RunStarted: opened,
-		Now:        c.clock,
+		Clock:      c.engineClock(),
 		Checkpoint: c.checkpoint,
 		OnEvent:    m.event,
 	})

@@ -159,6 +159,23 @@ func (c *cli) clock() time.Time {
 	return time.Now()
 }
 
+// engineClock is the engine's clock: c.clock, with the system's waits.
+func (c *cli) engineClock() migrate.Clock {
+	if c.now == nil {
+		return migrate.SystemClock{}
+	}
+	return cliClock{now: c.now}
+}
+
+// cliClock is a clock a test set (cli.now) with real waits.
+type cliClock struct{ now func() time.Time }
+
+func (k cliClock) Now() time.Time { return k.now() }
+
+func (cliClock) Sleep(ctx context.Context, d time.Duration) error {
+	return migrate.SystemClock{}.Sleep(ctx, d)
+}
+
 func (c *cli) run(ctx context.Context, args []string) int {
 	if !jsonRequested(args) {
 		return c.runMode(ctx, args)

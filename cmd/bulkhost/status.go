@@ -78,7 +78,7 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) int {
 		return exitError
 	}
 	defer cleanup()
-	eng, err := migrate.New(migrate.Options{Client: client, Store: st, Wait: cfg.wait, Poll: cfg.poll, Now: c.clock, Checkpoint: c.checkpoint,
+	eng, err := migrate.New(migrate.Options{Client: client, Store: st, Wait: cfg.wait, Poll: cfg.poll, Clock: c.engineClock(), Checkpoint: c.checkpoint,
 		AttemptTimeout: cfg.attemptTimeout})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
