@@ -1,0 +1,71 @@
+package migrate
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+)
+
+// faultModes are the ways the fake can be as hard as Twilio, in the
+// clock's time: the settle window (2 minutes) outlasts each.
+var faultModes = []struct {
+	name   string
+	opts   []hostednumberstest.Option
+	client []hostednumbers.Option
+	faults []hostednumberstest.Fault
+}{
+	{name: "delayed processing", opts: []hostednumberstest.Option{hostednumberstest.WithProcessingDelay(60*time.Second, 30*time.Second)}},
+	{name: "abandoned creates processed late",
+		opts:   []hostednumberstest.Option{hostednumberstest.WithAbandonedCreateDelay(90 * time.Second)},
+		client: []hostednumbers.Option{hostednumbers.WithTimeout(100 * time.Millisecond)},
+		faults: []hostednumberstest.Fault{{Method: "POST"}, {Method: "POST", Latency: time.Second}}},
+	{name: "lost answers processed late",
+		faults: []hostednumberstest.Fault{{Method: "POST", ProcessThenDrop: true, ProcessDelay: 100 * time.Second}}},
+	{name: "lagging lists", opts: []hostednumberstest.Option{hostednumberstest.WithListLag(40 * time.Second)}},
+	{name: "clock ahead", opts: []hostednumberstest.Option{hostednumberstest.WithClockOffset(10 * time.Minute)}},
+	{name: "clock behind", opts: []hostednumberstest.Option{hostednumberstest.WithClockOffset(-10 * time.Minute)}},
+	{name: "resubmission duplicates", opts: []hostednumberstest.Option{hostednumberstest.WithResubmission(hostednumberstest.ResubmissionDuplicates)}},
+}
+
+// TestCrashAtEveryStepInEveryFaultMode kills a migration of three
+// batches at each step, in-process, against the fake in each fault mode,
+// runs it again until it finishes, and counts what Twilio holds: exactly
+// one hosted number order per number, and no number in two bulk
+// requests.
+func TestCrashAtEveryStepInEveryFaultMode(t *testing.T) {
+	steps := []struct {
+		step string
+		n    int
+	}{{"", 0}, {StepAfterSending, 1}, {StepAfterSending, 2}, {StepAfterAnswer, 2}, {StepAfterAnswer, 3}, {StepMidWait, 1}}
+	for _, mode := range faultModes {
+		for _, at := range steps {
+			name := mode.name + "/none"
+			if at.step != "" {
+				name = fmt.Sprintf("%s/%s:%d", mode.name, at.step, at.n)
+			}
+			t.Run(name, func(t *testing.T) {
+				e := newEnv(t, 5, 2, mode.opts, mode.client...)
+				for _, f := range mode.faults {
+					e.srv.InjectFault(f)
+				}
+				var first func(*Options)
+				if at.step != "" {
+					first = func(o *Options) { o.Checkpoint = killAt(at.step, at.n) }
+				}
+				e.untilFinished(8, first)
+				e.assertOncePerNumber()
+				for i := 1; i <= 3; i++ {
+					assert.Equal(t, StateAccepted, e.batch(i).State, "batch %d", i)
+				}
+				for p, s := range e.statuses() {
+					assert.Equal(t, "completed", s, p)
+				}
+			})
+		}
+	}
+}
