@@ -80,6 +80,9 @@ type Client struct {
 	clock            serverClock
 	hooks            Hooks
 	maxRetries       int
+	// maxRetryWait and maxRetryAfter are the longest waits between two
+	// attempts: the backoff's and a server's Retry-After.
+	maxRetryWait, maxRetryAfter time.Duration
 	pollInterval     time.Duration
 	maxPollInterval  time.Duration
 }
@@ -316,6 +319,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	c.userAgent, c.jsonType = []string{ua}, []string{"application/json"}
 	c.logger, c.maxResponseBytes, c.transport = s.logger, s.maxResponseBytes, rt
 	c.hooks, c.maxRetries = s.hooks, s.maxRetries
+	c.maxRetryWait, c.maxRetryAfter = s.maxWait, s.maxRetryAfter
 	c.pollInterval, c.maxPollInterval = s.pollInterval, s.maxPollInterval
 	// The header sits behind a func: fmt prints a func as an address
 	// whatever the verb, so no formatting of a Client (even a copied

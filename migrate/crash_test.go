@@ -55,7 +55,7 @@ func TestCrashAtEveryStepInEveryFaultMode(t *testing.T) {
 				}
 				var first func(*Options)
 				if at.step != "" {
-					first = func(o *Options) { o.Checkpoint = killAt(at.step, at.n) }
+					first = func(o *Options) { withCheckpoint(o, killAt(at.step, at.n)) }
 				}
 				e.untilFinished(8, first)
 				e.assertOncePerNumber()

@@ -28,12 +28,17 @@ const (
 	maxRateLimitedRounds = 5
 )
 
-// Steps a crash test may stop a migration at (Options.Checkpoint).
+// Steps a crash test may stop a migration at.
 const (
 	StepAfterSending = "after-sending" // "sending" is recorded, the create not sent
 	StepAfterAnswer  = "after-answer"  // the create was answered, the answer not yet recorded
 	StepMidWait      = "mid-wait"      // a refresh is recorded, the wait goes on
 )
+
+// OutcomeAcceptedUnread is the Outcome of a create Twilio accepted (a
+// 2xx) whose answer could not be read: cut, garbled or over the size
+// cap. Its batch is in doubt, but it is never sent again.
+const OutcomeAcceptedUnread = "accepted, answer unreadable"
 
 // Checker is a check run on a batch's numbers before they are submitted
 // (an eligibility pre-flight, for example). It returns the numbers it
@@ -48,21 +53,47 @@ type Checker interface {
 // StatusCheckFailed is the report status of a number a Checker refused.
 const StatusCheckFailed = "check-failed"
 
+// API is the part of Twilio's API the engine uses: the services of a
+// *hostednumbers.Client (see ClientAPI), or mocks of their interfaces.
+type API struct {
+	BulkHostedNumberOrders hostednumbers.BulkHostedNumberOrdersAPI
+	HostedNumberOrders     hostednumbers.HostedNumberOrdersAPI
+	AuthorizationDocuments hostednumbers.AuthorizationDocumentsAPI
+	// Limits are the limits the creates are sent with: how long one may
+	// take bounds when a create left in flight by a run that died can
+	// have reached Twilio. The zero value means
+	// hostednumbers.DefaultCallLimits.
+	Limits hostednumbers.CallLimits
+}
+
+// ClientAPI is the API of a client: its services and its call limits.
+func ClientAPI(c *hostednumbers.Client) API {
+	return API{BulkHostedNumberOrders: c.BulkHostedNumberOrders, HostedNumberOrders: c.HostedNumberOrders,
+		AuthorizationDocuments: c.AuthorizationDocuments, Limits: c.CallLimits()}
+}
+
+// Exclusive is a Store that proves no earlier run still uses the
+// migration: ExclusiveSince is when this process took it for itself (a
+// lock no other process can hold at the same time), so every earlier run
+// had ended by then, and a create it left in flight cannot have reached
+// Twilio later. A store that cannot prove it does not implement it; the
+// engine then bounds such a create by its send time and the longest the
+// client may take over it (API.Limits).
+type Exclusive interface {
+	ExclusiveSince() time.Time
+}
+
 // Options configure a Migrator.
 type Options struct {
-	// Client talks to Twilio. Required.
-	Client *hostednumbers.Client
+	// Client talks to Twilio. Its three services are required.
+	Client API
 	// Store keeps the migration, which Start has recorded. Required.
 	Store Store
 	// Settle is how long after a create in doubt may have reached Twilio
 	// its orders may still appear (Reconcile's processing window); 0 means
 	// DefaultSettle. A batch's create records the Settle it was sent
-	// with, which later looks use unless SettleOverride is set.
-	Settle         time.Duration
-	SettleOverride bool
-	// AttemptTimeout is the client's per-attempt limit (WithTimeout),
-	// recorded with each create; 0 means hostednumbers.DefaultTimeout.
-	AttemptTimeout time.Duration
+	// with, which later looks use.
+	Settle time.Duration
 	// Wait makes Submit wait for every batch in doubt to be settled (and
 	// for rate limits); without it Submit returns with them in doubt.
 	Wait bool
@@ -75,19 +106,20 @@ type Options struct {
 	Concurrency int
 	// Check, if set, runs on each batch's numbers before they are sent.
 	Check Checker
-	// RunStarted is when this run took the store: any earlier run had
-	// ended by then, so a create it left in flight cannot have reached
-	// Twilio later. Zero means New's time.
-	RunStarted time.Time
 	// Clock is the time the migration runs on: every time it records
 	// and every wait (settle windows, confirm gaps, rate limits, polls).
 	// nil means the system clock.
 	Clock Clock
-	// Checkpoint, if set, is called at each Step… a crash test may stop at.
-	Checkpoint func(step string)
 	// OnEvent, if set, is told of every step, in order, from the
 	// goroutine that called Submit or Follow.
 	OnEvent func(Event)
+
+	// checkpoint, if set, is called at each step a test may stop a run
+	// at (export_test.go sets it).
+	checkpoint func(step string)
+	// settleOverride makes looks use Settle instead of the window a
+	// create was sent with (export_test.go sets it).
+	settleOverride bool
 }
 
 // EventKind says what an Event is about.
@@ -95,6 +127,7 @@ type EventKind string
 
 // The events of a migration.
 const (
+	EventSending     EventKind = "sending"      // a create is recorded as sending and goes out: Numbers
 	EventSubmitted   EventKind = "submitted"    // a create was accepted: BulkHostingSID
 	EventRejected    EventKind = "rejected"     // Twilio refused a create: nothing made
 	EventInDoubt     EventKind = "in-doubt"     // a create's outcome is unknown
@@ -108,11 +141,33 @@ const (
 	EventRefreshed   EventKind = "refreshed"    // a refresh ended: Counts
 )
 
-// Event is one step of a migration, for progress displays and logs.
+// Event is one step of a migration, for progress displays and logs. Its
+// typed fields say what happened; Message says it in one line, for
+// people who read a log.
 type Event struct {
 	Kind           EventKind
 	Batch          int // 0 when about the whole migration
 	BulkHostingSID string
+	// State is the batch's state when the step began (looking: sending
+	// for a create left in flight by an earlier run, outcome_unknown for
+	// one sent without a readable answer).
+	State BatchState
+	// Numbers is how many numbers the step was about: sent, refused by
+	// the check, looked for.
+	Numbers int
+	// Found and Missing are how many numbers a look found with an order
+	// and without one (pending, settled).
+	Found, Missing int
+	// Accepted is set on the events of a create Twilio accepted whose
+	// answer could not be read (in-doubt, pending): it is never sent
+	// again.
+	Accepted bool
+	// PhoneNumber and HostingOrderSID name one number and its order (a
+	// warning, a number held back from a resubmission).
+	PhoneNumber, HostingOrderSID string
+	// Settle is the processing window the batches in doubt are waited
+	// for with (waiting).
+	Settle time.Duration
 	// Message says what happened in one line, for people.
 	Message string
 	// At is when the migration will look again or try again.
@@ -121,6 +176,9 @@ type Event struct {
 	Err error
 	// Counts is the number of numbers in each report status (refreshed).
 	Counts map[string]int
+	// Settled is set on a refresh after which following can change no
+	// number any more (refreshed).
+	Settled bool
 }
 
 // StepError is a step that failed and stopped the migration; What says
@@ -150,8 +208,8 @@ func New(o Options) (*Migrator, error) {
 	bad := func(field, msg string) {
 		problems = append(problems, hostednumbers.FieldError{Field: field, Message: msg})
 	}
-	if o.Client == nil {
-		bad("client", "is required")
+	if o.Client.BulkHostedNumberOrders == nil || o.Client.HostedNumberOrders == nil || o.Client.AuthorizationDocuments == nil {
+		bad("client", "is required: its bulk hosted number orders, hosted number orders and authorization documents")
 	}
 	if o.Store == nil {
 		bad("store", "is required")
@@ -159,8 +217,8 @@ func New(o Options) (*Migrator, error) {
 	if o.Settle < 0 {
 		bad("settle", "must not be negative (0 means the default)")
 	}
-	if o.AttemptTimeout < 0 {
-		bad("attempt_timeout", "must not be negative (0 means the default)")
+	if l := o.Client.Limits; l.MaxRetries < 0 || l.AttemptTimeout < 0 || l.MaxRetryWait < 0 || l.MaxRetryAfter < 0 {
+		bad("client.limits", "must not be negative")
 	}
 	if o.Poll < 0 || o.MaxPoll < 0 {
 		bad("poll", "must not be negative (0 means the default)")
@@ -174,8 +232,8 @@ func New(o Options) (*Migrator, error) {
 	if o.Settle == 0 {
 		o.Settle = DefaultSettle
 	}
-	if o.AttemptTimeout == 0 {
-		o.AttemptTimeout = hostednumbers.DefaultTimeout
+	if o.Client.Limits == (hostednumbers.CallLimits{}) {
+		o.Client.Limits = hostednumbers.DefaultCallLimits
 	}
 	if o.Poll == 0 {
 		o.Poll = hostednumbers.DefaultPollInterval
@@ -189,14 +247,11 @@ func New(o Options) (*Migrator, error) {
 	if o.Clock == nil {
 		o.Clock = SystemClock{}
 	}
-	if o.Checkpoint == nil {
-		o.Checkpoint = func(string) {}
+	if o.checkpoint == nil {
+		o.checkpoint = func(string) {}
 	}
 	if o.OnEvent == nil {
 		o.OnEvent = func(Event) {}
-	}
-	if o.RunStarted.IsZero() {
-		o.RunStarted = o.Clock.Now()
 	}
 	return &Migrator{o: o}, nil
 }
@@ -328,8 +383,8 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 		if ctx.Err() != nil || next.IsZero() || !m.o.Wait {
 			break
 		}
-		m.o.OnEvent(Event{Kind: EventWaiting, At: next,
-			Message: fmt.Sprintf("waiting until %s to look at the batches in doubt again (-settle %v)", next.Local().Format(time.TimeOnly), m.o.Settle)})
+		m.o.OnEvent(Event{Kind: EventWaiting, At: next, Settle: m.o.Settle,
+			Message: fmt.Sprintf("waiting until %s to look at the batches in doubt again (processing window %v)", clockTime(next), m.o.Settle)})
 		if err := m.sleepUntil(ctx, next); err != nil {
 			break
 		}
@@ -464,20 +519,25 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 	prev := *b
 	b.State, b.Doubt = StateSending, nil
 	b.Attempts = append(slices.Clip(b.Attempts), Attempt{Kind: "create", Started: m.o.Clock.Now().UTC(), Numbers: len(numbers),
-		AttemptTimeout: Duration(m.o.AttemptTimeout), Settle: Duration(m.o.Settle)})
+		InFlight: Duration(m.o.Client.Limits.Longest()), Settle: Duration(m.o.Settle)})
 	if err := m.o.Store.SaveBatch(ctx, b, nil); err != nil {
 		v := b.Version
 		*b = prev
 		b.Version = v
 		return time.Time{}, &StepError{What: fmt.Sprintf("submitting batch %d", b.Index), Batch: b.Index, Err: fmt.Errorf("recording it as sending: %w; nothing was sent", err)}
 	}
-	m.o.Checkpoint(StepAfterSending)
+	m.o.OnEvent(Event{Kind: EventSending, Batch: b.Index, Numbers: len(numbers), State: StateSending,
+		Message: fmt.Sprintf("batch %d: sending %d number%s", b.Index, len(numbers), plural(len(numbers)))})
+	m.o.checkpoint(StepAfterSending)
 	settings := make([]hostednumbers.Number, len(numbers))
 	for i := range numbers {
 		settings[i] = numbers[i].Number
 	}
 	order, cerr := m.o.Client.BulkHostedNumberOrders.Create(ctx, meta.Contact.Params(settings))
-	m.o.Checkpoint(StepAfterAnswer)
+	if cerr == nil && order == nil {
+		cerr = fmt.Errorf("migrate: the client returned no bulk order and no error: %w", hostednumbers.ErrOutcomeUnknown)
+	}
+	m.o.checkpoint(StepAfterAnswer)
 	a := &b.Attempts[len(b.Attempts)-1]
 	a.Ended = m.o.Clock.Now().UTC()
 	var changed []NumberState
@@ -538,10 +598,14 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 		b.State = StateUnknown
 		var decodeErr *hostednumbers.DecodeError
 		msg := fmt.Sprintf("batch %d may have reached Twilio and been processed all the same", b.Index)
+		ev = Event{Kind: EventInDoubt, Batch: b.Index, Numbers: len(numbers), Err: cerr}
 		if errors.As(cerr, &decodeErr) && decodeErr.Accepted() {
-			msg = fmt.Sprintf("Twilio ACCEPTED batch %d (HTTP %d), but its answer could not be read, so its BH… SID is unknown%s", b.Index, decodeErr.HTTPStatus, requestIDHint(decodeErr.RequestID))
+			// An acceptance: Twilio will process it. It is never sent
+			// again; its orders are looked for until they appear.
+			a.Outcome, ev.Accepted = OutcomeAcceptedUnread, true
+			msg = fmt.Sprintf("Twilio ACCEPTED batch %d (HTTP %d), but its answer could not be read, so its BH… SID is unknown%s; it is never sent again: its orders are looked for until they appear", b.Index, decodeErr.HTTPStatus, requestIDHint(decodeErr.RequestID))
 		}
-		ev = Event{Kind: EventInDoubt, Batch: b.Index, Err: cerr, Message: msg}
+		ev.Message = msg
 		stop = ctx.Err() != nil // stopped by a signal or a deadline
 	}
 	var all []NumberState

@@ -48,7 +48,7 @@ func Example() {
 	if err := store.Start(ctx, meta, migrate.Batches(numbers, meta.BatchSize)); err != nil {
 		log.Fatal(err)
 	}
-	m, err := migrate.New(migrate.Options{Client: client, Store: store, Wait: true, Poll: 50 * time.Millisecond})
+	m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(client), Store: store, Wait: true, Poll: 50 * time.Millisecond})
 	if err != nil {
 		log.Fatal(err)
 	}

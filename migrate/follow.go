@@ -107,7 +107,7 @@ func (m *Migrator) Follow(ctx context.Context) (Progress, error) {
 		switch {
 		case err == nil:
 			failures = 0
-			m.o.OnEvent(Event{Kind: EventRefreshed, Counts: p.Counts})
+			m.o.OnEvent(Event{Kind: EventRefreshed, Counts: p.Counts, Settled: p.Settled})
 			if p.Settled || !m.o.Wait {
 				return p, nil
 			}
@@ -116,7 +116,7 @@ func (m *Migrator) Follow(ctx context.Context) (Progress, error) {
 		default:
 			return p, err
 		}
-		m.o.Checkpoint(StepMidWait)
+		m.o.checkpoint(StepMidWait)
 		if err := m.o.Clock.Sleep(ctx, interval); err != nil {
 			return p, err
 		}

@@ -296,7 +296,7 @@ func newEnv(t *testing.T, n, size int, srvOpts []hostednumberstest.Option, clien
 	t.Cleanup(e.srv.Close)
 	e.client = e.srv.Client(clientOpts...)
 	require.NoError(t, e.store.Start(ctx, testMeta(size), Batches(statesOf(e.phones), size)))
-	e.opts = Options{Client: e.client, Store: e.store, Clock: e.clock, Settle: 2 * time.Minute, Wait: true,
+	e.opts = Options{Client: ClientAPI(e.client), Store: e.store, Clock: e.clock, Settle: 2 * time.Minute, Wait: true,
 		Poll: time.Second, MaxPoll: 10 * time.Second, OnEvent: func(ev Event) { e.events = append(e.events, ev) }}
 	return e
 }

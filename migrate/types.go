@@ -133,9 +133,13 @@ type Attempt struct {
 	// may have reached Twilio. It stays zero if the process died during
 	// the step.
 	Ended time.Time `json:"ended,omitzero"`
-	// AttemptTimeout is a create's per-attempt limit: with the send time,
-	// it bounds when a create left in flight by a dead run may have
+	// InFlight is the longest the create may take (every attempt of the
+	// client that sent it, with the waits between them): with the send
+	// time, it bounds when a create left in flight by a dead run may have
 	// reached Twilio.
+	InFlight Duration `json:"in_flight,omitzero"`
+	// AttemptTimeout is the per-attempt limit journals of earlier
+	// versions recorded instead of InFlight; it is read, never written.
 	AttemptTimeout Duration `json:"attempt_timeout,omitzero"`
 	// Settle is a create's processing window: how long after it may have
 	// reached Twilio its orders may still appear.
@@ -179,17 +183,35 @@ type Doubt struct {
 	// longer be processing the create (by this machine's clock).
 	RetryAt        time.Time `json:"retry_at"`
 	WindowClosesAt time.Time `json:"window_closes_at"`
-	Reason         string    `json:"reason"`
+	// ConfirmGap is the least time between the two looks after the
+	// window that must both find no order.
+	ConfirmGap Duration `json:"confirm_gap,omitzero"`
+	Reason     string   `json:"reason"`
+	// Accepted marks the doubt of a create Twilio accepted (a 2xx) whose
+	// answer could not be read: it is never sent again, and only its
+	// orders appearing end the doubt.
+	Accepted bool `json:"accepted,omitempty"`
 }
 
 // ConclusiveAt is the earliest time a look can settle the doubt when
-// Twilio has still not made any order: after the window, and a gap after
-// the last look.
+// Twilio has still not made any order. When LookedAt is after the window
+// (the first of the two looks), it is a gap after it: a run then
+// settles. Otherwise no look has counted yet, and it is the window's end
+// plus a gap: a run that waits (Options.Wait) settles then, and one that
+// does not makes the first look and names the time of the second. For an
+// Accepted doubt, which only orders can settle, it is RetryAt.
 func (d *Doubt) ConclusiveAt() time.Time {
-	if d.RetryAt.After(d.WindowClosesAt) {
+	gap := time.Duration(d.ConfirmGap)
+	switch {
+	case d.Accepted:
 		return d.RetryAt
+	case gap <= 0:
+		// Recorded by an earlier version, without its gap.
+		return later(d.RetryAt, d.WindowClosesAt)
+	case !d.LookedAt.Before(d.WindowClosesAt):
+		return d.LookedAt.Add(gap)
 	}
-	return d.WindowClosesAt
+	return d.WindowClosesAt.Add(gap)
 }
 
 // Batch is one bulk hosting request's worth of numbers, without them

@@ -278,15 +278,12 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 	}
 	m.eng, err = migrate.New(migrate.Options{
 		Check:  check,
-		Client: client, Store: st,
-		Settle: cfg.settle, SettleOverride: cfg.given["settle"],
-		AttemptTimeout: cfg.attemptTimeout,
-		Wait:           cfg.wait,
-		Poll:           cfg.poll, MaxPoll: c.maxPoll(cfg),
-		RunStarted: opened,
-		Clock:      c.engineClock(),
-		Checkpoint: c.checkpoint,
-		OnEvent:    m.event,
+		Client: c.engineAPI(client), Store: lockedStore{st, opened},
+		Settle: cfg.settle,
+		Wait:   cfg.wait,
+		Poll:   cfg.poll, MaxPoll: c.maxPoll(cfg),
+		Clock:   c.engineClock(),
+		OnEvent: m.event,
 	})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
@@ -483,6 +480,11 @@ func (m *migration) close() {
 func (m *migration) event(ev migrate.Event) {
 	c := m.c
 	switch ev.Kind {
+	case migrate.EventSending:
+		if c.checkpoint != nil {
+			c.checkpoint(stepAfterSending)
+		}
+		return
 	case migrate.EventSubmitted:
 		if !m.cfg.jsonOut {
 			fmt.Fprintln(c.stdout, ev.BulkHostingSID)
@@ -814,7 +816,39 @@ func (m *migration) restoreDemo(ctx context.Context) error {
 
 // Steps a crash test may stop the command at (see envTestCrashAt).
 const (
-	stepAfterSending = migrate.StepAfterSending
-	stepAfterAnswer  = migrate.StepAfterAnswer
-	stepMidWait      = migrate.StepMidWait
+	stepAfterSending = "after-sending" // "sending" is recorded, the create not sent
+	stepAfterAnswer  = "after-answer"  // the create was answered, the answer not yet recorded
+	stepMidWait      = "mid-wait"      // a refresh is recorded, the wait goes on
 )
+
+// lockedStore is the journal with the time this process took its lock:
+// every earlier run had ended by then (migrate.Exclusive).
+type lockedStore struct {
+	*logstore.Store
+	since time.Time
+}
+
+// ExclusiveSince implements migrate.Exclusive.
+func (s lockedStore) ExclusiveSince() time.Time { return s.since }
+
+// engineAPI is the client's API for the engine, with the crash test's
+// step after a create's answer.
+func (c *cli) engineAPI(client *hostednumbers.Client) migrate.API {
+	api := migrate.ClientAPI(client)
+	if c.checkpoint != nil {
+		api.BulkHostedNumberOrders = answerHook{api.BulkHostedNumberOrders, c.checkpoint}
+	}
+	return api
+}
+
+// answerHook calls step(stepAfterAnswer) when a create has its answer.
+type answerHook struct {
+	hostednumbers.BulkHostedNumberOrdersAPI
+	step func(string)
+}
+
+func (h answerHook) Create(ctx context.Context, params *hostednumbers.CreateBulkHostedNumberOrderParams, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	o, err := h.BulkHostedNumberOrdersAPI.Create(ctx, params, opts...)
+	h.step(stepAfterAnswer)
+	return o, err
+}

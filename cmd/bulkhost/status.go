@@ -78,8 +78,7 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) int {
 		return exitError
 	}
 	defer cleanup()
-	eng, err := migrate.New(migrate.Options{Client: client, Store: st, Wait: cfg.wait, Poll: cfg.poll, Clock: c.engineClock(), Checkpoint: c.checkpoint,
-		AttemptTimeout: cfg.attemptTimeout})
+	eng, err := migrate.New(migrate.Options{Client: c.engineAPI(client), Store: st, Wait: cfg.wait, Poll: cfg.poll, Clock: c.engineClock()})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
 		return exitError
@@ -105,6 +104,9 @@ func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *logsto
 			if ev.Kind == migrate.EventRefreshed {
 				if cfg.wait {
 					p.update(countsLine(meta, ev.Counts))
+				}
+				if !ev.Settled && cfg.wait && c.checkpoint != nil {
+					c.checkpoint(stepMidWait) // the wait for the next refresh begins
 				}
 				return
 			}

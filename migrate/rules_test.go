@@ -1,0 +1,187 @@
+package migrate
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+)
+
+// submitOnce runs one Submit without Wait and returns its result.
+func (e *env) submitOnce() *SubmitResult {
+	e.t.Helper()
+	res, err := e.migrator(func(o *Options) { o.Wait = false }).Submit(e.ctx)
+	require.NoError(e.t, err)
+	return res
+}
+
+// setClock moves the clock to t (it only moves forward).
+func (e *env) setClock(t time.Time) {
+	e.clock.advance(t.Sub(e.clock.Now()))
+}
+
+// Rule 7: a doubt keeps its earliest look after the window; a look that
+// comes too early to confirm it does not replace it, and a run at the
+// time printed (rounded up) settles.
+func TestRuleADoubtKeepsItsEarliestQualifyingLook(t *testing.T) {
+	e := newEnv(t, 2, 2, nil)
+	e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500}) // nothing made
+	res := e.submitOnce()
+	require.Equal(t, []int{1}, res.InDoubt)
+	d := e.batch(1).Doubt
+	require.NotNil(t, d)
+	assert.Equal(t, d.WindowClosesAt.Add(time.Minute), res.ConclusiveAt, "no look after the window yet: its end and a gap")
+
+	e.setClock(d.WindowClosesAt)
+	res = e.submitOnce()
+	require.Equal(t, []int{1}, res.InDoubt)
+	first := e.batch(1).Doubt
+	require.False(t, first.LookedAt.Before(first.WindowClosesAt), "the first look after the window")
+	assert.Equal(t, first.LookedAt.Add(time.Minute), res.ConclusiveAt)
+
+	e.setClock(first.LookedAt.Add(30 * time.Second)) // too early
+	res = e.submitOnce()
+	require.Equal(t, []int{1}, res.InDoubt)
+	assert.Equal(t, first.LookedAt, e.batch(1).Doubt.LookedAt, "the early look does not replace the first")
+	assert.Equal(t, first.LookedAt.Add(time.Minute), res.ConclusiveAt)
+
+	e.setClock(ceilSecond(res.ConclusiveAt)) // the time printed
+	res = e.submitOnce()
+	assert.Empty(t, res.InDoubt, "a run at the time printed settles")
+	assert.Equal(t, 1, res.Submitted)
+	e.assertOncePerNumber()
+}
+
+// Rule 7: the earliest time Submit names is exact: a run that waits
+// settles then, not before.
+func TestRuleConclusiveAtIsWhenAWaitingRunSettles(t *testing.T) {
+	e := newEnv(t, 2, 2, nil)
+	e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
+	res := e.submitOnce()
+	at := res.ConclusiveAt
+	require.False(t, at.IsZero())
+	_, err := e.migrator(nil).Submit(e.ctx)
+	require.NoError(t, err)
+	b := e.batch(1)
+	require.Equal(t, StateAccepted, b.State)
+	var settledAt time.Time
+	for _, a := range b.Attempts {
+		if a.Kind == "reconcile" && a.Outcome == "none created: submitting again" {
+			settledAt = a.Started
+		}
+	}
+	require.False(t, settledAt.IsZero(), "a look settled it: %+v", b.Attempts)
+	assert.False(t, settledAt.Before(at), "settled at %v, before %v", settledAt, at)
+	assert.Less(t, settledAt.Sub(at), time.Second, "settled at %v, well after %v", settledAt, at)
+}
+
+func TestCeilSecondRoundsUp(t *testing.T) {
+	base := time.Date(2026, 1, 2, 13, 22, 11, 0, time.UTC)
+	assert.Equal(t, base, ceilSecond(base))
+	assert.Equal(t, base.Add(time.Second), ceilSecond(base.Add(time.Nanosecond)))
+	assert.Equal(t, base.Add(time.Second), ceilSecond(base.Add(999*time.Millisecond)))
+}
+
+// hidingOrders is the fake's order list with some answers missing an
+// order, as a lagging list shows it: hide says, for a phone number and
+// the count of its lists so far (from 1), whether to hide its orders.
+type hidingOrders struct {
+	hostednumbers.HostedNumberOrdersAPI
+	mu    sync.Mutex
+	lists map[string]int
+	hide  func(phone string, list int) bool
+}
+
+func (h *hidingOrders) List(ctx context.Context, p *hostednumbers.ListHostedNumberOrdersParams, opts ...hostednumbers.CallOption) (*hostednumbers.Page[hostednumbers.HostedNumberOrder], error) {
+	page, err := h.HostedNumberOrdersAPI.List(ctx, p, opts...)
+	if err != nil || p == nil || p.PhoneNumber == "" {
+		return page, err
+	}
+	h.mu.Lock()
+	h.lists[p.PhoneNumber]++
+	n := h.lists[p.PhoneNumber]
+	h.mu.Unlock()
+	if h.hide(p.PhoneNumber, n) {
+		cp := *page
+		cp.Items = nil
+		return &cp, nil
+	}
+	return page, nil
+}
+
+// Rule 3: an order seen in any look of a doubt counts, even when a later
+// (lagging) list misses it.
+func TestRuleAnOrderSeenOnceCounts(t *testing.T) {
+	e := newEnv(t, 2, 2, []hostednumberstest.Option{hostednumberstest.WithListLag(0), hostednumberstest.WithProcessingDelay(0, 0)})
+	a, b := e.phones[0], e.phones[1]
+	e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", ProcessThenDrop: true})
+	// The first look (at once) sees a's order and not b's; every later
+	// one sees b's and not a's.
+	switchAt := e.clock.Now().Add(30 * time.Second)
+	hide := &hidingOrders{HostedNumberOrdersAPI: e.client.HostedNumberOrders, lists: map[string]int{},
+		hide: func(phone string, _ int) bool {
+			if e.clock.Now().Before(switchAt) {
+				return phone == b
+			}
+			return phone == a
+		}}
+	e.opts.Client.HostedNumberOrders = hide
+	e.untilFinished(3, nil)
+	e.assertOncePerNumber()
+	assert.Equal(t, 1, e.creates())
+}
+
+// Rule 4 in the engine: Twilio's clock 10 minutes off either way never
+// makes a real order look older than the send (the crash matrix runs the
+// skew in every mode; this pins the offset the looks measured).
+func TestRuleTheLooksMeasureTwilioClock(t *testing.T) {
+	e := newEnv(t, 2, 2, []hostednumberstest.Option{hostednumberstest.WithClockOffset(-10 * time.Minute)})
+	e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", ProcessThenDrop: true})
+	e.untilFinished(3, nil)
+	e.assertOncePerNumber()
+	var measured *Duration
+	for _, at := range e.batch(1).Attempts {
+		if at.Kind == "reconcile" {
+			measured = at.ServerClockOffset
+		}
+	}
+	require.NotNil(t, measured)
+	assert.InDelta(t, (-10 * time.Minute).Seconds(), time.Duration(*measured).Seconds(), 2)
+}
+
+// Rule 2: a 2xx whose body cannot be read is an acceptance: it is never
+// sent again, however long its orders take to appear.
+func TestRuleAnUnreadableAcceptanceIsNeverSentAgain(t *testing.T) {
+	e := newEnv(t, 2, 2, []hostednumberstest.Option{hostednumberstest.WithProcessingDelay(time.Hour, time.Minute)})
+	e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 202, Body: `{"sid": "BH`})
+	res := e.submitOnce()
+	require.Equal(t, []int{1}, res.InDoubt)
+	b := e.batch(1)
+	assert.Equal(t, OutcomeAcceptedUnread, b.lastCreate().Outcome)
+	var inDoubt *Event
+	for i := range e.events {
+		if e.events[i].Kind == EventInDoubt {
+			inDoubt = &e.events[i]
+		}
+	}
+	require.NotNil(t, inDoubt)
+	assert.True(t, inDoubt.Accepted)
+	assert.Contains(t, inDoubt.Message, "never sent again")
+
+	e.setClock(b.Doubt.WindowClosesAt.Add(10 * time.Minute)) // two looks would settle any other doubt
+	res = e.submitOnce()
+	res = e.submitOnce()
+	require.Equal(t, []int{1}, res.InDoubt, "only its orders end the doubt")
+	require.True(t, e.batch(1).Doubt.Accepted)
+	assert.Equal(t, 1, e.creates())
+
+	e.untilFinished(3, nil) // waits, looking, until the orders appear
+	assert.Equal(t, 1, e.creates())
+	e.assertOncePerNumber()
+}
