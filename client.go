@@ -83,8 +83,8 @@ type Client struct {
 	// maxRetryWait and maxRetryAfter are the longest waits between two
 	// attempts: the backoff's and a server's Retry-After.
 	maxRetryWait, maxRetryAfter time.Duration
-	pollInterval     time.Duration
-	maxPollInterval  time.Duration
+	pollInterval                time.Duration
+	maxPollInterval             time.Duration
 }
 
 // Option configures a Client; the WithX functions of this package make
