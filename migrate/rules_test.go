@@ -185,3 +185,78 @@ func TestRuleAnUnreadableAcceptanceIsNeverSentAgain(t *testing.T) {
 	assert.Equal(t, 1, e.creates())
 	e.assertOncePerNumber()
 }
+
+// exclusiveStore is a memStore that proves when this process took it.
+type exclusiveStore struct {
+	*memStore
+	since time.Time
+}
+
+func (s exclusiveStore) ExclusiveSince() time.Time { return s.since }
+
+// inFlightEnv leaves batch 1 "sending" as a run killed before its create
+// returned leaves it, and returns its send time and the in-flight bound
+// recorded.
+func inFlightEnv(t *testing.T) (*env, time.Time, time.Duration) {
+	// A client whose call may take 4×1m + 3×1m = 7 minutes.
+	e := newEnv(t, 2, 2, []hostednumberstest.Option{hostednumberstest.WithProcessingDelay(110*time.Second, time.Second), hostednumberstest.WithListLag(0)},
+		hostednumbers.WithTimeout(time.Minute), hostednumbers.WithMaxRetryAfter(time.Minute))
+	_, wasKilled := e.run(func(o *Options) { withCheckpoint(o, killAt(StepAfterSending, 1)) })
+	require.True(t, wasKilled)
+	b := e.batch(1)
+	last := b.lastCreate()
+	require.NotNil(t, last)
+	require.True(t, last.Ended.IsZero())
+	return e, last.Started, time.Duration(last.InFlight)
+}
+
+// lateCreate sends batch 1's create now, as the killed run's last attempt
+// would have reached Twilio.
+func (e *env) lateCreate() {
+	e.t.Helper()
+	meta, err := e.store.Meta(e.ctx)
+	require.NoError(e.t, err)
+	var numbers []hostednumbers.Number
+	for _, p := range e.phones[:2] {
+		numbers = append(numbers, hostednumbers.Number{PhoneNumber: p})
+	}
+	_, err = e.client.BulkHostedNumberOrders.Create(e.ctx, meta.Contact.Params(numbers))
+	require.NoError(e.t, err)
+}
+
+// Rule 6: a create left in flight may have reached Twilio until its send
+// time plus the longest its client may take (every attempt, every wait),
+// read from the client: its orders, made then and processed late, are
+// found, and nothing is sent again.
+func TestRuleACreateLeftInFlightIsBoundedByItsClient(t *testing.T) {
+	e, sent, inFlight := inFlightEnv(t)
+	assert.Equal(t, 7*time.Minute, inFlight, "4 attempts of a minute, 3 waits of a minute")
+	e.setClock(sent.Add(inFlight - 10*time.Second))
+	e.lateCreate() // its orders exist 110s later, after 7m40s
+	e.setClock(sent.Add(inFlight - 5*time.Second))
+	e.untilFinished(3, nil)
+	assert.Equal(t, 1, e.creates(), "the late create was found, not sent again")
+	e.assertOncePerNumber()
+}
+
+// Rule 6: a store that proves the earlier run had ended (Exclusive)
+// bounds the create by that time instead: it is settled without waiting
+// out the client's longest call.
+func TestRuleAnExclusiveStoreBoundsALeftCreateByItsStart(t *testing.T) {
+	e, sent, inFlight := inFlightEnv(t)
+	e.opts.Store = exclusiveStore{e.store, sent.Add(time.Minute)}
+	e.setClock(sent.Add(2 * time.Minute))
+	e.untilFinished(2, nil)
+	b := e.batch(1)
+	require.Equal(t, StateAccepted, b.State)
+	var resent time.Time
+	for _, a := range b.Attempts {
+		if a.Kind == "create" && !a.Started.Equal(sent) {
+			resent = a.Started
+		}
+	}
+	require.False(t, resent.IsZero())
+	assert.Less(t, resent.Sub(sent), inFlight, "settled from the store's proof, not the client's bound")
+	assert.GreaterOrEqual(t, resent.Sub(sent), time.Minute+2*time.Minute, "the window from the store's proof, and two looks")
+	e.assertOncePerNumber()
+}
