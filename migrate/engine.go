@@ -256,28 +256,14 @@ func New(o Options) (*Migrator, error) {
 	return &Migrator{o: o}, nil
 }
 
-// Batches returns a sequence that cuts numbers into batches of size,
-// for Store.Start.
+// Batches returns a sequence that cuts numbers into batches of size, for
+// Store.Start, and checks the plan as it goes: every number in E.164,
+// none twice (in one batch or across batches), size from 1 to
+// MaxBatchSize, at least one number. If anything is wrong, the sequence
+// ends with a *PlanError naming each problem and its place, and a Store
+// records nothing. Start checks the contact and each create too.
 func Batches(numbers iter.Seq2[NumberState, error], size int) iter.Seq2[[]NumberState, error] {
-	return func(yield func([]NumberState, error) bool) {
-		batch := make([]NumberState, 0, size)
-		for n, err := range numbers {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			batch = append(batch, n)
-			if len(batch) == size {
-				if !yield(batch, nil) {
-					return
-				}
-				batch = make([]NumberState, 0, size)
-			}
-		}
-		if len(batch) > 0 {
-			yield(batch, nil)
-		}
-	}
+	return planned(numbers, size, nil, false)
 }
 
 // SubmitResult is what Submit did.
@@ -308,6 +294,9 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 	meta, err := m.o.Store.Meta(ctx)
 	if err != nil {
 		return nil, &StepError{What: "reading the migration", Err: err}
+	}
+	if err := meta.Validate(); err != nil {
+		return nil, &StepError{What: "checking the migration", Err: err}
 	}
 	res := &SubmitResult{}
 	created := make(map[int]bool) // batches this run has sent a create for
