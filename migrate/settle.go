@@ -183,18 +183,22 @@ func (m *Migrator) reconcile(ctx context.Context, b *Batch, res *SubmitResult) (
 			missing = append(missing, n)
 		}
 	}
-	ev := Event{Kind: EventSettled, Batch: b.Index, Found: len(waiting) - len(missing), Missing: len(missing)}
-	switch rec.Verdict {
-	case hostednumbers.ReconcileNoneCreated:
+	// The create's numbers found, in this look or an earlier one.
+	sent := max(last.Numbers, len(waiting))
+	ev := Event{Kind: EventSettled, Batch: b.Index, Found: sent - len(missing), Missing: len(missing)}
+	switch {
+	case len(missing) == sent:
 		a.Outcome = "none created: submitting again"
-	case hostednumbers.ReconcileAllInOne:
+	case len(missing) > 0:
+		a.Outcome = fmt.Sprintf("%d of %d found: submitting the other %d", sent-len(missing), sent, len(missing))
+	case rec.Verdict == hostednumbers.ReconcileAllInOne:
 		a.Outcome, a.BulkHostingSID = "all found in "+rec.BulkHostingSID+": adopted, nothing sent again", rec.BulkHostingSID
 		ev.BulkHostingSID = rec.BulkHostingSID
 		if res != nil {
 			res.Adopted++
 		}
 	default:
-		a.Outcome = fmt.Sprintf("%d of %d found: submitting the other %d", len(waiting)-len(missing), len(waiting), len(missing))
+		a.Outcome = fmt.Sprintf("all %d found, in %d bulk requests: nothing sent again", sent, len(rec.BulkHostingSIDs))
 	}
 	b.Attempts = append(b.Attempts, a)
 	b.Doubt = nil

@@ -247,7 +247,7 @@ func TestInterruptDuringCreate(t *testing.T) {
 		cancel()
 	}()
 	done := make(chan int, 1)
-	go func() { done <- h.runCtx(ctx, submitArgs(csvPath)...) }()
+	go func() { done <- h.runCtx(ctx, submitArgs(csvPath, "-settle", "1s")...) }()
 	select {
 	case code := <-done:
 		assert.Equal(t, exitInterrupted, code)
