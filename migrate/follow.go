@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/hostednumbers/hostednumbers-go"
@@ -208,12 +209,26 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 		if err != nil {
 			return err
 		}
+		listed := make(map[int]bool)
 		for _, r := range order.Orders() {
 			i, ok := byPhone[r.PhoneNumber]
 			if !ok || numbers[i].BulkHostingSID != sid || numbers[i].HostingOrderSID != "" {
 				continue // not a number this batch sent in this request
 			}
+			listed[i] = true
 			if update(&numbers[i], r.HostingOrderSID, string(r.Status), nullable(r.FailureReason), nullable(r.NextStep), r.SigningDocumentSID) {
+				changed[i], fresh[i] = true, true
+			}
+		}
+		if order.RequestStatus != hostednumbers.RequestStatusProcessed {
+			continue
+		}
+		for i := range numbers {
+			n := &numbers[i]
+			if n.BulkHostingSID == sid && n.HostingOrderSID == "" && !n.Withdrawn && !listed[i] && n.Status != StatusCanceled {
+				// Processed, and the number is not in it: its order was
+				// cancelled.
+				n.Status, n.FailureReason, n.NextStep = StatusCanceled, nil, nil
 				changed[i], fresh[i] = true, true
 			}
 		}
@@ -228,7 +243,12 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 		}
 	}
 	orders, err := fetchAll(ctx, m.o.Concurrency, follow, func(ctx context.Context, i int) (*hostednumbers.HostedNumberOrder, error) {
-		return m.o.Client.HostedNumberOrders.Fetch(ctx, numbers[i].HostingOrderSID)
+		o, err := m.o.Client.HostedNumberOrders.Fetch(ctx, numbers[i].HostingOrderSID)
+		if errors.Is(err, hostednumbers.ErrNotFound) {
+			// Cancelled at Twilio: that is an answer.
+			return &hostednumbers.HostedNumberOrder{SID: numbers[i].HostingOrderSID, Status: hostednumbers.OrderStatus(StatusCanceled)}, nil
+		}
+		return o, err
 	})
 	if err != nil {
 		return err
@@ -258,14 +278,28 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 		docIdx[i] = i
 	}
 	got, err := fetchAll(ctx, m.o.Concurrency, docIdx, func(ctx context.Context, i int) (*hostednumbers.AuthorizationDocument, error) {
-		return m.o.Client.AuthorizationDocuments.Fetch(ctx, docs[i])
+		d, err := m.o.Client.AuthorizationDocuments.Fetch(ctx, docs[i])
+		if errors.Is(err, hostednumbers.ErrNotFound) {
+			return nil, nil // deleted: found again through the orders below
+		}
+		return d, err
 	})
 	if err != nil {
 		return err
 	}
 	loa := make(map[string]string, len(docs))
+	var gone []string
 	for k, d := range docs {
+		if got[k] == nil {
+			gone = append(gone, d)
+			continue
+		}
 		loa[d] = string(got[k].Status)
+	}
+	if len(gone) > 0 {
+		if err := m.reissued(ctx, numbers, gone, loa, changed); err != nil {
+			return err
+		}
 	}
 	for i := range numbers {
 		if s, ok := loa[numbers[i].SigningDocumentSID]; ok && numbers[i].LOAStatus != s {
@@ -287,6 +321,54 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 	b.Counts = counts
 	if err := m.o.Store.SaveBatch(ctx, &b, out); err != nil {
 		return fmt.Errorf("recording the refresh of batch %d: %w", index, err)
+	}
+	return nil
+}
+
+// reissued finds the current authorisation document of the numbers whose
+// document is gone (deleted, re-issued) through their orders, and puts
+// the status of each in loa: a new document's own, or canceled when the
+// order names none.
+func (m *Migrator) reissued(ctx context.Context, numbers []NumberState, gone []string, loa map[string]string, changed []bool) error {
+	var idx []int
+	for i := range numbers {
+		if slices.Contains(gone, numbers[i].SigningDocumentSID) && numbers[i].HostingOrderSID != "" {
+			idx = append(idx, i)
+		}
+	}
+	orders, err := fetchAll(ctx, m.o.Concurrency, idx, func(ctx context.Context, i int) (*hostednumbers.HostedNumberOrder, error) {
+		o, err := m.o.Client.HostedNumberOrders.Fetch(ctx, numbers[i].HostingOrderSID)
+		if errors.Is(err, hostednumbers.ErrNotFound) {
+			return &hostednumbers.HostedNumberOrder{}, nil
+		}
+		return o, err
+	})
+	if err != nil {
+		return err
+	}
+	for k, i := range idx {
+		n := &numbers[i]
+		doc := orders[k].SigningDocumentSID
+		if !doc.Valid || doc.String == "" || slices.Contains(gone, doc.String) {
+			if n.LOAStatus != string(hostednumbers.AuthorizationDocumentStatusCanceled) {
+				n.LOAStatus, changed[i] = string(hostednumbers.AuthorizationDocumentStatusCanceled), true
+			}
+			continue
+		}
+		n.SigningDocumentSID, changed[i] = doc.String, true
+		if _, ok := loa[doc.String]; ok {
+			continue
+		}
+		d, err := m.o.Client.AuthorizationDocuments.Fetch(ctx, doc.String)
+		if err != nil {
+			return err
+		}
+		loa[doc.String] = string(d.Status)
+	}
+	for _, d := range gone {
+		if _, ok := loa[d]; !ok {
+			loa[d] = string(hostednumbers.AuthorizationDocumentStatusCanceled) // numbers without an order
+		}
 	}
 	return nil
 }

@@ -283,6 +283,10 @@ const (
 	StatusUnknown      = "outcome-unknown" // its batch's create may have been processed
 	StatusSubmitted    = "submitted"       // Twilio has it; no per-number result yet
 	StatusWithdrawn    = "withdrawn"       // removed from the input before it was sent
+	// StatusCanceled is a number whose hosted number order was cancelled
+	// at Twilio: a fetch of the order answers 404, or its processed bulk
+	// request no longer lists the number. It is an answer, and final.
+	StatusCanceled = "canceled"
 )
 
 // NumberStatus is the status of n, of a batch in state s, as a report
@@ -304,16 +308,20 @@ func NumberStatus(s BatchState, n *NumberState) string {
 }
 
 // NeedsAction reports whether a person has to act on a number in report
-// status s.
+// status s: failed, action-required (Twilio support moves such an order
+// on; it is followed meanwhile), refused, or cancelled.
 func NeedsAction(s string) bool {
 	return s == string(hostednumbers.OrderStatusFailed) || s == string(hostednumbers.OrderStatusActionRequired) ||
-		s == StatusRejected || s == StatusCheckFailed
+		s == StatusRejected || s == StatusCheckFailed || s == StatusCanceled
 }
 
 // Final reports whether following can change a number in report status s
-// no more: completed, failed or action-required, or never sent.
+// no more: completed, failed or cancelled at Twilio, or never sent. Only
+// completed and failed are final at Twilio: an action-required order is
+// live (Twilio support moves it on), so it is followed.
 func Final(s string) bool {
-	return s == string(hostednumbers.OrderStatusCompleted) || NeedsAction(s) ||
+	return s == string(hostednumbers.OrderStatusCompleted) || s == string(hostednumbers.OrderStatusFailed) ||
+		s == StatusCanceled || s == StatusRejected || s == StatusCheckFailed ||
 		s == StatusNotSubmitted || s == StatusUnknown || s == StatusWithdrawn
 }
 
