@@ -399,8 +399,8 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	if cfg.attemptTimeout <= 0 {
 		problems = append(problems, "-attempt-timeout: must be positive")
 	}
-	if cfg.batchSize < 1 {
-		problems = append(problems, "-batch-size: must be at least 1")
+	if cfg.batchSize < 1 || cfg.batchSize > migrate.MaxBatchSize {
+		problems = append(problems, fmt.Sprintf("-batch-size: must be from 1 to %d (Twilio's limit of numbers per request)", migrate.MaxBatchSize))
 	}
 	if cfg.given["csv"] && strings.TrimSpace(cfg.csvPath) == "" {
 		problems = append(problems, "-csv: is empty: name the CSV file of phone numbers (- for standard input)")
