@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -16,14 +17,15 @@ import (
 var faultModes = []struct {
 	name   string
 	opts   []hostednumberstest.Option
-	client []hostednumbers.Option
 	faults []hostednumberstest.Fault
+	// createTimeout, if set, is the attempt limit of the creates.
+	createTimeout time.Duration
 }{
 	{name: "delayed processing", opts: []hostednumberstest.Option{hostednumberstest.WithProcessingDelay(60*time.Second, 30*time.Second)}},
 	{name: "abandoned creates processed late",
-		opts:   []hostednumberstest.Option{hostednumberstest.WithAbandonedCreateDelay(90 * time.Second)},
-		client: []hostednumbers.Option{hostednumbers.WithTimeout(100 * time.Millisecond)},
-		faults: []hostednumberstest.Fault{{Method: "POST"}, {Method: "POST", Latency: time.Second}}},
+		opts:          []hostednumberstest.Option{hostednumberstest.WithAbandonedCreateDelay(90 * time.Second)},
+		createTimeout: 100 * time.Millisecond,
+		faults:        []hostednumberstest.Fault{{Method: "POST"}, {Method: "POST", Latency: time.Second}}},
 	{name: "lost answers processed late",
 		faults: []hostednumberstest.Fault{{Method: "POST", ProcessThenDrop: true, ProcessDelay: 100 * time.Second}}},
 	{name: "lagging lists", opts: []hostednumberstest.Option{hostednumberstest.WithListLag(40 * time.Second)}},
@@ -49,7 +51,10 @@ func TestCrashAtEveryStepInEveryFaultMode(t *testing.T) {
 				name = fmt.Sprintf("%s/%s:%d", mode.name, at.step, at.n)
 			}
 			t.Run(name, func(t *testing.T) {
-				e := newEnv(t, 5, 2, mode.opts, mode.client...)
+				e := newEnv(t, 5, 2, mode.opts)
+				if mode.createTimeout > 0 {
+					e.opts.Client.BulkHostedNumberOrders = createTimeout{e.opts.Client.BulkHostedNumberOrders, mode.createTimeout}
+				}
 				for _, f := range mode.faults {
 					e.srv.InjectFault(f)
 				}
@@ -68,4 +73,16 @@ func TestCrashAtEveryStepInEveryFaultMode(t *testing.T) {
 			})
 		}
 	}
+}
+
+// createTimeout gives every create an attempt limit of its own (the
+// other calls keep the client's, so that a loaded machine does not fail
+// them).
+type createTimeout struct {
+	hostednumbers.BulkHostedNumberOrdersAPI
+	limit time.Duration
+}
+
+func (c createTimeout) Create(ctx context.Context, p *hostednumbers.CreateBulkHostedNumberOrderParams, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	return c.BulkHostedNumberOrdersAPI.Create(ctx, p, append(opts, hostednumbers.WithCallTimeout(c.limit))...)
 }

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
@@ -748,16 +749,62 @@ func (m *Migrator) Options(edit func(*Options)) Options {
 }
 
 // Resubmittable are the report statuses Resubmit accepts: numbers Twilio
-// refused or failed, and those a Checker refused.
-var Resubmittable = []string{string(hostednumbers.OrderStatusFailed), string(hostednumbers.OrderStatusActionRequired), StatusRejected, StatusCheckFailed}
+// refused, failed or cancelled, those a Checker refused, and
+// action-required ones (which Resubmit holds back while their order is
+// live).
+var Resubmittable = []string{string(hostednumbers.OrderStatusFailed), string(hostednumbers.OrderStatusActionRequired),
+	StatusRejected, StatusCheckFailed, StatusCanceled}
 
-// Resubmit marks every number in one of statuses (see Resubmittable) to be
-// sent again by the next Submit, once the cause is fixed: its order, if it
-// has one, is forgotten (its batch keeps the request in BulkHostingSIDs,
-// so a later doubt never takes that order for the new create's), and its
-// batch is planned again. It returns how many numbers it marked, or a
-// *hostednumbers.ValidationError for a status it does not accept.
-func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (int, error) {
+// HoldAction is what a person does about a number Resubmit held back.
+type HoldAction string
+
+// The actions of a held number.
+const (
+	// HoldWait: wait. Its order is live and past received (only Twilio
+	// support moves an action-required order on; ask them, or wait for
+	// it to complete or fail), or a bulk request that may hold it is
+	// still queued, in progress or in doubt.
+	HoldWait HoldAction = "wait"
+	// HoldCancelFirst: its live order is still received, which Twilio
+	// lets its owner cancel (DELETE /v2/HostedNumber/Orders/{Sid}):
+	// cancel it, then resubmit.
+	HoldCancelFirst HoldAction = "cancel-first"
+)
+
+// Held is a number Resubmit did not mark, and why.
+type Held struct {
+	PhoneNumber string
+	Batch       int
+	// HostingOrderSID and OrderStatus are its live order at Twilio, if
+	// that is the reason.
+	HostingOrderSID, OrderStatus string
+	// BulkHostingSID is the bulk request that may hold it and is not
+	// processed yet, if that is the reason.
+	BulkHostingSID string
+	Action         HoldAction
+}
+
+// ResubmitResult is what Resubmit did.
+type ResubmitResult struct {
+	// Marked counts the numbers marked to be sent again.
+	Marked int
+	// Held are the numbers of the statuses asked for that Twilio may
+	// still host from an earlier request: not marked.
+	Held []Held
+}
+
+// Resubmit marks every number in one of statuses (see Resubmittable) to
+// be sent again by the next Submit, once the cause is fixed, but only
+// when Twilio can no longer host it from an earlier request: it lists
+// the number's orders at Twilio, and marks it only if every one is
+// failed (or gone: cancelled) and no bulk request of its batch is queued,
+// in progress or in doubt. Others are held back (ResubmitResult.Held)
+// with their order and what to do. Only completed and failed are final
+// at Twilio. A marked number's order is forgotten (its batch keeps the
+// request in BulkHostingSIDs, so a later doubt never takes that order
+// for the new create's), and its batch is planned again. statuses it
+// does not accept are a *hostednumbers.ValidationError.
+func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (*ResubmitResult, error) {
 	want := make(map[string]bool, len(statuses))
 	var problems []hostednumbers.FieldError
 	for _, s := range statuses {
@@ -770,28 +817,37 @@ func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (int, error
 		if len(statuses) == 0 {
 			problems = append(problems, hostednumbers.FieldError{Field: "statuses", Message: "name at least one status"})
 		}
-		return 0, &hostednumbers.ValidationError{Problems: problems}
+		return nil, &hostednumbers.ValidationError{Problems: problems}
 	}
 	meta, err := m.o.Store.Meta(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	marked := 0
+	res := &ResubmitResult{}
+	processed := make(map[string]bool) // bulk requests known processed
 	for i := 1; i <= meta.Batches; i++ {
 		b, err := m.o.Store.Batch(ctx, i)
 		if err != nil {
-			return marked, err
+			return res, err
 		}
-		if b.State.InDoubt() || !anyOf(batchCounts(&b), want) {
+		if !anyOf(batchCounts(&b), want) {
 			continue
 		}
 		numbers, err := m.o.Store.Numbers(ctx, i)
 		if err != nil {
-			return marked, err
+			return res, err
 		}
 		var changed []NumberState
 		for _, n := range numbers {
 			if !want[NumberStatus(b.State, &n)] {
+				continue
+			}
+			h, err := m.holdOf(ctx, &b, &n, processed)
+			if err != nil {
+				return res, fmt.Errorf("looking up %s at Twilio before sending it again: %w", n.PhoneNumber(), err)
+			}
+			if h != nil {
+				res.Held = append(res.Held, *h)
 				continue
 			}
 			n.Status, n.FailureReason, n.NextStep = "", nil, nil
@@ -804,11 +860,59 @@ func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (int, error
 		}
 		b.State, b.Doubt = StatePlanned, nil
 		if err := m.save(ctx, &b, merge(numbers, changed), changed); err != nil {
-			return marked, err
+			return res, err
 		}
-		marked += len(changed)
+		res.Marked += len(changed)
 	}
-	return marked, nil
+	return res, nil
+}
+
+// holdOf says why n, of batch b, must not be sent again yet, or nil.
+func (m *Migrator) holdOf(ctx context.Context, b *Batch, n *NumberState, processed map[string]bool) (*Held, error) {
+	h := &Held{PhoneNumber: n.PhoneNumber(), Batch: b.Index, Action: HoldWait}
+	if b.State.InDoubt() {
+		return h, nil
+	}
+	for _, sid := range b.BulkHostingSIDs {
+		if processed[sid] {
+			continue
+		}
+		o, err := m.o.Client.BulkHostedNumberOrders.Fetch(ctx, sid, nil)
+		if err != nil {
+			return nil, err
+		}
+		if o.RequestStatus != hostednumbers.RequestStatusProcessed {
+			h.BulkHostingSID = sid
+			return h, nil
+		}
+		processed[sid] = true
+	}
+	want := phoneDigits(n.PhoneNumber())
+	for o, err := range m.o.Client.HostedNumberOrders.All(ctx, &hostednumbers.ListHostedNumberOrdersParams{PhoneNumber: n.PhoneNumber()}) {
+		if err != nil {
+			return nil, err
+		}
+		if phoneDigits(o.PhoneNumber) != want || o.Status == hostednumbers.OrderStatusFailed {
+			continue
+		}
+		h.HostingOrderSID, h.OrderStatus = o.SID, string(o.Status)
+		if o.Status == hostednumbers.OrderStatusReceived {
+			h.Action = HoldCancelFirst
+		}
+		return h, nil
+	}
+	return nil, nil
+}
+
+// phoneDigits is a phone number's digits, however it is spelt.
+func phoneDigits(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func anyOf(counts map[string]int, want map[string]bool) bool {

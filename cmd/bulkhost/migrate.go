@@ -136,14 +136,47 @@ func (c *cli) submit(ctx context.Context, cfg *config) int {
 				return exitError
 			}
 		}
-		n, err := m.eng.Resubmit(ctx, statuses...)
+		res, err := m.eng.Resubmit(ctx, statuses...)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %v\n", err)
 			return exitError
 		}
+		n := res.Marked
 		fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %d number%s in %s marked to be submitted again.\n", n, plural(n), strings.Join(statuses, ", "))
+		printHeld(c.stderr, res.Held)
 	}
 	return m.runAll(ctx)
+}
+
+// printHeld says, for each number -resubmit held back, why and what to
+// do (at most 20 lines; the report lists them all).
+func printHeld(w io.Writer, held []migrate.Held) {
+	if len(held) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "bulkhost: -resubmit: %d number%s held back: Twilio may still host %s from an earlier request, so %s not sent again:\n",
+		len(held), plural(len(held)), map[bool]string{true: "it", false: "them"}[len(held) == 1], map[bool]string{true: "it is", false: "they are"}[len(held) == 1])
+	const show = 20
+	for i, h := range held {
+		if i == show {
+			fmt.Fprintf(w, "bulkhost:   and %d more\n", len(held)-show)
+			break
+		}
+		var why string
+		switch {
+		case h.Action == migrate.HoldCancelFirst:
+			why = fmt.Sprintf("its order %s is received at Twilio: cancel it first (DELETE /v2/HostedNumber/Orders/%s), then -resubmit again", h.HostingOrderSID, h.HostingOrderSID)
+		case h.HostingOrderSID != "" && h.OrderStatus == string(hostednumbers.OrderStatusActionRequired):
+			why = fmt.Sprintf("its order %s is action-required, which is live: ask Twilio support to move it on (see its next step), or wait until it completes or fails", h.HostingOrderSID)
+		case h.HostingOrderSID != "":
+			why = fmt.Sprintf("its order %s is %s at Twilio: wait until it completes or fails", h.HostingOrderSID, h.OrderStatus)
+		case h.BulkHostingSID != "":
+			why = fmt.Sprintf("bulk request %s, which may hold it, is not processed yet: wait, then -resubmit again", h.BulkHostingSID)
+		default:
+			why = "its batch is in doubt: run the same command until it is settled, then -resubmit again"
+		}
+		fmt.Fprintf(w, "bulkhost:   %s (batch %d): %s\n", h.PhoneNumber, h.Batch, why)
+	}
 }
 
 // input reads and checks the input, reporting any problem.
