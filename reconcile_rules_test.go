@@ -487,3 +487,18 @@ func TestReconcileRule_NowIsTheClockOfEveryTime(t *testing.T) {
 	assert.InDelta(t, (-time.Hour).Seconds(), r.ClockOffset.Seconds(), 2, "Twilio's clock measured against the given one")
 	assert.Empty(t, r.Numbers[0].Orders, "an order made before the send, by Twilio's clock, is not this create's")
 }
+
+// The measured clock's slack: Date headers and date_created have whole
+// seconds, so with Twilio's clock measured, an order dated a second
+// before the send by it still counts as this create's.
+func TestReconcileRule_AMeasuredClockKeepsASlackOfSeconds(t *testing.T) {
+	s, client := newRuleServer(t, 0)
+	sent := time.Now()
+	for _, n := range ruleNumbers {
+		s.add(n, ruleBH, sent.Add(-2*time.Second))
+	}
+	r, err := client.BulkHostedNumberOrders.Reconcile(ruleCtx(t), &hn.ReconcileParams{PhoneNumbers: ruleNumbers, SentAt: sent})
+	require.NoError(t, err)
+	require.True(t, r.ClockMeasured)
+	assert.Equal(t, hn.ReconcileAllInOne, r.Verdict, r.Reason)
+}

@@ -260,3 +260,73 @@ func TestRuleAnExclusiveStoreBoundsALeftCreateByItsStart(t *testing.T) {
 	assert.GreaterOrEqual(t, resent.Sub(sent), time.Minute+2*time.Minute, "the window from the store's proof, and two looks")
 	e.assertOncePerNumber()
 }
+
+// A rate limit holds this batch and every later one until Twilio's
+// Retry-After has passed, by the clock.
+func TestRuleARateLimitWaitsForRetryAfter(t *testing.T) {
+	e := newEnv(t, 4, 2, nil)
+	e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 429, RetryAfter: "120"})
+	res, err := e.migrator(nil).Submit(e.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Submitted)
+	b1, b2 := e.batch(1), e.batch(2)
+	require.Len(t, b1.Attempts, 2)
+	limited, again := b1.Attempts[0], b1.Attempts[1]
+	require.NotNil(t, limited.Reason)
+	assert.True(t, limited.Reason.RateLimited)
+	assert.Equal(t, Duration(120*time.Second), limited.Reason.RetryAfter)
+	assert.GreaterOrEqual(t, again.Started.Sub(limited.Ended), 120*time.Second, "the same batch again after Retry-After")
+	assert.GreaterOrEqual(t, b2.Attempts[0].Started.Sub(limited.Ended), 120*time.Second, "no later batch before")
+	var ev *Event
+	for i := range e.events {
+		if e.events[i].Kind == EventRateLimited {
+			ev = &e.events[i]
+		}
+	}
+	require.NotNil(t, ev)
+	assert.Equal(t, limited.Ended.Add(120*time.Second), ev.At)
+}
+
+// A create's outcome that cannot be recorded stops the migration: the
+// next batch is not sent on a state the store does not hold.
+func TestRuleAFailedSaveOfAnOutcomeStops(t *testing.T) {
+	e := newEnv(t, 4, 2, nil)
+	e.store.failSave = func(b *Batch, _ []NumberState) error {
+		if b.Index == 1 && b.State == StateAccepted {
+			return errInjected
+		}
+		return nil
+	}
+	_, err := e.migrator(nil).Submit(e.ctx)
+	var se *StepError
+	require.ErrorAs(t, err, &se)
+	assert.ErrorIs(t, err, errInjected)
+	assert.Equal(t, 1, se.Batch)
+	assert.Contains(t, se.What, "was accepted as BH")
+	assert.Equal(t, 1, e.creates(), "batch 2 is not sent")
+	assert.Equal(t, StateSending, e.batch(1).State, "the store holds what it was told last")
+
+	// The next run settles batch 1 from Twilio, without sending it again.
+	e.store.failSave = nil
+	e.untilFinished(2, nil)
+	assert.Equal(t, 2, e.creates())
+	e.assertOncePerNumber()
+}
+
+// The window a create was sent with is the one its doubt waits out, even
+// when a later run is given a shorter one.
+func TestRuleTheRecordedWindowWinsOnResume(t *testing.T) {
+	e := newEnv(t, 2, 2, nil)
+	e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
+	_, err := e.migrator(func(o *Options) { o.Wait, o.Settle = false, time.Hour }).Submit(e.ctx)
+	require.NoError(t, err)
+	sent := e.batch(1).lastCreate()
+	require.Equal(t, Duration(time.Hour), sent.Settle)
+
+	e.clock.advance(10 * time.Minute)
+	res, err := e.migrator(func(o *Options) { o.Wait, o.Settle = false, time.Minute }).Submit(e.ctx)
+	require.NoError(t, err)
+	require.Equal(t, []int{1}, res.InDoubt)
+	assert.Equal(t, sent.Ended.Add(time.Hour), e.batch(1).Doubt.WindowClosesAt)
+	assert.Equal(t, 1, e.creates())
+}
