@@ -320,7 +320,8 @@ func TestRuleTheRecordedWindowWinsOnResume(t *testing.T) {
 	e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
 	_, err := e.migrator(func(o *Options) { o.Wait, o.Settle = false, time.Hour }).Submit(e.ctx)
 	require.NoError(t, err)
-	sent := e.batch(1).lastCreate()
+	b := e.batch(1)
+	sent := b.lastCreate()
 	require.Equal(t, Duration(time.Hour), sent.Settle)
 
 	e.clock.advance(10 * time.Minute)
