@@ -118,9 +118,6 @@ type Options struct {
 	// checkpoint, if set, is called at each step a test may stop a run
 	// at (export_test.go sets it).
 	checkpoint func(step string)
-	// settleOverride makes looks use Settle instead of the window a
-	// create was sent with (export_test.go sets it).
-	settleOverride bool
 }
 
 // EventKind says what an Event is about.
@@ -276,8 +273,9 @@ type SubmitResult struct {
 	// the next run submits them again).
 	Rejected []int
 	// InDoubt are the batches still in doubt when Submit returned
-	// (without Wait); a run at ConclusiveAt or later can settle them all
-	// even if Twilio never made their orders.
+	// (without Wait). ConclusiveAt is the earliest time a run can settle
+	// them all if Twilio never made their orders (the latest of their
+	// Doubt.ConclusiveAt): a run started then settles them.
 	InDoubt      []int
 	ConclusiveAt time.Time
 }
@@ -302,11 +300,18 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 	res := &SubmitResult{}
 	created := make(map[int]bool) // batches this run has sent a create for
 	looked := make(map[int]bool)  // batches in doubt this run has looked at
-	for {
-		var next time.Time
+	// confirm are the batches whose look in this run was the first after
+	// the window: even without Wait, the run waits the confirm gap for
+	// the second, so that a run at ConclusiveAt settles.
+	confirm := make(map[int]bool)
+	for pass := 0; ; pass++ {
+		var next, confirmNext time.Time
 		for i := 1; i <= meta.Batches; i++ {
 			if ctx.Err() != nil {
 				break
+			}
+			if pass > 0 && !m.o.Wait && !confirm[i] {
+				continue
 			}
 			b, err := m.o.Store.Batch(ctx, i)
 			if err != nil {
@@ -324,12 +329,18 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 					continue
 				}
 				looked[i] = true
+				wasCounted := b.Doubt.counts()
+				delete(confirm, i)
 				var settled bool
 				if pending, settled, err = m.reconcile(ctx, &b, res); err != nil {
 					return res, &StepError{What: fmt.Sprintf("checking batch %d with Twilio", i), Batch: i, Err: err}
 				}
 				if !settled {
 					next = earliest(next, b.Doubt.RetryAt)
+					if !wasCounted && b.Doubt.counts() && !b.Doubt.Accepted {
+						confirm[i] = true
+						confirmNext = earliest(confirmNext, b.Doubt.RetryAt)
+					}
 					continue
 				}
 			case created[i]:
@@ -370,7 +381,10 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 				}
 			}
 		}
-		if ctx.Err() != nil || next.IsZero() || !m.o.Wait {
+		if !m.o.Wait {
+			next = confirmNext
+		}
+		if ctx.Err() != nil || next.IsZero() {
 			break
 		}
 		m.o.OnEvent(Event{Kind: EventWaiting, At: next, Settle: m.o.Settle,

@@ -186,6 +186,9 @@ type fastClock struct {
 	mu    sync.Mutex
 	skip  time.Duration
 	slept []time.Duration
+	// onSleep, if set, is called as each Sleep begins (a test cancels a
+	// run's context there, as Ctrl-C during a wait does).
+	onSleep func()
 }
 
 func (c *fastClock) Now() time.Time {
@@ -195,6 +198,12 @@ func (c *fastClock) Now() time.Time {
 }
 
 func (c *fastClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	hook := c.onSleep
+	c.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -38,14 +38,18 @@ func TestRuleADoubtKeepsItsEarliestQualifyingLook(t *testing.T) {
 	require.NotNil(t, d)
 	assert.Equal(t, d.WindowClosesAt.Add(time.Minute), res.ConclusiveAt, "no look after the window yet: its end and a gap")
 
+	// A run at the window's end makes the first look after it, and is
+	// stopped (Ctrl-C) while it waits for the second.
 	e.setClock(d.WindowClosesAt)
-	res = e.submitOnce()
-	require.Equal(t, []int{1}, res.InDoubt)
+	ctx, cancel := context.WithCancel(e.ctx)
+	e.clock.onSleep = cancel
+	_, err := e.migrator(func(o *Options) { o.Wait = false }).Submit(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	e.clock.onSleep = nil
 	first := e.batch(1).Doubt
-	require.False(t, first.LookedAt.Before(first.WindowClosesAt), "the first look after the window")
-	assert.Equal(t, first.LookedAt.Add(time.Minute), res.ConclusiveAt)
+	require.True(t, first.counts(), "the first look after the window")
 
-	e.setClock(first.LookedAt.Add(30 * time.Second)) // too early
+	e.setClock(first.LookedAt.Add(30 * time.Second)) // too early for the second
 	res = e.submitOnce()
 	require.Equal(t, []int{1}, res.InDoubt)
 	assert.Equal(t, first.LookedAt, e.batch(1).Doubt.LookedAt, "the early look does not replace the first")
@@ -58,27 +62,43 @@ func TestRuleADoubtKeepsItsEarliestQualifyingLook(t *testing.T) {
 	e.assertOncePerNumber()
 }
 
-// Rule 7: the earliest time Submit names is exact: a run that waits
-// settles then, not before.
-func TestRuleConclusiveAtIsWhenAWaitingRunSettles(t *testing.T) {
-	e := newEnv(t, 2, 2, nil)
-	e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
-	res := e.submitOnce()
-	at := res.ConclusiveAt
-	require.False(t, at.IsZero())
-	_, err := e.migrator(nil).Submit(e.ctx)
-	require.NoError(t, err)
+// settledAt is when the look that settled batch 1 as none created began.
+func (e *env) settledAt() time.Time {
+	e.t.Helper()
 	b := e.batch(1)
-	require.Equal(t, StateAccepted, b.State)
-	var settledAt time.Time
+	require.Equal(e.t, StateAccepted, b.State)
 	for _, a := range b.Attempts {
 		if a.Kind == "reconcile" && a.Outcome == "none created: submitting again" {
-			settledAt = a.Started
+			return a.Started
 		}
 	}
-	require.False(t, settledAt.IsZero(), "a look settled it: %+v", b.Attempts)
-	assert.False(t, settledAt.Before(at), "settled at %v, before %v", settledAt, at)
-	assert.Less(t, settledAt.Sub(at), time.Second, "settled at %v, well after %v", settledAt, at)
+	e.t.Fatalf("no look settled it: %+v", b.Attempts)
+	return time.Time{}
+}
+
+// Rule 7: the earliest time Submit names is exact: a run started then
+// settles (waiting the gap for the second look if it must), and no look
+// settles before it.
+func TestRuleConclusiveAtIsWhenARunSettles(t *testing.T) {
+	for _, wait := range []bool{false, true} {
+		t.Run(map[bool]string{false: "without wait", true: "with wait"}[wait], func(t *testing.T) {
+			e := newEnv(t, 2, 2, nil)
+			e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
+			at := e.submitOnce().ConclusiveAt
+			require.False(t, at.IsZero())
+			if !wait {
+				e.setClock(at)
+			}
+			res, err := e.migrator(func(o *Options) { o.Wait = wait }).Submit(e.ctx)
+			require.NoError(t, err)
+			assert.Empty(t, res.InDoubt)
+			settled := e.settledAt()
+			assert.False(t, settled.Before(at), "settled at %v, before %v", settled, at)
+			if wait {
+				assert.Less(t, settled.Sub(at), time.Second, "settled at %v, well after %v", settled, at)
+			}
+		})
+	}
 }
 
 func TestCeilSecondRoundsUp(t *testing.T) {

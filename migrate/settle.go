@@ -91,7 +91,7 @@ func (m *Migrator) reconcile(ctx context.Context, b *Batch, res *SubmitResult) (
 	}
 	// The window the create was sent with.
 	window := time.Duration(last.Settle)
-	if window <= 0 || m.o.settleOverride {
+	if window <= 0 {
 		window = m.o.Settle
 	}
 	gap := ConfirmGap(window)

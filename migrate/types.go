@@ -194,12 +194,12 @@ type Doubt struct {
 }
 
 // ConclusiveAt is the earliest time a look can settle the doubt when
-// Twilio has still not made any order. When LookedAt is after the window
-// (the first of the two looks), it is a gap after it: a run then
-// settles. Otherwise no look has counted yet, and it is the window's end
-// plus a gap: a run that waits (Options.Wait) settles then, and one that
-// does not makes the first look and names the time of the second. For an
-// Accepted doubt, which only orders can settle, it is RetryAt.
+// Twilio has still not made any order: a gap after LookedAt when that
+// look was after the window (the first of the two looks), otherwise the
+// window's end plus a gap. A run started then settles it: a run whose
+// look is the first after the window waits the gap (a minute at most) for
+// the second, with or without Options.Wait. For an Accepted doubt, which
+// only its orders can settle, it is RetryAt.
 func (d *Doubt) ConclusiveAt() time.Time {
 	gap := time.Duration(d.ConfirmGap)
 	switch {
@@ -213,6 +213,10 @@ func (d *Doubt) ConclusiveAt() time.Time {
 	}
 	return d.WindowClosesAt.Add(gap)
 }
+
+// counts reports whether the doubt's look can be the first of the two
+// after the window that settle it.
+func (d *Doubt) counts() bool { return d != nil && !d.LookedAt.Before(d.WindowClosesAt) }
 
 // Batch is one bulk hosting request's worth of numbers, without them
 // (Store.Numbers reads those).
