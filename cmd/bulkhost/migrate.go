@@ -632,12 +632,22 @@ func (m *migration) explainDoubts(ctx context.Context) {
 		}
 		fmt.Fprintf(w, "bulkhost: batch %d is in doubt: %s. Nothing is sent again for it until Twilio's answer is conclusive; "+
 			"the earliest a run can settle it if Twilio never made its orders is %s (orders that appear earlier settle it earlier).\n",
-			b.Index, b.Doubt.Reason, at.Local().Format(time.DateTime))
+			b.Index, b.Doubt.Reason, clockText(at))
 	}
 	if !latest.IsZero() {
 		fmt.Fprintf(w, "bulkhost: run the same command again at %s or later (or now with -wait, which waits for it); the other batches are done.\n",
-			latest.Local().Format(time.DateTime))
+			clockText(latest))
 	}
+}
+
+// clockText is t as a person reads it, rounded up to the second: a run
+// started at the time printed is never early.
+func clockText(t time.Time) string {
+	r := t.Truncate(time.Second)
+	if r.Before(t) {
+		r = r.Add(time.Second)
+	}
+	return r.Local().Format(time.DateTime)
 }
 
 // batchSummary reads like "3 batches: 2 accepted, 1 outcome unknown".
