@@ -159,3 +159,15 @@ func TestRuleApplyInputNeverWithdrawsANumberOfABatchInDoubt(t *testing.T) {
 	assert.Equal(t, []string{e.phones[1]}, ice.RemovedSubmitted)
 	assert.Equal(t, saves, e.store.saves)
 }
+
+func TestContactDifferencesAreTyped(t *testing.T) {
+	was := Contact{Email: "a@example.com", AddressSID: testAddress, ContactTitle: "Owner"}
+	now := was
+	assert.Empty(t, was.Differences(now))
+	now.Email, now.ContactTitle, now.NotificationEmail = "b@example.com", "", "n@example.com"
+	assert.Equal(t, []Difference{
+		{Field: ContactEmail, Was: "a@example.com", Now: "b@example.com"},
+		{Field: ContactTitle, Was: "Owner", Now: ""},
+		{Field: ContactNotificationEmail, Was: "", Now: "n@example.com"},
+	}, was.Differences(now))
+}

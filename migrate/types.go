@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
@@ -70,20 +69,40 @@ type Contact struct {
 	NotificationEmail string `json:"notification_email,omitempty"`
 }
 
-// Differences lists, as "-flag: was X, now Y" (named after bulkhost's
-// flags), each setting of now that differs from c.
-func (c Contact) Differences(now Contact) []string {
-	var out []string
-	for _, f := range []struct{ name, was, now string }{
-		{"email", c.Email, now.Email},
-		{"address-sid", c.AddressSID, now.AddressSID},
-		{"contact-phone", c.ContactPhone, now.ContactPhone},
-		{"contact-title", c.ContactTitle, now.ContactTitle},
-		{"friendly-name", c.FriendlyName, now.FriendlyName},
-		{"notification-email", c.NotificationEmail, now.NotificationEmail},
+// ContactField names a setting of Contact.
+type ContactField string
+
+// The settings of a Contact, named as its JSON names them.
+const (
+	ContactEmail             ContactField = "email"
+	ContactAddressSID        ContactField = "address_sid"
+	ContactPhone             ContactField = "contact_phone"
+	ContactTitle             ContactField = "contact_title"
+	ContactFriendlyName      ContactField = "friendly_name"
+	ContactNotificationEmail ContactField = "notification_email"
+)
+
+// Difference is one setting of a Contact that differs: its value in the
+// migration (Was) and in the other contact (Now).
+type Difference struct {
+	Field    ContactField
+	Was, Now string
+}
+
+// Differences lists each setting of now that differs from c, in the
+// order of Contact's fields.
+func (c Contact) Differences(now Contact) []Difference {
+	var out []Difference
+	for _, f := range []Difference{
+		{ContactEmail, c.Email, now.Email},
+		{ContactAddressSID, c.AddressSID, now.AddressSID},
+		{ContactPhone, c.ContactPhone, now.ContactPhone},
+		{ContactTitle, c.ContactTitle, now.ContactTitle},
+		{ContactFriendlyName, c.FriendlyName, now.FriendlyName},
+		{ContactNotificationEmail, c.NotificationEmail, now.NotificationEmail},
 	} {
-		if f.was != f.now {
-			out = append(out, fmt.Sprintf("-%s: the journal was started with %q, this run has %q", f.name, f.was, f.now))
+		if f.Was != f.Now {
+			out = append(out, f)
 		}
 	}
 	return out

@@ -242,6 +242,23 @@ func (c *cli) dryRun(cfg *config, in *input) int {
 	return exitOK
 }
 
+// contactFlags names the flag of each contact setting.
+var contactFlags = map[migrate.ContactField]string{
+	migrate.ContactEmail: "email", migrate.ContactAddressSID: "address-sid",
+	migrate.ContactPhone: "contact-phone", migrate.ContactTitle: "contact-title",
+	migrate.ContactFriendlyName: "friendly-name", migrate.ContactNotificationEmail: "notification-email",
+}
+
+// contactDifferences words each contact setting of now that differs from
+// was, after bulkhost's flags.
+func contactDifferences(was, now migrate.Contact) []string {
+	var out []string
+	for _, d := range was.Differences(now) {
+		out = append(out, fmt.Sprintf("-%s: the journal was started with %q, this run has %q", contactFlags[d.Field], d.Was, d.Now))
+	}
+	return out
+}
+
 // contactOf is the contact flags of cfg, as the journal records them.
 func contactOf(cfg *config) migrate.Contact {
 	return migrate.Contact{
@@ -388,7 +405,7 @@ func (c *cli) checkJournal(ctx context.Context, st migrate.Store, meta migrate.M
 		}
 		return fmt.Errorf("journal %s is %s; name another file with -state", path, what)
 	}
-	if diff := meta.Contact.Differences(contactOf(cfg)); len(diff) > 0 {
+	if diff := contactDifferences(meta.Contact, contactOf(cfg)); len(diff) > 0 {
 		return &journalError{path, fmt.Sprintf("was started with other contact flags: %s. "+
 			"Run with the flags the migration was started with, so that every batch goes out the same; "+
 			"or, to use the new ones, name a new journal with -state for the numbers not submitted yet", strings.Join(diff, "; "))}
