@@ -195,7 +195,8 @@ func TestRuleAnUnreadableAcceptanceIsNeverSentAgain(t *testing.T) {
 	assert.Contains(t, inDoubt.Message, "never sent again")
 
 	e.setClock(b.Doubt.WindowClosesAt.Add(10 * time.Minute)) // two looks would settle any other doubt
-	res = e.submitOnce()
+	require.Equal(t, []int{1}, e.submitOnce().InDoubt)
+	e.clock.advance(5 * time.Minute)
 	res = e.submitOnce()
 	require.Equal(t, []int{1}, res.InDoubt, "only its orders end the doubt")
 	require.True(t, e.batch(1).Doubt.Accepted)
