@@ -158,3 +158,29 @@ func TestALegacyCreateInFlightIsBounded(t *testing.T) {
 	require.Equal(t, []int{1}, res.InDoubt)
 	assert.Equal(t, sent.Add(legacyInFlight(time.Second)+time.Minute), e.batch(1).Doubt.WindowClosesAt)
 }
+
+// ApplyInput stopped between its steps (a save that fails) leaves a
+// migration that a second ApplyInput brings to the same end.
+func TestApplyInputResumesAfterAStop(t *testing.T) {
+	e := newEnv(t, 4, 2, nil)
+	changed := []string{e.phones[0], e.phones[2], "+14155550900"} // 2 and 4 withdrawn, one added
+	e.store.failSave = func(b *Batch, _ []NumberState) error {
+		if b.Index == 2 {
+			return errInjected
+		}
+		return nil
+	}
+	_, err := ApplyInput(e.ctx, e.store, Input{Name: "changed"}, inputOf(changed))
+	require.ErrorIs(t, err, errInjected)
+	e.store.failSave = nil
+	ch, err := ApplyInput(e.ctx, e.store, Input{Name: "changed"}, inputOf(changed))
+	require.NoError(t, err)
+	assert.Equal(t, InputChanges{Added: 1, Withdrawn: 1}, ch, "batch 1's withdrawal was recorded by the first")
+	st := e.statuses()
+	assert.Equal(t, StatusWithdrawn, st[e.phones[1]])
+	assert.Equal(t, StatusWithdrawn, st[e.phones[3]])
+	assert.Equal(t, StatusNotSubmitted, st["+14155550900"])
+	meta, err := e.store.Meta(e.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, meta.Batches)
+}
