@@ -29,7 +29,7 @@ func someNumbers(n int) iter.Seq2[migrate.NumberState, error] {
 func Example() {
 	srv := hostednumberstest.NewServer() // Twilio, for the example
 	defer srv.Close()
-	client := srv.Client()
+	client := migrate.ClientAPI(srv.Client()) // the client's services and call limits
 	dir, err := os.MkdirTemp("", "migrate-example-")
 	if err != nil {
 		log.Fatal(err)
@@ -48,7 +48,7 @@ func Example() {
 	if err := store.Start(ctx, meta, migrate.Batches(numbers, meta.BatchSize)); err != nil {
 		log.Fatal(err)
 	}
-	m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(client), Store: store, Wait: true, Poll: 50 * time.Millisecond})
+	m, err := migrate.New(migrate.Options{Client: client, Store: store, Wait: true, Poll: 50 * time.Millisecond})
 	if err != nil {
 		log.Fatal(err)
 	}
