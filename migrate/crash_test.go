@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
@@ -85,4 +86,35 @@ type createTimeout struct {
 
 func (c createTimeout) Create(ctx context.Context, p *hostednumbers.CreateBulkHostedNumberOrderParams, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
 	return c.BulkHostedNumberOrdersAPI.Create(ctx, p, append(opts, hostednumbers.WithCallTimeout(c.limit))...)
+}
+
+// TestInputChangeAfterACrashInEveryFaultMode kills the first run after a
+// create's answer, changes the input (one number withdrawn before it was
+// sent, two added), and runs until the migration finishes: every number
+// still in the input has exactly one order, the withdrawn one none.
+func TestInputChangeAfterACrashInEveryFaultMode(t *testing.T) {
+	for _, mode := range faultModes {
+		t.Run(mode.name, func(t *testing.T) {
+			e := newEnv(t, 4, 2, mode.opts)
+			if mode.createTimeout > 0 {
+				e.opts.Client.BulkHostedNumberOrders = createTimeout{e.opts.Client.BulkHostedNumberOrders, mode.createTimeout}
+			}
+			for _, f := range mode.faults {
+				e.srv.InjectFault(f)
+			}
+			_, wasKilled := e.run(func(o *Options) { withCheckpoint(o, killAt(StepAfterAnswer, 1)) })
+			require.True(t, wasKilled)
+			input := append([]string{e.phones[0], e.phones[1], e.phones[2]}, "+14155550900", "+14155550901")
+			ch, err := ApplyInput(e.ctx, e.store, Input{Name: "changed"}, inputOf(input))
+			require.NoError(t, err)
+			assert.Equal(t, InputChanges{Added: 2, Withdrawn: 1}, ch)
+			withdrawn := e.phones[3]
+			e.phones = input
+			e.untilFinished(8, nil)
+			e.assertOncePerNumber()
+			for _, o := range e.srv.HostedNumberOrders() {
+				assert.NotEqual(t, withdrawn, o.PhoneNumber, "the withdrawn number was never sent")
+			}
+		})
+	}
 }
