@@ -54,7 +54,7 @@ func TestCrashAtEveryStepInEveryFaultMode(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				e := newEnv(t, 5, 2, mode.opts)
 				if mode.createTimeout > 0 {
-					e.opts.Client.BulkHostedNumberOrders = createTimeout{e.opts.Client.BulkHostedNumberOrders, mode.createTimeout}
+					e.opts.Client.BulkHostedNumberOrders = createTimeout{e.opts.Client.BulkHostedNumberOrders, mode.createTimeout, e.srv}
 				}
 				for _, f := range mode.faults {
 					e.srv.InjectFault(f)
@@ -78,14 +78,27 @@ func TestCrashAtEveryStepInEveryFaultMode(t *testing.T) {
 
 // createTimeout gives every create an attempt limit of its own (the
 // other calls keep the client's, so that a loaded machine does not fail
-// them).
+// them). A create it cuts off returns once the fake has taken it in as
+// abandoned: the fake dates its late processing from when it noticed
+// the client leave, and the test clock must not jump in between (a
+// real Twilio needs no such wait: its clock does not jump).
 type createTimeout struct {
 	hostednumbers.BulkHostedNumberOrdersAPI
 	limit time.Duration
+	srv   *hostednumberstest.Server
 }
 
 func (c createTimeout) Create(ctx context.Context, p *hostednumbers.CreateBulkHostedNumberOrderParams, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
-	return c.BulkHostedNumberOrdersAPI.Create(ctx, p, append(opts, hostednumbers.WithCallTimeout(c.limit))...)
+	o, err := c.BulkHostedNumberOrdersAPI.Create(ctx, p, append(opts, hostednumbers.WithCallTimeout(c.limit))...)
+	if err != nil {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			reqs := c.srv.Requests()
+			if last := reqs[len(reqs)-1]; last.Method != "POST" || last.CreatedSID != "" {
+				break
+			}
+		}
+	}
+	return o, err
 }
 
 // TestInputChangeAfterACrashInEveryFaultMode kills the first run after a
@@ -97,7 +110,7 @@ func TestInputChangeAfterACrashInEveryFaultMode(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			e := newEnv(t, 4, 2, mode.opts)
 			if mode.createTimeout > 0 {
-				e.opts.Client.BulkHostedNumberOrders = createTimeout{e.opts.Client.BulkHostedNumberOrders, mode.createTimeout}
+				e.opts.Client.BulkHostedNumberOrders = createTimeout{e.opts.Client.BulkHostedNumberOrders, mode.createTimeout, e.srv}
 			}
 			for _, f := range mode.faults {
 				e.srv.InjectFault(f)

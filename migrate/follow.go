@@ -295,6 +295,9 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 			continue
 		}
 		loa[d] = string(got[k].Status)
+		if got[k].Status == hostednumbers.AuthorizationDocumentStatusCanceled {
+			gone = append(gone, d) // cancelled, perhaps re-issued: ask the orders
+		}
 	}
 	if len(gone) > 0 {
 		if err := m.reissued(ctx, numbers, gone, loa, changed); err != nil {
@@ -326,9 +329,9 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 }
 
 // reissued finds the current authorisation document of the numbers whose
-// document is gone (deleted, re-issued) through their orders, and puts
-// the status of each in loa: a new document's own, or canceled when the
-// order names none.
+// document is gone or cancelled (deleted, re-issued) through their
+// orders, and puts the status of each in loa: a new document's own, or
+// canceled when the order names no other.
 func (m *Migrator) reissued(ctx context.Context, numbers []NumberState, gone []string, loa map[string]string, changed []bool) error {
 	var idx []int
 	for i := range numbers {

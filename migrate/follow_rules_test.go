@@ -72,7 +72,8 @@ func TestRuleANumberLeftOutOfItsProcessedRequestIsCancelled(t *testing.T) {
 }
 
 // Rule 9: a re-issued authorisation document is found through the
-// number's order; a 404 on the old one does not stop the refreshes.
+// number's order; the old one deleted (a 404) or cancelled does not stop
+// the refreshes.
 func TestRuleAReissuedDocumentIsFoundThroughTheOrder(t *testing.T) {
 	e := newEnv(t, 2, 2, []hostednumberstest.Option{hostednumberstest.WithHostingDuration(time.Hour)})
 	m := e.migrator(func(o *Options) { o.Wait = false })
