@@ -44,7 +44,7 @@ func TestCrashAtEveryStepInEveryFaultMode(t *testing.T) {
 	steps := []struct {
 		step string
 		n    int
-	}{{"", 0}, {StepAfterSending, 1}, {StepAfterSending, 2}, {StepAfterAnswer, 2}, {StepAfterAnswer, 3}, {StepMidWait, 1}}
+	}{{"", 0}, {stepAfterSending, 1}, {stepAfterSending, 2}, {stepAfterAnswer, 2}, {stepAfterAnswer, 3}, {stepMidWait, 1}}
 	for _, mode := range faultModes {
 		for _, at := range steps {
 			name := mode.name + "/none"
@@ -115,7 +115,7 @@ func TestInputChangeAfterACrashInEveryFaultMode(t *testing.T) {
 			for _, f := range mode.faults {
 				e.srv.InjectFault(f)
 			}
-			_, wasKilled := e.run(func(o *Options) { withCheckpoint(o, killAt(StepAfterAnswer, 1)) })
+			_, wasKilled := e.run(func(o *Options) { withCheckpoint(o, killAt(stepAfterAnswer, 1)) })
 			require.True(t, wasKilled)
 			input := append([]string{e.phones[0], e.phones[1], e.phones[2]}, "+14155550900", "+14155550901")
 			ch, err := ApplyInput(e.ctx, e.store, Input{Name: "changed"}, inputOf(input))

@@ -31,9 +31,9 @@ const (
 
 // Steps a crash test may stop a migration at.
 const (
-	StepAfterSending = "after-sending" // "sending" is recorded, the create not sent
-	StepAfterAnswer  = "after-answer"  // the create was answered, the answer not yet recorded
-	StepMidWait      = "mid-wait"      // a refresh is recorded, the wait goes on
+	stepAfterSending = "after-sending" // "sending" is recorded, the create not sent
+	stepAfterAnswer  = "after-answer"  // the create was answered, the answer not yet recorded
+	stepMidWait      = "mid-wait"      // a refresh is recorded, the wait goes on
 )
 
 // OutcomeAcceptedUnread is the Outcome of a create Twilio accepted (a
@@ -532,7 +532,7 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 	}
 	m.o.OnEvent(Event{Kind: EventSending, Batch: b.Index, Numbers: len(numbers), State: StateSending,
 		Message: fmt.Sprintf("batch %d: sending %d number%s", b.Index, len(numbers), plural(len(numbers)))})
-	m.o.checkpoint(StepAfterSending)
+	m.o.checkpoint(stepAfterSending)
 	settings := make([]hostednumbers.Number, len(numbers))
 	for i := range numbers {
 		settings[i] = numbers[i].Number
@@ -541,7 +541,7 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 	if cerr == nil && order == nil {
 		cerr = fmt.Errorf("migrate: the client returned no bulk order and no error: %w", hostednumbers.ErrOutcomeUnknown)
 	}
-	m.o.checkpoint(StepAfterAnswer)
+	m.o.checkpoint(stepAfterAnswer)
 	a := &b.Attempts[len(b.Attempts)-1]
 	a.Ended = m.o.Clock.Now().UTC()
 	var changed []NumberState

@@ -117,7 +117,7 @@ func (m *Migrator) Follow(ctx context.Context) (Progress, error) {
 		default:
 			return p, err
 		}
-		m.o.checkpoint(StepMidWait)
+		m.o.checkpoint(stepMidWait)
 		if err := m.o.Clock.Sleep(ctx, interval); err != nil {
 			return p, err
 		}

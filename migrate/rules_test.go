@@ -222,7 +222,7 @@ func inFlightEnv(t *testing.T) (*env, time.Time, time.Duration) {
 	// A client whose call may take 4×1m + 3×1m = 7 minutes.
 	e := newEnv(t, 2, 2, []hostednumberstest.Option{hostednumberstest.WithProcessingDelay(110*time.Second, time.Second), hostednumberstest.WithListLag(0)},
 		hostednumbers.WithTimeout(time.Minute), hostednumbers.WithMaxRetryAfter(time.Minute))
-	_, wasKilled := e.run(func(o *Options) { withCheckpoint(o, killAt(StepAfterSending, 1)) })
+	_, wasKilled := e.run(func(o *Options) { withCheckpoint(o, killAt(stepAfterSending, 1)) })
 	require.True(t, wasKilled)
 	b := e.batch(1)
 	last := b.lastCreate()
