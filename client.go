@@ -79,9 +79,12 @@ type Client struct {
 	clock            serverClock
 	hooks            Hooks
 	maxRetries       int
-	pollInterval     time.Duration
-	maxPollInterval  time.Duration
-	reconcile        reconcileTiming
+	// maxRetryWait and maxRetryAfter are the longest waits between two
+	// attempts: the backoff's and a server's Retry-After.
+	maxRetryWait, maxRetryAfter time.Duration
+	pollInterval                time.Duration
+	maxPollInterval             time.Duration
+	reconcile                   reconcileTiming
 }
 
 // Option configures a Client; the WithX functions of this package make
@@ -321,6 +324,7 @@ func newClient(s *settings, opts []Option) (*Client, error) {
 	c.userAgent, c.jsonType = []string{ua}, []string{"application/json"}
 	c.logger, c.maxResponseBytes, c.transport = s.logger, s.maxResponseBytes, rt
 	c.hooks, c.maxRetries = s.hooks, s.maxRetries
+	c.maxRetryWait, c.maxRetryAfter = s.maxWait, s.maxRetryAfter
 	c.pollInterval, c.maxPollInterval = s.pollInterval, s.maxPollInterval
 	c.reconcile = s.reconcile
 	// The header sits behind a func: fmt prints a func as an address

@@ -128,6 +128,12 @@ type ReconcileParams struct {
 	// create's.
 	KnownBulkHostingSIDs []string
 
+	// Now is the clock SentAt, ReturnedAt, LookedAt, RetryAt and
+	// WindowClosesAt are read by, and that Twilio's clock is measured
+	// against; nil means time.Now. A program whose times come from its
+	// own clock (a test clock, say) passes that clock here.
+	Now func() time.Time
+
 	// Concurrency is how many lookups run at once: Reconcile starts that
 	// many goroutines (fewer for fewer numbers) and never has more requests
 	// in flight, so the client's connection pool serves them on as many
@@ -299,7 +305,7 @@ func waitForReconcile(ctx context.Context, orders HostedNumberOrderLister, param
 			return r.Verdict != ReconcilePending
 		},
 		Schedule: func(r *Reconciliation) time.Duration {
-			return max(time.Until(r.RetryAt), minReconcileInterval)
+			return max(r.RetryAt.Sub(p.now()), minReconcileInterval)
 		},
 		Classify: classifyPoll,
 	}.Run(ctx)
@@ -318,7 +324,7 @@ func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *
 	if err := checkContext(ctx); err != nil {
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", err)
 	}
-	lookedAt := time.Now()
+	lookedAt := params.now()
 	numbers, err := params.numbers(lookedAt)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: reconcile: %w", err)
@@ -343,7 +349,7 @@ func reconcileWith(ctx context.Context, orders HostedNumberOrderLister, params *
 		at = append(at, i)
 	}
 	if len(pending) > 0 {
-		found, err := lookAll(ctx, orders, pending, params.Concurrency, opts)
+		found, err := lookAll(ctx, orders, pending, params.Concurrency, params.now, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -365,7 +371,7 @@ type look struct {
 }
 
 // lookAll lists the orders of every number, at most concurrency at once.
-func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []string, concurrency int, opts []CallOption) ([]look, error) {
+func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []string, concurrency int, now func() time.Time, opts []CallOption) ([]look, error) {
 	workers := concurrency
 	if workers == 0 {
 		workers = DefaultReconcileConcurrency
@@ -390,7 +396,7 @@ func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []stri
 				if i >= len(numbers) {
 					return
 				}
-				l, err := lookupNumber(lookupCtx, orders, numbers[i], opts)
+				l, err := lookupNumber(lookupCtx, orders, numbers[i], now, opts)
 				if err != nil {
 					failOnce.Do(func() {
 						failure = fmt.Errorf("look up %s: %w", numbers[i], err)
@@ -420,7 +426,7 @@ func lookAll(ctx context.Context, orders HostedNumberOrderLister, numbers []stri
 // ones whose phone number has the same digits (a server may spell it
 // +1 628-555-0001, or ignore the filter), and measures Twilio's clock from
 // the last page's Date header.
-func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number string, opts []CallOption) (look, error) {
+func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number string, now func() time.Time, opts []CallOption) (look, error) {
 	var l look
 	want := phoneDigits(number)
 	page, err := orders.List(ctx, &ListHostedNumberOrdersParams{PhoneNumber: number}, opts...)
@@ -440,7 +446,7 @@ func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number st
 			}
 			return look{}, e
 		}
-		if off, ok := serverClockOffset(page.LastResponse); ok {
+		if off, ok := serverClockOffset(page.LastResponse, now()); ok {
 			l.offset, l.measured = off, true
 		}
 		for _, o := range page.Items {
@@ -453,10 +459,10 @@ func lookupNumber(ctx context.Context, orders HostedNumberOrderLister, number st
 }
 
 // serverClockOffset is Twilio's clock minus ours, from the Date header of
-// an answer, read when the answer's headers arrived (approximately: at
-// the end of its exchange, by Response.Elapsed, which for a list page is
-// short).
-func serverClockOffset(r *Response) (time.Duration, bool) {
+// an answer, read at now, when the answer's headers arrived
+// (approximately: at the end of its exchange, by Response.Elapsed, which
+// for a list page is short).
+func serverClockOffset(r *Response, now time.Time) (time.Duration, bool) {
 	if r == nil || r.Header == nil {
 		return 0, false
 	}
@@ -464,7 +470,15 @@ func serverClockOffset(r *Response) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	return time.Until(d), true
+	return d.Sub(now), true
+}
+
+// now reads the params' clock.
+func (p *ReconcileParams) now() time.Time {
+	if p != nil && p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
 }
 
 // phoneDigits is the canonical form Reconcile compares phone numbers in:
@@ -487,7 +501,12 @@ func (p *ReconcileParams) conclude(numbers []string, looks []look, lookedAt time
 	listed := false
 	for _, l := range looks {
 		listed = listed || l.carried == nil
-		if l.measured {
+		// When answers disagree about Twilio's clock, the smallest offset
+		// wins: it puts the bound earliest, so it keeps the most orders.
+		// Taking a real order for an earlier attempt's would send its
+		// number again; taking an earlier attempt's for this one's only
+		// holds a number back for a person to look at.
+		if l.measured && (!r.ClockMeasured || l.offset < r.ClockOffset) {
 			r.ClockOffset, r.ClockMeasured = l.offset, true
 		}
 	}
@@ -623,7 +642,7 @@ func (p *ReconcileParams) conclude(numbers []string, looks []look, lookedAt time
 // Validate checks the params and returns a *ValidationError that lists
 // each problem, or nil. Reconcile calls it before sending anything.
 func (p *ReconcileParams) Validate() error {
-	_, err := p.numbers(time.Now())
+	_, err := p.numbers(p.now())
 	return err
 }
 

@@ -37,6 +37,10 @@ type ruleServer struct {
 	skew    time.Duration
 	noDate  bool
 	lookups atomic.Int64
+	// dateSkew, if set for a number's digits, replaces skew in the Date
+	// header of the answers about that number (not in date_created): an
+	// answer that is wrong about Twilio's clock.
+	dateSkew map[string]time.Duration
 }
 
 func (s *ruleServer) add(phone, bulk string, created time.Time) {
@@ -73,6 +77,9 @@ func (s *ruleServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	skew, noDate := s.skew, s.noDate
+	if d, ok := s.dateSkew[want]; ok {
+		skew = d
+	}
 	s.mu.Unlock()
 	if items == nil {
 		items = []map[string]any{}
@@ -446,4 +453,52 @@ func TestWaitForReconcile_OverAMockedListerLooksAgainUntilTheOrdersShow(t *testi
 
 	_, err = hn.WaitForReconcile(ruleCtx(t), lister, nil)
 	require.ErrorIs(t, err, hn.ErrInvalidInput)
+}
+
+// Answers that disagree about Twilio's clock: the offset that keeps the
+// most orders wins, never one that makes this create's own orders look
+// older than its send.
+func TestReconcileRule_DisagreeingDateHeadersKeepTheOffsetThatKeepsMoreOrders(t *testing.T) {
+	s, client := newRuleServer(t, 0)
+	s.dateSkew = map[string]time.Duration{digitsOf(ruleNumbers[1]): 10 * time.Minute}
+	sent := time.Now()
+	for _, n := range ruleNumbers {
+		s.add(n, ruleBH, sent.Add(time.Second))
+	}
+	r, err := client.BulkHostedNumberOrders.Reconcile(ruleCtx(t), &hn.ReconcileParams{PhoneNumbers: ruleNumbers, SentAt: sent, Concurrency: 1})
+	require.NoError(t, err)
+	assert.InDelta(t, 0, r.ClockOffset.Seconds(), 2)
+	assert.Equal(t, hn.ReconcileAllInOne, r.Verdict, r.Reason)
+	assert.Empty(t, r.Missing)
+}
+
+// ReconcileParams.Now is the clock of every time Reconcile reads or
+// reports, and the one Twilio's clock is measured against.
+func TestReconcileRule_NowIsTheClockOfEveryTime(t *testing.T) {
+	s, client := newRuleServer(t, 0)
+	ahead := time.Now().Add(time.Hour)
+	now := func() time.Time { return ahead }
+	s.add(ruleNumbers[0], ruleBH, time.Now().Add(-40*time.Minute)) // 9 minutes before the send, by Twilio's clock
+	r, err := client.BulkHostedNumberOrders.Reconcile(ruleCtx(t), &hn.ReconcileParams{PhoneNumbers: ruleNumbers, SentAt: ahead.Add(-31 * time.Minute), Now: now})
+	require.NoError(t, err)
+	assert.Equal(t, ahead, r.LookedAt)
+	assert.Equal(t, hn.ReconcilePending, r.Verdict)
+	assert.Equal(t, ahead.Add(hn.DefaultConfirmGap), r.RetryAt, "the second look a gap after this one, by the given clock")
+	assert.InDelta(t, (-time.Hour).Seconds(), r.ClockOffset.Seconds(), 2, "Twilio's clock measured against the given one")
+	assert.Empty(t, r.Numbers[0].Orders, "an order made before the send, by Twilio's clock, is not this create's")
+}
+
+// The measured clock's slack: Date headers and date_created have whole
+// seconds, so with Twilio's clock measured, an order dated a second
+// before the send by it still counts as this create's.
+func TestReconcileRule_AMeasuredClockKeepsASlackOfSeconds(t *testing.T) {
+	s, client := newRuleServer(t, 0)
+	sent := time.Now()
+	for _, n := range ruleNumbers {
+		s.add(n, ruleBH, sent.Add(-2*time.Second))
+	}
+	r, err := client.BulkHostedNumberOrders.Reconcile(ruleCtx(t), &hn.ReconcileParams{PhoneNumbers: ruleNumbers, SentAt: sent})
+	require.NoError(t, err)
+	require.True(t, r.ClockMeasured)
+	assert.Equal(t, hn.ReconcileAllInOne, r.Verdict, r.Reason)
 }

@@ -3,6 +3,7 @@ package hostednumberstest_test
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -437,4 +438,33 @@ func TestFastWaitOptionsMakeWaitQuick(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, hostednumbers.RequestStatusProcessed, done.RequestStatus)
 	assert.Greater(t, polls, 1, "polled while QUEUED and IN_PROGRESS")
+}
+
+// WithClock moves the server's processing with the clock it is given: a
+// clock set an hour ahead finds a new order processed and hosted, without
+// a real wait.
+func TestWithClockRunsStagesOnTheGivenClock(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		skip time.Duration
+	)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(skip) }
+	srv := hostednumberstest.NewServer(hostednumberstest.WithClock(now), hostednumberstest.WithProcessingDelay(time.Hour, time.Hour))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client := srv.Client()
+	created, err := client.BulkHostedNumberOrders.Create(ctx, numbersParams("+14155550100"))
+	require.NoError(t, err)
+	got, err := client.BulkHostedNumberOrders.Fetch(ctx, created.BulkHostingSID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, hostednumbers.RequestStatusQueued, got.RequestStatus)
+	mu.Lock()
+	skip = 3 * time.Hour
+	mu.Unlock()
+	got, err = client.BulkHostedNumberOrders.Fetch(ctx, created.BulkHostingSID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, hostednumbers.RequestStatusProcessed, got.RequestStatus)
+	require.NotNil(t, got.LastResponse)
+	assert.WithinDuration(t, now(), got.LastResponse.ServerDate, 2*time.Second, "the Date header follows the clock")
 }

@@ -316,7 +316,7 @@ func (s *Server) markExistingOrdersLocked(results []eligibilityResultJSON, now t
 }
 
 func (s *Server) checkEligibility(w http.ResponseWriter, params *hostednumbers.EligibilityParams) {
-	now := time.Now()
+	now := s.realNow()
 	results := s.eligibilityResults(params, &now)
 	s.mu.Lock()
 	s.markExistingOrdersLocked(results, s.now())
@@ -331,7 +331,7 @@ func (s *Server) createBulkEligibility(w http.ResponseWriter, params *hostednumb
 	s.mu.Lock()
 	s.markExistingOrdersLocked(b.results, s.now())
 	b.id = s.sidLocked("EC")
-	b.created = time.Now()
+	b.created = s.realNow()
 	if s.eligibility.byID == nil {
 		s.eligibility.byID = make(map[string]*bulkEligibility)
 	}
@@ -348,7 +348,7 @@ func (s *Server) fetchBulkEligibility(w http.ResponseWriter, r *http.Request, id
 	b, ok := s.eligibility.byID[id]
 	var doc bulkEligibilityJSON
 	if ok {
-		doc = s.renderBulkEligibility(b, time.Now())
+		doc = s.renderBulkEligibility(b, s.realNow())
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -391,7 +391,7 @@ func (s *Server) renderBulkEligibility(b *bulkEligibility, now time.Time) bulkEl
 // an orphan check whose create answer was lost.
 func (s *Server) BulkEligibilityChecks() []*hostednumbers.BulkEligibility {
 	s.mu.Lock()
-	now := time.Now()
+	now := s.realNow()
 	docs := make([]bulkEligibilityJSON, len(s.eligibility.list))
 	for i, b := range s.eligibility.list {
 		docs[i] = s.renderBulkEligibility(b, now)

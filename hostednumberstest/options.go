@@ -65,7 +65,9 @@ type config struct {
 	// abandoned is how long after its client left a create takes effect.
 	abandoned time.Duration
 	// clockOffset is how far the server's clock is ahead of the real one.
-	clockOffset  time.Duration
+	clockOffset time.Duration
+	// clock is the real clock (WithClock); nil means time.Now.
+	clock        func() time.Time
 	resubmission Resubmission
 	outcome      func(phoneNumber string) Outcome
 	pageSize     int
@@ -261,6 +263,18 @@ func immediate(c *config) {
 // every answer follow it, as Twilio's clock may differ from the client's.
 func WithClockOffset(d time.Duration) Option {
 	return func(c *config) { c.clockOffset = d }
+}
+
+// WithClock makes the server read the time from now instead of
+// time.Now: the stages of its orders (WithProcessingDelay,
+// WithHostingDuration), its list lag, the delay of abandoned creates,
+// eligibility checks, every date_* member and the Date header all follow
+// it (plus WithClockOffset). Give it the clock the code under test runs on
+// (a test clock that jumps over waits, say) so that processing happens in
+// that clock's time. The waits of Latency faults stay in real time. now
+// must be safe for concurrent use; nil means time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.clock = now }
 }
 
 // Resubmission is what the server does with a number submitted again

@@ -403,8 +403,17 @@ func (s *Server) Reset() {
 	s.state = newState()
 }
 
-// now is the time on the server's clock (see WithClockOffset).
-func (s *Server) now() time.Time { return time.Now().Add(s.cfg.clockOffset) }
+// now is the time on the server's clock (see WithClock and
+// WithClockOffset).
+func (s *Server) now() time.Time { return s.realNow().Add(s.cfg.clockOffset) }
+
+// realNow is the time by the clock WithClock gave, without the offset.
+func (s *Server) realNow() time.Time {
+	if s.cfg.clock != nil {
+		return s.cfg.clock()
+	}
+	return time.Now()
+}
 
 // orderLocked returns the bulk order with this SID, if it exists at now.
 func (s *Server) orderLocked(sid string, now time.Time) (*order, bool) {

@@ -4,34 +4,55 @@
 //
 // A migration is recorded in a Store: its Meta (the contact details every
 // request carries, the batch size, the input's digest) and its batches,
-// each with its numbers. Store.Start records the plan; a Migrator then
-// runs it:
+// each with its numbers. Start checks the whole plan and records it
+// (E.164 numbers, none twice, batches of 1 to MaxBatchSize, the contact
+// every request needs, at least one number: anything else is a
+// *PlanError with the place of each problem, and nothing is stored). A
+// Migrator then runs it, over the SDK's interfaces (API; ClientAPI for a
+// *hostednumbers.Client) and on a Clock (the system's, or a test's):
 //
 //   - Submit sends each batch as one bulk hosting request, recording
 //     "sending" before the create goes out and the outcome as soon as it is
 //     known. A create whose outcome is unknown (a timeout, a lost answer, a
 //     5xx) leaves its batch in doubt: it is looked at with
 //     hostednumbers.Reconcile until the answer is conclusive, and never
-//     sent again before (the processing window is Options.Settle; the
-//     orders of the batch's earlier requests are never taken for its).
-//     Other batches go on meanwhile. A rate limit holds every later create
-//     until Twilio's Retry-After. A Checker, if set, runs on each batch
-//     before it is sent (an eligibility pre-flight).
+//     sent again before. The processing window is the one the create was
+//     sent with (Options.Settle then); it starts when the create may last
+//     have reached Twilio: when it returned, or, for a create left in
+//     flight by a run that died, its send time plus the longest its client
+//     may take over it (every attempt and wait, API.Limits), unless the
+//     Store proves the earlier run had ended sooner (Exclusive). An order
+//     seen in any look counts, even if a later, lagging list misses it. A
+//     doubt keeps its earliest look after the window, and a run started at
+//     SubmitResult.ConclusiveAt settles it. A create Twilio accepted whose
+//     answer could not be read is never sent again: its orders are looked
+//     for until they appear. Other batches go on meanwhile. A rate limit
+//     holds every later create until Twilio's Retry-After. A Checker, if
+//     set, runs on each batch before it is sent (an eligibility
+//     pre-flight).
 //   - Follow (or Refresh, once) follows every number: by its bulk request
 //     until the request names the number's hosted number order (HR…), then
 //     by that order, whose status is the authority, and by its
-//     authorisation document.
+//     authorisation document (found again through the order when it was
+//     re-issued). Only completed and failed are final at Twilio:
+//     action-required orders are followed (Twilio support moves them on).
+//     An order cancelled at Twilio (a 404, or a processed request that no
+//     longer lists the number) is reported canceled.
 //
 // ApplyInput takes in a changed input between runs (numbers added go into
-// new batches, numbers removed before they were submitted are withdrawn);
-// Resubmit marks failed or rejected numbers to be sent again once their
-// cause is fixed.
+// new batches, numbers removed before they were submitted are withdrawn,
+// numbers put back are sent); Resubmit marks failed, refused or cancelled
+// numbers to be sent again once their cause is fixed, but only those
+// Twilio can no longer host from an earlier request: it lists each
+// number's orders at Twilio first, and holds back (ResubmitResult.Held)
+// any number with a live order (HoldCancelFirst while it is received,
+// HoldWait otherwise) or whose request is not processed or in doubt.
 //
 // Each step reads the batch it acts on from the store and saves it over
 // the version it read (Store.SaveBatch is a compare-and-set), so nothing
 // of the migration is held in memory between steps, and several workers
 // can share one migration in a database (see Store). Progress is told
-// through Options.OnEvent.
+// through Options.OnEvent, in typed Events.
 //
 // The default store, package logstore, is one local file: an append-only
 // log with compaction, no setup, no dependency.

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
@@ -28,12 +29,17 @@ const (
 	maxRateLimitedRounds = 5
 )
 
-// Steps a crash test may stop a migration at (Options.Checkpoint).
+// Steps a crash test may stop a migration at.
 const (
-	StepAfterSending = "after-sending" // "sending" is recorded, the create not sent
-	StepAfterAnswer  = "after-answer"  // the create was answered, the answer not yet recorded
-	StepMidWait      = "mid-wait"      // a refresh is recorded, the wait goes on
+	stepAfterSending = "after-sending" // "sending" is recorded, the create not sent
+	stepAfterAnswer  = "after-answer"  // the create was answered, the answer not yet recorded
+	stepMidWait      = "mid-wait"      // a refresh is recorded, the wait goes on
 )
+
+// OutcomeAcceptedUnread is the Outcome of a create Twilio accepted (a
+// 2xx) whose answer could not be read: cut, garbled or over the size
+// cap. Its batch is in doubt, but it is never sent again.
+const OutcomeAcceptedUnread = "accepted, answer unreadable"
 
 // Checker is a check run on a batch's numbers before they are submitted
 // (an eligibility pre-flight, for example). It returns the numbers it
@@ -48,21 +54,47 @@ type Checker interface {
 // StatusCheckFailed is the report status of a number a Checker refused.
 const StatusCheckFailed = "check-failed"
 
+// API is the part of Twilio's API the engine uses: the services of a
+// *hostednumbers.Client (see ClientAPI), or mocks of their interfaces.
+type API struct {
+	BulkHostedNumberOrders hostednumbers.BulkHostedNumberOrdersAPI
+	HostedNumberOrders     hostednumbers.HostedNumberOrdersAPI
+	AuthorizationDocuments hostednumbers.AuthorizationDocumentsAPI
+	// Limits are the limits the creates are sent with: how long one may
+	// take bounds when a create left in flight by a run that died can
+	// have reached Twilio. The zero value means
+	// hostednumbers.DefaultCallLimits.
+	Limits hostednumbers.CallLimits
+}
+
+// ClientAPI is the API of a client: its services and its call limits.
+func ClientAPI(c *hostednumbers.Client) API {
+	return API{BulkHostedNumberOrders: c.BulkHostedNumberOrders, HostedNumberOrders: c.HostedNumberOrders,
+		AuthorizationDocuments: c.AuthorizationDocuments, Limits: c.CallLimits()}
+}
+
+// Exclusive is a Store that proves no earlier run still uses the
+// migration: ExclusiveSince is when this process took it for itself (a
+// lock no other process can hold at the same time), so every earlier run
+// had ended by then, and a create it left in flight cannot have reached
+// Twilio later. A store that cannot prove it does not implement it; the
+// engine then bounds such a create by its send time and the longest the
+// client may take over it (API.Limits).
+type Exclusive interface {
+	ExclusiveSince() time.Time
+}
+
 // Options configure a Migrator.
 type Options struct {
-	// Client talks to Twilio. Required.
-	Client *hostednumbers.Client
+	// Client talks to Twilio. Its three services are required.
+	Client API
 	// Store keeps the migration, which Start has recorded. Required.
 	Store Store
 	// Settle is how long after a create in doubt may have reached Twilio
 	// its orders may still appear (Reconcile's processing window); 0 means
 	// DefaultSettle. A batch's create records the Settle it was sent
-	// with, which later looks use unless SettleOverride is set.
-	Settle         time.Duration
-	SettleOverride bool
-	// AttemptTimeout is the client's per-attempt limit (WithTimeout),
-	// recorded with each create; 0 means hostednumbers.DefaultTimeout.
-	AttemptTimeout time.Duration
+	// with, which later looks use.
+	Settle time.Duration
 	// Wait makes Submit wait for every batch in doubt to be settled (and
 	// for rate limits); without it Submit returns with them in doubt.
 	Wait bool
@@ -75,17 +107,17 @@ type Options struct {
 	Concurrency int
 	// Check, if set, runs on each batch's numbers before they are sent.
 	Check Checker
-	// RunStarted is when this run took the store: any earlier run had
-	// ended by then, so a create it left in flight cannot have reached
-	// Twilio later. Zero means New's time.
-	RunStarted time.Time
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-	// Checkpoint, if set, is called at each Step… a crash test may stop at.
-	Checkpoint func(step string)
+	// Clock is the time the migration runs on: every time it records
+	// and every wait (settle windows, confirm gaps, rate limits, polls).
+	// nil means the system clock.
+	Clock Clock
 	// OnEvent, if set, is told of every step, in order, from the
 	// goroutine that called Submit or Follow.
 	OnEvent func(Event)
+
+	// checkpoint, if set, is called at each step a test may stop a run
+	// at (export_test.go sets it).
+	checkpoint func(step string)
 }
 
 // EventKind says what an Event is about.
@@ -93,6 +125,7 @@ type EventKind string
 
 // The events of a migration.
 const (
+	EventSending     EventKind = "sending"      // a create is recorded as sending and goes out: Numbers
 	EventSubmitted   EventKind = "submitted"    // a create was accepted: BulkHostingSID
 	EventRejected    EventKind = "rejected"     // Twilio refused a create: nothing made
 	EventInDoubt     EventKind = "in-doubt"     // a create's outcome is unknown
@@ -106,11 +139,33 @@ const (
 	EventRefreshed   EventKind = "refreshed"    // a refresh ended: Counts
 )
 
-// Event is one step of a migration, for progress displays and logs.
+// Event is one step of a migration, for progress displays and logs. Its
+// typed fields say what happened; Message says it in one line, for
+// people who read a log.
 type Event struct {
 	Kind           EventKind
 	Batch          int // 0 when about the whole migration
 	BulkHostingSID string
+	// State is the batch's state when the step began (looking: sending
+	// for a create left in flight by an earlier run, outcome_unknown for
+	// one sent without a readable answer).
+	State BatchState
+	// Numbers is how many numbers the step was about: sent, refused by
+	// the check, looked for.
+	Numbers int
+	// Found and Missing are how many numbers a look found with an order
+	// and without one (pending, settled).
+	Found, Missing int
+	// Accepted is set on the events of a create Twilio accepted whose
+	// answer could not be read (in-doubt, pending): it is never sent
+	// again.
+	Accepted bool
+	// PhoneNumber and HostingOrderSID name one number and its order (a
+	// warning, a number held back from a resubmission).
+	PhoneNumber, HostingOrderSID string
+	// Settle is the processing window the batches in doubt are waited
+	// for with (waiting).
+	Settle time.Duration
 	// Message says what happened in one line, for people.
 	Message string
 	// At is when the migration will look again or try again.
@@ -119,6 +174,9 @@ type Event struct {
 	Err error
 	// Counts is the number of numbers in each report status (refreshed).
 	Counts map[string]int
+	// Settled is set on a refresh after which following can change no
+	// number any more (refreshed).
+	Settled bool
 }
 
 // StepError is a step that failed and stopped the migration; What says
@@ -148,8 +206,8 @@ func New(o Options) (*Migrator, error) {
 	bad := func(field, msg string) {
 		problems = append(problems, hostednumbers.FieldError{Field: field, Message: msg})
 	}
-	if o.Client == nil {
-		bad("client", "is required")
+	if o.Client.BulkHostedNumberOrders == nil || o.Client.HostedNumberOrders == nil || o.Client.AuthorizationDocuments == nil {
+		bad("client", "is required: its bulk hosted number orders, hosted number orders and authorization documents")
 	}
 	if o.Store == nil {
 		bad("store", "is required")
@@ -157,8 +215,8 @@ func New(o Options) (*Migrator, error) {
 	if o.Settle < 0 {
 		bad("settle", "must not be negative (0 means the default)")
 	}
-	if o.AttemptTimeout < 0 {
-		bad("attempt_timeout", "must not be negative (0 means the default)")
+	if l := o.Client.Limits; l.MaxRetries < 0 || l.AttemptTimeout < 0 || l.MaxRetryWait < 0 || l.MaxRetryAfter < 0 {
+		bad("client.limits", "must not be negative")
 	}
 	if o.Poll < 0 || o.MaxPoll < 0 {
 		bad("poll", "must not be negative (0 means the default)")
@@ -172,8 +230,8 @@ func New(o Options) (*Migrator, error) {
 	if o.Settle == 0 {
 		o.Settle = DefaultSettle
 	}
-	if o.AttemptTimeout == 0 {
-		o.AttemptTimeout = hostednumbers.DefaultTimeout
+	if o.Client.Limits == (hostednumbers.CallLimits{}) {
+		o.Client.Limits = hostednumbers.DefaultCallLimits
 	}
 	if o.Poll == 0 {
 		o.Poll = hostednumbers.DefaultPollInterval
@@ -184,43 +242,26 @@ func New(o Options) (*Migrator, error) {
 	if o.Concurrency == 0 {
 		o.Concurrency = DefaultConcurrency
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
 	}
-	if o.Checkpoint == nil {
-		o.Checkpoint = func(string) {}
+	if o.checkpoint == nil {
+		o.checkpoint = func(string) {}
 	}
 	if o.OnEvent == nil {
 		o.OnEvent = func(Event) {}
 	}
-	if o.RunStarted.IsZero() {
-		o.RunStarted = o.Now()
-	}
 	return &Migrator{o: o}, nil
 }
 
-// Batches returns a sequence that cuts numbers into batches of size,
-// for Store.Start.
+// Batches returns a sequence that cuts numbers into batches of size, for
+// Store.Start, and checks the plan as it goes: every number in E.164,
+// none twice (in one batch or across batches), size from 1 to
+// MaxBatchSize, at least one number. If anything is wrong, the sequence
+// ends with a *PlanError naming each problem and its place, and a Store
+// records nothing. Start checks the contact and each create too.
 func Batches(numbers iter.Seq2[NumberState, error], size int) iter.Seq2[[]NumberState, error] {
-	return func(yield func([]NumberState, error) bool) {
-		batch := make([]NumberState, 0, size)
-		for n, err := range numbers {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			batch = append(batch, n)
-			if len(batch) == size {
-				if !yield(batch, nil) {
-					return
-				}
-				batch = make([]NumberState, 0, size)
-			}
-		}
-		if len(batch) > 0 {
-			yield(batch, nil)
-		}
-	}
+	return planned(numbers, size, nil, false)
 }
 
 // SubmitResult is what Submit did.
@@ -232,8 +273,9 @@ type SubmitResult struct {
 	// the next run submits them again).
 	Rejected []int
 	// InDoubt are the batches still in doubt when Submit returned
-	// (without Wait); a run at ConclusiveAt or later can settle them all
-	// even if Twilio never made their orders.
+	// (without Wait). ConclusiveAt is the earliest time a run can settle
+	// them all if Twilio never made their orders (the latest of their
+	// Doubt.ConclusiveAt): a run started then settles them.
 	InDoubt      []int
 	ConclusiveAt time.Time
 }
@@ -252,14 +294,24 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 	if err != nil {
 		return nil, &StepError{What: "reading the migration", Err: err}
 	}
+	if err := meta.Validate(); err != nil {
+		return nil, &StepError{What: "checking the migration", Err: err}
+	}
 	res := &SubmitResult{}
 	created := make(map[int]bool) // batches this run has sent a create for
 	looked := make(map[int]bool)  // batches in doubt this run has looked at
-	for {
-		var next time.Time
+	// confirm are the batches whose look in this run was the first after
+	// the window: even without Wait, the run waits the confirm gap for
+	// the second, so that a run at ConclusiveAt settles.
+	confirm := make(map[int]bool)
+	for pass := 0; ; pass++ {
+		var next, confirmNext time.Time
 		for i := 1; i <= meta.Batches; i++ {
 			if ctx.Err() != nil {
 				break
+			}
+			if pass > 0 && !m.o.Wait && !confirm[i] {
+				continue
 			}
 			b, err := m.o.Store.Batch(ctx, i)
 			if err != nil {
@@ -272,17 +324,23 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 			case b.State.InDoubt():
 				// A run looks at each batch in doubt as it starts, then
 				// when the last look said to.
-				if b.Doubt != nil && looked[i] && m.o.Now().Before(b.Doubt.RetryAt) {
+				if b.Doubt != nil && looked[i] && m.o.Clock.Now().Before(b.Doubt.RetryAt) {
 					next = earliest(next, b.Doubt.RetryAt)
 					continue
 				}
 				looked[i] = true
+				wasCounted := b.Doubt.counts()
+				delete(confirm, i)
 				var settled bool
 				if pending, settled, err = m.reconcile(ctx, &b, res); err != nil {
 					return res, &StepError{What: fmt.Sprintf("checking batch %d with Twilio", i), Batch: i, Err: err}
 				}
 				if !settled {
 					next = earliest(next, b.Doubt.RetryAt)
+					if !wasCounted && b.Doubt.counts() && !b.Doubt.Accepted {
+						confirm[i] = true
+						confirmNext = earliest(confirmNext, b.Doubt.RetryAt)
+					}
 					continue
 				}
 			case created[i]:
@@ -323,11 +381,14 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 				}
 			}
 		}
-		if ctx.Err() != nil || next.IsZero() || !m.o.Wait {
+		if !m.o.Wait {
+			next = confirmNext
+		}
+		if ctx.Err() != nil || next.IsZero() {
 			break
 		}
-		m.o.OnEvent(Event{Kind: EventWaiting, At: next,
-			Message: fmt.Sprintf("waiting until %s to look at the batches in doubt again (-settle %v)", next.Local().Format(time.TimeOnly), m.o.Settle)})
+		m.o.OnEvent(Event{Kind: EventWaiting, At: next, Settle: m.o.Settle,
+			Message: fmt.Sprintf("waiting until %s to look at the batches in doubt again (processing window %v)", clockTime(next), m.o.Settle)})
 		if err := m.sleepUntil(ctx, next); err != nil {
 			break
 		}
@@ -378,18 +439,11 @@ func later(a, b time.Time) time.Time {
 
 // sleepUntil waits until t by the migration's clock, or until ctx ends.
 func (m *Migrator) sleepUntil(ctx context.Context, t time.Time) error {
-	d := t.Sub(m.o.Now())
+	d := t.Sub(m.o.Clock.Now())
 	if d <= 0 {
 		return ctx.Err()
 	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
+	return m.o.Clock.Sleep(ctx, d)
 }
 
 // save records b and changed, with b's counts brought up to date from
@@ -468,23 +522,28 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 	}
 	prev := *b
 	b.State, b.Doubt = StateSending, nil
-	b.Attempts = append(slices.Clip(b.Attempts), Attempt{Kind: "create", Started: m.o.Now().UTC(), Numbers: len(numbers),
-		AttemptTimeout: Duration(m.o.AttemptTimeout), Settle: Duration(m.o.Settle)})
+	b.Attempts = append(slices.Clip(b.Attempts), Attempt{Kind: "create", Started: m.o.Clock.Now().UTC(), Numbers: len(numbers),
+		InFlight: Duration(m.o.Client.Limits.Longest()), Settle: Duration(m.o.Settle)})
 	if err := m.o.Store.SaveBatch(ctx, b, nil); err != nil {
 		v := b.Version
 		*b = prev
 		b.Version = v
 		return time.Time{}, &StepError{What: fmt.Sprintf("submitting batch %d", b.Index), Batch: b.Index, Err: fmt.Errorf("recording it as sending: %w; nothing was sent", err)}
 	}
-	m.o.Checkpoint(StepAfterSending)
+	m.o.OnEvent(Event{Kind: EventSending, Batch: b.Index, Numbers: len(numbers), State: StateSending,
+		Message: fmt.Sprintf("batch %d: sending %d number%s", b.Index, len(numbers), plural(len(numbers)))})
+	m.o.checkpoint(stepAfterSending)
 	settings := make([]hostednumbers.Number, len(numbers))
 	for i := range numbers {
 		settings[i] = numbers[i].Number
 	}
 	order, cerr := m.o.Client.BulkHostedNumberOrders.Create(ctx, meta.Contact.Params(settings))
-	m.o.Checkpoint(StepAfterAnswer)
+	if cerr == nil && order == nil {
+		cerr = fmt.Errorf("migrate: the client returned no bulk order and no error: %w", hostednumbers.ErrOutcomeUnknown)
+	}
+	m.o.checkpoint(stepAfterAnswer)
 	a := &b.Attempts[len(b.Attempts)-1]
-	a.Ended = m.o.Now().UTC()
+	a.Ended = m.o.Clock.Now().UTC()
 	var changed []NumberState
 	var ev Event
 	stop := false
@@ -543,10 +602,14 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 		b.State = StateUnknown
 		var decodeErr *hostednumbers.DecodeError
 		msg := fmt.Sprintf("batch %d may have reached Twilio and been processed all the same", b.Index)
+		ev = Event{Kind: EventInDoubt, Batch: b.Index, Numbers: len(numbers), Err: cerr}
 		if errors.As(cerr, &decodeErr) && decodeErr.Accepted() {
-			msg = fmt.Sprintf("Twilio ACCEPTED batch %d (HTTP %d), but its answer could not be read, so its BH… SID is unknown%s", b.Index, decodeErr.HTTPStatus, requestIDHint(decodeErr.RequestID))
+			// An acceptance: Twilio will process it. It is never sent
+			// again; its orders are looked for until they appear.
+			a.Outcome, ev.Accepted = OutcomeAcceptedUnread, true
+			msg = fmt.Sprintf("Twilio ACCEPTED batch %d (HTTP %d), but its answer could not be read, so its BH… SID is unknown%s; it is never sent again: its orders are looked for until they appear", b.Index, decodeErr.HTTPStatus, requestIDHint(decodeErr.RequestID))
 		}
-		ev = Event{Kind: EventInDoubt, Batch: b.Index, Err: cerr, Message: msg}
+		ev.Message = msg
 		stop = ctx.Err() != nil // stopped by a signal or a deadline
 	}
 	var all []NumberState
@@ -700,16 +763,62 @@ func (m *Migrator) Options(edit func(*Options)) Options {
 }
 
 // Resubmittable are the report statuses Resubmit accepts: numbers Twilio
-// refused or failed, and those a Checker refused.
-var Resubmittable = []string{string(hostednumbers.OrderStatusFailed), string(hostednumbers.OrderStatusActionRequired), StatusRejected, StatusCheckFailed}
+// refused, failed or cancelled, those a Checker refused, and
+// action-required ones (which Resubmit holds back while their order is
+// live).
+var Resubmittable = []string{string(hostednumbers.OrderStatusFailed), string(hostednumbers.OrderStatusActionRequired),
+	StatusRejected, StatusCheckFailed, StatusCanceled}
 
-// Resubmit marks every number in one of statuses (see Resubmittable) to be
-// sent again by the next Submit, once the cause is fixed: its order, if it
-// has one, is forgotten (its batch keeps the request in BulkHostingSIDs,
-// so a later doubt never takes that order for the new create's), and its
-// batch is planned again. It returns how many numbers it marked, or a
-// *hostednumbers.ValidationError for a status it does not accept.
-func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (int, error) {
+// HoldAction is what a person does about a number Resubmit held back.
+type HoldAction string
+
+// The actions of a held number.
+const (
+	// HoldWait: wait. Its order is live and past received (only Twilio
+	// support moves an action-required order on; ask them, or wait for
+	// it to complete or fail), or a bulk request that may hold it is
+	// still queued, in progress or in doubt.
+	HoldWait HoldAction = "wait"
+	// HoldCancelFirst: its live order is still received, which Twilio
+	// lets its owner cancel (DELETE /v2/HostedNumber/Orders/{Sid}):
+	// cancel it, then resubmit.
+	HoldCancelFirst HoldAction = "cancel-first"
+)
+
+// Held is a number Resubmit did not mark, and why.
+type Held struct {
+	PhoneNumber string
+	Batch       int
+	// HostingOrderSID and OrderStatus are its live order at Twilio, if
+	// that is the reason.
+	HostingOrderSID, OrderStatus string
+	// BulkHostingSID is the bulk request that may hold it and is not
+	// processed yet, if that is the reason.
+	BulkHostingSID string
+	Action         HoldAction
+}
+
+// ResubmitResult is what Resubmit did.
+type ResubmitResult struct {
+	// Marked counts the numbers marked to be sent again.
+	Marked int
+	// Held are the numbers of the statuses asked for that Twilio may
+	// still host from an earlier request: not marked.
+	Held []Held
+}
+
+// Resubmit marks every number in one of statuses (see Resubmittable) to
+// be sent again by the next Submit, once the cause is fixed, but only
+// when Twilio can no longer host it from an earlier request: it lists
+// the number's orders at Twilio, and marks it only if every one is
+// failed (or gone: cancelled) and no bulk request of its batch is queued,
+// in progress or in doubt. Others are held back (ResubmitResult.Held)
+// with their order and what to do. Only completed and failed are final
+// at Twilio. A marked number's order is forgotten (its batch keeps the
+// request in BulkHostingSIDs, so a later doubt never takes that order
+// for the new create's), and its batch is planned again. statuses it
+// does not accept are a *hostednumbers.ValidationError.
+func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (*ResubmitResult, error) {
 	want := make(map[string]bool, len(statuses))
 	var problems []hostednumbers.FieldError
 	for _, s := range statuses {
@@ -722,28 +831,37 @@ func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (int, error
 		if len(statuses) == 0 {
 			problems = append(problems, hostednumbers.FieldError{Field: "statuses", Message: "name at least one status"})
 		}
-		return 0, &hostednumbers.ValidationError{Problems: problems}
+		return nil, &hostednumbers.ValidationError{Problems: problems}
 	}
 	meta, err := m.o.Store.Meta(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	marked := 0
+	res := &ResubmitResult{}
+	processed := make(map[string]bool) // bulk requests known processed
 	for i := 1; i <= meta.Batches; i++ {
 		b, err := m.o.Store.Batch(ctx, i)
 		if err != nil {
-			return marked, err
+			return res, err
 		}
-		if b.State.InDoubt() || !anyOf(batchCounts(&b), want) {
+		if !anyOf(batchCounts(&b), want) {
 			continue
 		}
 		numbers, err := m.o.Store.Numbers(ctx, i)
 		if err != nil {
-			return marked, err
+			return res, err
 		}
 		var changed []NumberState
 		for _, n := range numbers {
 			if !want[NumberStatus(b.State, &n)] {
+				continue
+			}
+			h, err := m.holdOf(ctx, &b, &n, processed)
+			if err != nil {
+				return res, fmt.Errorf("looking up %s at Twilio before sending it again: %w", n.PhoneNumber(), err)
+			}
+			if h != nil {
+				res.Held = append(res.Held, *h)
 				continue
 			}
 			n.Status, n.FailureReason, n.NextStep = "", nil, nil
@@ -756,11 +874,59 @@ func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (int, error
 		}
 		b.State, b.Doubt = StatePlanned, nil
 		if err := m.save(ctx, &b, merge(numbers, changed), changed); err != nil {
-			return marked, err
+			return res, err
 		}
-		marked += len(changed)
+		res.Marked += len(changed)
 	}
-	return marked, nil
+	return res, nil
+}
+
+// holdOf says why n, of batch b, must not be sent again yet, or nil.
+func (m *Migrator) holdOf(ctx context.Context, b *Batch, n *NumberState, processed map[string]bool) (*Held, error) {
+	h := &Held{PhoneNumber: n.PhoneNumber(), Batch: b.Index, Action: HoldWait}
+	if b.State.InDoubt() {
+		return h, nil
+	}
+	for _, sid := range b.BulkHostingSIDs {
+		if processed[sid] {
+			continue
+		}
+		o, err := m.o.Client.BulkHostedNumberOrders.Fetch(ctx, sid, nil)
+		if err != nil {
+			return nil, err
+		}
+		if o.RequestStatus != hostednumbers.RequestStatusProcessed {
+			h.BulkHostingSID = sid
+			return h, nil
+		}
+		processed[sid] = true
+	}
+	want := phoneDigits(n.PhoneNumber())
+	for o, err := range m.o.Client.HostedNumberOrders.All(ctx, &hostednumbers.ListHostedNumberOrdersParams{PhoneNumber: n.PhoneNumber()}) {
+		if err != nil {
+			return nil, err
+		}
+		if phoneDigits(o.PhoneNumber) != want || o.Status == hostednumbers.OrderStatusFailed {
+			continue
+		}
+		h.HostingOrderSID, h.OrderStatus = o.SID, string(o.Status)
+		if o.Status == hostednumbers.OrderStatusReceived {
+			h.Action = HoldCancelFirst
+		}
+		return h, nil
+	}
+	return nil, nil
+}
+
+// phoneDigits is a phone number's digits, however it is spelt.
+func phoneDigits(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func anyOf(counts map[string]int, want map[string]bool) bool {

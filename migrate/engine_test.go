@@ -21,7 +21,7 @@ func newStore(t *testing.T, n, size int) *logstore.Store {
 	st, err := logstore.Open(filepath.Join(t.TempDir(), "m.log"), logstore.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
-	meta := migrate.Meta{Tool: "test", BatchSize: size,
+	meta := migrate.Meta{BatchSize: size,
 		Contact: migrate.Contact{Email: "owner@example.com", AddressSID: "AD0123456789abcdef0123456789abcdef"}}
 	require.NoError(t, st.Start(context.Background(), meta, migrate.Batches(someNumbers(n), size)))
 	return st
@@ -72,7 +72,7 @@ func TestCheckerRefusesNumbersBeforeTheyAreSent(t *testing.T) {
 	st := newStore(t, 20, 10)
 	check := &refuseNines{}
 	var events []migrate.Event
-	m, err := migrate.New(migrate.Options{Client: srv.Client(), Store: st, Check: check, Wait: true, Poll: 10 * time.Millisecond,
+	m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: st, Check: check, Wait: true, Poll: 10 * time.Millisecond,
 		OnEvent: func(ev migrate.Event) { events = append(events, ev) }})
 	require.NoError(t, err)
 	res, err := m.Submit(ctx)
@@ -117,7 +117,7 @@ func TestSubmitReturnsDoubts(t *testing.T) {
 	defer srv.Close()
 	srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 500})
 	st := newStore(t, 4, 2)
-	m, err := migrate.New(migrate.Options{Client: srv.Client(), Store: st, Settle: time.Hour})
+	m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: st, Settle: time.Hour})
 	require.NoError(t, err)
 	res, err := m.Submit(ctx)
 	require.NoError(t, err)

@@ -29,7 +29,7 @@ func someNumbers(n int) iter.Seq2[migrate.NumberState, error] {
 func Example() {
 	srv := hostednumberstest.NewServer() // Twilio, for the example
 	defer srv.Close()
-	client := srv.Client()
+	client := migrate.ClientAPI(srv.Client()) // the client's services and call limits
 	dir, err := os.MkdirTemp("", "migrate-example-")
 	if err != nil {
 		log.Fatal(err)

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
-	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
 )
@@ -103,13 +103,12 @@ func (m *Migrator) Refresh(ctx context.Context) (Progress, error) {
 func (m *Migrator) Follow(ctx context.Context) (Progress, error) {
 	interval := m.o.Poll
 	failures := 0
-	var timer *time.Timer
 	for {
 		p, err := m.Refresh(ctx)
 		switch {
 		case err == nil:
 			failures = 0
-			m.o.OnEvent(Event{Kind: EventRefreshed, Counts: p.Counts})
+			m.o.OnEvent(Event{Kind: EventRefreshed, Counts: p.Counts, Settled: p.Settled})
 			if p.Settled || !m.o.Wait {
 				return p, nil
 			}
@@ -118,17 +117,9 @@ func (m *Migrator) Follow(ctx context.Context) (Progress, error) {
 		default:
 			return p, err
 		}
-		m.o.Checkpoint(StepMidWait)
-		if timer == nil {
-			timer = time.NewTimer(interval)
-			defer timer.Stop()
-		} else {
-			timer.Reset(interval)
-		}
-		select {
-		case <-ctx.Done():
-			return p, ctx.Err()
-		case <-timer.C:
+		m.o.checkpoint(stepMidWait)
+		if err := m.o.Clock.Sleep(ctx, interval); err != nil {
+			return p, err
 		}
 		interval = min(2*interval, m.o.MaxPoll)
 	}
@@ -196,7 +187,7 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 	if err != nil {
 		return err
 	}
-	now := m.o.Now().UTC()
+	now := m.o.Clock.Now().UTC()
 	changed := make([]bool, len(numbers))
 	fresh := make([]bool, len(numbers)) // updated from a bulk request in this pass
 	byPhone := make(map[string]int, len(numbers))
@@ -218,12 +209,26 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 		if err != nil {
 			return err
 		}
+		listed := make(map[int]bool)
 		for _, r := range order.Orders() {
 			i, ok := byPhone[r.PhoneNumber]
 			if !ok || numbers[i].BulkHostingSID != sid || numbers[i].HostingOrderSID != "" {
 				continue // not a number this batch sent in this request
 			}
+			listed[i] = true
 			if update(&numbers[i], r.HostingOrderSID, string(r.Status), nullable(r.FailureReason), nullable(r.NextStep), r.SigningDocumentSID) {
+				changed[i], fresh[i] = true, true
+			}
+		}
+		if order.RequestStatus != hostednumbers.RequestStatusProcessed {
+			continue
+		}
+		for i := range numbers {
+			n := &numbers[i]
+			if n.BulkHostingSID == sid && n.HostingOrderSID == "" && !n.Withdrawn && !listed[i] && n.Status != StatusCanceled {
+				// Processed, and the number is not in it: its order was
+				// cancelled.
+				n.Status, n.FailureReason, n.NextStep = StatusCanceled, nil, nil
 				changed[i], fresh[i] = true, true
 			}
 		}
@@ -238,7 +243,12 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 		}
 	}
 	orders, err := fetchAll(ctx, m.o.Concurrency, follow, func(ctx context.Context, i int) (*hostednumbers.HostedNumberOrder, error) {
-		return m.o.Client.HostedNumberOrders.Fetch(ctx, numbers[i].HostingOrderSID)
+		o, err := m.o.Client.HostedNumberOrders.Fetch(ctx, numbers[i].HostingOrderSID)
+		if errors.Is(err, hostednumbers.ErrNotFound) {
+			// Cancelled at Twilio: that is an answer.
+			return &hostednumbers.HostedNumberOrder{SID: numbers[i].HostingOrderSID, Status: hostednumbers.OrderStatus(StatusCanceled)}, nil
+		}
+		return o, err
 	})
 	if err != nil {
 		return err
@@ -268,14 +278,31 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 		docIdx[i] = i
 	}
 	got, err := fetchAll(ctx, m.o.Concurrency, docIdx, func(ctx context.Context, i int) (*hostednumbers.AuthorizationDocument, error) {
-		return m.o.Client.AuthorizationDocuments.Fetch(ctx, docs[i])
+		d, err := m.o.Client.AuthorizationDocuments.Fetch(ctx, docs[i])
+		if errors.Is(err, hostednumbers.ErrNotFound) {
+			return nil, nil // deleted: found again through the orders below
+		}
+		return d, err
 	})
 	if err != nil {
 		return err
 	}
 	loa := make(map[string]string, len(docs))
+	var gone []string
 	for k, d := range docs {
+		if got[k] == nil {
+			gone = append(gone, d)
+			continue
+		}
 		loa[d] = string(got[k].Status)
+		if got[k].Status == hostednumbers.AuthorizationDocumentStatusCanceled {
+			gone = append(gone, d) // cancelled, perhaps re-issued: ask the orders
+		}
+	}
+	if len(gone) > 0 {
+		if err := m.reissued(ctx, numbers, gone, loa, changed); err != nil {
+			return err
+		}
 	}
 	for i := range numbers {
 		if s, ok := loa[numbers[i].SigningDocumentSID]; ok && numbers[i].LOAStatus != s {
@@ -297,6 +324,54 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 	b.Counts = counts
 	if err := m.o.Store.SaveBatch(ctx, &b, out); err != nil {
 		return fmt.Errorf("recording the refresh of batch %d: %w", index, err)
+	}
+	return nil
+}
+
+// reissued finds the current authorisation document of the numbers whose
+// document is gone or cancelled (deleted, re-issued) through their
+// orders, and puts the status of each in loa: a new document's own, or
+// canceled when the order names no other.
+func (m *Migrator) reissued(ctx context.Context, numbers []NumberState, gone []string, loa map[string]string, changed []bool) error {
+	var idx []int
+	for i := range numbers {
+		if slices.Contains(gone, numbers[i].SigningDocumentSID) && numbers[i].HostingOrderSID != "" {
+			idx = append(idx, i)
+		}
+	}
+	orders, err := fetchAll(ctx, m.o.Concurrency, idx, func(ctx context.Context, i int) (*hostednumbers.HostedNumberOrder, error) {
+		o, err := m.o.Client.HostedNumberOrders.Fetch(ctx, numbers[i].HostingOrderSID)
+		if errors.Is(err, hostednumbers.ErrNotFound) {
+			return &hostednumbers.HostedNumberOrder{}, nil
+		}
+		return o, err
+	})
+	if err != nil {
+		return err
+	}
+	for k, i := range idx {
+		n := &numbers[i]
+		doc := orders[k].SigningDocumentSID
+		if !doc.Valid || doc.String == "" || slices.Contains(gone, doc.String) {
+			if n.LOAStatus != string(hostednumbers.AuthorizationDocumentStatusCanceled) {
+				n.LOAStatus, changed[i] = string(hostednumbers.AuthorizationDocumentStatusCanceled), true
+			}
+			continue
+		}
+		n.SigningDocumentSID, changed[i] = doc.String, true
+		if _, ok := loa[doc.String]; ok {
+			continue
+		}
+		d, err := m.o.Client.AuthorizationDocuments.Fetch(ctx, doc.String)
+		if err != nil {
+			return err
+		}
+		loa[doc.String] = string(d.Status)
+	}
+	for _, d := range gone {
+		if _, ok := loa[d]; !ok {
+			loa[d] = string(hostednumbers.AuthorizationDocumentStatusCanceled) // numbers without an order
+		}
 	}
 	return nil
 }

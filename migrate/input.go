@@ -82,10 +82,13 @@ func settingsHash(n *NumberState) uint64 {
 // between runs: numbers added to the input are put in new batches (of
 // Meta.BatchSize); numbers removed from it before they were submitted are
 // withdrawn (never sent); withdrawn numbers that are back are restored.
-// Anything else, a submitted number removed or a number's settings
-// changed, is an *InputChangeError, and nothing is changed. numbers
+// A restored number whose batch was submitted already is sent by the
+// next Submit. Anything else, a submitted number removed or a number's
+// settings changed, is an *InputChangeError, and nothing is changed; so
+// is an input that lists a number twice, or a new number that is not
+// E.164 or whose create the SDK would refuse (a *PlanError). numbers
 // returns the new input's numbers, in order, each time it is called (it
-// is read twice); input describes it and becomes the migration's.
+// is read three times); input describes it and becomes the migration's.
 //
 // The steps are recorded so that a crash between them leaves a migration
 // a second ApplyInput brings to the same end.
@@ -117,17 +120,26 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 		}
 	}
 	cerr := &InputChangeError{}
-	added := 0
+	added, index := 0, -1
+	dups := &planChecker{}
+	firstAt := make(map[uint64]int)
 	for n, err := range numbers() {
 		if err != nil {
 			return ch, err
 		}
+		index++
 		key := numberKey(n.PhoneNumber())
 		j, ok := journal[key]
 		if !ok {
 			added++
 			continue
 		}
+		if j.seen {
+			dups.add(PlanProblem{Index: index, Line: n.Line, PhoneNumber: n.PhoneNumber(), Field: "phone_number",
+				Message: fmt.Sprintf("%s is listed twice; first as number %d", n.PhoneNumber(), firstAt[key]+1)})
+			continue
+		}
+		firstAt[key] = index
 		j.seen = true
 		journal[key] = j
 		if settingsHash(&n) != j.hash {
@@ -148,6 +160,30 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 	}
 	if len(cerr.RemovedSubmitted) > 0 || len(cerr.ChangedSettings) > 0 {
 		return ch, cerr
+	}
+	if err := dups.err(); err != nil {
+		return ch, err
+	}
+	// The new numbers, in new batches, with the new input's description:
+	// checked, all of them, before anything is recorded.
+	fresh := func(yield func(NumberState, error) bool) {
+		for n, err := range numbers() {
+			if err != nil {
+				yield(NumberState{}, err)
+				return
+			}
+			if _, ok := journal[numberKey(n.PhoneNumber())]; ok {
+				continue
+			}
+			if !yield(n, nil) {
+				return
+			}
+		}
+	}
+	for _, err := range planned(fresh, meta.BatchSize, &meta.Contact, true) {
+		if err != nil {
+			return ch, err
+		}
 	}
 
 	// Withdraw and restore, batch by batch.
@@ -172,6 +208,10 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 				ns[k].Withdrawn = false
 				ch.Restored++
 				changed = append(changed, ns[k])
+				if b.State == StateAccepted && !ns[k].HasOrder() {
+					// Its batch went without it: the next Submit sends it.
+					b.State = StatePlanned
+				}
 			}
 		}
 		if len(changed) == 0 {
@@ -182,23 +222,8 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 			return ch, err
 		}
 	}
-	// The new numbers, in new batches, with the new input's description.
-	fresh := func(yield func(NumberState, error) bool) {
-		for n, err := range numbers() {
-			if err != nil {
-				yield(NumberState{}, err)
-				return
-			}
-			if _, ok := journal[numberKey(n.PhoneNumber())]; ok {
-				continue
-			}
-			if !yield(n, nil) {
-				return
-			}
-		}
-	}
 	meta.Input = input
-	if err := store.AddBatches(ctx, meta, Batches(fresh, meta.BatchSize)); err != nil {
+	if err := store.AddBatches(ctx, meta, planned(fresh, meta.BatchSize, &meta.Contact, true)); err != nil {
 		return ch, err
 	}
 	ch.Added = added

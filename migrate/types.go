@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
@@ -70,20 +69,40 @@ type Contact struct {
 	NotificationEmail string `json:"notification_email,omitempty"`
 }
 
-// Differences lists, as "-flag: was X, now Y" (named after bulkhost's
-// flags), each setting of now that differs from c.
-func (c Contact) Differences(now Contact) []string {
-	var out []string
-	for _, f := range []struct{ name, was, now string }{
-		{"email", c.Email, now.Email},
-		{"address-sid", c.AddressSID, now.AddressSID},
-		{"contact-phone", c.ContactPhone, now.ContactPhone},
-		{"contact-title", c.ContactTitle, now.ContactTitle},
-		{"friendly-name", c.FriendlyName, now.FriendlyName},
-		{"notification-email", c.NotificationEmail, now.NotificationEmail},
+// ContactField names a setting of Contact.
+type ContactField string
+
+// The settings of a Contact, named as its JSON names them.
+const (
+	ContactEmail             ContactField = "email"
+	ContactAddressSID        ContactField = "address_sid"
+	ContactPhone             ContactField = "contact_phone"
+	ContactTitle             ContactField = "contact_title"
+	ContactFriendlyName      ContactField = "friendly_name"
+	ContactNotificationEmail ContactField = "notification_email"
+)
+
+// Difference is one setting of a Contact that differs: its value in the
+// migration (Was) and in the other contact (Now).
+type Difference struct {
+	Field    ContactField
+	Was, Now string
+}
+
+// Differences lists each setting of now that differs from c, in the
+// order of Contact's fields.
+func (c Contact) Differences(now Contact) []Difference {
+	var out []Difference
+	for _, f := range []Difference{
+		{ContactEmail, c.Email, now.Email},
+		{ContactAddressSID, c.AddressSID, now.AddressSID},
+		{ContactPhone, c.ContactPhone, now.ContactPhone},
+		{ContactTitle, c.ContactTitle, now.ContactTitle},
+		{ContactFriendlyName, c.FriendlyName, now.FriendlyName},
+		{ContactNotificationEmail, c.NotificationEmail, now.NotificationEmail},
 	} {
-		if f.was != f.now {
-			out = append(out, fmt.Sprintf("-%s: the journal was started with %q, this run has %q", f.name, f.was, f.now))
+		if f.Was != f.Now {
+			out = append(out, f)
 		}
 	}
 	return out
@@ -133,9 +152,13 @@ type Attempt struct {
 	// may have reached Twilio. It stays zero if the process died during
 	// the step.
 	Ended time.Time `json:"ended,omitzero"`
-	// AttemptTimeout is a create's per-attempt limit: with the send time,
-	// it bounds when a create left in flight by a dead run may have
+	// InFlight is the longest the create may take (every attempt of the
+	// client that sent it, with the waits between them): with the send
+	// time, it bounds when a create left in flight by a dead run may have
 	// reached Twilio.
+	InFlight Duration `json:"in_flight,omitzero"`
+	// AttemptTimeout is the per-attempt limit journals of earlier
+	// versions recorded instead of InFlight; it is read, never written.
 	AttemptTimeout Duration `json:"attempt_timeout,omitzero"`
 	// Settle is a create's processing window: how long after it may have
 	// reached Twilio its orders may still appear.
@@ -179,18 +202,40 @@ type Doubt struct {
 	// longer be processing the create (by this machine's clock).
 	RetryAt        time.Time `json:"retry_at"`
 	WindowClosesAt time.Time `json:"window_closes_at"`
-	Reason         string    `json:"reason"`
+	// ConfirmGap is the least time between the two looks after the
+	// window that must both find no order.
+	ConfirmGap Duration `json:"confirm_gap,omitzero"`
+	Reason     string   `json:"reason"`
+	// Accepted marks the doubt of a create Twilio accepted (a 2xx) whose
+	// answer could not be read: it is never sent again, and only its
+	// orders appearing end the doubt.
+	Accepted bool `json:"accepted,omitempty"`
 }
 
 // ConclusiveAt is the earliest time a look can settle the doubt when
-// Twilio has still not made any order: after the window, and a gap after
-// the last look.
+// Twilio has still not made any order: a gap after LookedAt when that
+// look was after the window (the first of the two looks), otherwise the
+// window's end plus a gap. A run started then settles it: a run whose
+// look is the first after the window waits the gap (a minute at most) for
+// the second, with or without Options.Wait. For an Accepted doubt, which
+// only its orders can settle, it is RetryAt.
 func (d *Doubt) ConclusiveAt() time.Time {
-	if d.RetryAt.After(d.WindowClosesAt) {
+	gap := time.Duration(d.ConfirmGap)
+	switch {
+	case d.Accepted:
 		return d.RetryAt
+	case gap <= 0:
+		// Recorded by an earlier version, without its gap.
+		return later(d.RetryAt, d.WindowClosesAt)
+	case !d.LookedAt.Before(d.WindowClosesAt):
+		return d.LookedAt.Add(gap)
 	}
-	return d.WindowClosesAt
+	return d.WindowClosesAt.Add(gap)
 }
+
+// counts reports whether the doubt's look can be the first of the two
+// after the window that settle it.
+func (d *Doubt) counts() bool { return d != nil && !d.LookedAt.Before(d.WindowClosesAt) }
 
 // Batch is one bulk hosting request's worth of numbers, without them
 // (Store.Numbers reads those).
@@ -261,6 +306,10 @@ const (
 	StatusUnknown      = "outcome-unknown" // its batch's create may have been processed
 	StatusSubmitted    = "submitted"       // Twilio has it; no per-number result yet
 	StatusWithdrawn    = "withdrawn"       // removed from the input before it was sent
+	// StatusCanceled is a number whose hosted number order was cancelled
+	// at Twilio: a fetch of the order answers 404, or its processed bulk
+	// request no longer lists the number. It is an answer, and final.
+	StatusCanceled = "canceled"
 )
 
 // NumberStatus is the status of n, of a batch in state s, as a report
@@ -282,16 +331,20 @@ func NumberStatus(s BatchState, n *NumberState) string {
 }
 
 // NeedsAction reports whether a person has to act on a number in report
-// status s.
+// status s: failed, action-required (Twilio support moves such an order
+// on; it is followed meanwhile), refused, or cancelled.
 func NeedsAction(s string) bool {
 	return s == string(hostednumbers.OrderStatusFailed) || s == string(hostednumbers.OrderStatusActionRequired) ||
-		s == StatusRejected || s == StatusCheckFailed
+		s == StatusRejected || s == StatusCheckFailed || s == StatusCanceled
 }
 
 // Final reports whether following can change a number in report status s
-// no more: completed, failed or action-required, or never sent.
+// no more: completed, failed or cancelled at Twilio, or never sent. Only
+// completed and failed are final at Twilio: an action-required order is
+// live (Twilio support moves it on), so it is followed.
 func Final(s string) bool {
-	return s == string(hostednumbers.OrderStatusCompleted) || NeedsAction(s) ||
+	return s == string(hostednumbers.OrderStatusCompleted) || s == string(hostednumbers.OrderStatusFailed) ||
+		s == StatusCanceled || s == StatusRejected || s == StatusCheckFailed ||
 		s == StatusNotSubmitted || s == StatusUnknown || s == StatusWithdrawn
 }
 

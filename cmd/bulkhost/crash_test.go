@@ -61,7 +61,7 @@ type proc struct {
 
 // runProcess runs the command against srv with the test-only hooks in
 // env, and waits for it, at most 60 seconds.
-func runProcess(t *testing.T, srv *hostednumberstest.Server, crashAt string, stdin string, args ...string) proc {
+func runProcess(t testing.TB, srv *hostednumberstest.Server, crashAt string, stdin string, args ...string) proc {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -116,7 +116,6 @@ func TestCrashAndResume(t *testing.T) {
 	}{
 		{"after-sending:2", []batchState{stateAccepted, stateSending, statePlanned}, 1, "batch 2: none created: submitting again"},
 		{"after-answer:2", []batchState{stateAccepted, stateSending, statePlanned}, 2, "batch 2: all found in BH"},
-		{"after-answer:3", []batchState{stateAccepted, stateAccepted, stateSending}, 3, "batch 3: all found in BH"},
 		{"mid-wait:1", []batchState{stateAccepted, stateAccepted, stateAccepted}, 3, "resuming from journal"},
 	} {
 		t.Run(tc.crashAt, func(t *testing.T) {
@@ -299,12 +298,17 @@ func TestSIGINTWhileReadingInput(t *testing.T) {
 	assert.Empty(t, srv.Requests())
 }
 
-// TestTenThousandNumbers runs a 10 000-number CSV end to end in batches
-// of 1000 and reports the command's peak memory.
-func TestTenThousandNumbers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short")
+// BenchmarkTenThousandNumbers runs a 10 000-number CSV end to end in
+// batches of 1000, checks what Twilio holds, and reports the command's
+// peak memory (a speed and memory figure, so a benchmark: go test
+// -run '^$' -bench TenThousand ./cmd/bulkhost).
+func BenchmarkTenThousandNumbers(b *testing.B) {
+	for b.Loop() {
+		tenThousandNumbers(b)
 	}
+}
+
+func tenThousandNumbers(t testing.TB) {
 	srv := hostednumberstest.NewServer(hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("99")))
 	defer srv.Close()
 	var csv strings.Builder
@@ -327,6 +331,9 @@ func TestTenThousandNumbers(t *testing.T) {
 		assert.Equal(t, "accepted", b.State)
 	}
 	t.Logf("peak resident memory of bulkhost with 10 000 numbers: %d KiB (%.1f MiB)", p.maxRSS, float64(p.maxRSS)/1024)
+	if b, ok := t.(*testing.B); ok {
+		b.ReportMetric(float64(p.maxRSS), "peak-KiB")
+	}
 	if !raceEnabled { // the race detector multiplies memory use
 		assert.Less(t, p.maxRSS, int64(256<<10), "memory stays bounded")
 	}

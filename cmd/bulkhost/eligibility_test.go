@@ -261,19 +261,25 @@ func TestEligibilityInChunks(t *testing.T) {
 		fmt.Fprintf(&b, "+1415555%04d\n", i)
 	}
 	csvPath := writeCSV(t, b.String())
-	require.Equal(t, exitOK, h.run(checkedArgs(csvPath, "-batch-size", strconv.Itoa(n))...))
+	require.Equal(t, exitError, h.run(checkedArgs(csvPath, "-batch-size", strconv.Itoa(n))...))
+	assert.Contains(t, h.stderr.String(), "-batch-size: must be from 1 to 1000")
+	require.Equal(t, exitOK, h.run(checkedArgs(csvPath, "-batch-size", strconv.Itoa(hostednumbers.MaxEligibilityNumbers))...))
 
 	checks := checkedNumbers(t, h.srv)
 	require.Len(t, checks, 2)
 	assert.Len(t, checks[0], hostednumbers.MaxEligibilityNumbers)
 	assert.Len(t, checks[1], n-hostednumbers.MaxEligibilityNumbers)
 	creates := requestsTo(h.srv, http.MethodPost, createsPath)
-	require.Len(t, creates, 1)
-	var body hostednumbers.CreateBulkHostedNumberOrderParams
-	require.NoError(t, json.Unmarshal(creates[0].Body, &body))
-	require.Len(t, body.RequestItems, 1)
-	assert.Len(t, body.RequestItems[0].Numbers, n-n/10, "every number but those ending in 9")
-	for _, num := range body.RequestItems[0].Numbers {
-		assert.False(t, strings.HasSuffix(num.PhoneNumber, "9"), num.PhoneNumber)
+	require.Len(t, creates, 2)
+	sent := 0
+	for _, c := range creates {
+		var body hostednumbers.CreateBulkHostedNumberOrderParams
+		require.NoError(t, json.Unmarshal(c.Body, &body))
+		require.Len(t, body.RequestItems, 1)
+		sent += len(body.RequestItems[0].Numbers)
+		for _, num := range body.RequestItems[0].Numbers {
+			assert.False(t, strings.HasSuffix(num.PhoneNumber, "9"), num.PhoneNumber)
+		}
 	}
+	assert.Equal(t, n-n/10, sent, "every number but those ending in 9")
 }

@@ -201,7 +201,7 @@ func TestBadNewFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-live", "-csv", "x.csv", "-batch-size", "0"}, "-batch-size: must be at least 1"},
+		{[]string{"-live", "-csv", "x.csv", "-batch-size", "0"}, "-batch-size: must be from 1 to 1000 (Twilio's limit of numbers per request)"},
 		{[]string{"-live", "-csv", "x.csv", "-attempt-timeout", "0s"}, "-attempt-timeout: must be positive"},
 		{[]string{"-live", "-csv", "x.csv", "-state", ""}, "-state: is empty"},
 		{[]string{"-live", "-status"}, "-status: name the journal with -state"},
@@ -247,7 +247,7 @@ func TestInterruptDuringCreate(t *testing.T) {
 		cancel()
 	}()
 	done := make(chan int, 1)
-	go func() { done <- h.runCtx(ctx, submitArgs(csvPath)...) }()
+	go func() { done <- h.runCtx(ctx, submitArgs(csvPath, "-settle", "1s")...) }()
 	select {
 	case code := <-done:
 		assert.Equal(t, exitInterrupted, code)

@@ -175,7 +175,14 @@ func TestJournalNumbersMustMatchTheInput(t *testing.T) {
 			}
 			meta := migrate.Meta{Tool: toolName, Input: in.id, BatchSize: 1000,
 				Contact: migrate.Contact{Email: "owner@example.com", AddressSID: addressSID}}
-			require.NoError(t, st.Start(t.Context(), meta, migrate.Batches(numberSeq(numbers), 1000)))
+			// Not through migrate.Batches, which refuses an empty plan:
+			// this is a hand edit.
+			batches := func(yield func([]migrate.NumberState, error) bool) {
+				if len(numbers) > 0 {
+					yield(numbers, nil)
+				}
+			}
+			require.NoError(t, st.Start(t.Context(), meta, batches))
 			require.NoError(t, st.Close())
 			before, err := os.ReadFile(path)
 			require.NoError(t, err)

@@ -35,7 +35,7 @@ func TestJSONOneDocumentOnEveryExit(t *testing.T) {
 		h := newHarness(t)
 		require.Equal(t, exitError, h.run("-json", "-batch-size", "0"))
 		doc := oneDocument(t, h.stdout.Bytes())
-		assert.Equal(t, map[string]any{"exit_code": float64(exitError), "error": "-batch-size: must be at least 1"}, doc)
+		assert.Equal(t, map[string]any{"exit_code": float64(exitError), "error": "-batch-size: must be from 1 to 1000 (Twilio's limit of numbers per request)"}, doc)
 	})
 	t.Run("unparsable flag", func(t *testing.T) {
 		h := newHarness(t)

@@ -107,7 +107,7 @@ func (h *harness) runCtx(ctx context.Context, args ...string) int {
 }
 
 // writeCSV writes content to a file in a fresh directory and returns its path.
-func writeCSV(t *testing.T, content string) string {
+func writeCSV(t testing.TB, content string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "numbers.csv")
 	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
@@ -521,7 +521,7 @@ func TestCreateServerErrorIsNotRetried(t *testing.T) {
 	csvPath := writeCSV(t, threeNumbers)
 	// Without -wait: the batch is in doubt, nothing is sent again, and the
 	// command says when to run again.
-	require.Equal(t, exitPending, h.run(submitArgs(csvPath, "-settle", "1h")...))
+	require.Equal(t, exitPending, h.run(submitArgs(csvPath, "-settle", "300ms")...))
 	reqs := h.srv.Requests()
 	require.Equal(t, 1, countMethod(h.srv, "POST"), "a create answered 500 is never resent")
 	errOut := h.stderr.String()
@@ -542,13 +542,14 @@ func TestCreateServerErrorIsNotRetried(t *testing.T) {
 	a := j.Batches[0].Attempts[0]
 	assert.Equal(t, reqs[0].RequestID, a.RequestID)
 	assert.False(t, a.Ended.IsZero())
-	assert.Equal(t, migrate.Duration(time.Hour), a.Settle)
+	assert.Equal(t, migrate.Duration(300*time.Millisecond), a.Settle)
 	require.NotNil(t, j.Batches[0].Doubt)
 	assert.Equal(t, []string{"+14155550101", "+14155550102", "+14155550103"}, j.Batches[0].Doubt.Missing)
-	assert.WithinDuration(t, a.Ended.Add(time.Hour), j.Batches[0].Doubt.WindowClosesAt, time.Second)
+	assert.WithinDuration(t, a.Ended.Add(300*time.Millisecond), j.Batches[0].Doubt.WindowClosesAt, time.Millisecond)
 
-	// Run again with -wait and a short window: two looks apart find
-	// nothing after it, so the numbers are sent again, once.
+	// Run again with -wait: two looks apart find nothing after the
+	// window the create was sent with, so the numbers are sent again,
+	// once.
 	h.stdout.Reset()
 	h.stderr.Reset()
 	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-wait", "-poll", "1ms", "-settle", "100ms")...))
@@ -563,7 +564,7 @@ func TestCreateServerErrorIsNotRetried(t *testing.T) {
 // The fake makes a request's orders when it processes it, a while after
 // the create (and a create whose client left later still): it first waits,
 // at most ten seconds, until every request it took is processed.
-func assertOneOrderEach(t *testing.T, srv *hostednumberstest.Server, phones ...string) {
+func assertOneOrderEach(t testing.TB, srv *hostednumberstest.Server, phones ...string) {
 	t.Helper()
 	waitProcessed(t, srv)
 	count := make(map[string]int)
@@ -579,7 +580,7 @@ func assertOneOrderEach(t *testing.T, srv *hostednumberstest.Server, phones ...s
 
 // waitProcessed waits until every bulk request the fake holds, and every
 // create it took, is processed (at most ten seconds).
-func waitProcessed(t *testing.T, srv *hostednumberstest.Server) {
+func waitProcessed(t testing.TB, srv *hostednumberstest.Server) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -1022,7 +1023,7 @@ const fivePlain = "phone_number\n+14155550101\n+14155550102\n+14155550103\n+1415
 
 var fivePhones = []string{"+14155550101", "+14155550102", "+14155550103", "+14155550104", "+14155550105"}
 
-func decodeStatus(t *testing.T, out string) statusDocument {
+func decodeStatus(t testing.TB, out string) statusDocument {
 	t.Helper()
 	var doc statusDocument
 	require.NoError(t, jsonUnmarshalStrict([]byte(out), &doc))

@@ -148,14 +148,47 @@ func (c *cli) submit(ctx context.Context, cfg *config) int {
 				return exitError
 			}
 		}
-		n, err := m.eng.Resubmit(ctx, statuses...)
+		res, err := m.eng.Resubmit(ctx, statuses...)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %v\n", err)
 			return exitError
 		}
+		n := res.Marked
 		fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %d number%s in %s marked to be submitted again.\n", n, plural(n), strings.Join(statuses, ", "))
+		printHeld(c.stderr, res.Held)
 	}
 	return m.runAll(ctx)
+}
+
+// printHeld says, for each number -resubmit held back, why and what to
+// do (at most 20 lines; the report lists them all).
+func printHeld(w io.Writer, held []migrate.Held) {
+	if len(held) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "bulkhost: -resubmit: %d number%s held back: Twilio may still host %s from an earlier request, so %s not sent again:\n",
+		len(held), plural(len(held)), map[bool]string{true: "it", false: "them"}[len(held) == 1], map[bool]string{true: "it is", false: "they are"}[len(held) == 1])
+	const show = 20
+	for i, h := range held {
+		if i == show {
+			fmt.Fprintf(w, "bulkhost:   and %d more\n", len(held)-show)
+			break
+		}
+		var why string
+		switch {
+		case h.Action == migrate.HoldCancelFirst:
+			why = fmt.Sprintf("its order %s is received at Twilio: cancel it first (DELETE /v2/HostedNumber/Orders/%s), then -resubmit again", h.HostingOrderSID, h.HostingOrderSID)
+		case h.HostingOrderSID != "" && h.OrderStatus == string(hostednumbers.OrderStatusActionRequired):
+			why = fmt.Sprintf("its order %s is action-required, which is live: ask Twilio support to move it on (see its next step), or wait until it completes or fails", h.HostingOrderSID)
+		case h.HostingOrderSID != "":
+			why = fmt.Sprintf("its order %s is %s at Twilio: wait until it completes or fails", h.HostingOrderSID, h.OrderStatus)
+		case h.BulkHostingSID != "":
+			why = fmt.Sprintf("bulk request %s, which may hold it, is not processed yet: wait, then -resubmit again", h.BulkHostingSID)
+		default:
+			why = "its batch is in doubt: run the same command until it is settled, then -resubmit again"
+		}
+		fmt.Fprintf(w, "bulkhost:   %s (batch %d): %s\n", h.PhoneNumber, h.Batch, why)
+	}
 }
 
 // input reads and checks the input, reporting any problem.
@@ -219,6 +252,23 @@ func (c *cli) dryRun(cfg *config, in *input) int {
 	fmt.Fprintf(c.stderr, "bulkhost: %d number%s in %s and the flags are valid: %d request%s of at most %d; nothing was submitted (-dry-run).\n",
 		len(numbers), plural(len(numbers)), in.name, batches, plural(batches), cfg.batchSize)
 	return exitOK
+}
+
+// contactFlags names the flag of each contact setting.
+var contactFlags = map[migrate.ContactField]string{
+	migrate.ContactEmail: "email", migrate.ContactAddressSID: "address-sid",
+	migrate.ContactPhone: "contact-phone", migrate.ContactTitle: "contact-title",
+	migrate.ContactFriendlyName: "friendly-name", migrate.ContactNotificationEmail: "notification-email",
+}
+
+// contactDifferences words each contact setting of now that differs from
+// was, after bulkhost's flags.
+func contactDifferences(was, now migrate.Contact) []string {
+	var out []string
+	for _, d := range was.Differences(now) {
+		out = append(out, fmt.Sprintf("-%s: the journal was started with %q, this run has %q", contactFlags[d.Field], d.Was, d.Now))
+	}
+	return out
 }
 
 // contactOf is the contact flags of cfg, as the journal records them.
@@ -291,15 +341,12 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 	}
 	m.eng, err = migrate.New(migrate.Options{
 		Check:  check,
-		Client: client, Store: st,
-		Settle: cfg.settle, SettleOverride: cfg.given["settle"],
-		AttemptTimeout: cfg.attemptTimeout,
-		Wait:           cfg.wait,
-		Poll:           cfg.poll, MaxPoll: c.maxPoll(cfg),
-		RunStarted: opened,
-		Now:        c.clock,
-		Checkpoint: c.checkpoint,
-		OnEvent:    m.event,
+		Client: c.engineAPI(client), Store: lockedStore{st, opened},
+		Settle: cfg.settle,
+		Wait:   cfg.wait,
+		Poll:   cfg.poll, MaxPoll: c.maxPoll(cfg),
+		Clock:   c.engineClock(),
+		OnEvent: m.event,
 	})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
@@ -371,7 +418,7 @@ func (c *cli) checkJournal(ctx context.Context, st migrate.Store, meta migrate.M
 		}
 		return fmt.Errorf("journal %s is %s; name another file with -state", path, what)
 	}
-	if diff := meta.Contact.Differences(contactOf(cfg)); len(diff) > 0 {
+	if diff := contactDifferences(meta.Contact, contactOf(cfg)); len(diff) > 0 {
 		return &journalError{path, fmt.Sprintf("was started with other contact flags: %s. "+
 			"Run with the flags the migration was started with, so that every batch goes out the same; "+
 			"or, to use the new ones, name a new journal with -state for the numbers not submitted yet", strings.Join(diff, "; "))}
@@ -500,6 +547,11 @@ func (m *migration) event(ev migrate.Event) {
 		defer m.track.tick(context.Background(), false)
 	}
 	switch ev.Kind {
+	case migrate.EventSending:
+		if c.checkpoint != nil {
+			c.checkpoint(stepAfterSending)
+		}
+		return
 	case migrate.EventSubmitted:
 		if !m.cfg.jsonOut {
 			fmt.Fprintln(c.stdout, ev.BulkHostingSID)
@@ -628,12 +680,22 @@ func (m *migration) explainDoubts(ctx context.Context) {
 		}
 		fmt.Fprintf(w, "bulkhost: batch %d is in doubt: %s. Nothing is sent again for it until Twilio's answer is conclusive; "+
 			"the earliest a run can settle it if Twilio never made its orders is %s (orders that appear earlier settle it earlier).\n",
-			b.Index, b.Doubt.Reason, at.Local().Format(time.DateTime))
+			b.Index, b.Doubt.Reason, clockText(at))
 	}
 	if !latest.IsZero() {
 		fmt.Fprintf(w, "bulkhost: run the same command again at %s or later (or now with -wait, which waits for it); the other batches are done.\n",
-			latest.Local().Format(time.DateTime))
+			clockText(latest))
 	}
+}
+
+// clockText is t as a person reads it, rounded up to the second: a run
+// started at the time printed is never early.
+func clockText(t time.Time) string {
+	r := t.Truncate(time.Second)
+	if r.Before(t) {
+		r = r.Add(time.Second)
+	}
+	return r.Local().Format(time.DateTime)
 }
 
 // batchSummary reads like "3 batches: 2 accepted, 1 outcome unknown".
@@ -845,7 +907,39 @@ func (m *migration) restoreDemo(ctx context.Context) error {
 
 // Steps a crash test may stop the command at (see envTestCrashAt).
 const (
-	stepAfterSending = migrate.StepAfterSending
-	stepAfterAnswer  = migrate.StepAfterAnswer
-	stepMidWait      = migrate.StepMidWait
+	stepAfterSending = "after-sending" // "sending" is recorded, the create not sent
+	stepAfterAnswer  = "after-answer"  // the create was answered, the answer not yet recorded
+	stepMidWait      = "mid-wait"      // a refresh is recorded, the wait goes on
 )
+
+// lockedStore is the journal with the time this process took its lock:
+// every earlier run had ended by then (migrate.Exclusive).
+type lockedStore struct {
+	*logstore.Store
+	since time.Time
+}
+
+// ExclusiveSince implements migrate.Exclusive.
+func (s lockedStore) ExclusiveSince() time.Time { return s.since }
+
+// engineAPI is the client's API for the engine, with the crash test's
+// step after a create's answer.
+func (c *cli) engineAPI(client *hostednumbers.Client) migrate.API {
+	api := migrate.ClientAPI(client)
+	if c.checkpoint != nil {
+		api.BulkHostedNumberOrders = answerHook{api.BulkHostedNumberOrders, c.checkpoint}
+	}
+	return api
+}
+
+// answerHook calls step(stepAfterAnswer) when a create has its answer.
+type answerHook struct {
+	hostednumbers.BulkHostedNumberOrdersAPI
+	step func(string)
+}
+
+func (h answerHook) Create(ctx context.Context, params *hostednumbers.CreateBulkHostedNumberOrderParams, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	o, err := h.BulkHostedNumberOrdersAPI.Create(ctx, params, opts...)
+	h.step(stepAfterAnswer)
+	return o, err
+}

@@ -168,6 +168,23 @@ func (c *cli) clock() time.Time {
 	return time.Now()
 }
 
+// engineClock is the engine's clock: c.clock, with the system's waits.
+func (c *cli) engineClock() migrate.Clock {
+	if c.now == nil {
+		return migrate.SystemClock{}
+	}
+	return cliClock{now: c.now}
+}
+
+// cliClock is a clock a test set (cli.now) with real waits.
+type cliClock struct{ now func() time.Time }
+
+func (k cliClock) Now() time.Time { return k.now() }
+
+func (cliClock) Sleep(ctx context.Context, d time.Duration) error {
+	return migrate.SystemClock{}.Sleep(ctx, d)
+}
+
 func (c *cli) run(ctx context.Context, args []string) int {
 	if !jsonRequested(args) {
 		return c.runMode(ctx, args)
@@ -412,8 +429,8 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 	if cfg.attemptTimeout <= 0 {
 		problems = append(problems, "-attempt-timeout: must be positive")
 	}
-	if cfg.batchSize < 1 {
-		problems = append(problems, "-batch-size: must be at least 1")
+	if cfg.batchSize < 1 || cfg.batchSize > migrate.MaxBatchSize {
+		problems = append(problems, fmt.Sprintf("-batch-size: must be from 1 to %d (Twilio's limit of numbers per request)", migrate.MaxBatchSize))
 	}
 	if cfg.given["csv"] && strings.TrimSpace(cfg.csvPath) == "" {
 		problems = append(problems, "-csv: is empty: name the CSV file of phone numbers (- for standard input)")

@@ -78,8 +78,7 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) int {
 		return exitError
 	}
 	defer cleanup()
-	eng, err := migrate.New(migrate.Options{Client: client, Store: st, Wait: cfg.wait, Poll: cfg.poll, Now: c.clock, Checkpoint: c.checkpoint,
-		AttemptTimeout: cfg.attemptTimeout})
+	eng, err := migrate.New(migrate.Options{Client: c.engineAPI(client), Store: st, Wait: cfg.wait, Poll: cfg.poll, Clock: c.engineClock()})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
 		return exitError
@@ -106,6 +105,9 @@ func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *logsto
 		o.OnEvent = func(ev migrate.Event) {
 			if ev.Kind == migrate.EventRefreshed {
 				track.tick(ctx, false)
+				if !ev.Settled && cfg.wait && c.checkpoint != nil {
+					c.checkpoint(stepMidWait) // the wait for the next refresh begins
+				}
 				return
 			}
 			p.clear()
@@ -165,11 +167,14 @@ func (c *cli) report(ctx context.Context, st *logstore.Store, cfg *config) int {
 		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", st.Path(), err)
 		return exitError
 	}
-	action, pending, unsent := 0, 0, 0
+	action, pending, unsent, canceled := 0, 0, 0, 0
 	for s, n := range p.Counts {
 		switch {
 		case migrate.NeedsAction(s) || s == migrate.StatusCheckFailed:
 			action += n
+			if s == migrate.StatusCanceled {
+				canceled += n
+			}
 		case s == statusNotSubmitted || s == statusUnknown:
 			unsent += n
 		case s == migrate.StatusWithdrawn || s == string(hostednumbers.OrderStatusCompleted):
@@ -177,8 +182,23 @@ func (c *cli) report(ctx context.Context, st *logstore.Store, cfg *config) int {
 			pending += n
 		}
 	}
+	// A batch in doubt, planned or refused is not done, whatever its
+	// numbers' statuses say (a look may have found some of them).
+	open := 0
+	for state, n := range p.States {
+		if state.InDoubt() || state == migrate.StatePlanned || state == migrate.StateRejected {
+			open += n
+		}
+	}
 	if unsent > 0 {
 		fmt.Fprintf(c.stderr, "bulkhost: %d number%s %s not submitted yet (or not known to be): run the submit command again to resume.\n", unsent, plural(unsent), pluralVerb(unsent))
+	} else if open > 0 {
+		fmt.Fprintf(c.stderr, "bulkhost: %d batch%s %s in doubt or not submitted yet: run the submit command again to resume.\n", open, pluralES(open), pluralVerb(open))
+		unsent = open
+	}
+	if canceled > 0 {
+		fmt.Fprintf(c.stderr, "bulkhost: %d number%s %s cancelled at Twilio (the order is gone): submit %s again with -resubmit canceled if %s should be hosted.\n",
+			canceled, plural(canceled), pluralVerb(canceled), map[bool]string{true: "it", false: "them"}[canceled == 1], map[bool]string{true: "it", false: "they"}[canceled == 1])
 	}
 	if action > 0 {
 		fmt.Fprintf(c.stderr, "bulkhost: %d number%s failed or need%s action: see the DETAIL of each.\n", action, plural(action), verbS(action))

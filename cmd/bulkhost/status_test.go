@@ -259,3 +259,34 @@ func TestStatusRefreshesOrderWithoutBulkRequest(t *testing.T) {
 	require.Len(t, rows, 1)
 	assert.Equal(t, []string{"failed", "+14155550109", "1", hr}, rows[0][:4])
 }
+
+// -status never exits 0 while a batch is in doubt, even when a look has
+// found every one of its numbers already.
+func TestStatusNeverZeroWhileABatchIsInDoubt(t *testing.T) {
+	h := newHarness(t)
+	path := filepath.Join(t.TempDir(), "j.bulkhost.json")
+	st, err := logstore.Open(path, logstore.Options{})
+	require.NoError(t, err)
+	meta := migrate.Meta{BatchSize: 2, Contact: migrate.Contact{Email: "owner@example.com", AddressSID: addressSID}}
+	numbers := func(yield func(migrate.NumberState, error) bool) {
+		for _, p := range []string{"+14155550101", "+14155550102"} {
+			if !yield(migrate.NumberState{Number: hostednumbers.Number{PhoneNumber: p}}, nil) {
+				return
+			}
+		}
+	}
+	require.NoError(t, migrate.Start(t.Context(), st, meta, numbers))
+	b, err := st.Batch(t.Context(), 1)
+	require.NoError(t, err)
+	ns, err := st.Numbers(t.Context(), 1)
+	require.NoError(t, err)
+	for i := range ns {
+		ns[i].Status, ns[i].HostingOrderSID = "completed", "HR0123456789abcdef0123456789abcde"+string(rune('0'+i))
+	}
+	b.State, b.Counts = migrate.StateUnknown, map[string]int{"completed": 2}
+	require.NoError(t, st.SaveBatch(t.Context(), &b, ns))
+	require.NoError(t, st.Close())
+
+	require.Equal(t, exitPending, h.run("-live", "-status", "-state", path))
+	assert.Contains(t, h.stderr.String(), "1 batch is in doubt or not submitted yet")
+}

@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 	"github.com/hostednumbers/hostednumbers-go/migrate/pgstore"
@@ -36,7 +38,7 @@ func TestEngineRunsAMigration(t *testing.T) {
 	defer srv.Close()
 	const n, size = 25, 10
 	st := started(t, n, size)
-	m, err := migrate.New(migrate.Options{Client: srv.Client(), Store: st, Wait: true, Poll: 10 * time.Millisecond})
+	m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: st, Wait: true, Poll: 10 * time.Millisecond})
 	require.NoError(t, err)
 	res, err := m.Submit(ctx)
 	require.NoError(t, err)
@@ -69,16 +71,37 @@ func TestEngineRunsAMigration(t *testing.T) {
 	}
 }
 
-// crash is what a checkpoint panics with to stop a run where a killed
-// process would stop.
+// crash is what a run panics with to stop where a killed process would
+// stop.
 type crash struct{ step string }
+
+// The steps a run is stopped at.
+const (
+	afterSending = "after-sending" // "sending" recorded, the create not sent
+	afterAnswer  = "after-answer"  // the create answered, its answer not recorded
+)
+
+// killAfterAnswer stops the run once a create has its answer, before the
+// engine records it, when kill says so.
+type killAfterAnswer struct {
+	hostednumbers.BulkHostedNumberOrdersAPI
+	kill func() bool
+}
+
+func (k killAfterAnswer) Create(ctx context.Context, params *hostednumbers.CreateBulkHostedNumberOrderParams, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	o, err := k.BulkHostedNumberOrdersAPI.Create(ctx, params, opts...)
+	if k.kill() {
+		panic(crash{afterAnswer})
+	}
+	return o, err
+}
 
 // A run killed after recording "sending" (the create not sent), or after
 // the create was processed (its answer not recorded), is resumed by
 // another process on the same database: the batch in doubt is settled,
 // never sent twice, and the migration ends with one order per number.
 func TestEngineResumesAfterACrash(t *testing.T) {
-	for _, step := range []string{migrate.StepAfterSending, migrate.StepAfterAnswer} {
+	for _, step := range []string{afterSending, afterAnswer} {
 		t.Run(step, func(t *testing.T) {
 			ctx := testCtx(t)
 			srv := hostednumberstest.NewServer() // its default stages take milliseconds
@@ -86,13 +109,20 @@ func TestEngineResumesAfterACrash(t *testing.T) {
 			const n, size = 30, 10
 			st := started(t, n, size)
 			creates := 0
-			killed, err := migrate.New(migrate.Options{Client: srv.Client(), Store: st, Settle: 200 * time.Millisecond,
-				Checkpoint: func(s string) {
-					if s == migrate.StepAfterSending {
-						creates++
+			// The killed run's creates cannot outlast 100ms: the store
+			// cannot prove the run has ended, so the next run bounds a
+			// create it left in flight by the longest its client may take.
+			api := migrate.ClientAPI(srv.Client(hostednumbers.WithTimeout(100*time.Millisecond),
+				hostednumbers.WithMaxRetries(0), hostednumbers.WithMaxRetryAfter(0)))
+			api.BulkHostedNumberOrders = killAfterAnswer{api.BulkHostedNumberOrders, func() bool { return step == afterAnswer && creates == 2 }}
+			killed, err := migrate.New(migrate.Options{Client: api, Store: st, Settle: 200 * time.Millisecond,
+				OnEvent: func(ev migrate.Event) {
+					if ev.Kind != migrate.EventSending {
+						return
 					}
-					if s == step && creates == 2 {
-						panic(crash{step})
+					creates++
+					if step == afterSending && creates == 2 {
+						panic(crash{afterSending})
 					}
 				}})
 			require.NoError(t, err)
@@ -110,7 +140,7 @@ func TestEngineResumesAfterACrash(t *testing.T) {
 
 			// Another process, on its own connections.
 			resumed := open(t, pgstore.Options{Schema: st.Schema()})
-			m, err := migrate.New(migrate.Options{Client: srv.Client(), Store: resumed, Wait: true,
+			m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: resumed, Wait: true,
 				Settle: 200 * time.Millisecond, Poll: 10 * time.Millisecond})
 			require.NoError(t, err)
 			res, err := m.Submit(ctx)
