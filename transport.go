@@ -76,15 +76,17 @@ var errNoResponse = errors.New("hostednumbers: the HTTP transport returned neith
 //     Connections taken before the request was written (a side request on
 //     the same context, fetching a token, say) do not count.
 //   - An attempt's error is marked retry.NotSent only on positive
-//     evidence that nothing of it left the process: the context was done
-//     before the transport was called, or the error is a typed dial, name
-//     resolution or certificate failure, or net/http reported a failed TLS
-//     handshake through the trace, and in all three cases neither the
-//     request's headers were reported written nor its body read. A
-//     transport that does not report through the trace (one that sends
-//     under a context of its own, an HTTP/3 transport) thus gets an
-//     outcome-unknown answer for anything but a typed connection failure
-//     before it read the body.
+//     evidence that nothing of it left the process (see notSent): the
+//     context was done before the transport was called; or neither the
+//     request's headers were reported written nor its body read, and the
+//     error is a typed dial, name resolution or certificate failure, or
+//     the transport is net/http's own *http.Transport, which reported
+//     through the trace that it was getting a connection for the request
+//     (GetConn) and never that it had one (GotConn): a failed or stalled
+//     dial, TLS handshake or proxy CONNECT. A transport that does not
+//     report through the trace (one that sends under a context of its
+//     own, an HTTP/3 transport) thus gets an outcome-unknown answer for
+//     anything but a typed connection failure before it read the body.
 //
 // It hides the transport's CloseIdleConnections: retryablehttp closes idle
 // connections whenever a request gives up, which would empty a pool that
@@ -96,7 +98,10 @@ var errNoResponse = errors.New("hostednumbers: the HTTP transport returned neith
 // does not know, and it records the server's clock from each answer's Date
 // header.
 type onceTransport struct {
-	rt      http.RoundTripper
+	rt http.RoundTripper
+	// netHTTP says rt is net/http's own *http.Transport, whose trace
+	// reports are evidence of what it did not send (see notSent).
+	netHTTP bool
 	timeout time.Duration
 	logger  *slog.Logger
 	redact  func(string) string
@@ -170,7 +175,7 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		err = attemptError(ctx, parent, err)
 		cancel(nil)
 		retry.ObserveStatus(parent, 0)
-		if g.notSent(err, hasBody) {
+		if g.notSent(err, hasBody, t.netHTTP) {
 			retry.MarkUnprocessed(parent)
 			err = retry.NotSent(err)
 		}
@@ -199,33 +204,33 @@ type attemptGuard struct {
 	cancel  context.CancelCauseFunc
 	touched atomic.Bool // some of the request body was read
 
-	mu              sync.Mutex
-	wroteHeaders    bool // net/http reported request headers written
-	handshakeFailed bool // net/http reported a failed TLS handshake
+	mu           sync.Mutex
+	gettingConn  bool // the transport reported getting a connection (GetConn)
+	gotConnSeen  bool // the transport reported a connection handed over (GotConn)
+	wroteHeaders bool // the transport reported request headers written
 }
 
 func (g *attemptGuard) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
+		GetConn: func(string) {
+			g.mu.Lock()
+			g.gettingConn = true
+			g.mu.Unlock()
+		},
 		GotConn: g.gotConn,
 		WroteHeaders: func() {
 			g.mu.Lock()
 			g.wroteHeaders = true
 			g.mu.Unlock()
 		},
-		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
-			if err != nil {
-				g.mu.Lock()
-				g.handshakeFailed = true
-				g.mu.Unlock()
-			}
-		},
 	}
 }
 
-// gotConn refuses a connection taken after the attempt's own request was
-// written: that is a resend.
+// gotConn records a connection handed over, and refuses one taken after
+// the attempt's own request was written: that is a resend.
 func (g *attemptGuard) gotConn(info httptrace.GotConnInfo) {
 	g.mu.Lock()
+	g.gotConnSeen = true
 	sent := g.wroteHeaders && g.touched.Load()
 	g.mu.Unlock()
 	if !sent {
@@ -247,14 +252,42 @@ func sharedConn(conn net.Conn) bool {
 }
 
 // notSent reports positive evidence that nothing of the attempt, which
-// failed with err, left the process.
-func (g *attemptGuard) notSent(err error, hasBody bool) bool {
+// failed with err, left the process. It is asked once the transport's
+// RoundTrip has returned. netHTTP says the transport is net/http's own
+// *http.Transport.
+//
+// Nothing counts once the transport reported the request's headers
+// written or read any of its body. Before that, the evidence is one of:
+//
+//   - err is a typed failure to connect, resolve the name or verify the
+//     server's certificate, whatever the transport;
+//   - the transport is net/http's *http.Transport, it reported GetConn
+//     for the request and never GotConn. That transport writes a request
+//     only on a connection it reported with GotConn (HTTP/1 in getConn,
+//     HTTP/2 in its RoundTrip, each time it takes one, before the write
+//     starts), on the goroutine that called RoundTrip, so once RoundTrip
+//     has returned without one, nothing of the request was or will be
+//     written: the dial, the TLS handshake or the proxy's CONNECT failed
+//     or was still under way when the attempt ended, whatever the error
+//     says (a timeout, the proxy's status text). A dial it goes on with
+//     in the background only fills its pool. For any other transport
+//     this is no evidence: a wrapper may take connections on the
+//     request's context for requests of its own, then send this one
+//     outside the trace's sight; nor is the error of a handshake such a
+//     wrapper reported, which may be a shared value (io.EOF) that a later
+//     failure returns too.
+//
+// The error's text never counts.
+func (g *attemptGuard) notSent(err error, hasBody, netHTTP bool) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.wroteHeaders || (hasBody && g.touched.Load()) {
 		return false
 	}
-	return retry.ConnectFailure(err) || retry.HandshakeFailure(err) || g.handshakeFailed
+	if retry.ConnectFailure(err) || retry.HandshakeFailure(err) {
+		return true
+	}
+	return netHTTP && g.gettingConn && !g.gotConnSeen
 }
 
 // emptyBody is the body of a request that has none.
