@@ -350,7 +350,9 @@ func assertNothingOfTheRequest(t *testing.T, srv *phaseServer, proxy bool) {
 // are no evidence.
 type passThrough struct{ inner http.RoundTripper }
 
-func (p passThrough) RoundTrip(req *http.Request) (*http.Response, error) { return p.inner.RoundTrip(req) }
+func (p passThrough) RoundTrip(req *http.Request) (*http.Response, error) {
+	return p.inner.RoundTrip(req)
+}
 
 // TestNotApplied_NeedsEvidenceFromNetHTTPItself: the same failures through
 // a wrapper, or from a transport that reports nothing through the trace,
