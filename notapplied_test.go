@@ -490,7 +490,7 @@ func TestAttemptGuard_WhatCountsAsNotSent(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := &attemptGuard{cancel: func(error) {}}
-			tc.report(g.trace(), &g.touched)
+			tc.report(g.hooks(&httptrace.ClientTrace{}), &g.touched)
 			assert.Equal(t, !tc.wantSent, g.notSent(tc.err, tc.hasBody, tc.netHTTP))
 		})
 	}

@@ -124,21 +124,22 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancelCause(parent)
-	var stop func() bool
+	var timer *time.Timer
 	limit := t.timeout
 	if call := callFrom(parent); call != nil && call.settings.timeoutSet {
 		limit = call.settings.timeout // WithCallTimeout
 	}
 	if limit > 0 {
-		stop = time.AfterFunc(limit, func() { cancel(&attemptTimeoutError{limit: limit}) }).Stop
+		timer = time.AfterFunc(limit, func() { cancel(&attemptTimeoutError{limit: limit}) })
 	}
-	g := &attemptGuard{cancel: cancel}
-	ctx = httptrace.WithClientTrace(ctx, g.trace())
+	a := &attempt{guard: attemptGuard{cancel: cancel}}
+	g := &a.guard
+	ctx = httptrace.WithClientTrace(ctx, g.hooks(&a.trace))
 	out := req.WithContext(ctx)
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	if hasBody {
-		b := &onceBody{rc: req.Body, touched: &g.touched}
-		out.Body = b
+		a.body = onceBody{rc: req.Body, touched: &g.touched}
+		out.Body = &a.body
 		getBody := req.GetBody
 		out.GetBody = func() (io.ReadCloser, error) {
 			if g.touched.Load() || getBody == nil {
@@ -153,8 +154,19 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else {
 		// Never nil and never http.NoBody, with no GetBody: net/http does
 		// not replay such a request. It sends no body for it (HTTP/1
-		// finds it empty; HTTP/2 ends the stream with an empty DATA frame).
-		out.Body, out.GetBody, out.ContentLength = &onceBody{rc: emptyBody{}, touched: &g.touched}, nil, 0
+		// copies an empty one; HTTP/2 ends the stream with an empty DATA
+		// frame).
+		a.body = onceBody{rc: emptyBody{}, touched: &g.touched}
+		out.Body, out.GetBody, out.ContentLength = &a.body, nil, 0
+		if bodilessMethod(req.Method) {
+			// Said to be sent as is, so that net/http's HTTP/1 writer
+			// neither sends it chunked nor probes it first for a byte (a
+			// goroutine and a timer per request): a GET or DELETE then
+			// goes out with neither Content-Length nor Transfer-Encoding,
+			// which is a request without a body, as net/http would send
+			// one whose Body is nil. HTTP/2 ignores the field.
+			out.TransferEncoding = identityEncoding
+		}
 	}
 
 	resp, err := t.rt.RoundTrip(out)
@@ -169,8 +181,8 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		err = errNoResponse
 	}
 	if err != nil {
-		if stop != nil {
-			stop()
+		if timer != nil {
+			timer.Stop()
 		}
 		err = attemptError(ctx, parent, err)
 		cancel(nil)
@@ -195,8 +207,19 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.logAttempt(parent, req, resp, start, nil)
 	t.hookAttempt(parent, resp, start, nil)
-	resp.Body = &attemptBody{rc: resp.Body, ctx: ctx, parent: parent, cancel: cancel, stop: stop}
+	a.resp = attemptBody{rc: resp.Body, ctx: ctx, parent: parent, cancel: cancel, timer: timer}
+	resp.Body = &a.resp
 	return resp, nil
+}
+
+// attempt is what one attempt needs that outlives a call frame, in one
+// allocation: the guard and its trace hooks, the request body handed down
+// and the response body handed up.
+type attempt struct {
+	guard attemptGuard
+	trace httptrace.ClientTrace
+	body  onceBody
+	resp  attemptBody
 }
 
 // attemptGuard watches one attempt through net/http's trace hooks.
@@ -210,20 +233,20 @@ type attemptGuard struct {
 	wroteHeaders bool // the transport reported request headers written
 }
 
-func (g *attemptGuard) trace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		GetConn: func(string) {
-			g.mu.Lock()
-			g.gettingConn = true
-			g.mu.Unlock()
-		},
-		GotConn: g.gotConn,
-		WroteHeaders: func() {
-			g.mu.Lock()
-			g.wroteHeaders = true
-			g.mu.Unlock()
-		},
+// hooks sets the guard's hooks in tr and returns it.
+func (g *attemptGuard) hooks(tr *httptrace.ClientTrace) *httptrace.ClientTrace {
+	tr.GetConn = func(string) {
+		g.mu.Lock()
+		g.gettingConn = true
+		g.mu.Unlock()
 	}
+	tr.GotConn = g.gotConn
+	tr.WroteHeaders = func() {
+		g.mu.Lock()
+		g.wroteHeaders = true
+		g.mu.Unlock()
+	}
+	return tr
 }
 
 // gotConn records a connection handed over, and refuses one taken after
@@ -290,11 +313,31 @@ func (g *attemptGuard) notSent(err error, hasBody, netHTTP bool) bool {
 	return netHTTP && g.gettingConn && !g.gotConnSeen
 }
 
+// identityEncoding is the Request.TransferEncoding that tells net/http to
+// send a body as is, without chunking it. Never modified.
+var identityEncoding = []string{"identity"}
+
+// bodilessMethod reports whether net/http's HTTP/1 writer would probe a
+// request of this method with an unknown-length body for a first byte
+// before sending it (the methods that usually have no body), rather than
+// send it chunked.
+func bodilessMethod(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
 // emptyBody is the body of a request that has none.
 type emptyBody struct{}
 
 func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
 func (emptyBody) Close() error             { return nil }
+
+// WriteTo writes nothing, without the copy buffer that io.Copy would
+// otherwise take from the connection's ReadFrom.
+func (emptyBody) WriteTo(io.Writer) (int64, error) { return 0, nil }
 
 // attemptError explains an attempt that failed because of the attempt's
 // own context (its time limit, or a refused resend) rather than the
@@ -393,7 +436,7 @@ type attemptBody struct {
 	rc          io.ReadCloser
 	ctx, parent context.Context
 	cancel      context.CancelCauseFunc
-	stop        func() bool
+	timer       *time.Timer // the attempt's time limit, nil without one
 }
 
 func (b *attemptBody) Read(p []byte) (int, error) {
@@ -406,8 +449,8 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 
 func (b *attemptBody) Close() error {
 	err := b.rc.Close()
-	if b.stop != nil {
-		b.stop()
+	if b.timer != nil {
+		b.timer.Stop()
 	}
 	b.cancel(nil)
 	return err
