@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net"
@@ -495,3 +496,23 @@ func TestAttemptGuard_WhatCountsAsNotSent(t *testing.T) {
 		})
 	}
 }
+
+// TestRedactor_APlainSecretIsRemovedWhole: a secret whose pieces are all
+// too plain to remove alone (fewer than minDistinct characters in every
+// redactPiece-long run) is still removed wherever it appears whole, as
+// are its base64 forms, while text without any comes back as it was.
+func TestRedactor_APlainSecretIsRemovedWhole(t *testing.T) {
+	const secret = "abcabcabcabcabcabcabcabcabcabcab"
+	r := newRedactor(ctAccountSID, secret)
+	for i := 0; i+redactPiece <= len(secret); i++ {
+		require.NotContains(t, r.pieces, secret[i:i+redactPiece], "every piece of the secret is too plain to count alone")
+	}
+	for _, form := range []string{secret, secretB64(secret), secretB64(ctAccountSID + ":" + secret)} {
+		got := r.redact("echo: " + form + " (end)")
+		assert.Equal(t, "echo: [redacted] (end)", got)
+	}
+	const plain = "RQ0123456789abcdef0123456789abcdef, abcabc"
+	assert.Equal(t, plain, r.redact(plain))
+}
+
+func secretB64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
