@@ -374,7 +374,8 @@ func httpClientFor(s *settings, c *Client) (http.RoundTripper, *http.Client) {
 			rt = newTransport()
 		}
 	}
-	once := &onceTransport{rt: rt, logger: s.logger, clock: &c.clock,
+	_, netHTTP := rt.(*http.Transport)
+	once := &onceTransport{rt: rt, netHTTP: netHTTP, logger: s.logger, clock: &c.clock,
 		redact: func(v string) string { return c.redact(v) }}
 	if s.httpClient == nil || s.timeoutSet {
 		once.timeout, hc.Timeout = s.timeout, 0

@@ -42,9 +42,11 @@
 // A GET is retried on transport errors and on 429, 500, 502, 503 and 504.
 // A POST (Create) is retried only on positive evidence that the server
 // cannot have processed it: on 429, which Twilio sends before doing any
-// work, and on a typed connection failure (connection refused, DNS
-// failure) that the client's transport layer saw happen before any of the
-// request was written. No decision is read from the text of an error,
+// work, and when the client's transport layer has evidence that nothing
+// of it was written: a typed connection failure (connection refused, DNS
+// failure), or a dial, TLS handshake or proxy CONNECT that failed or
+// stalled before net/http's transport had a connection for the request.
+// No decision is read from the text of an error,
 // which a server can word. A POST is never resent after a timeout, a
 // connection reset or an HTTP/2 stream error (REFUSED_STREAM included)
 // once it may have been sent, or after any 5xx, because the API takes no
@@ -61,8 +63,8 @@
 //
 // Every error from Create says whether the order may exist: it matches
 // exactly one of ErrNotApplied (nothing left the process: invalid input, a
-// nil context, a context done before the attempt, a failed dial, name
-// lookup or TLS handshake; or Twilio refused it with a 4xx: fix the cause
+// nil context, a context done before the attempt, a connection that
+// never opened; or Twilio refused it with a 4xx: fix the cause
 // and submit again) and ErrOutcomeUnknown (everything else once a send
 // began: it may have been processed). After ErrOutcomeUnknown,
 // BulkHostedNumberOrders.Reconcile (or WaitForReconcile, or the functions

@@ -38,10 +38,13 @@ var (
 	// evidence that Twilio has nothing from it: nothing left the process
 	// (invalid input, configuration or call options, a nil context, a
 	// context done before the attempt reached the transport, a typed
-	// failure to connect, resolve the name or complete the TLS handshake
-	// before any of the request was written or its body read), or Twilio
-	// refused it (429 or any other 4xx). Safe to send again once the cause
-	// is fixed.
+	// failure to connect, resolve the name or verify the certificate
+	// before any of the request was written or its body read, or, through
+	// net/http's own *http.Transport, the SDK's or one given with
+	// WithHTTPClient, a dial, TLS handshake or proxy CONNECT that failed or
+	// stalled before the transport had a connection for the request,
+	// whatever the error), or Twilio refused it (429 or any other 4xx).
+	// Safe to send again once the cause is fixed.
 	ErrNotApplied = errors.New("hostednumbers: not applied")
 	// ErrNotCreated is ErrNotApplied, the same value, under the name it
 	// had when only creates carried outcomes; errors.Is matches either.
@@ -54,10 +57,13 @@ var (
 	// been processed. That covers a connection that failed after a send
 	// began, any HTTP/2 stream reset or GOAWAY (REFUSED_STREAM included:
 	// its text is not evidence, a server can write it), the attempt timing
-	// out or the context ending while the request was out, a transport
-	// that sent without reporting through net/http's trace hooks, a
-	// transport that broke the RoundTripper contract, a 5xx, and a 2xx
-	// whose body could not be used. For a create, find out what Twilio has
+	// out or the context ending once the transport had a connection for
+	// the request, a transport that sent without reporting through
+	// net/http's trace hooks, an untyped failure to connect through a
+	// transport other than *http.Transport (a wrapper around one: the SDK
+	// cannot see what else it does), a transport that broke the
+	// RoundTripper contract, a 5xx, and a 2xx whose body could not be
+	// used. For a create, find out what Twilio has
 	// (BulkHostedNumberOrders.Reconcile) before sending the same numbers
 	// again.
 	ErrOutcomeUnknown = errors.New("hostednumbers: outcome unknown")
@@ -323,6 +329,7 @@ const redactPiece = 8
 // quoting a value) before or after redacting cannot leave a usable part.
 type redactor struct {
 	whole  *strings.Replacer   // every form, whole
+	forms  []string            // the forms whole replaces, to look for first
 	pieces map[string]struct{} // every distinctive redactPiece-long piece of every form
 }
 
@@ -349,6 +356,7 @@ func newRedactor(user, secret string) *redactor {
 			continue
 		}
 		pairs = append(pairs, f, "[redacted]")
+		r.forms = append(r.forms, f)
 		for i := 0; i+redactPiece <= len(f); i++ {
 			if piece := f[i : i+redactPiece]; distinct(piece) >= minDistinct {
 				r.pieces[piece] = struct{}{}
@@ -381,7 +389,15 @@ func (r *redactor) redact(s string) string {
 	if r == nil || len(s) < redactPiece {
 		return s
 	}
-	s = r.whole.Replace(s)
+	// A Replacer of long strings allocates its result even when it
+	// replaces nothing, which is nearly always: run it only when a form
+	// is there to replace.
+	for _, f := range r.forms {
+		if strings.Contains(s, f) {
+			s = r.whole.Replace(s)
+			break
+		}
+	}
 	var b strings.Builder
 	written, runEnd, inRun := 0, 0, false
 	for i := 0; i+redactPiece <= len(s); i++ {

@@ -76,15 +76,17 @@ var errNoResponse = errors.New("hostednumbers: the HTTP transport returned neith
 //     Connections taken before the request was written (a side request on
 //     the same context, fetching a token, say) do not count.
 //   - An attempt's error is marked retry.NotSent only on positive
-//     evidence that nothing of it left the process: the context was done
-//     before the transport was called, or the error is a typed dial, name
-//     resolution or certificate failure, or net/http reported a failed TLS
-//     handshake through the trace, and in all three cases neither the
-//     request's headers were reported written nor its body read. A
-//     transport that does not report through the trace (one that sends
-//     under a context of its own, an HTTP/3 transport) thus gets an
-//     outcome-unknown answer for anything but a typed connection failure
-//     before it read the body.
+//     evidence that nothing of it left the process (see notSent): the
+//     context was done before the transport was called; or neither the
+//     request's headers were reported written nor its body read, and the
+//     error is a typed dial, name resolution or certificate failure, or
+//     the transport is net/http's own *http.Transport, which reported
+//     through the trace that it was getting a connection for the request
+//     (GetConn) and never that it had one (GotConn): a failed or stalled
+//     dial, TLS handshake or proxy CONNECT. A transport that does not
+//     report through the trace (one that sends under a context of its
+//     own, an HTTP/3 transport) thus gets an outcome-unknown answer for
+//     anything but a typed connection failure before it read the body.
 //
 // It hides the transport's CloseIdleConnections: retryablehttp closes idle
 // connections whenever a request gives up, which would empty a pool that
@@ -96,7 +98,10 @@ var errNoResponse = errors.New("hostednumbers: the HTTP transport returned neith
 // does not know, and it records the server's clock from each answer's Date
 // header.
 type onceTransport struct {
-	rt      http.RoundTripper
+	rt http.RoundTripper
+	// netHTTP says rt is net/http's own *http.Transport, whose trace
+	// reports are evidence of what it did not send (see notSent).
+	netHTTP bool
 	timeout time.Duration
 	logger  *slog.Logger
 	redact  func(string) string
@@ -119,21 +124,22 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancelCause(parent)
-	var stop func() bool
+	var timer *time.Timer
 	limit := t.timeout
 	if call := callFrom(parent); call != nil && call.settings.timeoutSet {
 		limit = call.settings.timeout // WithCallTimeout
 	}
 	if limit > 0 {
-		stop = time.AfterFunc(limit, func() { cancel(&attemptTimeoutError{limit: limit}) }).Stop
+		timer = time.AfterFunc(limit, func() { cancel(&attemptTimeoutError{limit: limit}) })
 	}
-	g := &attemptGuard{cancel: cancel}
-	ctx = httptrace.WithClientTrace(ctx, g.trace())
+	a := &attempt{guard: attemptGuard{cancel: cancel}}
+	g := &a.guard
+	ctx = httptrace.WithClientTrace(ctx, g.hooks(&a.trace))
 	out := req.WithContext(ctx)
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	if hasBody {
-		b := &onceBody{rc: req.Body, touched: &g.touched}
-		out.Body = b
+		a.body = onceBody{rc: req.Body, touched: &g.touched}
+		out.Body = &a.body
 		getBody := req.GetBody
 		out.GetBody = func() (io.ReadCloser, error) {
 			if g.touched.Load() || getBody == nil {
@@ -148,8 +154,19 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else {
 		// Never nil and never http.NoBody, with no GetBody: net/http does
 		// not replay such a request. It sends no body for it (HTTP/1
-		// finds it empty; HTTP/2 ends the stream with an empty DATA frame).
-		out.Body, out.GetBody, out.ContentLength = &onceBody{rc: emptyBody{}, touched: &g.touched}, nil, 0
+		// copies an empty one; HTTP/2 ends the stream with an empty DATA
+		// frame).
+		a.body = onceBody{rc: emptyBody{}, touched: &g.touched}
+		out.Body, out.GetBody, out.ContentLength = &a.body, nil, 0
+		if bodilessMethod(req.Method) {
+			// Said to be sent as is, so that net/http's HTTP/1 writer
+			// neither sends it chunked nor probes it first for a byte (a
+			// goroutine and a timer per request): a GET or DELETE then
+			// goes out with neither Content-Length nor Transfer-Encoding,
+			// which is a request without a body, as net/http would send
+			// one whose Body is nil. HTTP/2 ignores the field.
+			out.TransferEncoding = identityEncoding
+		}
 	}
 
 	resp, err := t.rt.RoundTrip(out)
@@ -164,13 +181,13 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		err = errNoResponse
 	}
 	if err != nil {
-		if stop != nil {
-			stop()
+		if timer != nil {
+			timer.Stop()
 		}
 		err = attemptError(ctx, parent, err)
 		cancel(nil)
 		retry.ObserveStatus(parent, 0)
-		if g.notSent(err, hasBody) {
+		if g.notSent(err, hasBody, t.netHTTP) {
 			retry.MarkUnprocessed(parent)
 			err = retry.NotSent(err)
 		}
@@ -190,8 +207,19 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.logAttempt(parent, req, resp, start, nil)
 	t.hookAttempt(parent, resp, start, nil)
-	resp.Body = &attemptBody{rc: resp.Body, ctx: ctx, parent: parent, cancel: cancel, stop: stop}
+	a.resp = attemptBody{rc: resp.Body, ctx: ctx, parent: parent, cancel: cancel, timer: timer}
+	resp.Body = &a.resp
 	return resp, nil
+}
+
+// attempt is what one attempt needs that outlives a call frame, in one
+// allocation: the guard and its trace hooks, the request body handed down
+// and the response body handed up.
+type attempt struct {
+	guard attemptGuard
+	trace httptrace.ClientTrace
+	body  onceBody
+	resp  attemptBody
 }
 
 // attemptGuard watches one attempt through net/http's trace hooks.
@@ -199,33 +227,33 @@ type attemptGuard struct {
 	cancel  context.CancelCauseFunc
 	touched atomic.Bool // some of the request body was read
 
-	mu              sync.Mutex
-	wroteHeaders    bool // net/http reported request headers written
-	handshakeFailed bool // net/http reported a failed TLS handshake
+	mu           sync.Mutex
+	gettingConn  bool // the transport reported getting a connection (GetConn)
+	gotConnSeen  bool // the transport reported a connection handed over (GotConn)
+	wroteHeaders bool // the transport reported request headers written
 }
 
-func (g *attemptGuard) trace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		GotConn: g.gotConn,
-		WroteHeaders: func() {
-			g.mu.Lock()
-			g.wroteHeaders = true
-			g.mu.Unlock()
-		},
-		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
-			if err != nil {
-				g.mu.Lock()
-				g.handshakeFailed = true
-				g.mu.Unlock()
-			}
-		},
+// hooks sets the guard's hooks in tr and returns it.
+func (g *attemptGuard) hooks(tr *httptrace.ClientTrace) *httptrace.ClientTrace {
+	tr.GetConn = func(string) {
+		g.mu.Lock()
+		g.gettingConn = true
+		g.mu.Unlock()
 	}
+	tr.GotConn = g.gotConn
+	tr.WroteHeaders = func() {
+		g.mu.Lock()
+		g.wroteHeaders = true
+		g.mu.Unlock()
+	}
+	return tr
 }
 
-// gotConn refuses a connection taken after the attempt's own request was
-// written: that is a resend.
+// gotConn records a connection handed over, and refuses one taken after
+// the attempt's own request was written: that is a resend.
 func (g *attemptGuard) gotConn(info httptrace.GotConnInfo) {
 	g.mu.Lock()
+	g.gotConnSeen = true
 	sent := g.wroteHeaders && g.touched.Load()
 	g.mu.Unlock()
 	if !sent {
@@ -247,14 +275,58 @@ func sharedConn(conn net.Conn) bool {
 }
 
 // notSent reports positive evidence that nothing of the attempt, which
-// failed with err, left the process.
-func (g *attemptGuard) notSent(err error, hasBody bool) bool {
+// failed with err, left the process. It is asked once the transport's
+// RoundTrip has returned. netHTTP says the transport is net/http's own
+// *http.Transport.
+//
+// Nothing counts once the transport reported the request's headers
+// written or read any of its body. Before that, the evidence is one of:
+//
+//   - err is a typed failure to connect, resolve the name or verify the
+//     server's certificate, whatever the transport;
+//   - the transport is net/http's *http.Transport, it reported GetConn
+//     for the request and never GotConn. That transport writes a request
+//     only on a connection it reported with GotConn (HTTP/1 in getConn,
+//     HTTP/2 in its RoundTrip, each time it takes one, before the write
+//     starts), on the goroutine that called RoundTrip, so once RoundTrip
+//     has returned without one, nothing of the request was or will be
+//     written: the dial, the TLS handshake or the proxy's CONNECT failed
+//     or was still under way when the attempt ended, whatever the error
+//     says (a timeout, the proxy's status text). A dial it goes on with
+//     in the background only fills its pool. For any other transport
+//     this is no evidence: a wrapper may take connections on the
+//     request's context for requests of its own, then send this one
+//     outside the trace's sight; nor is the error of a handshake such a
+//     wrapper reported, which may be a shared value (io.EOF) that a later
+//     failure returns too.
+//
+// The error's text never counts.
+func (g *attemptGuard) notSent(err error, hasBody, netHTTP bool) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.wroteHeaders || (hasBody && g.touched.Load()) {
 		return false
 	}
-	return retry.ConnectFailure(err) || retry.HandshakeFailure(err) || g.handshakeFailed
+	if retry.ConnectFailure(err) || retry.HandshakeFailure(err) {
+		return true
+	}
+	return netHTTP && g.gettingConn && !g.gotConnSeen
+}
+
+// identityEncoding is the Request.TransferEncoding that tells net/http to
+// send a body as is, without chunking it. Never modified.
+var identityEncoding = []string{"identity"}
+
+// bodilessMethod reports whether net/http's HTTP/1 writer would probe a
+// request of this method with an unknown-length body for a first byte
+// before sending it (the methods that usually have no body), rather than
+// send it chunked.
+func bodilessMethod(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
 }
 
 // emptyBody is the body of a request that has none.
@@ -262,6 +334,10 @@ type emptyBody struct{}
 
 func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
 func (emptyBody) Close() error             { return nil }
+
+// WriteTo writes nothing, without the copy buffer that io.Copy would
+// otherwise take from the connection's ReadFrom.
+func (emptyBody) WriteTo(io.Writer) (int64, error) { return 0, nil }
 
 // attemptError explains an attempt that failed because of the attempt's
 // own context (its time limit, or a refused resend) rather than the
@@ -360,7 +436,7 @@ type attemptBody struct {
 	rc          io.ReadCloser
 	ctx, parent context.Context
 	cancel      context.CancelCauseFunc
-	stop        func() bool
+	timer       *time.Timer // the attempt's time limit, nil without one
 }
 
 func (b *attemptBody) Read(p []byte) (int, error) {
@@ -373,8 +449,8 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 
 func (b *attemptBody) Close() error {
 	err := b.rc.Close()
-	if b.stop != nil {
-		b.stop()
+	if b.timer != nil {
+		b.timer.Stop()
 	}
 	b.cancel(nil)
 	return err

@@ -7,9 +7,10 @@
 // all, is retried only on positive evidence that the server cannot have
 // processed it: a 429 (refused before processing), or a transport error
 // the client's transport layer marked with NotSent because it knows that
-// no byte of the request left the process (a failed dial or name lookup,
-// a failed TLS handshake, all before the request was written, or a context
-// that was done before the transport was called). Evidence is typed: no
+// no byte of the request left the process (a dial, name lookup, TLS
+// handshake or proxy CONNECT that failed or stalled before the transport
+// had a connection for the request, or a context that was done before
+// the transport was called). Evidence is typed: no
 // decision is taken from the text of an error, which a server can word
 // (a GOAWAY's debug data, a header value net/http quotes). A POST is
 // therefore never resent after a timeout, a reset, any HTTP/2 stream
@@ -168,9 +169,10 @@ func RetryableStatus(method string, status int) bool {
 // RetryableError reports whether a transport error may be retried for the
 // given method. An idempotent method is retried on any error another
 // attempt may fix. Any other method is retried only when err carries
-// NotSent evidence, is a typed connection failure (ConnectFailure), and
-// written is false; written true says the request may have reached a
-// connection, whatever the error claims.
+// NotSent evidence and written is false; written true says the request
+// may have reached a connection, whatever the error claims. Errors
+// another attempt cannot fix (a certificate the client does not trust)
+// end the retries for every method.
 func RetryableError(method string, err error, written bool) bool {
 	// A cancelled caller context is final; the caller's own deadline is
 	// caught by CheckRetry before this is asked. A per-attempt timeout of
@@ -184,7 +186,7 @@ func RetryableError(method string, err error, written bool) bool {
 	if idempotent(method) {
 		return true
 	}
-	return !written && IsNotSent(err) && ConnectFailure(err)
+	return !written && IsNotSent(err)
 }
 
 // ConnectFailure reports whether err is a typed failure to reach the

@@ -221,8 +221,8 @@ func TestWait_NeverBelowTheMinimum(t *testing.T) {
 // TestRetryableError_ServerWordedTextNeverMakesAPostRetryable: a refused
 // HTTP/2 stream used to be recognised by its text, which a server can
 // write (GOAWAY debug data, a malformed header net/http quotes). No text,
-// however worded, makes a POST retryable; only typed NotSent evidence of a
-// connection failure does.
+// however worded, makes a POST retryable; only the transport layer's
+// NotSent evidence does, whatever the error's text.
 func TestRetryableError_ServerWordedTextNeverMakesAPostRetryable(t *testing.T) {
 	for _, msg := range []string{
 		`Post "https://numbers.twilio.com/v2/HostedNumber/Orders/Bulk": stream error: stream ID 3; REFUSED_STREAM; received from peer`,
@@ -233,8 +233,9 @@ func TestRetryableError_ServerWordedTextNeverMakesAPostRetryable(t *testing.T) {
 	} {
 		err := errors.New(msg)
 		assert.False(t, RetryableError(http.MethodPost, err, false), "a POST is not resent after %q", msg)
-		assert.False(t, RetryableError(http.MethodPost, NotSent(err), false), "evidence without a typed connection failure: %q", msg)
-		assert.False(t, IsNotSent(err))
+		assert.False(t, IsNotSent(err), "text is never evidence: %q", msg)
+		assert.True(t, RetryableError(http.MethodPost, NotSent(err), false), "the transport's evidence decides, not the text: %q", msg)
+		assert.False(t, RetryableError(http.MethodPost, NotSent(err), true), "written overrides the evidence")
 		assert.True(t, RetryableError(http.MethodGet, err, true), "a GET may be")
 	}
 	dial := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
@@ -282,11 +283,14 @@ func TestRetryableStatus(t *testing.T) {
 }
 
 // errorCases are transport errors with the decision expected for an
-// idempotent GET, and for a POST before and after its headers were written.
+// idempotent GET, for a POST whose attempt the transport layer marked
+// NotSent (it had evidence that nothing left the process, whatever the
+// error: a per-attempt timeout or an EOF while connecting), and for a POST
+// after its headers were written.
 var errorCases = []struct {
-	name                            string
-	err                             error
-	get, postUnwritten, postWritten bool
+	name                          string
+	err                           error
+	get, postNotSent, postWritten bool
 }{
 	{"nil", nil, false, false, false},
 	{
@@ -317,27 +321,27 @@ var errorCases = []struct {
 	{
 		"reset after write",
 		&url.Error{Op: "Post", URL: "https://numbers.twilio.com", Err: &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}},
-		true, false, false,
+		true, true, false,
 	},
 	{
 		"broken pipe while writing",
 		&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)},
-		true, false, false,
+		true, true, false,
 	},
 	{
 		"server closed the connection",
 		&url.Error{Op: "Get", URL: "https://numbers.twilio.com", Err: io.EOF},
-		true, false, false,
+		true, true, false,
 	},
 	{
 		"unexpected EOF",
 		io.ErrUnexpectedEOF,
-		true, false, false,
+		true, true, false,
 	},
 	{
 		"per-attempt timeout",
 		&url.Error{Op: "Post", URL: "https://numbers.twilio.com", Err: context.DeadlineExceeded},
-		true, false, false,
+		true, true, false,
 	},
 	{
 		"caller cancelled",
@@ -399,7 +403,7 @@ func TestRetryableError(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.get, RetryableError(http.MethodGet, tt.err, true), "GET (written)")
 			assert.Equal(t, tt.get, RetryableError(http.MethodGet, tt.err, false), "GET (not written)")
-			assert.Equal(t, tt.postUnwritten, RetryableError(http.MethodPost, NotSent(tt.err), false), "POST with the transport's not-sent evidence")
+			assert.Equal(t, tt.postNotSent, RetryableError(http.MethodPost, NotSent(tt.err), false), "POST with the transport's not-sent evidence")
 			assert.False(t, RetryableError(http.MethodPost, tt.err, false), "POST without evidence")
 			assert.Equal(t, tt.postWritten, RetryableError(http.MethodPost, tt.err, true), "POST after writing")
 		})
