@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 )
 
@@ -38,7 +39,7 @@ func TestSchemaUpgrade(t *testing.T) {
 	st, err := New(ctx, pool, Options{Schema: schema})
 	require.NoError(t, err)
 	require.NoError(t, st.Start(ctx, migrate.Meta{Tool: "test", BatchSize: 2}, migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
-		yield(migrate.NumberState{Line: 2}, nil)
+		yield(migrate.NumberState{Number: hostednumbers.Number{PhoneNumber: "+14155550100"}, Line: 2}, nil)
 	}, 2)))
 
 	// Version 2 adds a column; an ALTER run twice would fail.
