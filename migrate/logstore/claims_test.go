@@ -43,7 +43,7 @@ func TestClaimsSurviveReopen(t *testing.T) {
 
 	st2, err := logstore.Open(path, logstore.Options{Clock: clk.Now})
 	require.NoError(t, err)
-	defer st2.Close()
+	defer func() { _ = st2.Close() }()
 	l, err := st2.LeaseOf(ctx, 2)
 	require.NoError(t, err)
 	assert.Equal(t, renewed.Token, l.Token)
@@ -92,7 +92,7 @@ func TestClaimsSurviveCompaction(t *testing.T) {
 
 	st2, err := logstore.Open(path, logstore.Options{Clock: clk.Now})
 	require.NoError(t, err)
-	defer st2.Close()
+	defer func() { _ = st2.Close() }()
 	got, err = st2.LeaseOf(ctx, 1)
 	require.NoError(t, err)
 	assert.Equal(t, l.Token, got.Token)
@@ -126,7 +126,7 @@ func TestClaimTokenGoingBackIsDamage(t *testing.T) {
 	require.Len(t, claims, 3)
 	// The claim of token 2 before the release of token 1.
 	lines[claims[1]], lines[claims[2]] = lines[claims[2]], lines[claims[1]]
-	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600)) //nolint:gosec // the test's own temporary file
 	_, err = logstore.Open(path, logstore.Options{})
 	var le *logstore.Error
 	require.True(t, errors.As(err, &le), "%v", err)

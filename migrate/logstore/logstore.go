@@ -49,6 +49,22 @@
 // Open takes an exclusive lock (flock(2), on the path with ".lock" added,
 // after every symbolic link is resolved) that is held until Close, and
 // removes temporary files a killed run left behind.
+//
+// # Claims
+//
+// The store is a migrate.ClaimStore, so that the engine has one code path
+// for one worker or many: the lock makes its process the only one, and
+// its claims are between that process's goroutines. They follow every
+// rule of the contract all the same. Each claim, renewal and release
+// appends a claim record (the batch, the worker, the fencing token and
+// Expires), synced before it returns, and a compaction keeps each
+// batch's last claim: a store opened after a crash knows every claim the
+// dead run was answered, with its last Expires, and its next tokens are
+// greater. Claims expire by Options.Clock (time.Now by default). A file
+// with claim records is refused as damage by a version of this package
+// that predates claims. Start and AddBatches refuse a number the
+// migration would hold twice (migrate.ErrDuplicate), with a transient
+// 16 bytes a number.
 package logstore
 
 import (
@@ -560,8 +576,8 @@ func (s *Store) Start(ctx context.Context, meta migrate.Meta, batches iter.Seq2[
 	err := s.log.Rewrite(func(w *recordlog.Writer) error {
 		var n int
 		var err error
-		var seen phoneHashes
-		if ents, n, err = planBatches(ctx, w, ents, &seen, batches); err != nil {
+		seen := newPhoneHashes(meta.Input.Numbers)
+		if ents, n, err = planBatches(ctx, w, ents, seen, batches); err != nil {
 			return err
 		}
 		if err := seen.check(s.log.Path()); err != nil {
@@ -603,7 +619,7 @@ func planBatches(ctx context.Context, w *recordlog.Writer, ents []*entry, seen *
 			return nil, 0, err
 		}
 		e := &entry{b: migrate.Batch{Index: len(ents) + 1, State: migrate.StatePlanned, Size: len(numbers)}, saved: true}
-		seen.add(e.b.Index, numbers)
+		seen.add(numbers)
 		data, err := encode(&record{Kind: "plan", Batch: e.b.Index, Numbers: numbers})
 		if err != nil {
 			return nil, 0, err
@@ -799,7 +815,7 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 	var metaN int64
 	var seen *phoneHashes
 	if extra != nil {
-		seen = &phoneHashes{}
+		seen = newPhoneHashes(max(s.meta.Input.Numbers, meta.Input.Numbers))
 	}
 	err := s.log.Rewrite(func(w *recordlog.Writer) error {
 		total := 0
@@ -812,7 +828,7 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 				return err
 			}
 			e := &entry{b: old.b, saved: true, lease: old.lease}
-			seen.add(i+1, numbers)
+			seen.add(numbers)
 			data, err := encode(&record{Kind: "plan", Batch: i + 1, Numbers: numbers})
 			if err != nil {
 				return err
@@ -864,20 +880,20 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 // file: a link is never replaced by a regular file.
 func ResolvePath(path string) (string, error) { return recordlog.ResolvePath(path) }
 
-// phoneHashes are the numbers of a migration as 128-bit hashes (FNV-1a),
-// with their batch, to find a number held twice in 20 bytes a number
-// (two distinct numbers share a hash with a chance of about 10^-27 at a
-// million numbers). A nil *phoneHashes checks nothing.
+// phoneHashes are the numbers of a migration as 128-bit hashes
+// (FNV-1a), 16 bytes a number, to find a number held twice: two distinct
+// numbers share a hash with a chance of about 10^-27 at a million
+// numbers. A nil *phoneHashes checks nothing.
 type phoneHashes struct {
-	hs []phoneHash
+	hs [][16]byte
 }
 
-type phoneHash struct {
-	h     [16]byte
-	batch int32
+// newPhoneHashes returns a set with room for about n numbers.
+func newPhoneHashes(n int) *phoneHashes {
+	return &phoneHashes{hs: make([][16]byte, 0, min(max(n, 0), 1<<22))}
 }
 
-func (p *phoneHashes) add(batch int, numbers []migrate.NumberState) {
+func (p *phoneHashes) add(numbers []migrate.NumberState) {
 	if p == nil {
 		return
 	}
@@ -885,31 +901,21 @@ func (p *phoneHashes) add(batch int, numbers []migrate.NumberState) {
 	for i := range numbers {
 		h.Reset()
 		_, _ = h.Write([]byte(numbers[i].PhoneNumber())) // a hash's Write never fails
-		var e phoneHash
-		h.Sum(e.h[:0])
-		e.batch = int32(batch)
+		var e [16]byte
+		h.Sum(e[:0])
 		p.hs = append(p.hs, e)
 	}
 }
 
-// check refuses a number held twice, naming the batches that hold it.
+// check refuses a number held twice.
 func (p *phoneHashes) check(path string) error {
 	if p == nil {
 		return nil
 	}
-	slices.SortFunc(p.hs, func(a, b phoneHash) int {
-		if c := bytes.Compare(a.h[:], b.h[:]); c != 0 {
-			return c
-		}
-		return int(a.batch - b.batch)
-	})
+	slices.SortFunc(p.hs, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	for i := 1; i < len(p.hs); i++ {
-		if p.hs[i].h == p.hs[i-1].h {
-			a, b := p.hs[i-1].batch, p.hs[i].batch
-			if a == b {
-				return fmt.Errorf("%s: batch %d holds a number twice: %w", path, a, migrate.ErrDuplicate)
-			}
-			return fmt.Errorf("%s: batch %d holds a number batch %d holds too: %w", path, b, a, migrate.ErrDuplicate)
+		if p.hs[i] == p.hs[i-1] {
+			return fmt.Errorf("%s: a number is in the migration twice (twice in the numbers given, or given and held already): nothing was recorded: %w", path, migrate.ErrDuplicate)
 		}
 	}
 	p.hs = nil
