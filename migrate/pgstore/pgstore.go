@@ -34,6 +34,21 @@
 // = $2): of several workers saving one version of a batch, exactly one
 // wins and the others get migrate.ErrConflict, with nothing recorded.
 // Start and AddBatches record all of their batches or none.
+//
+// # Claims
+//
+// The store is a migrate.ClaimStore: workers in any number of processes
+// claim batches before they work on them. Each batch's row holds its last
+// claim (claim_worker, claim_token, claim_expires; schema version 2). A
+// claim is one transaction that locks the batch's row (ClaimNext: SELECT
+// … ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED, so that workers
+// claiming at once pass over each other's rows instead of waiting), and
+// every save, renewal and release under a claim is one UPDATE conditioned
+// on its token, its worker and its expiry: a lost claim changes nothing.
+//
+// Claims expire by the database's clock (now()), the one clock every
+// worker shares, so that no worker's own clock, ahead or behind, decides
+// that another's claim is over. Options.Clock replaces it, for tests.
 package pgstore
 
 import (
