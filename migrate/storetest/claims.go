@@ -539,6 +539,17 @@ func testRelease(t *testing.T, st migrate.ClaimStore, clk *Clock) {
 func testSaveClaimed(t *testing.T, st migrate.ClaimStore, _ *Clock) {
 	bs := started(t, st)
 	ctx := ctxOf(t)
+	// A batch saved under another batch's claim, both at version 0.
+	c3 := mustClaim(t, st, "w1", 3)
+	first := snap(t, st)
+	one := mustBatch(t, st, 1)
+	one.State = migrate.StateSending
+	if err := st.SaveClaimed(ctx, c3.Lease, &one, nil); err == nil || errors.Is(err, migrate.ErrNoBatch) {
+		t.Errorf("SaveClaimed of batch 1 under the claim of batch 3: %v, want a refusal", err)
+	}
+	equal(t, "the *Batch's Version after a refusal", int64(0), one.Version)
+	unchanged(t, st, first, "after a save under another batch's claim")
+
 	c := mustClaim(t, st, "w1", 2)
 	b := c.Batch
 	b.State = migrate.StateAccepted
