@@ -118,3 +118,43 @@ func TestClaimHoldsAcrossStores(t *testing.T) {
 	_, err = b.Claim(ctx, "b", time.Minute, 2)
 	assert.ErrorIs(t, err, migrate.ErrClaimed)
 }
+
+// Workers on their own connections claiming one batch at once: one
+// wins each round, the others get ErrClaimed, round after round.
+func TestOneClaimWinnerAcrossStores(t *testing.T) {
+	ctx := testCtx(t)
+	first := started(t, 40, 2) // 20 batches
+	const stores, perStore = 4, 3
+	sts := []*pgstore.Store{first}
+	for range stores - 1 {
+		sts = append(sts, open(t, pgstore.Options{Schema: first.Schema()}))
+	}
+	for index := 1; index <= 20; index++ {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var winners []string
+		start := make(chan struct{})
+		for s, st := range sts {
+			for k := range perStore {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					name := fmt.Sprintf("w%d.%d", s, k)
+					c, err := st.Claim(ctx, name, time.Minute, index)
+					switch {
+					case err == nil:
+						mu.Lock()
+						winners = append(winners, fmt.Sprintf("%s (token %d)", name, c.Lease.Token))
+						mu.Unlock()
+					case !errors.Is(err, migrate.ErrClaimed):
+						t.Errorf("%s: Claim(%d): %v", name, index, err)
+					}
+				}()
+			}
+		}
+		close(start)
+		wg.Wait()
+		require.Len(t, winners, 1, "batch %d: the winners %v", index, winners)
+	}
+}
