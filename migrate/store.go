@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"time"
 )
 
 // Store keeps one migration: its Meta, its batches and their numbers.
@@ -83,3 +84,104 @@ type Store interface {
 // ErrNoBatch is wrapped by a Store's answer about a batch index it does
 // not hold.
 var ErrNoBatch = errors.New("migrate: the store holds no such batch")
+
+// ErrDuplicate is wrapped by the answer of Start or AddBatches given a
+// number the migration holds already (or twice): a number belongs to one
+// batch. Nothing is recorded.
+var ErrDuplicate = errors.New("migrate: a number the migration holds already")
+
+// ClaimStore is a Store that several workers share: before a worker
+// checks, sends, reconciles or refreshes a batch, it claims it, and the
+// claim (a Lease) keeps every other worker off the batch until it expires
+// or is released. The engine uses these methods when its Store has them
+// (a type assertion), one code path for one worker or many.
+//
+// The rules every ClaimStore follows (migrate/storetest's RunClaims
+// checks each):
+//
+//   - One clock. A claim is live while the store's clock is before its
+//     Expires (at Expires it has expired). Every expiry is decided by the
+//     store's one clock, never by the workers' own: a worker whose clock
+//     runs ahead would otherwise take live claims. A worker counts its
+//     own deadline from just before it sent Claim or Renew, by its
+//     monotonic clock (sent + ttl): that deadline is never after Expires,
+//     whatever the offset between the clocks, so a holder that stops work
+//     at its deadline has stopped before any other worker can claim.
+//   - One winner. Of workers claiming one batch at once, one gets it; the
+//     others get ErrClaimed (Claim) or another batch (ClaimNext). A live
+//     claim is exclusive whatever the worker names: a worker renews its
+//     claim, it never claims it again.
+//   - Fencing. Every new claim of a batch has a greater Token than every
+//     earlier one of it, after an expiry or a release too. SaveClaimed,
+//     Renew and Release act only under the batch's live claim (its token,
+//     its worker, before its expiry); otherwise they answer ErrLeaseLost
+//     and record nothing. An expired claim is lost even if no other
+//     worker took the batch: its holder claims it again, with a new
+//     token.
+//   - A lost claim (ErrLeaseLost), a batch held by another (ErrClaimed) or
+//     a conflict (ErrConflict) fails no run: the worker leaves the batch
+//     and moves on to other work.
+//   - Claimed batches are the holder's: SaveBatch (a save without a
+//     claim) of a batch under a live claim is refused with an error
+//     matching both ErrClaimed and ErrConflict, and records nothing.
+//     Versions still apply under a claim: SaveClaimed over another version
+//     is ErrConflict.
+//   - The last claim stays: LeaseOf answers a batch's last claim, live,
+//     expired or released, with its last Expires (a release sets Expires
+//     to the release's time), and Claimed.Previous is the claim a new one
+//     replaced. A batch left "sending" by an expired claim had its create
+//     in flight at most until that Expires (and the create's own attempt
+//     limits): its settle window counts from there, never from another
+//     worker's start. A store that is reopened keeps its claims.
+//   - Bounded memory. ClaimNext and Pending read the batches in index
+//     order and return one, or at most limit: a worker pages through a
+//     migration of any size.
+//   - Migration-wide changes are compare-and-set: AddBatchesIf records
+//     only while Meta.Batches is what its caller read, else ErrConflict;
+//     of two concurrent ApplyInput, one adds the batches, the other reads
+//     again and finds its numbers there. A number is in one batch only:
+//     Start and AddBatches refuse a duplicate (ErrDuplicate).
+//   - Claims record nothing of the batch: a claim, renewal or release
+//     leaves the batch's document and Version as they were.
+//   - Arguments are checked before anything is recorded (CheckClaim,
+//     CheckPending): an empty worker name, a ttl that is not positive, an
+//     unknown state or a limit below 1 is a *hostednumbers.ValidationError.
+//     The rules of Store (contexts, ErrNoBatch, ErrNoMigration) hold for
+//     every method.
+type ClaimStore interface {
+	Store
+	// Claim claims batch index for worker, for ttl, if no live claim
+	// holds it, and returns the claim. A batch under a live claim is
+	// ErrClaimed (whoever holds it, worker itself included); a batch that
+	// does not exist, ErrNoBatch.
+	Claim(ctx context.Context, worker string, ttl time.Duration, index int) (Claimed, error)
+	// ClaimNext claims, for worker and ttl, the batch of lowest index in
+	// one of states (no states: any state) that no live claim holds. ok
+	// is false, with no error, when there is none (or no migration).
+	ClaimNext(ctx context.Context, worker string, ttl time.Duration, states ...BatchState) (c Claimed, ok bool, err error)
+	// Renew extends the live claim l to ttl from now (the store's now),
+	// and returns it with its new Expires, the same token. A claim that
+	// is not live (expired, released, taken) is ErrLeaseLost.
+	Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, error)
+	// Release ends the live claim l now: the batch can be claimed at once,
+	// and its last claim's Expires is the release's time. Release only
+	// after the batch's work has ended (a create returned): the release
+	// time bounds it. A claim that is not live is ErrLeaseLost.
+	Release(ctx context.Context, l Lease) error
+	// SaveClaimed is SaveBatch under the live claim l (b.Index must be
+	// l.Batch): it records b and changed as SaveBatch does, if l is still
+	// the batch's live claim (else ErrLeaseLost) and the stored version
+	// is b.Version (else ErrConflict). An error records nothing.
+	SaveClaimed(ctx context.Context, l Lease, b *Batch, changed []NumberState) error
+	// LeaseOf returns batch index's last claim: live, expired or
+	// released; the zero Lease if it was never claimed.
+	LeaseOf(ctx context.Context, index int) (Lease, error)
+	// Pending returns up to limit batches, without their numbers, in
+	// index order, of index above after and in one of states (no states:
+	// any state), claimed or not. Fewer than limit means there are no
+	// more; none (and no error) without a migration.
+	Pending(ctx context.Context, after, limit int, states ...BatchState) ([]Batch, error)
+	// AddBatchesIf is AddBatches if Meta.Batches is still batches (what
+	// the caller read); otherwise it is ErrConflict and records nothing.
+	AddBatchesIf(ctx context.Context, batches int, meta Meta, add iter.Seq2[[]NumberState, error]) error
+}

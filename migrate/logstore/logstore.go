@@ -49,6 +49,22 @@
 // Open takes an exclusive lock (flock(2), on the path with ".lock" added,
 // after every symbolic link is resolved) that is held until Close, and
 // removes temporary files a killed run left behind.
+//
+// # Claims
+//
+// The store is a migrate.ClaimStore, so that the engine has one code path
+// for one worker or many: the lock makes its process the only one, and
+// its claims are between that process's goroutines. They follow every
+// rule of the contract all the same. Each claim, renewal and release
+// appends a claim record (the batch, the worker, the fencing token and
+// Expires), synced before it returns, and a compaction keeps each
+// batch's last claim: a store opened after a crash knows every claim the
+// dead run was answered, with its last Expires, and its next tokens are
+// greater. Claims expire by Options.Clock (time.Now by default). A file
+// with claim records is refused as damage by a version of this package
+// that predates claims. Start and AddBatches refuse a number the
+// migration would hold twice (migrate.ErrDuplicate), with a transient
+// 16 bytes a number.
 package logstore
 
 import (
@@ -58,10 +74,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hostednumbers/hostednumbers-go/internal/recordlog"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
@@ -100,6 +119,9 @@ var ErrFailed = recordlog.ErrFailed
 type Options struct {
 	// FS is the file system; nil means OS.
 	FS FS
+	// Clock is the store's clock, by which its claims expire; nil means
+	// time.Now. Tests give a fake one.
+	Clock func() time.Time
 }
 
 // Error is a store file that cannot be used as it is; the file is left
@@ -135,6 +157,10 @@ type entry struct {
 	saved bool
 	// stateN is the length of the batch's state as a compaction writes it.
 	stateN int64
+	// lease is the batch's last claim (the zero Lease if none), leaseN
+	// the length of its claim record.
+	lease  migrate.Lease
+	leaseN int64
 }
 
 // Store is a migrate.Store in one file. It is safe for concurrent use.
@@ -151,9 +177,10 @@ type Store struct {
 	// phones holds the phone numbers of the batches read last, by
 	// index, for SaveBatch to check its numbers against.
 	phones map[int]phoneSet
+	now    func() time.Time
 }
 
-var _ migrate.Store = (*Store)(nil)
+var _ migrate.ClaimStore = (*Store)(nil)
 
 // Open opens the store at path, creating nothing until Start: path with
 // every symbolic link resolved (the file's own name included, even a
@@ -166,7 +193,10 @@ func Open(path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, &Error{Path: path, Msg: err.Error()}
 	}
-	s := &Store{}
+	s := &Store{now: o.Clock}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	log, err := recordlog.Open(resolved, recordlog.Options{
 		FS: o.FS, Name: storeName, Version: Format,
 		Foreign: func(r io.Reader) ([][]byte, error) { return nil, foreign(resolved, r) },
@@ -249,6 +279,14 @@ type record struct {
 	State   *migrate.Batch        `json:"batch,omitempty"`
 	Numbers []migrate.NumberState `json:"n,omitempty"`
 	Changes []delta               `json:"d,omitempty"`
+	Lease   *leaseDoc             `json:"l,omitempty"`
+}
+
+// leaseDoc is a batch's claim in a claim record.
+type leaseDoc struct {
+	Worker  string    `json:"w"`
+	Token   int64     `json:"t"`
+	Expires time.Time `json:"e"`
 }
 
 // delta is a number's new state in a save record, without its settings.
@@ -332,7 +370,7 @@ func (s *Store) apply(path string, rec recordlog.Record) error {
 		m := *r.Meta
 		s.meta, s.metaN = &m, rec.Span.N
 		return nil
-	case "plan", "save":
+	case "plan", "save", "claim":
 	default:
 		return damaged(fmt.Sprintf("unknown record %q", r.Kind))
 	}
@@ -362,6 +400,17 @@ func (s *Store) apply(path string, rec recordlog.Record) error {
 		if len(r.Changes) > 0 {
 			e.deltas = append(e.deltas, rec.Span)
 		}
+	case "claim":
+		switch {
+		case e.plan.N == 0:
+			return damaged(fmt.Sprintf("a claim of batch %d before its plan record", r.Batch))
+		case r.Lease == nil || r.Lease.Token < 1 || r.Lease.Worker == "":
+			return damaged(fmt.Sprintf("an unusable claim of batch %d", r.Batch))
+		case r.Lease.Token < e.lease.Token:
+			return damaged(fmt.Sprintf("batch %d goes from claim %d back to %d: a record is out of order", r.Batch, e.lease.Token, r.Lease.Token))
+		}
+		e.lease = migrate.Lease{Batch: r.Batch, Worker: r.Lease.Worker, Token: r.Lease.Token, Expires: r.Lease.Expires}
+		e.leaseN = rec.Span.N
 	}
 	return nil
 }
@@ -392,7 +441,7 @@ func (s *Store) check() error {
 func (s *Store) live() int64 {
 	n := s.metaN + 64 // the header
 	for _, e := range s.ents {
-		n += e.plan.N + e.stateN
+		n += e.plan.N + e.stateN + e.leaseN
 	}
 	return n
 }
@@ -527,7 +576,11 @@ func (s *Store) Start(ctx context.Context, meta migrate.Meta, batches iter.Seq2[
 	err := s.log.Rewrite(func(w *recordlog.Writer) error {
 		var n int
 		var err error
-		if ents, n, err = planBatches(ctx, w, ents, batches); err != nil {
+		seen := newPhoneHashes(meta.Input.Numbers)
+		if ents, n, err = planBatches(ctx, w, ents, seen, batches); err != nil {
+			return err
+		}
+		if err := seen.check(s.log.Path()); err != nil {
 			return err
 		}
 		meta.Batches = len(ents)
@@ -556,7 +609,7 @@ func writeRecord(w *recordlog.Writer, r *record) (int64, error) {
 // planBatches writes each batch of batches as planned (its numbers, then
 // its state), numbered after ents, and returns ents with them and how many
 // numbers they hold.
-func planBatches(ctx context.Context, w *recordlog.Writer, ents []*entry, batches iter.Seq2[[]migrate.NumberState, error]) ([]*entry, int, error) {
+func planBatches(ctx context.Context, w *recordlog.Writer, ents []*entry, seen *phoneHashes, batches iter.Seq2[[]migrate.NumberState, error]) ([]*entry, int, error) {
 	n := 0
 	for numbers, err := range batches {
 		if err != nil {
@@ -566,6 +619,7 @@ func planBatches(ctx context.Context, w *recordlog.Writer, ents []*entry, batche
 			return nil, 0, err
 		}
 		e := &entry{b: migrate.Batch{Index: len(ents) + 1, State: migrate.StatePlanned, Size: len(numbers)}, saved: true}
+		seen.add(numbers)
 		data, err := encode(&record{Kind: "plan", Batch: e.b.Index, Numbers: numbers})
 		if err != nil {
 			return nil, 0, err
@@ -600,6 +654,14 @@ func (s *Store) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migra
 		return s.noBatch(b.Index)
 	}
 	e := s.ents[b.Index-1]
+	if s.held(e) {
+		return fmt.Errorf("%s: batch %d: %w (%w)", s.log.Path(), b.Index, migrate.ErrClaimed, migrate.ErrConflict)
+	}
+	return s.save(ctx, e, b, changed)
+}
+
+// save is SaveBatch once the claims allow it.
+func (s *Store) save(ctx context.Context, e *entry, b *migrate.Batch, changed []migrate.NumberState) error {
 	if e.b.Version != b.Version {
 		return migrate.ErrConflict
 	}
@@ -729,11 +791,32 @@ func (s *Store) AddBatches(ctx context.Context, meta migrate.Meta, batches iter.
 	return s.rewriteAll(ctx, meta, batches)
 }
 
+// AddBatchesIf is AddBatches if the migration has batches batches;
+// otherwise it is migrate.ErrConflict and records nothing.
+func (s *Store) AddBatchesIf(ctx context.Context, batches int, meta migrate.Meta, add iter.Seq2[[]migrate.NumberState, error]) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	if s.meta == nil {
+		return migrate.ErrNoMigration
+	}
+	if s.meta.Batches != batches {
+		return fmt.Errorf("%s: the migration has %d batches, not %d: %w", s.log.Path(), s.meta.Batches, batches, migrate.ErrConflict)
+	}
+	return s.rewriteAll(ctx, meta, add)
+}
+
 // rewriteAll writes the store anew: every batch with its numbers merged,
 // then the batches of extra, then meta.
 func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Seq2[[]migrate.NumberState, error]) error {
 	ents := make([]*entry, len(s.ents))
 	var metaN int64
+	var seen *phoneHashes
+	if extra != nil {
+		seen = newPhoneHashes(max(s.meta.Input.Numbers, meta.Input.Numbers))
+	}
 	err := s.log.Rewrite(func(w *recordlog.Writer) error {
 		total := 0
 		for i, old := range s.ents {
@@ -744,7 +827,8 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 			if err != nil {
 				return err
 			}
-			e := &entry{b: old.b, saved: true}
+			e := &entry{b: old.b, saved: true, lease: old.lease}
+			seen.add(numbers)
 			data, err := encode(&record{Kind: "plan", Batch: i + 1, Numbers: numbers})
 			if err != nil {
 				return err
@@ -756,13 +840,21 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 			if e.stateN, err = writeRecord(w, &record{Kind: "save", Batch: i + 1, State: &b}); err != nil {
 				return err
 			}
+			if e.lease.Held() {
+				if e.leaseN, err = writeRecord(w, claimRecord(e.lease)); err != nil {
+					return err
+				}
+			}
 			ents[i] = e
 			total += len(numbers)
 		}
 		if extra != nil {
 			var added int
 			var err error
-			if ents, added, err = planBatches(ctx, w, ents, extra); err != nil {
+			if ents, added, err = planBatches(ctx, w, ents, seen, extra); err != nil {
+				return err
+			}
+			if err := seen.check(s.log.Path()); err != nil {
 				return err
 			}
 			total += added
@@ -787,3 +879,226 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 // so that every name of one store is locked, read and written as one
 // file: a link is never replaced by a regular file.
 func ResolvePath(path string) (string, error) { return recordlog.ResolvePath(path) }
+
+// phoneHashes are the numbers of a migration as 128-bit hashes
+// (FNV-1a), 16 bytes a number, to find a number held twice: two distinct
+// numbers share a hash with a chance of about 10^-27 at a million
+// numbers. A nil *phoneHashes checks nothing.
+type phoneHashes struct {
+	hs [][16]byte
+}
+
+// newPhoneHashes returns a set with room for about n numbers.
+func newPhoneHashes(n int) *phoneHashes {
+	return &phoneHashes{hs: make([][16]byte, 0, min(max(n, 0), 1<<22))}
+}
+
+func (p *phoneHashes) add(numbers []migrate.NumberState) {
+	if p == nil {
+		return
+	}
+	h := fnv.New128a()
+	for i := range numbers {
+		h.Reset()
+		_, _ = h.Write([]byte(numbers[i].PhoneNumber())) // a hash's Write never fails
+		var e [16]byte
+		h.Sum(e[:0])
+		p.hs = append(p.hs, e)
+	}
+}
+
+// check refuses a number held twice.
+func (p *phoneHashes) check(path string) error {
+	if p == nil {
+		return nil
+	}
+	slices.SortFunc(p.hs, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	for i := 1; i < len(p.hs); i++ {
+		if p.hs[i] == p.hs[i-1] {
+			return fmt.Errorf("%s: a number is in the migration twice (twice in the numbers given, or given and held already): nothing was recorded: %w", path, migrate.ErrDuplicate)
+		}
+	}
+	p.hs = nil
+	return nil
+}
+
+// claimRecord is the record of a batch's claim.
+func claimRecord(l migrate.Lease) *record {
+	return &record{Kind: "claim", Batch: l.Batch, Lease: &leaseDoc{Worker: l.Worker, Token: l.Token, Expires: l.Expires.UTC()}}
+}
+
+// held reports whether a live claim holds e's batch.
+func (s *Store) held(e *entry) bool {
+	return e.lease.Held() && s.now().Before(e.lease.Expires)
+}
+
+// setLease records l as its batch's claim, synced before it returns: a
+// reopened store knows every claim it answered, and so every Expires a
+// create in flight may have counted on.
+func (s *Store) setLease(ctx context.Context, e *entry, l migrate.Lease) error {
+	data, err := encode(claimRecord(l))
+	if err != nil {
+		return fmt.Errorf("%s: encoding: %w", s.log.Path(), err)
+	}
+	at, err := s.log.Append(data)
+	if err != nil {
+		return err
+	}
+	e.lease, e.leaseN = l, at.N
+	s.maybeCompact(ctx)
+	return nil
+}
+
+// holder returns the entry of l's batch if l is its live claim.
+func (s *Store) holder(l migrate.Lease) (*entry, error) {
+	if l.Batch < 1 || l.Batch > len(s.ents) {
+		return nil, s.noBatch(l.Batch)
+	}
+	e := s.ents[l.Batch-1]
+	if !s.held(e) || e.lease.Token != l.Token || e.lease.Worker != l.Worker {
+		return nil, fmt.Errorf("%s: batch %d, claim %d of %s: %w", s.log.Path(), l.Batch, l.Token, l.Worker, migrate.ErrLeaseLost)
+	}
+	return e, nil
+}
+
+// claim takes e's batch for worker.
+func (s *Store) claim(ctx context.Context, e *entry, worker string, ttl time.Duration) (migrate.Claimed, error) {
+	prev := e.lease
+	l := migrate.Lease{Batch: e.b.Index, Worker: worker, Token: prev.Token + 1, Expires: s.now().Add(ttl)}
+	if err := s.setLease(ctx, e, l); err != nil {
+		return migrate.Claimed{}, err
+	}
+	return migrate.Claimed{Lease: l, Batch: cloneBatch(e.b), Previous: prev}, nil
+}
+
+// Claim claims batch index for worker, for ttl (see migrate.ClaimStore).
+// The claim is recorded, and synced, before it returns.
+func (s *Store) Claim(ctx context.Context, worker string, ttl time.Duration, index int) (migrate.Claimed, error) {
+	if err := migrate.CheckClaim(worker, ttl); err != nil {
+		return migrate.Claimed{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return migrate.Claimed{}, err
+	}
+	if index < 1 || index > len(s.ents) {
+		return migrate.Claimed{}, s.noBatch(index)
+	}
+	e := s.ents[index-1]
+	if s.held(e) {
+		return migrate.Claimed{}, fmt.Errorf("%s: batch %d is held by %s until %s: %w", s.log.Path(), index, e.lease.Worker, e.lease.Expires.UTC().Format(time.RFC3339), migrate.ErrClaimed)
+	}
+	return s.claim(ctx, e, worker, ttl)
+}
+
+// ClaimNext claims the first batch in states that no live claim holds
+// (see migrate.ClaimStore).
+func (s *Store) ClaimNext(ctx context.Context, worker string, ttl time.Duration, states ...migrate.BatchState) (migrate.Claimed, bool, error) {
+	if err := migrate.CheckClaim(worker, ttl, states...); err != nil {
+		return migrate.Claimed{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return migrate.Claimed{}, false, err
+	}
+	for _, e := range s.ents {
+		if s.held(e) || !migrate.InStates(e.b.State, states...) {
+			continue
+		}
+		c, err := s.claim(ctx, e, worker, ttl)
+		return c, err == nil, err
+	}
+	return migrate.Claimed{}, false, nil
+}
+
+// Renew extends the live claim l to ttl from now.
+func (s *Store) Renew(ctx context.Context, l migrate.Lease, ttl time.Duration) (migrate.Lease, error) {
+	if err := migrate.CheckClaim(l.Worker, ttl); err != nil {
+		return l, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return l, err
+	}
+	e, err := s.holder(l)
+	if err != nil {
+		return l, err
+	}
+	next := e.lease
+	next.Expires = s.now().Add(ttl)
+	if err := s.setLease(ctx, e, next); err != nil {
+		return l, err
+	}
+	return next, nil
+}
+
+// Release ends the live claim l now.
+func (s *Store) Release(ctx context.Context, l migrate.Lease) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	e, err := s.holder(l)
+	if err != nil {
+		return err
+	}
+	next := e.lease
+	next.Expires = s.now()
+	return s.setLease(ctx, e, next)
+}
+
+// SaveClaimed is SaveBatch under the live claim l.
+func (s *Store) SaveClaimed(ctx context.Context, l migrate.Lease, b *migrate.Batch, changed []migrate.NumberState) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	if s.meta == nil {
+		return migrate.ErrNoMigration
+	}
+	if b.Index != l.Batch {
+		return fmt.Errorf("%s: batch %d saved under the claim of batch %d: nothing was recorded", s.log.Path(), b.Index, l.Batch)
+	}
+	e, err := s.holder(l)
+	if err != nil {
+		return err
+	}
+	return s.save(ctx, e, b, changed)
+}
+
+// LeaseOf returns batch index's last claim.
+func (s *Store) LeaseOf(ctx context.Context, index int) (migrate.Lease, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return migrate.Lease{}, err
+	}
+	if index < 1 || index > len(s.ents) {
+		return migrate.Lease{}, s.noBatch(index)
+	}
+	return s.ents[index-1].lease, nil
+}
+
+// Pending returns up to limit batches after index after, in states.
+func (s *Store) Pending(ctx context.Context, after, limit int, states ...migrate.BatchState) ([]migrate.Batch, error) {
+	if err := migrate.CheckPending(limit, states...); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	var out []migrate.Batch
+	for i := max(after, 0); i < len(s.ents) && len(out) < limit; i++ {
+		if migrate.InStates(s.ents[i].b.State, states...) {
+			out = append(out, cloneBatch(s.ents[i].b))
+		}
+	}
+	return out, nil
+}

@@ -34,6 +34,21 @@
 // = $2): of several workers saving one version of a batch, exactly one
 // wins and the others get migrate.ErrConflict, with nothing recorded.
 // Start and AddBatches record all of their batches or none.
+//
+// # Claims
+//
+// The store is a migrate.ClaimStore: workers in any number of processes
+// claim batches before they work on them. Each batch's row holds its last
+// claim (claim_worker, claim_token, claim_expires; schema version 2). A
+// claim is one transaction that locks the batch's row (ClaimNext: SELECT
+// … ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED, so that workers
+// claiming at once pass over each other's rows instead of waiting), and
+// every save, renewal and release under a claim is one UPDATE conditioned
+// on its token, its worker and its expiry: a lost claim changes nothing.
+//
+// Claims expire by the database's clock (now()), the one clock every
+// worker shares, so that no worker's own clock, ahead or behind, decides
+// that another's claim is over. Options.Clock replaces it, for tests.
 package pgstore
 
 import (
@@ -42,6 +57,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -67,6 +83,11 @@ type Options struct {
 	// DefaultMigration. Stores opened with other names on one schema keep
 	// separate migrations.
 	Migration string
+	// Clock replaces the database's clock (now()) for claims: nil, the
+	// default, means the database's, the one clock every worker on the
+	// migration shares. Set it only when every store on the migration
+	// uses the same clock: tests give a fake one.
+	Clock func() time.Time
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -114,9 +135,10 @@ type Store struct {
 	name   string
 	schema string
 	q      queries
+	clock  func() time.Time
 }
 
-var _ migrate.Store = (*Store)(nil)
+var _ migrate.ClaimStore = (*Store)(nil)
 
 // Open connects to the database dsn names (a URL such as
 // postgres://user:password@host:5432/database, or key=value settings, as
@@ -162,7 +184,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
 	if err := migrateSchema(ctx, pool, o.Schema, schemaSteps(pgx.Identifier{o.Schema}.Sanitize())); err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, name: o.Migration, schema: o.Schema, q: newQueries(pgx.Identifier{o.Schema}.Sanitize())}, nil
+	return &Store{pool: pool, name: o.Migration, schema: o.Schema, q: newQueries(pgx.Identifier{o.Schema}.Sanitize()), clock: o.Clock}, nil
 }
 
 // Close releases the store, and its connections if Open made them.
@@ -181,9 +203,11 @@ func (s *Store) Migration() string { return s.name }
 
 // queries are the store's statements, with its schema's name.
 type queries struct {
-	meta, insertMigration, setMigration, lockMigration            string
-	insertBatch, batch, batchExists, saveBatch, numbers, setState string
-	strangers                                                     string
+	meta, insertMigration, setMigration, lockMigration           string
+	insertBatch, batch, batchExists, numbers, setState           string
+	strangers                                                    string
+	claimRow, claimNext, setClaim, renew, release, saveUnclaimed string
+	saveClaimed, leaseOf, pending                                string
 }
 
 func newQueries(s string) queries {
@@ -196,13 +220,32 @@ func newQueries(s string) queries {
 		batch:           "SELECT state, version, doc FROM " + s + ".batches WHERE migration = $1 AND idx = $2",
 		batchExists: "SELECT EXISTS (SELECT 1 FROM " + s + ".migrations WHERE name = $1), " +
 			"EXISTS (SELECT 1 FROM " + s + ".batches WHERE migration = $1 AND idx = $2)",
-		saveBatch: "UPDATE " + s + ".batches SET state = $3, version = version + 1, doc = $4, updated_at = now() " +
-			"WHERE migration = $1 AND idx = $2 AND version = $5",
 		numbers: "SELECT settings, line, state FROM " + s + ".numbers WHERE migration = $1 AND batch = $2 ORDER BY pos",
 		setState: "UPDATE " + s + ".numbers AS n SET state = c.state FROM unnest($3::text[], $4::json[]) AS c (phone, state) " +
 			"WHERE n.migration = $1 AND n.batch = $2 AND n.phone = c.phone",
 		strangers: "SELECT c.p FROM unnest($3::text[]) WITH ORDINALITY AS c (p, i) WHERE NOT EXISTS " +
 			"(SELECT 1 FROM " + s + ".numbers WHERE migration = $1 AND batch = $2 AND phone = c.p) ORDER BY c.i",
+		// $3 is the store's clock, or NULL for the database's.
+		claimRow: "SELECT idx, state, version, doc, claim_worker, claim_token, claim_expires, coalesce($3::timestamptz, now()) FROM " + s + ".batches " +
+			"WHERE migration = $1 AND idx = $2 FOR UPDATE",
+		claimNext: "SELECT idx, state, version, doc, claim_worker, claim_token, claim_expires, coalesce($3::timestamptz, now()) FROM " + s + ".batches " +
+			"WHERE migration = $1 AND (cardinality($2::text[]) = 0 OR state = ANY ($2::text[])) " +
+			"AND (claim_token = 0 OR claim_expires <= coalesce($3::timestamptz, now())) ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED",
+		setClaim: "UPDATE " + s + ".batches SET claim_worker = $3, claim_token = claim_token + 1, " +
+			"claim_expires = $4::timestamptz + $5::bigint * interval '1 microsecond' WHERE migration = $1 AND idx = $2 " +
+			"RETURNING claim_token, claim_expires",
+		renew: "UPDATE " + s + ".batches SET claim_expires = coalesce($5::timestamptz, now()) + $6::bigint * interval '1 microsecond' " +
+			"WHERE migration = $1 AND idx = $2 AND claim_token = $3 AND claim_worker = $4 AND claim_expires > coalesce($5::timestamptz, now()) " +
+			"RETURNING claim_expires",
+		release: "UPDATE " + s + ".batches SET claim_expires = coalesce($5::timestamptz, now()) " +
+			"WHERE migration = $1 AND idx = $2 AND claim_token = $3 AND claim_worker = $4 AND claim_expires > coalesce($5::timestamptz, now())",
+		saveUnclaimed: "UPDATE " + s + ".batches SET state = $3, version = version + 1, doc = $4, updated_at = now() " +
+			"WHERE migration = $1 AND idx = $2 AND version = $5 AND (claim_token = 0 OR claim_expires <= coalesce($6::timestamptz, now()))",
+		saveClaimed: "UPDATE " + s + ".batches SET state = $3, version = version + 1, doc = $4, updated_at = now() " +
+			"WHERE migration = $1 AND idx = $2 AND version = $5 AND claim_token = $7 AND claim_worker = $8 AND claim_expires > coalesce($6::timestamptz, now())",
+		leaseOf: "SELECT claim_worker, claim_token, claim_expires, coalesce($3::timestamptz, now()), version FROM " + s + ".batches WHERE migration = $1 AND idx = $2",
+		pending: "SELECT idx, state, version, doc FROM " + s + ".batches WHERE migration = $1 AND idx > $2 " +
+			"AND (cardinality($3::text[]) = 0 OR state = ANY ($3::text[])) ORDER BY idx LIMIT $4",
 	}
 }
 
@@ -250,6 +293,19 @@ func (s *Store) Start(ctx context.Context, meta migrate.Meta, batches iter.Seq2[
 // nothing, in one transaction that holds the migration's row: two at once
 // run one after the other.
 func (s *Store) AddBatches(ctx context.Context, meta migrate.Meta, batches iter.Seq2[[]migrate.NumberState, error]) error {
+	return s.addBatches(ctx, -1, meta, batches)
+}
+
+// AddBatchesIf is AddBatches if the migration has expect batches (in the
+// transaction that holds its row); otherwise it is migrate.ErrConflict
+// and records nothing.
+func (s *Store) AddBatchesIf(ctx context.Context, expect int, meta migrate.Meta, batches iter.Seq2[[]migrate.NumberState, error]) error {
+	return s.addBatches(ctx, expect, meta, batches)
+}
+
+// addBatches is AddBatches, if the migration has expect batches when
+// expect is not -1.
+func (s *Store) addBatches(ctx context.Context, expect int, meta migrate.Meta, batches iter.Seq2[[]migrate.NumberState, error]) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var have, numbers int
 		err := tx.QueryRow(ctx, s.q.lockMigration, s.name).Scan(&have, &numbers)
@@ -258,6 +314,9 @@ func (s *Store) AddBatches(ctx context.Context, meta migrate.Meta, batches iter.
 		}
 		if err != nil {
 			return fmt.Errorf("pgstore: adding batches to migration %q: %w", s.name, err)
+		}
+		if expect >= 0 && have != expect {
+			return fmt.Errorf("pgstore: migration %q has %d batches, not %d: %w", s.name, have, expect, migrate.ErrConflict)
 		}
 		n, added, err := s.appendBatches(ctx, tx, have, batches)
 		if err != nil {
@@ -332,6 +391,9 @@ type DuplicateError struct {
 func (e *DuplicateError) Error() string {
 	return fmt.Sprintf("pgstore: batch %d: a number the migration holds already (%s): a number belongs to one batch", e.Batch, e.Detail)
 }
+
+// Unwrap returns migrate.ErrDuplicate.
+func (e *DuplicateError) Unwrap() error { return migrate.ErrDuplicate }
 
 func numbersError(batch int, err error) error {
 	var pe *pgconn.PgError
@@ -445,10 +507,30 @@ func (s *Store) Numbers(ctx context.Context, index int) ([]migrate.NumberState, 
 // then one more. Otherwise it returns migrate.ErrConflict and records
 // nothing. A number of changed that is not of batch b.Index is refused,
 // and nothing is recorded; of two changes of one number, the last counts.
+// A batch under a live claim is refused (migrate.ErrClaimed, and
+// migrate.ErrConflict).
 func (s *Store) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migrate.NumberState) error {
 	if b == nil {
 		return errors.New("pgstore: SaveBatch of a nil batch")
 	}
+	return s.save(ctx, nil, b, changed)
+}
+
+// SaveClaimed is SaveBatch under the live claim l (see
+// migrate.ClaimStore): a claim that is not the batch's live one is
+// migrate.ErrLeaseLost, and nothing is recorded.
+func (s *Store) SaveClaimed(ctx context.Context, l migrate.Lease, b *migrate.Batch, changed []migrate.NumberState) error {
+	if b == nil {
+		return errors.New("pgstore: SaveClaimed of a nil batch")
+	}
+	if b.Index != l.Batch {
+		return fmt.Errorf("pgstore: batch %d saved under the claim of batch %d: nothing was recorded", b.Index, l.Batch)
+	}
+	return s.save(ctx, &l, b, changed)
+}
+
+// save is SaveBatch, under the claim l if it is not nil.
+func (s *Store) save(ctx context.Context, l *migrate.Lease, b *migrate.Batch, changed []migrate.NumberState) error {
 	if !b.State.Known() {
 		return fmt.Errorf("pgstore: batch %d: unknown state %q", b.Index, b.State)
 	}
@@ -463,15 +545,18 @@ func (s *Store) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migra
 		return fmt.Errorf("pgstore: batch %d: %w", b.Index, err)
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, s.q.saveBatch, s.name, b.Index, string(b.State), doc, b.Version)
+		var tag pgconn.CommandTag
+		var err error
+		if l == nil {
+			tag, err = tx.Exec(ctx, s.q.saveUnclaimed, s.name, b.Index, string(b.State), doc, b.Version, s.now())
+		} else {
+			tag, err = tx.Exec(ctx, s.q.saveClaimed, s.name, b.Index, string(b.State), doc, b.Version, s.now(), l.Token, l.Worker)
+		}
 		if err != nil {
 			return fmt.Errorf("pgstore: saving batch %d: %w", b.Index, err)
 		}
 		if tag.RowsAffected() == 0 {
-			if err := s.missing(ctx, tx, b.Index); err != nil {
-				return err
-			}
-			return migrate.ErrConflict
+			return s.whyNotSaved(ctx, tx, l, b)
 		}
 		if len(phones) == 0 {
 			return nil
@@ -550,4 +635,260 @@ func (s *Store) strangers(ctx context.Context, tx pgx.Tx, index int, phones []st
 		return fmt.Errorf("pgstore: saving the numbers of batch %d: %w", index, err)
 	}
 	return &NotInBatchError{Batch: index, Numbers: list}
+}
+
+// now is the store's clock for a query, or nil for the database's.
+func (s *Store) now() *time.Time {
+	if s.clock == nil {
+		return nil
+	}
+	t := s.clock()
+	return &t
+}
+
+// micros is ttl in microseconds, rounded up: a claim never ends before
+// the ttl its holder counts from.
+func micros(ttl time.Duration) int64 {
+	us := int64(ttl / time.Microsecond)
+	if ttl%time.Microsecond != 0 {
+		us++
+	}
+	return us
+}
+
+// row is a batch's row with its claim, as claimRow and claimNext read it.
+type row struct {
+	b       migrate.Batch
+	lease   migrate.Lease
+	expires *time.Time
+	now     time.Time
+}
+
+func (r *row) live() bool { return r.lease.Token != 0 && r.expires != nil && r.now.Before(*r.expires) }
+
+func scanRow(q pgx.Row) (*row, error) {
+	var (
+		r     row
+		state string
+		doc   []byte
+	)
+	if err := q.Scan(&r.b.Index, &state, &r.b.Version, &doc, &r.lease.Worker, &r.lease.Token, &r.expires, &r.now); err != nil {
+		return nil, err
+	}
+	index, version := r.b.Index, r.b.Version
+	if err := json.Unmarshal(doc, &r.b); err != nil {
+		return nil, fmt.Errorf("pgstore: batch %d cannot be read: %w", index, err)
+	}
+	r.b.Index, r.b.State, r.b.Version = index, migrate.BatchState(state), version
+	if r.lease.Token != 0 {
+		r.lease.Batch = index
+		if r.expires != nil {
+			r.lease.Expires = r.expires.UTC()
+		}
+	} else {
+		r.lease = migrate.Lease{}
+	}
+	return &r, nil
+}
+
+// take claims the batch of r for worker, in tx.
+func (s *Store) take(ctx context.Context, tx pgx.Tx, r *row, worker string, ttl time.Duration) (migrate.Claimed, error) {
+	l := migrate.Lease{Batch: r.b.Index, Worker: worker}
+	if err := tx.QueryRow(ctx, s.q.setClaim, s.name, r.b.Index, worker, r.now, micros(ttl)).Scan(&l.Token, &l.Expires); err != nil {
+		return migrate.Claimed{}, fmt.Errorf("pgstore: claiming batch %d: %w", r.b.Index, err)
+	}
+	l.Expires = l.Expires.UTC()
+	return migrate.Claimed{Lease: l, Batch: r.b, Previous: r.lease}, nil
+}
+
+// Claim claims batch index for worker, for ttl (see migrate.ClaimStore),
+// in one transaction that holds the batch's row.
+func (s *Store) Claim(ctx context.Context, worker string, ttl time.Duration, index int) (migrate.Claimed, error) {
+	if err := migrate.CheckClaim(worker, ttl); err != nil {
+		return migrate.Claimed{}, err
+	}
+	var c migrate.Claimed
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := scanRow(tx.QueryRow(ctx, s.q.claimRow, s.name, index, s.now()))
+		if errors.Is(err, pgx.ErrNoRows) {
+			if err := s.missing(ctx, tx, index); err != nil {
+				return err
+			}
+			return fmt.Errorf("pgstore: migration %q has no batch %d: %w", s.name, index, migrate.ErrNoBatch)
+		}
+		if err != nil {
+			return fmt.Errorf("pgstore: claiming batch %d: %w", index, err)
+		}
+		if r.live() {
+			return fmt.Errorf("pgstore: batch %d is held by %s until %s: %w", index, r.lease.Worker, r.lease.Expires.Format(time.RFC3339Nano), migrate.ErrClaimed)
+		}
+		c, err = s.take(ctx, tx, r, worker, ttl)
+		return err
+	})
+	if err != nil {
+		return migrate.Claimed{}, err
+	}
+	return c, nil
+}
+
+// ClaimNext claims the batch of lowest index in states that no live
+// claim holds (SELECT … FOR UPDATE SKIP LOCKED: workers claiming at once
+// pass over each other's rows).
+func (s *Store) ClaimNext(ctx context.Context, worker string, ttl time.Duration, states ...migrate.BatchState) (migrate.Claimed, bool, error) {
+	if err := migrate.CheckClaim(worker, ttl, states...); err != nil {
+		return migrate.Claimed{}, false, err
+	}
+	var c migrate.Claimed
+	ok := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := scanRow(tx.QueryRow(ctx, s.q.claimNext, s.name, stateNames(states), s.now()))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("pgstore: claiming a batch: %w", err)
+		}
+		c, err = s.take(ctx, tx, r, worker, ttl)
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return migrate.Claimed{}, false, err
+	}
+	return c, ok, nil
+}
+
+func stateNames(states []migrate.BatchState) []string {
+	out := make([]string, len(states))
+	for i, st := range states {
+		out[i] = string(st)
+	}
+	return out
+}
+
+// Renew extends the live claim l to ttl from now.
+func (s *Store) Renew(ctx context.Context, l migrate.Lease, ttl time.Duration) (migrate.Lease, error) {
+	if err := migrate.CheckClaim(l.Worker, ttl); err != nil {
+		return l, err
+	}
+	var expires time.Time
+	err := s.pool.QueryRow(ctx, s.q.renew, s.name, l.Batch, l.Token, l.Worker, s.now(), micros(ttl)).Scan(&expires)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return l, s.lost(ctx, l)
+	}
+	if err != nil {
+		return l, fmt.Errorf("pgstore: renewing the claim of batch %d: %w", l.Batch, err)
+	}
+	l.Expires = expires.UTC()
+	return l, nil
+}
+
+// Release ends the live claim l now.
+func (s *Store) Release(ctx context.Context, l migrate.Lease) error {
+	tag, err := s.pool.Exec(ctx, s.q.release, s.name, l.Batch, l.Token, l.Worker, s.now())
+	if err != nil {
+		return fmt.Errorf("pgstore: releasing the claim of batch %d: %w", l.Batch, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return s.lost(ctx, l)
+	}
+	return nil
+}
+
+// lost is the error for a claim l that is not its batch's live claim.
+func (s *Store) lost(ctx context.Context, l migrate.Lease) error {
+	if err := s.missing(ctx, s.pool, l.Batch); err != nil {
+		return err
+	}
+	return fmt.Errorf("pgstore: batch %d, claim %d of %s: %w", l.Batch, l.Token, l.Worker, migrate.ErrLeaseLost)
+}
+
+// whyNotSaved is the error for a save that changed no row: no batch, a
+// lost claim, a live claim of another, or another version.
+func (s *Store) whyNotSaved(ctx context.Context, tx pgx.Tx, l *migrate.Lease, b *migrate.Batch) error {
+	var (
+		worker  string
+		token   int64
+		expires *time.Time
+		now     time.Time
+		version int64
+	)
+	err := tx.QueryRow(ctx, s.q.leaseOf, s.name, b.Index, s.now()).Scan(&worker, &token, &expires, &now, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if err := s.missing(ctx, tx, b.Index); err != nil {
+			return err
+		}
+		return migrate.ErrConflict // added since: not the version given
+	}
+	if err != nil {
+		return fmt.Errorf("pgstore: saving batch %d: %w", b.Index, err)
+	}
+	live := token != 0 && expires != nil && now.Before(*expires)
+	switch {
+	case l != nil && (!live || token != l.Token || worker != l.Worker):
+		return fmt.Errorf("pgstore: batch %d, claim %d of %s: %w", b.Index, l.Token, l.Worker, migrate.ErrLeaseLost)
+	case l == nil && live:
+		return fmt.Errorf("pgstore: batch %d is held by %s: %w (%w)", b.Index, worker, migrate.ErrClaimed, migrate.ErrConflict)
+	}
+	return migrate.ErrConflict
+}
+
+// LeaseOf returns batch index's last claim.
+func (s *Store) LeaseOf(ctx context.Context, index int) (migrate.Lease, error) {
+	var (
+		l       migrate.Lease
+		expires *time.Time
+		now     time.Time
+		version int64
+	)
+	err := s.pool.QueryRow(ctx, s.q.leaseOf, s.name, index, s.now()).Scan(&l.Worker, &l.Token, &expires, &now, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if err := s.missing(ctx, s.pool, index); err != nil {
+			return l, err
+		}
+		return s.LeaseOf(ctx, index) // added since the first look
+	}
+	if err != nil {
+		return l, fmt.Errorf("pgstore: reading the claim of batch %d: %w", index, err)
+	}
+	if l.Token == 0 {
+		return migrate.Lease{}, nil
+	}
+	l.Batch = index
+	if expires != nil {
+		l.Expires = expires.UTC()
+	}
+	return l, nil
+}
+
+// Pending returns up to limit batches after index after, in states, in
+// one query that reads at most limit rows.
+func (s *Store) Pending(ctx context.Context, after, limit int, states ...migrate.BatchState) ([]migrate.Batch, error) {
+	if err := migrate.CheckPending(limit, states...); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, s.q.pending, s.name, after, stateNames(states), limit)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: reading pending batches: %w", err)
+	}
+	var (
+		out     []migrate.Batch
+		index   int
+		state   string
+		version int64
+		doc     []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&index, &state, &version, &doc}, func() error {
+		var b migrate.Batch
+		if err := json.Unmarshal(doc, &b); err != nil {
+			return fmt.Errorf("batch %d cannot be read: %w", index, err)
+		}
+		b.Index, b.State, b.Version = index, migrate.BatchState(state), version
+		out = append(out, b)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: reading pending batches: %w", err)
+	}
+	return out, nil
 }

@@ -13,7 +13,7 @@ import (
 
 // SchemaVersion is the version of the tables this package creates and
 // reads. Open brings an older schema up to it and refuses a newer one.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // schemaSteps returns the statements that bring the schema in s (quoted)
 // from version i to i+1, for each i: the tables of version 1, then the
@@ -52,7 +52,14 @@ CREATE TABLE {s}.numbers (
 	CONSTRAINT numbers_one_batch UNIQUE (migration, phone),
 	FOREIGN KEY (migration, batch) REFERENCES {s}.batches (migration, idx) ON DELETE CASCADE
 );`
-	return []string{strings.ReplaceAll(v1, "{s}", s)}
+	// Version 2: the batches' claims (migrate.ClaimStore): the last
+	// claim's worker, fencing token (0: never claimed) and expiry.
+	v2 := `
+ALTER TABLE {s}.batches
+	ADD COLUMN claim_worker  text NOT NULL DEFAULT '',
+	ADD COLUMN claim_token   bigint NOT NULL DEFAULT 0,
+	ADD COLUMN claim_expires timestamptz;`
+	return []string{strings.ReplaceAll(v1, "{s}", s), strings.ReplaceAll(v2, "{s}", s)}
 }
 
 // lockKey is the advisory lock that serialises the schema's creation and

@@ -36,13 +36,16 @@ func TestSchemaUpgrade(t *testing.T) {
 	q := pgx.Identifier{schema}.Sanitize()
 	defer func() { _, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+q+" CASCADE") }()
 
-	st, err := New(ctx, pool, Options{Schema: schema})
-	require.NoError(t, err)
+	// A schema of version 1, with a migration: the tables as the first
+	// release made them.
+	require.NoError(t, migrateSchema(ctx, pool, schema, schemaSteps(q)[:1]))
+	st := &Store{pool: pool, name: DefaultMigration, schema: schema, q: newQueries(q)}
 	require.NoError(t, st.Start(ctx, migrate.Meta{Tool: "test", BatchSize: 2}, migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
 		yield(migrate.NumberState{Number: hostednumbers.Number{PhoneNumber: "+14155550100"}, Line: 2}, nil)
 	}, 2)))
 
-	// Version 2 adds a column; an ALTER run twice would fail.
+	// Version 2 adds the claims' columns, and a version 3 one more; an
+	// ALTER run twice would fail.
 	steps := append(schemaSteps(q), "ALTER TABLE "+q+".batches ADD COLUMN claimed_by text")
 	var wg sync.WaitGroup
 	errs := make([]error, 6)
@@ -61,13 +64,18 @@ func TestSchemaUpgrade(t *testing.T) {
 	require.NoError(t, err)
 	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
 	require.NoError(t, err)
-	assert.Equal(t, []int{1, 2}, versions)
+	assert.Equal(t, []int{1, 2, 3}, versions)
 	var claimed *string
 	require.NoError(t, pool.QueryRow(ctx, "SELECT claimed_by FROM "+q+".batches WHERE idx = 1").Scan(&claimed))
 	assert.Nil(t, claimed)
 	meta, err := st.Meta(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, meta.Batches, "the migration is kept")
+	// And its batch can be claimed, never having been.
+	c, err := st.Claim(ctx, "w1", time.Minute, 1)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), c.Lease.Token)
+	assert.Equal(t, migrate.Lease{}, c.Previous)
 
 	// This version of the package refuses the upgraded schema.
 	_, err = New(ctx, pool, Options{Schema: schema})
