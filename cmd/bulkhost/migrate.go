@@ -15,15 +15,9 @@ import (
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
-	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
 )
 
-// journalSuffix is added to the CSV's path to name its journal.
-const journalSuffix = ".bulkhost.json"
-
-// toolName is the Meta.Tool of bulkhost's migrations.
-const toolName = "bulkhost"
 
 // The batch states, as the journal names them.
 type batchState = migrate.BatchState
@@ -49,51 +43,12 @@ func statePath(cfg *config) (string, error) {
 	return "", errors.New("-state: name the journal file")
 }
 
-// journalError is a journal bulkhost refuses to use. The file is left as
-// it is.
-type journalError struct {
-	path string
-	msg  string
-}
-
-func (e *journalError) Error() string { return "journal " + e.path + ": " + e.msg }
-
-// openStore opens (and locks) the journal at path, explaining a refusal.
-func (c *cli) openStore(path string) (*logstore.Store, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
-		// Every journal starts with a record: an empty file is not one
-		// (a journal cut to nothing, or a file made by something else).
-		return nil, &journalError{path, "is empty (0 bytes), so it is not a journal: no step was recorded in it, so nothing was submitted with it; " +
-			"delete it to start a new migration, or name the right journal with -state; bulkhost does not overwrite it"}
-	}
-	st, err := logstore.Open(path, logstore.Options{FS: c.fs})
-	if err == nil {
-		return st, nil
-	}
-	var old *logstore.OldJournalError
-	var bad *logstore.Error
-	switch {
-	case errors.As(err, &old) && old.Format == 0:
-		return nil, &journalError{path, "is not a bulkhost journal (a JSON document with no journal format): name the journal with -state, or another file to start a new migration; bulkhost does not overwrite it"}
-	case errors.As(err, &old):
-		return nil, &journalError{path, fmt.Sprintf("was written by an earlier bulkhost (journal format %d): finish that migration with the bulkhost that wrote it, or name another file with -state; bulkhost does not overwrite it", old.Format)}
-	case errors.As(err, &bad):
-		return nil, &journalError{path, strings.TrimPrefix(bad.Msg, "") + "; bulkhost does not overwrite it: move it away to start a new migration, or name another file with -state"}
-	case errors.Is(err, logstore.ErrLocked):
-		if resolved, rerr := logstore.ResolvePath(path); rerr == nil {
-			path = resolved
-		}
-		return nil, fmt.Errorf("journal %s is in use by another bulkhost run (it holds %s.lock): let that run finish, or stop it, then run again", path, path)
-	}
-	return nil, fmt.Errorf("journal %s: %w", path, err)
-}
-
 // migration is one run of a submit: its input, journal and engine.
 type migration struct {
 	c      *cli
 	cfg    *config
 	client *hostednumbers.Client
-	store  *logstore.Store
+	store  *journal
 	eng    *migrate.Migrator
 	path   string
 	// eligibility holds the eligibility checks (nil with
@@ -290,18 +245,17 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
 		return nil, exitError, false
 	}
-	opened := c.clock().UTC()
 	defer func() {
 		if !ok {
 			_ = st.Close() // refused: nothing was written
 		}
 	}()
-	path = st.Path()
+	path = st.path
 	contact := contactOf(cfg)
 	meta, err := st.Meta(ctx)
 	switch {
 	case errors.Is(err, migrate.ErrNoMigration):
-		meta = migrate.Meta{Tool: toolName, Input: in.id, BatchSize: cfg.batchSize, Contact: contact, Demo: cfg.demo, Created: c.clock().UTC()}
+		meta = migrate.Meta{Input: in.id, BatchSize: cfg.batchSize, Contact: contact, Created: c.clock().UTC(), App: appMark(cfg.demo)}
 		if err := st.Start(ctx, meta, migrate.Batches(c.inputNumbers(ctx, in), cfg.batchSize)); err != nil {
 			fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v; nothing was submitted\n", path, err)
 			return nil, exitError, false
@@ -341,7 +295,7 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 	}
 	m.eng, err = migrate.New(migrate.Options{
 		Check:  check,
-		Client: c.engineAPI(client), Store: lockedStore{st, opened},
+		Client: c.engineAPI(client), Store: st.Store,
 		Settle: cfg.settle,
 		Wait:   cfg.wait,
 		Poll:   cfg.poll, MaxPoll: c.maxPoll(cfg),
@@ -406,14 +360,15 @@ func (c *cli) inputNumbers(ctx context.Context, in *input) iter.Seq2[migrate.Num
 // checkJournal refuses a journal that is not this migration's: made by
 // another tool or for the demo (or not), for another input, with other
 // numbers than the input's, or with other contact flags.
-func (c *cli) checkJournal(ctx context.Context, st migrate.Store, meta migrate.Meta, in *input, cfg *config) error {
-	path := st.(*logstore.Store).Path()
-	if meta.Tool != toolName {
-		return &journalError{path, fmt.Sprintf("was made by %q, not bulkhost; bulkhost does not overwrite it: name another file with -state", meta.Tool)}
+func (c *cli) checkJournal(ctx context.Context, st *journal, meta migrate.Meta, in *input, cfg *config) error {
+	path := st.path
+	app, err := readApp(path, meta)
+	if err != nil {
+		return err
 	}
-	if meta.Demo != cfg.demo {
+	if app.Demo != cfg.demo {
 		what := "the demo's: its fake server is gone with the run that made it"
-		if !meta.Demo {
+		if !app.Demo {
 			what = "a real migration's: the demo would not find its requests"
 		}
 		return fmt.Errorf("journal %s is %s; name another file with -state", path, what)
@@ -532,7 +487,7 @@ func sample(list []string) string {
 }
 
 func (m *migration) close() {
-	m.c.stats.Written, m.c.stats.Size = m.store.Written(), m.store.Size()
+	m.c.stats.Written, m.c.stats.Size = m.store.figures()
 	if m.eligibility != nil {
 		_ = m.eligibility.Close() // every record was synced when made
 	}
@@ -911,16 +866,6 @@ const (
 	stepAfterAnswer  = "after-answer"  // the create was answered, the answer not yet recorded
 	stepMidWait      = "mid-wait"      // a refresh is recorded, the wait goes on
 )
-
-// lockedStore is the journal with the time this process took its lock:
-// every earlier run had ended by then (migrate.Exclusive).
-type lockedStore struct {
-	*logstore.Store
-	since time.Time
-}
-
-// ExclusiveSince implements migrate.Exclusive.
-func (s lockedStore) ExclusiveSince() time.Time { return s.since }
 
 // engineAPI is the client's API for the engine, with the crash test's
 // step after a create's answer.

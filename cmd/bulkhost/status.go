@@ -16,7 +16,6 @@ import (
 
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
-	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 )
 
 // Report statuses of numbers Twilio does not (or is not known to) hold.
@@ -68,8 +67,13 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) int {
 		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", path, err)
 		return exitError
 	}
-	if meta.Demo {
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s is the demo's: its fake server is gone with the run that made it\n", st.Path())
+	app, err := readApp(path, meta)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
+		return exitError
+	}
+	if app.Demo {
+		fmt.Fprintf(c.stderr, "bulkhost: journal %s is the demo's: its fake server is gone with the run that made it\n", st.path)
 		return exitError
 	}
 	client, cleanup, err := c.client(cfg, nil)
@@ -78,7 +82,7 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) int {
 		return exitError
 	}
 	defer cleanup()
-	eng, err := migrate.New(migrate.Options{Client: c.engineAPI(client), Store: st, Wait: cfg.wait, Poll: cfg.poll, Clock: c.engineClock()})
+	eng, err := migrate.New(migrate.Options{Client: c.engineAPI(client), Store: st.Store, Wait: cfg.wait, Poll: cfg.poll, Clock: c.engineClock()})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
 		return exitError
@@ -88,16 +92,16 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) int {
 
 // followStore refreshes the journal's numbers from Twilio, with -wait
 // until every submitted number is completed or failed, then reports them.
-func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *logstore.Store, cfg *config) int {
+func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *journal, cfg *config) int {
 	meta, err := st.Meta(ctx)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", st.Path(), err)
+		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", st.path, err)
 		return exitError
 	}
 	p := newProgress(c.stderr, c.terminal(c.stderr), cfg.jsonOut)
 	track := newTracker(p, st, c.clock, c.progressEvery)
 	if cfg.wait {
-		p.start(fmt.Sprintf("bulkhost: following the %d number%s of journal %s", meta.Input.Numbers, plural(meta.Input.Numbers), st.Path()))
+		p.start(fmt.Sprintf("bulkhost: following the %d number%s of journal %s", meta.Input.Numbers, plural(meta.Input.Numbers), st.path))
 		track.begin(ctx, "following")
 	}
 	eng = mustNew(eng.Options(func(o *migrate.Options) {
@@ -123,7 +127,7 @@ func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *logsto
 			what = "following the numbers"
 		}
 		code := c.printError(ctx, what, err, cfg)
-		fmt.Fprintf(c.stderr, "bulkhost: the journal %s keeps what was known before; follow the numbers again with the same command.\n", st.Path())
+		fmt.Fprintf(c.stderr, "bulkhost: the journal %s keeps what was known before; follow the numbers again with the same command.\n", st.path)
 		return code
 	}
 	return c.report(context.WithoutCancel(ctx), st, cfg)
@@ -156,15 +160,15 @@ func sortedReportCounts(m map[string]int) []reportCount {
 // report prints every number of the journal, as a table or JSON, and
 // returns the exit status: 0 all completed, 1 some failed or need action,
 // 3 some still on their way.
-func (c *cli) report(ctx context.Context, st *logstore.Store, cfg *config) int {
-	m := &migration{c: c, cfg: cfg, store: st, path: st.Path()}
+func (c *cli) report(ctx context.Context, st *journal, cfg *config) int {
+	m := &migration{c: c, cfg: cfg, store: st, path: st.path}
 	if err := m.writeReport(ctx, cfg.jsonOut); err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: writing the report: %v\n", err)
 		return exitError
 	}
 	p, err := migrate.Summarize(ctx, st)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", st.Path(), err)
+		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", st.path, err)
 		return exitError
 	}
 	action, pending, unsent, canceled := 0, 0, 0, 0
@@ -206,7 +210,7 @@ func (c *cli) report(ctx context.Context, st *logstore.Store, cfg *config) int {
 	}
 	if pending+unsent > 0 {
 		if pending > 0 {
-			fmt.Fprintf(c.stderr, "bulkhost: %d number%s %s still on the way: follow them with bulkhost -live -status -state %s -wait\n", pending, plural(pending), pluralVerb(pending), st.Path())
+			fmt.Fprintf(c.stderr, "bulkhost: %d number%s %s still on the way: follow them with bulkhost -live -status -state %s -wait\n", pending, plural(pending), pluralVerb(pending), st.path)
 		}
 		return exitPending
 	}
@@ -524,7 +528,7 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) int {
 	}
 	w := bufio.NewWriter(out)
 	asJSON := strings.HasSuffix(strings.ToLower(cfg.export), ".json")
-	m := &migration{c: c, cfg: cfg, store: st, path: st.Path()}
+	m := &migration{c: c, cfg: cfg, store: st, path: st.path}
 	var cw *csv.Writer
 	if asJSON {
 		_, _ = w.WriteString("[")
@@ -584,13 +588,13 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) int {
 		fmt.Fprintf(c.stderr, "bulkhost: -export: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(c.stderr, "bulkhost: exported %d number%s from journal %s to %s.\n", n, plural(n), st.Path(), cfg.export)
+	fmt.Fprintf(c.stderr, "bulkhost: exported %d number%s from journal %s to %s.\n", n, plural(n), st.path, cfg.export)
 	return exitOK
 }
 
 // openJournal opens the journal that -state (or the CSV's path) names, for
 // -status and -export, saying on stderr what went wrong when it cannot.
-func (c *cli) openJournal(cfg *config) (string, *logstore.Store, bool) {
+func (c *cli) openJournal(cfg *config) (string, *journal, bool) {
 	path, err := statePath(cfg)
 	if err != nil {
 		c.printProblems("bad command line", []string{err.Error()})

@@ -237,7 +237,7 @@ func TestStatusRefreshesOrderWithoutBulkRequest(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "j.json")
 	st, err := logstore.Open(state, logstore.Options{})
 	require.NoError(t, err)
-	meta := migrate.Meta{Tool: toolName, Input: migrate.Input{Name: "x.csv", SHA256: strings.Repeat("0", 64)}, BatchSize: 10}
+	meta := migrate.Meta{App: appMark(false), Input: migrate.Input{Name: "x.csv", SHA256: strings.Repeat("0", 64)}, BatchSize: 10}
 	n := migrate.NumberState{Number: hostednumbers.Number{PhoneNumber: "+14155550109"}, Line: 2}
 	require.NoError(t, st.Start(t.Context(), meta, migrate.Batches(numberSeq([]migrate.NumberState{n}), 10)))
 	b, err := st.Batch(t.Context(), 1)

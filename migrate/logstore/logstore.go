@@ -62,6 +62,7 @@ import (
 	"iter"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hostednumbers/hostednumbers-go/internal/recordlog"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
@@ -151,6 +152,8 @@ type Store struct {
 	// phones holds the phone numbers of the batches read last, by
 	// index, for SaveBatch to check its numbers against.
 	phones map[int]phoneSet
+	// locked is when Open took the lock (see ExclusiveSince).
+	locked time.Time
 }
 
 var _ migrate.Store = (*Store)(nil)
@@ -175,7 +178,7 @@ func Open(path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, storeError(err)
 	}
-	s.log = log
+	s.log, s.locked = log, time.Now()
 	if err := s.check(); err != nil {
 		_ = log.Close() // refused: nothing was written
 		return nil, err

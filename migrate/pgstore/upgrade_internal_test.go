@@ -37,7 +37,7 @@ func TestSchemaUpgrade(t *testing.T) {
 
 	st, err := New(ctx, pool, Options{Schema: schema})
 	require.NoError(t, err)
-	require.NoError(t, st.Start(ctx, migrate.Meta{Tool: "test", BatchSize: 2}, migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
+	require.NoError(t, st.Start(ctx, migrate.Meta{BatchSize: 2}, migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
 		yield(migrate.NumberState{Line: 2}, nil)
 	}, 2)))
 
