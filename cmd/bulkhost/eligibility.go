@@ -150,7 +150,7 @@ func (m *migration) openEligibility() (*preflight.FileStore, *eligibilityChecker
 		api:   m.client.Eligibility,
 		store: st,
 		opts: preflight.Options{
-			Wait: &hostednumbers.EligibilityWaitOptions{PollInterval: m.cfg.poll, MaxPollInterval: c.maxPoll(m.cfg)},
+			Wait: &hostednumbers.EligibilityWaitOptions{PollInterval: m.cfg.poll, MaxPollInterval: m.cfg.maxPoll},
 			OnEvent: func(ev preflight.Event) {
 				m.eligibilityEvent(ev)
 				if ev.Kind == preflight.EventCreated {

@@ -55,6 +55,12 @@ func readApp(path string, meta migrate.Meta) (app, error) {
 	return a, nil
 }
 
+// demoJournal reports whether meta is the demo's migration.
+func demoJournal(meta migrate.Meta) bool {
+	var a app
+	return json.Unmarshal(meta.App, &a) == nil && a.Demo
+}
+
 // journal is a migration's store as the command uses it: the engine's
 // migrate.Store, and the path it was opened at (every symbolic link
 // resolved).

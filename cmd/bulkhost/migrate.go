@@ -7,17 +7,14 @@ import (
 	"io"
 	"iter"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
-	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
 )
-
 
 // The batch states, as the journal names them.
 type batchState = migrate.BatchState
@@ -77,7 +74,7 @@ func (c *cli) submit(ctx context.Context, cfg *config) int {
 		c.printProblems("bad command line", []string{err.Error()})
 		return exitError
 	}
-	client, cleanup, err := c.client(cfg, nil)
+	client, cleanup, err := c.client(cfg)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
 		return exitError
@@ -298,7 +295,7 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		Client: c.engineAPI(client), Store: st.Store,
 		Settle: cfg.settle,
 		Wait:   cfg.wait,
-		Poll:   cfg.poll, MaxPoll: c.maxPoll(cfg),
+		Poll:   cfg.poll, MaxPoll: cfg.maxPoll,
 		Clock:   c.engineClock(),
 		OnEvent: m.event,
 	})
@@ -307,13 +304,6 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		return nil, exitError, false
 	}
 	return m, exitOK, true
-}
-
-func (c *cli) maxPoll(cfg *config) time.Duration {
-	if cfg.demo {
-		return cfg.poll // the demo polls steadily
-	}
-	return hostednumbers.DefaultMaxPollInterval
 }
 
 // inputNumbers yields the input's numbers as the journal records them. A
@@ -669,195 +659,6 @@ func pluralES(n int) string {
 		return ""
 	}
 	return "es"
-}
-
-// demoScriptedFailures is the exit status a live run of the demo's
-// scripted outcome gives: some numbers fail.
-const demoScriptedFailures = exitFailures
-
-// demo runs the main job against a fake server in this process: the
-// bundled sample (or -csv) in small batches, a lost answer to the second
-// create and a 500 for the third, the same command "run again" to settle
-// them, and the numbers followed to the end.
-func (c *cli) demo(ctx context.Context, cfg *config) int {
-	source := "the bundled sample CSV"
-	if cfg.csvPath != "" {
-		source = cfg.csvPath
-	}
-	fmt.Fprintf(c.stderr, "bulkhost: no Twilio credentials in the environment: running the demo against a local fake server with %s.\n"+
-		"bulkhost: to use Twilio, set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and pass -live.\n", source)
-	in, code, ok := c.input(ctx, cfg)
-	if !ok {
-		return code
-	}
-	path := cfg.statePath
-	if path == "" {
-		dir, err := os.MkdirTemp("", "bulkhost-demo-")
-		if err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: making a temporary journal: %v\n", err)
-			return exitError
-		}
-		defer func() { _ = os.RemoveAll(dir) }() // a temporary demo journal; nothing to do if it lingers
-		path = filepath.Join(dir, "demo"+journalSuffix)
-	}
-	newServer := c.newDemoServer
-	if newServer == nil {
-		newServer = newDemoServer
-	}
-	srv := newServer()
-	defer srv.Close()
-	client, cleanup, _ := c.client(cfg, srv)
-	defer cleanup()
-
-	m, code, ok := c.openMigration(ctx, cfg, in, path, client)
-	if !ok {
-		return code
-	}
-	defer m.close()
-	if err := m.restoreDemo(ctx); err != nil {
-		return m.c.printError(ctx, "(demo) restoring the fake server's requests", err, cfg)
-	}
-	p, err := migrate.Summarize(ctx, m.store)
-	if err != nil {
-		return m.c.printError(ctx, "(demo) reading the journal", err, cfg)
-	}
-	if p.Batches > 2 && p.States[statePlanned] == p.Batches {
-		// The fake lets the first create through, then takes the second
-		// and drops the connection: the answer is lost, as in a network
-		// cut. The third create fails with a 500 and makes nothing. The
-		// first run does not wait: it says when to run again.
-		fmt.Fprintln(c.stderr, "bulkhost: (demo) the answer to batch 2 will be lost on the way back, as in a network cut, and batch 3 will get a 500 from Twilio: both are in doubt.")
-		const creates = "/v2/HostedNumber/Orders/Bulk" // not the eligibility checks
-		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Path: creates})
-		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Path: creates, ProcessThenDrop: true})
-		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Path: creates, Status: 500})
-		first, err := migrate.New(m.eng.Options(func(o *migrate.Options) { o.Wait = false }))
-		if err != nil {
-			return m.c.printError(ctx, "(demo)", err, cfg)
-		}
-		res, err := first.Submit(ctx)
-		if err != nil {
-			if code := m.stepFailed(ctx, err); code == exitInterrupted {
-				return code
-			}
-		} else if len(res.InDoubt) > 0 {
-			m.explainDoubts(ctx)
-		}
-		p, _ := migrate.Summarize(ctx, m.store)
-		fmt.Fprintf(c.stderr, "bulkhost: (demo) the first run stopped: %s. Running the same command again, as you would, with -wait (-settle %v in the demo; %v by default):\n",
-			batchSummary(p), cfg.settle, defaultSettle)
-	}
-	code = m.runAll(ctx)
-	if code == exitInterrupted && cfg.statePath == "" {
-		fmt.Fprintln(c.stderr, "bulkhost: (demo) this journal was temporary and is removed now: pass -state FILE to keep it, then run the same command again to resume.")
-	}
-	if code == exitFailures {
-		what := "the numbers ending in 9 failed"
-		if !cfg.skipEligibility {
-			what += " and " + demoIneligible + " was not eligible (check-failed: never submitted)"
-		}
-		fmt.Fprintf(c.stderr, "bulkhost: (demo) %s, as the fake server is scripted to do: a live run would have exited with status %d; the demo ran as designed, so it exits with 0.\n", what, demoScriptedFailures)
-		return exitOK
-	}
-	if code == exitOK {
-		fmt.Fprintln(c.stderr, "bulkhost: (demo) every number completed: a live run would have exited with status 0.")
-	}
-	return code
-}
-
-// demoStage is how long each stage (QUEUED, IN_PROGRESS) of a request
-// lasts on the demo's fake server: long enough to watch the progress line,
-// and to press Ctrl-C and resume.
-const demoStage = 1500 * time.Millisecond
-
-// demoEligibilityStage is how long each stage (QUEUED, IN_PROGRESS) of a
-// bulk eligibility check lasts on the demo's fake server.
-const demoEligibilityStage = 300 * time.Millisecond
-
-// demoIneligible is the sample's number the demo's fake server answers as
-// not eligible (already in Twilio), so that the demo shows it refused
-// with Twilio's reason and next step, and never submitted.
-const demoIneligible = "+14155550105"
-
-// demoEligibility is the eligibility script of the demo's fake server.
-func demoEligibility(phoneNumber string) hostednumberstest.EligibilityOutcome {
-	return hostednumberstest.IneligibleNumbersEndingIn(demoIneligible)(phoneNumber)
-}
-
-func newDemoServer() *hostednumberstest.Server {
-	return hostednumberstest.NewServer(
-		hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")),
-		hostednumberstest.WithEligibility(demoEligibility),
-		// Eligibility checks take demoEligibilityStage a stage, bulk
-		// hosting requests demoStage.
-		hostednumberstest.WithStageDuration(demoEligibilityStage),
-		hostednumberstest.WithProcessingDelay(demoStage, demoStage))
-}
-
-// restoreDemo re-creates, on this run's fake server, the requests a demo
-// journal names: the fake server of the run that wrote them ended with
-// it. The numbers of each request are sent again as one request and the
-// journal takes the new SIDs, as if the server had kept them; their
-// per-number state is refreshed from there. A real migration never does
-// this: Twilio keeps its requests.
-func (m *migration) restoreDemo(ctx context.Context) error {
-	meta, err := m.store.Meta(ctx)
-	if err != nil {
-		return err
-	}
-	restored := 0
-	for i := 1; i <= meta.Batches; i++ {
-		b, err := m.store.Batch(ctx, i)
-		if err != nil {
-			return err
-		}
-		if len(b.BulkHostingSIDs) == 0 {
-			continue
-		}
-		numbers, err := m.store.Numbers(ctx, i)
-		if err != nil {
-			return err
-		}
-		var changed []migrate.NumberState
-		for k, old := range b.BulkHostingSIDs {
-			var settings []hostednumbers.Number
-			var idx []int
-			for j := range numbers {
-				if numbers[j].BulkHostingSID == old {
-					settings = append(settings, numbers[j].Number)
-					idx = append(idx, j)
-				}
-			}
-			if len(settings) == 0 {
-				continue
-			}
-			started := m.c.clock().UTC()
-			order, err := m.client.BulkHostedNumberOrders.Create(ctx, meta.Contact.Params(settings))
-			if err != nil {
-				return err
-			}
-			b.Attempts = append(b.Attempts, migrate.Attempt{
-				Kind: "demo-restore", Started: started, Ended: m.c.clock().UTC(), Numbers: len(settings),
-				Outcome: old + " re-created on a new fake server", BulkHostingSID: order.BulkHostingSID,
-			})
-			for _, j := range idx {
-				numbers[j] = migrate.NumberState{Number: numbers[j].Number, Line: numbers[j].Line, BulkHostingSID: order.BulkHostingSID}
-				changed = append(changed, numbers[j])
-			}
-			b.BulkHostingSIDs[k] = order.BulkHostingSID
-			restored++
-		}
-		b.Counts = nil
-		if err := m.store.SaveBatch(ctx, &b, changed); err != nil {
-			return err
-		}
-	}
-	if restored == 0 {
-		return nil
-	}
-	fmt.Fprintf(m.c.stderr, "bulkhost: (demo) the fake server of the run that wrote this journal ended with it: its %d request%s %s re-created on this run's fake server (with new SIDs), as Twilio would have kept them.\n",
-		restored, plural(restored), map[bool]string{true: "is", false: "are"}[restored == 1])
-	return nil
 }
 
 // Steps a crash test may stop the command at (see envTestCrashAt).

@@ -24,11 +24,6 @@ import (
 	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 )
 
-// sampleCSV is the input of the demo when no -csv is given.
-//
-//go:embed sample.csv
-var sampleCSV []byte
-
 // Exit statuses.
 const (
 	exitOK          = 0   // everything went well
@@ -41,13 +36,10 @@ const (
 // Defaults.
 const (
 	defaultPoll           = 2 * time.Second
-	defaultDemoPoll       = 200 * time.Millisecond
 	defaultTimeout        = 30 * time.Minute
 	defaultAttemptTimeout = hostednumbers.DefaultTimeout
 	defaultBatchSize      = 1000
-	demoBatchSize         = 4
 	defaultSettle         = hostednumbers.DefaultProcessingWindow
-	demoSettle            = 2 * time.Second
 )
 
 // Environment variables read by tests only. They are not for operators:
@@ -61,26 +53,6 @@ const (
 	// figures to as it exits (for the benchmarks).
 	envTestStats = "BULKHOST_TEST_STATS"
 )
-
-// demoDefault returns the contact detail the demo uses for a flag that is
-// not given.
-func demoDefault(flagName string) string {
-	switch flagName {
-	case "email":
-		return "owner@example.com"
-	case "address-sid":
-		return "AD0123456789abcdef0123456789abcdef"
-	case "contact-phone":
-		return "+14155550100"
-	case "contact-title":
-		return "Head of Telecom"
-	case "friendly-name":
-		return "bulkhost demo"
-	case "notification-email":
-		return "ops@example.com"
-	}
-	return ""
-}
 
 // credentialVars are the environment variables that hold Twilio credentials.
 func credentialVars() [4]string {
@@ -159,6 +131,11 @@ type config struct {
 
 	demo     bool // no credentials: run against an embedded fake server
 	demoFlag bool // -demo: the demo was asked for by name
+	// sample is the input when no -csv is given (the demo's), nil when
+	// -csv is required.
+	sample []byte
+	// maxPoll is the longest interval between refreshes.
+	maxPoll time.Duration
 }
 
 func (c *cli) clock() time.Time {
@@ -370,7 +347,7 @@ func crashHook(spec string) func(string) {
 }
 
 func (c *cli) parseFlags(args []string) (*config, int, bool) {
-	cfg := &config{given: make(map[string]bool)}
+	cfg := &config{given: make(map[string]bool), maxPoll: hostednumbers.DefaultMaxPollInterval}
 	fs := flag.NewFlagSet("bulkhost", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // a parse error is printed below, as a problem
 	fs.StringVar(&cfg.csvPath, "csv", "", "read the phone numbers from this CSV `file` (- for standard input)")
@@ -543,41 +520,8 @@ func (c *cli) checkMode(cfg *config) (int, bool) {
 			return exitError, false
 		}
 	}
-	if cfg.dryRun {
-		// Nothing is sent, so the demo's server and waiting do not apply.
-		// Its contact defaults do only for the bundled sample: a CSV of
-		// the operator's own must come with the operator's own contact.
-		if cfg.csvPath == "" {
-			c.applyDemoDefaults(cfg)
-		}
-		return exitOK, true
-	}
-	c.applyDemoDefaults(cfg)
-	cfg.wait = true
-	if !cfg.given["poll"] {
-		cfg.poll = defaultDemoPoll
-	}
-	if !cfg.given["batch-size"] {
-		cfg.batchSize = demoBatchSize
-	}
-	if !cfg.given["settle"] {
-		cfg.settle = demoSettle
-	}
+	c.demoConfig(cfg)
 	return exitOK, true
-}
-
-func (c *cli) applyDemoDefaults(cfg *config) {
-	set := func(name string, dst *string) {
-		if !cfg.given[name] {
-			*dst = demoDefault(name)
-		}
-	}
-	set("email", &cfg.email)
-	set("address-sid", &cfg.addressSID)
-	set("contact-phone", &cfg.contactPhone)
-	set("contact-title", &cfg.contactTitle)
-	set("friendly-name", &cfg.friendlyName)
-	set("notification-email", &cfg.notificationEml)
 }
 
 // input is the checked input of a submit.
@@ -624,11 +568,11 @@ func (c *cli) readInput(ctx context.Context, cfg *config) *input {
 	in := &input{name: cfg.csvPath}
 	switch cfg.csvPath {
 	case "":
-		if !cfg.demo {
+		if cfg.sample == nil {
 			in.problems = []problem{{msg: "-csv: is required: name the CSV file of phone numbers (- for standard input), or use -fetch or -status"}}
 			return in
 		}
-		src, in.name = bytes.NewReader(sampleCSV), "sample.csv (bundled)"
+		src, in.name = bytes.NewReader(cfg.sample), "sample.csv (bundled)"
 	case "-":
 		src, in.name = c.stdin, "standard input"
 	default:
@@ -656,7 +600,7 @@ func (c *cli) readInput(ctx context.Context, cfg *config) *input {
 	in.params = contactOf(cfg).Params(nil)
 	var problems []problem
 	count := 0
-	if stream := src != c.stdin && cfg.csvPath != "" && !cfg.dryRun && !cfg.demo; stream {
+	if stream := src != c.stdin && cfg.csvPath != "" && !cfg.dryRun; stream {
 		// Checked a chunk at a time; the journal reads the file again.
 		in.streamed, in.path = true, cfg.csvPath
 		chunk := &numberList{phoneReported: make(map[int]bool)}
@@ -743,7 +687,7 @@ func (c *cli) reportProblems(in *input) int {
 
 // fetch shows an existing bulk hosting request, following it first with -wait.
 func (c *cli) fetch(ctx context.Context, cfg *config) int {
-	client, cleanup, err := c.client(cfg, nil)
+	client, cleanup, err := c.client(cfg)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
 		return exitError
@@ -853,13 +797,9 @@ func (c *cli) show(order *hostednumbers.BulkHostedNumberOrder, cfg *config) int 
 	return exitOK
 }
 
-// client returns the API client for the mode, and what to call when done.
-// The demo's client talks to srv.
-func (c *cli) client(cfg *config, srv *hostednumberstest.Server) (*hostednumbers.Client, func(), error) {
-	if cfg.demo {
-		client := srv.Client(hostednumbers.WithUserAgentSuffix("bulkhost"), hostednumbers.WithTimeout(cfg.attemptTimeout))
-		return client, client.CloseIdleConnections, nil
-	}
+// client returns the API client built from the environment, and what to
+// call when done.
+func (c *cli) client(cfg *config) (*hostednumbers.Client, func(), error) {
 	client, err := c.liveClient(cfg)
 	if err != nil {
 		return nil, nil, err

@@ -67,16 +67,11 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) int {
 		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", path, err)
 		return exitError
 	}
-	app, err := readApp(path, meta)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return exitError
-	}
-	if app.Demo {
+	if demoJournal(meta) {
 		fmt.Fprintf(c.stderr, "bulkhost: journal %s is the demo's: its fake server is gone with the run that made it\n", st.path)
 		return exitError
 	}
-	client, cleanup, err := c.client(cfg, nil)
+	client, cleanup, err := c.client(cfg)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
 		return exitError
