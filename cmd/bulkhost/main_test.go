@@ -1012,6 +1012,26 @@ func TestDemoInterruptAndRunAgain(t *testing.T) {
 	assert.NotContains(t, errOut, "will be lost", "the scripted fault is for a new journal only")
 	assert.Contains(t, h.stdout.String(), "3 batches: 3 accepted; 10 numbers\n  completed     6\n  failed        3\n  check-failed  1\n")
 	assert.Equal(t, 3, countMethod(h.demoSrv, "POST"))
+	// The journal holds what the engine recorded, nothing made up: the
+	// same requests, the same attempts, under the first server's SIDs.
+	after, err := loadJournal(state, nil, time.Now)
+	require.NoError(t, err)
+	require.Len(t, after.Batches, len(j.Batches))
+	for i, b := range after.Batches {
+		assert.Equal(t, j.Batches[i].BulkHostingSIDs, b.BulkHostingSIDs, "batch %d keeps its requests", b.Index)
+		assert.Equal(t, len(j.Batches[i].Attempts), len(b.Attempts), "batch %d: no attempt added", b.Index)
+		for _, a := range b.Attempts {
+			assert.NotEqual(t, "demo-restore", a.Kind)
+		}
+		for k, n := range b.Numbers {
+			if was := j.Batches[i].Numbers[k].HostingOrderSID; was != "" {
+				assert.Equal(t, was, n.HostingOrderSID, "%s keeps its order", n.PhoneNumber())
+			}
+		}
+	}
+	for _, o := range h.demoSrv.Orders() {
+		assert.NotContains(t, h.stdout.String(), o.BulkHostingSID, "the answers carry the journal's SIDs, not the new server's")
+	}
 
 	// A live run refuses the demo's journal (and the demo a live one:
 	// TestDemoRefusesLiveJournal).
