@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -104,23 +105,22 @@ const demoScriptedFailures = exitFailures
 // bundled sample (or -csv) in small batches, a lost answer to the second
 // create and a 500 for the third, the same command "run again" to settle
 // them, and the numbers followed to the end.
-func (c *cli) demo(ctx context.Context, cfg *config) int {
+func (c *cli) demo(ctx context.Context, cfg *config) error {
 	source := "the bundled sample CSV"
 	if cfg.csvPath != "" {
 		source = cfg.csvPath
 	}
 	fmt.Fprintf(c.stderr, "bulkhost: no Twilio credentials in the environment: running the demo against a local fake server with %s.\n"+
 		"bulkhost: to use Twilio, set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and pass -live.\n", source)
-	in, code, ok := c.input(ctx, cfg)
-	if !ok {
-		return code
+	in, err := c.input(ctx, cfg)
+	if err != nil {
+		return err
 	}
 	path := cfg.statePath
 	if path == "" {
 		dir, err := os.MkdirTemp("", "bulkhost-demo-")
 		if err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: making a temporary journal: %v\n", err)
-			return exitError
+			return failf("making a temporary journal: %v", err)
 		}
 		defer func() { _ = os.RemoveAll(dir) }() // a temporary demo journal; nothing to do if it lingers
 		path = filepath.Join(dir, "demo"+journalSuffix)
@@ -140,17 +140,17 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 		hostednumbers.WithHTTPClient(&http.Client{Transport: sids, Timeout: hostednumbers.DefaultTimeout}))
 	defer client.CloseIdleConnections()
 
-	m, code, ok := c.openMigration(ctx, cfg, in, path, client)
-	if !ok {
-		return code
+	m, err := c.openMigration(ctx, cfg, in, path, client)
+	if err != nil {
+		return err
 	}
 	defer m.close()
 	if err := c.restoreServer(ctx, m.store, srv, sids, cfg); err != nil {
-		return m.c.printError(ctx, "(demo) restoring the fake server's requests", err, cfg)
+		return m.c.apiError(ctx, "(demo) restoring the fake server's requests", err, cfg)
 	}
 	p, err := migrate.Summarize(ctx, m.store)
 	if err != nil {
-		return m.c.printError(ctx, "(demo) reading the journal", err, cfg)
+		return m.c.apiError(ctx, "(demo) reading the journal", err, cfg)
 	}
 	if p.Batches > 2 && p.States[statePlanned] == p.Batches {
 		// The fake lets the first create through, then takes the second
@@ -164,36 +164,43 @@ func (c *cli) demo(ctx context.Context, cfg *config) int {
 		srv.InjectFault(hostednumberstest.Fault{Method: "POST", Path: creates, Status: 500})
 		first, err := migrate.New(m.eng.Options(func(o *migrate.Options) { o.Wait = false }))
 		if err != nil {
-			return m.c.printError(ctx, "(demo)", err, cfg)
+			return m.c.apiError(ctx, "(demo)", err, cfg)
 		}
 		res, err := first.Submit(ctx)
 		if err != nil {
-			if code := m.stepFailed(ctx, err); code == exitInterrupted {
-				return code
+			failure := m.stepFailed(ctx, err)
+			if failure.code == exitInterrupted {
+				return failure
 			}
+			c.printErr(failure)
 		} else if len(res.InDoubt) > 0 {
 			m.explainDoubts(ctx)
 		}
+		m.createErr = nil // the run again ends on its own failures
 		p, _ := migrate.Summarize(ctx, m.store)
 		fmt.Fprintf(c.stderr, "bulkhost: (demo) the first run stopped: %s. Running the same command again, as you would, with -wait (-settle %v in the demo; %v by default):\n",
 			batchSummary(p), cfg.settle, defaultSettle)
 	}
-	code = m.runAll(ctx)
+	err = m.runAll(ctx)
+	code := codeOf(err)
 	if code == exitInterrupted && cfg.statePath == "" {
-		fmt.Fprintln(c.stderr, "bulkhost: (demo) this journal was temporary and is removed now: pass -state FILE to keep it, then run the same command again to resume.")
+		if re := (*runError)(nil); errors.As(err, &re) {
+			re.hints = append(re.hints, "(demo) this journal was temporary and is removed now: pass -state FILE to keep it, then run the same command again to resume.")
+		}
 	}
 	if code == exitFailures {
+		c.printErr(err) // what failed, then why the demo exits with 0
 		what := "the numbers ending in 9 failed"
 		if !cfg.skipEligibility {
 			what += " and " + demoIneligible + " was not eligible (check-failed: never submitted)"
 		}
 		fmt.Fprintf(c.stderr, "bulkhost: (demo) %s, as the fake server is scripted to do: a live run would have exited with status %d; the demo ran as designed, so it exits with 0.\n", what, demoScriptedFailures)
-		return exitOK
+		return nil
 	}
 	if code == exitOK {
 		fmt.Fprintln(c.stderr, "bulkhost: (demo) every number completed: a live run would have exited with status 0.")
 	}
-	return code
+	return err
 }
 
 // demoStage is how long each stage (QUEUED, IN_PROGRESS) of a request

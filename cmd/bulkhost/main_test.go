@@ -957,7 +957,9 @@ func TestTableOrderAndOddValues(t *testing.T) {
 
 	var out, errOut bytes.Buffer
 	c := &cli{stdout: &out, stderr: &errOut}
-	require.Equal(t, exitFailures, c.show(&order, &config{}), "action-required counts as failed")
+	shown := c.show(&order, &config{})
+	require.Equal(t, exitFailures, codeOf(shown), "action-required counts as failed")
+	c.printErr(shown)
 
 	want := "STATUS           PHONE NUMBER  HOSTED NUMBER ORDER                 DETAIL\n" +
 		"pending-loa      +14155550102  HR00000000000000000000000000000004\n" +

@@ -56,33 +56,33 @@ type migration struct {
 	// whether each batch's routine steps get a line of their own.
 	track   *tracker
 	routine bool
+	// createErr is the last failed create an event told of.
+	createErr *runError
 }
 
 // submit is the main job with credentials: read and check the input,
 // open or plan its journal, submit what is not submitted yet, and with
 // -wait follow every number to the end.
-func (c *cli) submit(ctx context.Context, cfg *config) int {
-	in, code, ok := c.input(ctx, cfg)
-	if !ok {
-		return code
+func (c *cli) submit(ctx context.Context, cfg *config) error {
+	in, err := c.input(ctx, cfg)
+	if err != nil {
+		return err
 	}
 	if cfg.dryRun {
 		return c.dryRun(cfg, in)
 	}
 	path, err := statePath(cfg)
 	if err != nil {
-		c.printProblems("bad command line", []string{err.Error()})
-		return exitError
+		return badCommandLine(err.Error())
 	}
 	client, cleanup, err := c.client(cfg)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return exitError
+		return failed(err)
 	}
 	defer cleanup()
-	m, code, ok := c.openMigration(ctx, cfg, in, path, client)
-	if !ok {
-		return code
+	m, err := c.openMigration(ctx, cfg, in, path, client)
+	if err != nil {
+		return err
 	}
 	defer m.close()
 	if cfg.resubmit != "" {
@@ -96,14 +96,12 @@ func (c *cli) submit(ctx context.Context, cfg *config) int {
 			// Numbers the check refused are checked afresh: their cause
 			// may be fixed.
 			if m.checker.forget, err = m.numbersIn(ctx, migrate.StatusCheckFailed); err != nil {
-				fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %v\n", err)
-				return exitError
+				return failf("-resubmit: %v", err)
 			}
 		}
 		res, err := m.eng.Resubmit(ctx, statuses...)
 		if err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %v\n", err)
-			return exitError
+			return failf("-resubmit: %v", err)
 		}
 		n := res.Marked
 		fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %d number%s in %s marked to be submitted again.\n", n, plural(n), strings.Join(statuses, ", "))
@@ -144,31 +142,28 @@ func printHeld(w io.Writer, held []migrate.Held) {
 }
 
 // input reads and checks the input, reporting any problem.
-func (c *cli) input(ctx context.Context, cfg *config) (*input, int, bool) {
+func (c *cli) input(ctx context.Context, cfg *config) (*input, error) {
 	in, err := c.readInputCtx(ctx, cfg)
 	if err != nil {
 		if c.interrupted() {
-			fmt.Fprintln(c.stderr, "bulkhost: interrupted while reading the input; nothing was submitted and no journal was written.")
-			return nil, exitInterrupted, false
+			return nil, &runError{code: exitInterrupted, msg: "interrupted while reading the input; nothing was submitted and no journal was written.", err: err}
 		}
-		fmt.Fprintf(c.stderr, "bulkhost: reading the input: %v (-timeout %v)\n", err, cfg.timeout)
-		return nil, exitError, false
+		return nil, failf("reading the input: %w (-timeout %v)", err, cfg.timeout)
 	}
 	if len(in.problems) > 0 {
-		return nil, c.reportProblems(in), false
+		return nil, c.reportProblems(in)
 	}
-	return in, exitOK, true
+	return in, nil
 }
 
 // dryRun prints the body of every batch's create request: one per line,
 // or with -json one document, {"requests": [body, …]}.
-func (c *cli) dryRun(cfg *config, in *input) int {
+func (c *cli) dryRun(cfg *config, in *input) error {
 	numbers := in.params.RequestItems[0].Numbers
 	batches := 0
 	if cfg.jsonOut {
 		if _, err := io.WriteString(c.stdout, `{"requests": [`); err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: writing the request: %v\n", err)
-			return exitError
+			return failf("writing the request: %v", err)
 		}
 		defer func() { _, _ = io.WriteString(c.stdout, "\n]}\n") }() // stdout's own error shows on the next write
 	}
@@ -179,8 +174,7 @@ func (c *cli) dryRun(cfg *config, in *input) int {
 				sep = ",\n"
 			}
 			if _, err := io.WriteString(c.stdout, sep); err != nil {
-				fmt.Fprintf(c.stderr, "bulkhost: writing the request: %v\n", err)
-				return exitError
+				return failf("writing the request: %v", err)
 			}
 		}
 		p := *in.params
@@ -189,21 +183,19 @@ func (c *cli) dryRun(cfg *config, in *input) int {
 		p.RequestItems = []hostednumbers.RequestItem{item}
 		body, err := p.MarshalJSON()
 		if err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: encoding the request: %v\n", err)
-			return exitError
+			return failf("encoding the request: %v", err)
 		}
 		if !cfg.jsonOut {
 			body = append(body, '\n')
 		}
 		if _, err := c.stdout.Write(body); err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: writing the request: %v\n", err)
-			return exitError
+			return failf("writing the request: %v", err)
 		}
 		batches++
 	}
 	fmt.Fprintf(c.stderr, "bulkhost: %d number%s in %s and the flags are valid: %d request%s of at most %d; nothing was submitted (-dry-run).\n",
 		len(numbers), plural(len(numbers)), in.name, batches, plural(batches), cfg.batchSize)
-	return exitOK
+	return nil
 }
 
 // contactFlags names the flag of each contact setting.
@@ -236,14 +228,13 @@ func contactOf(cfg *config) migrate.Contact {
 // a new one. The lock is held until close. Every name of the journal (a
 // symbolic link, a path through one) is resolved first, so that one
 // migration has one journal and one lock whatever path names it.
-func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path string, client *hostednumbers.Client) (m *migration, code int, ok bool) {
+func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path string, client *hostednumbers.Client) (m *migration, rerr error) {
 	st, err := c.openStore(path)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return nil, exitError, false
+		return nil, failed(err)
 	}
 	defer func() {
-		if !ok {
+		if rerr != nil {
 			_ = st.Close() // refused: nothing was written
 		}
 	}()
@@ -254,19 +245,16 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 	case errors.Is(err, migrate.ErrNoMigration):
 		meta = migrate.Meta{Input: in.id, BatchSize: cfg.batchSize, Contact: contact, Created: c.clock().UTC(), App: appMark(cfg.demo)}
 		if err := st.Start(ctx, meta, migrate.Batches(c.inputNumbers(ctx, in), cfg.batchSize)); err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v; nothing was submitted\n", path, err)
-			return nil, exitError, false
+			return nil, failf("journal %s: %v; nothing was submitted", path, err)
 		}
 		meta, _ = st.Meta(ctx)
 		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %d number%s in %d batch%s of up to %d.\n",
 			path, meta.Input.Numbers, plural(meta.Input.Numbers), meta.Batches, pluralES(meta.Batches), meta.BatchSize)
 	case err != nil:
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", path, err)
-		return nil, exitError, false
+		return nil, failf("journal %s: %v", path, err)
 	default:
 		if err := c.checkJournal(ctx, st, meta, in, cfg); err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-			return nil, exitError, false
+			return nil, failed(err)
 		}
 		if cfg.given["batch-size"] && cfg.batchSize != meta.BatchSize {
 			fmt.Fprintf(c.stderr, "bulkhost: the journal's batches of up to %d numbers stand; -batch-size %d applies to new journals only.\n", meta.BatchSize, cfg.batchSize)
@@ -280,11 +268,10 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 	if !cfg.skipEligibility {
 		m.eligibility, m.checker, err = m.openEligibility()
 		if err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: %v; nothing was submitted (-skip-eligibility submits without checking)\n", err)
-			return nil, exitError, false
+			return nil, failf("%v; nothing was submitted (-skip-eligibility submits without checking)", err)
 		}
 		defer func() {
-			if !ok {
+			if rerr != nil {
 				_ = m.eligibility.Close() // refused: nothing was checked
 			}
 		}()
@@ -300,10 +287,9 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		OnEvent: m.event,
 	})
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return nil, exitError, false
+		return nil, failed(err)
 	}
-	return m, exitOK, true
+	return m, nil
 }
 
 // inputNumbers yields the input's numbers as the journal records them. A
@@ -510,7 +496,10 @@ func (m *migration) event(ev migrate.Event) {
 		}
 	case migrate.EventRejected, migrate.EventInDoubt, migrate.EventRateLimited:
 		if ev.Err != nil {
-			c.printError(context.Background(), fmt.Sprintf("submitting batch %d", ev.Batch), ev.Err, m.cfg)
+			// Told now, where it happens; the run ends with it if it
+			// is the last.
+			m.createErr = c.apiError(context.Background(), fmt.Sprintf("submitting batch %d", ev.Batch), ev.Err, m.cfg)
+			c.printErr(m.createErr)
 		}
 	case migrate.EventRefreshed:
 		return // drawn by the progress display
@@ -523,7 +512,7 @@ func (m *migration) event(ev migrate.Event) {
 
 // runAll submits every batch that needs it, settles the batches in
 // doubt, then reports or follows.
-func (m *migration) runAll(ctx context.Context) int {
+func (m *migration) runAll(ctx context.Context) error {
 	c, cfg := m.c, m.cfg
 	m.track.begin(ctx, "submitting")
 	res, err := m.eng.Submit(ctx)
@@ -531,74 +520,77 @@ func (m *migration) runAll(ctx context.Context) int {
 		m.track.tick(ctx, true) // where the whole stands
 	}
 	m.track.p.done()
-	code := exitOK
+	var failure *runError
 	if err != nil {
-		code = m.stepFailed(ctx, err)
-		if code == exitInterrupted {
+		failure = m.stepFailed(ctx, err)
+		if failure.code == exitInterrupted {
 			what := "submitting"
 			if se := (*migrate.StepError)(nil); errors.As(err, &se) {
 				what = se.What // the step the signal stopped
 			}
-			msg := fmt.Sprintf("%s: interrupted; the journal %s is up to date: run the same command again to resume", what, m.path)
-			c.fail(msg, nil)
-			fmt.Fprintf(c.stderr, "bulkhost: %s.\n", msg)
-			return code
+			return &runError{code: exitInterrupted, err: err,
+				msg: fmt.Sprintf("%s: interrupted; the journal %s is up to date: run the same command again to resume", what, m.path)}
 		}
 	} else if len(res.Rejected) > 0 {
-		code = exitError
+		failure = m.createErr
+		if failure == nil {
+			failure = failf("%d batch%s rejected", len(res.Rejected), pluralES(len(res.Rejected)))
+		}
 	}
-	if code != exitOK {
+	if failure != nil {
 		p, _ := migrate.Summarize(context.WithoutCancel(ctx), m.store)
-		fmt.Fprintf(c.stderr, "bulkhost: %s. Run the same command again to resume: accepted batches are kept, uncertain ones are checked with Twilio before anything is sent again.\n", batchSummary(p))
-		return code
+		failure.hints = append(failure.hints, fmt.Sprintf("%s. Run the same command again to resume: accepted batches are kept, uncertain ones are checked with Twilio before anything is sent again.", batchSummary(p)))
+		return failure
 	}
 	if len(res.InDoubt) > 0 {
 		// Without -wait: batches in doubt, and when to run again.
 		m.explainDoubts(ctx)
 		if cfg.jsonOut {
 			if err := m.writeReport(ctx, true); err != nil {
-				fmt.Fprintf(c.stderr, "bulkhost: writing the report: %v\n", err)
-				return exitError
+				return failf("writing the report: %v", err)
 			}
 		}
-		return exitPending
+		return exitWith(exitPending)
 	}
 	if !cfg.wait {
 		if cfg.jsonOut {
 			// -json without -wait: the journal as it stands.
 			if err := m.writeReport(ctx, true); err != nil {
-				fmt.Fprintf(c.stderr, "bulkhost: writing the report: %v\n", err)
-				return exitError
+				return failf("writing the report: %v", err)
 			}
 		}
 		p, _ := migrate.Summarize(ctx, m.store)
 		fmt.Fprintf(c.stderr, "bulkhost: %s.\n", batchSummary(p))
 		fmt.Fprintf(c.stderr, "bulkhost: follow the numbers with: bulkhost -live -status -state %s -wait\n", m.path)
-		return exitOK
+		return nil
 	}
 	return c.followStore(ctx, m.eng, m.store, cfg)
 }
 
 // stepFailed reports a failed step and returns the exit status for it.
-func (m *migration) stepFailed(ctx context.Context, err error) int {
+func (m *migration) stepFailed(ctx context.Context, err error) *runError {
 	if m.c.interrupted() {
-		return exitInterrupted
+		return &runError{code: exitInterrupted, err: err}
 	}
 	var se *migrate.StepError
 	if errors.As(err, &se) {
 		var ee *eligibilityError
 		if !errors.As(se.Err, &ee) && (errors.Is(se.Err, hostednumbers.ErrNotApplied) || errors.Is(se.Err, hostednumbers.ErrOutcomeUnknown)) {
 			// A create's failure: the engine's event has told of it.
-			return exitError
+			if m.createErr != nil {
+				return m.createErr
+			}
+			return &runError{code: exitError, msg: fmt.Sprintf("%s: %v", se.What, se.Err), printed: true, err: err}
 		}
-		return m.c.printError(ctx, se.What, se.Err, m.cfg)
+		return m.c.apiError(ctx, se.What, se.Err, m.cfg)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintf(m.c.stderr, "bulkhost: the run took longer than -timeout (%v) allows\n", m.cfg.timeout)
+		re := &runError{code: exitError, msg: fmt.Sprintf("the run took longer than -timeout (%v) allows", m.cfg.timeout), err: err}
+		m.c.printErr(re) // before what it leaves in doubt
 		m.explainDoubts(context.WithoutCancel(ctx))
-		return exitError
+		return re
 	}
-	return m.c.printError(ctx, "submitting", err, m.cfg)
+	return m.c.apiError(ctx, "submitting", err, m.cfg)
 }
 
 // explainDoubts says, for each batch still in doubt, why, and at what

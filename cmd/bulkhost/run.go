@@ -24,15 +24,6 @@ import (
 	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 )
 
-// Exit statuses.
-const (
-	exitOK          = 0   // everything went well
-	exitFailures    = 1   // some number failed or needs action
-	exitError       = 2   // bad input, or the API or network failed
-	exitPending     = 3   // numbers are still on their way (-status, -wait)
-	exitInterrupted = 130 // stopped by SIGINT or SIGTERM; run the same command again to resume
-)
-
 // Defaults.
 const (
 	defaultPoll           = 2 * time.Second
@@ -94,10 +85,6 @@ type cli struct {
 	fs logstore.FS
 
 	signals context.Context // ends on SIGINT or SIGTERM, not on -timeout
-
-	// failure is what the run failed with, as printed on standard error:
-	// the -json error document is made of it, never of the printed text.
-	failure *failure
 
 	// stats are the journal's figures, kept for envTestStats.
 	stats struct {
@@ -162,123 +149,17 @@ func (cliClock) Sleep(ctx context.Context, d time.Duration) error {
 	return migrate.SystemClock{}.Sleep(ctx, d)
 }
 
-func (c *cli) run(ctx context.Context, args []string) int {
-	if !jsonRequested(args) {
-		return c.runMode(ctx, args)
-	}
-	// -json: exactly one JSON document on standard output, whatever the
-	// exit. When the mode printed none (an error, an interrupt), it is
-	// the error document, with the last message of standard error.
-	out := &countingWriter{w: c.stdout}
-	errs := &lastLine{w: c.stderr}
-	c.stdout, c.stderr = out, errs
-	code := c.runMode(ctx, args)
-	if out.n == 0 {
-		doc := errorDocument{ExitCode: code, Error: errs.last()}
-		if f := c.failure; f != nil {
-			doc.Error, doc.Problems = f.msg, f.problems
-		}
-		if doc.Error == "" {
-			doc.Error = "no result"
-		}
-		data, err := json.MarshalIndent(doc, "", "  ")
-		if err == nil {
-			_, err = out.Write(append(data, '\n'))
-		}
-		if err != nil {
-			fmt.Fprintf(errs, "bulkhost: writing the JSON document: %v\n", err)
-		}
-	}
-	return code
-}
-
-// errorDocument is what -json prints when a run ends without a result:
-// {"exit_code": 2, "error": "…", "problems": ["line 3: …", …]}. Its shape
-// is part of the command's interface: see the package documentation.
-type errorDocument struct {
-	ExitCode int    `json:"exit_code"`
-	Error    string `json:"error"`
-	// Problems lists every problem when there were several (each with
-	// its CSV line when it has one), Error then being their summary.
-	Problems []string `json:"problems,omitempty"`
-}
-
-// failure is why a run ended without a result: a summary and, when there
-// were several, each problem.
-type failure struct {
-	msg      string
-	problems []string
-}
-
-// fail records what the run failed with, for the -json error document:
-// the last failure printed is the one the run ends on.
-func (c *cli) fail(msg string, problems []string) {
-	c.failure = &failure{msg: msg, problems: problems}
-}
-
-// jsonRequested reports whether args ask for -json (whether or not they
-// parse).
-func jsonRequested(args []string) bool {
-	for _, a := range args {
-		if a == "--" {
-			return false
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && name == "json" {
-			v, err := strconv.ParseBool(value)
-			return !hasValue || (err == nil && v)
-		}
-	}
-	return false
-}
-
-// countingWriter counts what goes through it.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// lastLine passes everything through and keeps the last message line
-// (without the "bulkhost: " prefix and the detail lines under it).
-type lastLine struct {
-	w    io.Writer
-	line []byte
-	msg  string
-}
-
-func (l *lastLine) Write(p []byte) (int, error) {
-	for _, b := range p {
-		if b != '\n' {
-			l.line = append(l.line, b)
-			continue
-		}
-		if s := string(l.line); strings.HasPrefix(s, "bulkhost: ") {
-			l.msg = strings.TrimPrefix(s, "bulkhost: ")
-		}
-		l.line = l.line[:0]
-	}
-	return l.w.Write(p)
-}
-
-func (l *lastLine) last() string { return l.msg }
-
-func (c *cli) runMode(ctx context.Context, args []string) int {
+func (c *cli) runMode(ctx context.Context, args []string) error {
 	c.signals = ctx
 	if c.checkpoint == nil {
 		c.checkpoint = crashHook(c.getenv(envTestCrashAt))
 	}
-	cfg, code, ok := c.parseFlags(args)
-	if !ok {
-		return code
+	cfg, err := c.parseFlags(args)
+	if err != nil {
+		return err
 	}
-	if code, ok := c.checkMode(cfg); !ok {
-		return code
+	if err := c.checkMode(cfg); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
@@ -346,7 +227,7 @@ func crashHook(spec string) func(string) {
 	}
 }
 
-func (c *cli) parseFlags(args []string) (*config, int, bool) {
+func (c *cli) parseFlags(args []string) (*config, error) {
 	cfg := &config{given: make(map[string]bool), maxPoll: hostednumbers.DefaultMaxPollInterval}
 	fs := flag.NewFlagSet("bulkhost", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // a parse error is printed below, as a problem
@@ -383,10 +264,9 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(c.stderr)
 			printUsage(fs)
-			return nil, exitOK, false
+			return nil, exitWith(exitOK)
 		}
-		c.printProblems("bad command line", []string{err.Error() + " (run bulkhost -h for usage)"})
-		return nil, exitError, false
+		return nil, badCommandLine(err.Error() + " (run bulkhost -h for usage)")
 	}
 	fs.Visit(func(f *flag.Flag) { cfg.given[f.Name] = true })
 
@@ -457,17 +337,16 @@ func (c *cli) parseFlags(args []string) (*config, int, bool) {
 		}
 	}
 	if len(problems) > 0 {
-		c.printProblems("bad command line", problems)
-		return nil, exitError, false
+		return nil, badCommandLine(problems...)
 	}
-	return cfg, exitOK, true
+	return cfg, nil
 }
 
 // checkMode decides between the real API and the demo: Twilio only with
 // credentials and -live; the local fake server with no credentials at all.
-func (c *cli) checkMode(cfg *config) (int, bool) {
+func (c *cli) checkMode(cfg *config) error {
 	if cfg.export != "" {
-		return exitOK, true // the journal only: no API, no credentials
+		return nil // the journal only: no API, no credentials
 	}
 	var present []string
 	for _, name := range credentialVars() {
@@ -479,49 +358,44 @@ func (c *cli) checkMode(cfg *config) (int, bool) {
 	case cfg.demoFlag:
 		cfg.demo = true
 	case cfg.live && len(present) == 0:
-		c.printProblems("bad command line", []string{
+		return badCommandLine([]string{
 			"-live: no Twilio credentials in the environment: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
-		})
-		return exitError, false
+		}...)
 	case len(present) > 0 && !cfg.live && !cfg.dryRun:
-		fmt.Fprintf(c.stderr, "bulkhost: refusing to run: %s %s set, so this would call the real Twilio API.\n"+
-			"bulkhost: Pass -live to do that (it submits real hosting requests), or -dry-run to only check the input,\n"+
-			"bulkhost: or unset the TWILIO_* credentials to run the demo against a local fake server.\n",
-			strings.Join(present, " and "), pluralVerb(len(present)))
-		return exitError, false
+		return &runError{code: exitError,
+			msg: fmt.Sprintf("refusing to run: %s %s set, so this would call the real Twilio API.", strings.Join(present, " and "), pluralVerb(len(present))),
+			hints: []string{"Pass -live to do that (it submits real hosting requests), or -dry-run to only check the input,",
+				"or unset the TWILIO_* credentials to run the demo against a local fake server."}}
 	case len(present) == 0 && cfg.csvPath != "" && !cfg.dryRun:
 		// An operator's own numbers never go to the demo's fake server
 		// unless asked: they would seem submitted and be nowhere.
-		c.printProblems("bad command line", []string{
+		return badCommandLine([]string{
 			"no Twilio credentials in the environment: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) and pass -live to submit " +
 				cfg.csvPath + " to Twilio, or pass -demo to try it against a local fake server",
-		})
-		return exitError, false
+		}...)
 	case len(present) == 0:
 		cfg.demo = true
 	}
 	if !cfg.demo {
-		return exitOK, true
+		return nil
 	}
 	if cfg.resubmit != "" {
-		c.printProblems("bad command line", []string{
+		return badCommandLine([]string{
 			"-resubmit: does not apply to the demo: its fake server lives for one run, so there is nothing earlier to submit again",
-		})
-		return exitError, false
+		}...)
 	}
 	for _, mode := range []struct {
 		on   bool
 		name string
 	}{{cfg.fetchSID != "", "-fetch"}, {cfg.status, "-status"}} {
 		if mode.on {
-			c.printProblems("bad command line", []string{
+			return badCommandLine([]string{
 				mode.name + ": needs -live and Twilio credentials in the environment; without them bulkhost runs against a fresh local fake server, which holds no requests",
-			})
-			return exitError, false
+			}...)
 		}
 	}
 	c.demoConfig(cfg)
-	return exitOK, true
+	return nil
 }
 
 // input is the checked input of a submit.
@@ -667,8 +541,8 @@ func (c *cli) lineLimit() int64 {
 	return defaultMaxLineBytes
 }
 
-// reportProblems prints the problems with the input and returns exitError.
-func (c *cli) reportProblems(in *input) int {
+// reportProblems is the error of the problems with the input.
+func (c *cli) reportProblems(in *input) error {
 	msgs := make([]string, len(in.problems))
 	for i, p := range in.problems {
 		msgs[i] = p.String()
@@ -677,20 +551,14 @@ func (c *cli) reportProblems(in *input) int {
 	if in.name != "" {
 		where += " and " + in.name
 	}
-	c.fail(fmt.Sprintf("%d problem%s with %s; nothing was submitted", len(msgs), plural(len(msgs)), where), msgs)
-	fmt.Fprintf(c.stderr, "bulkhost: %d problem%s with %s; nothing was submitted:\n", len(msgs), plural(len(msgs)), where)
-	for _, m := range msgs {
-		fmt.Fprintf(c.stderr, "  %s\n", m)
-	}
-	return exitError
+	return &runError{code: exitError, msg: fmt.Sprintf("%d problem%s with %s; nothing was submitted", len(msgs), plural(len(msgs)), where), problems: msgs}
 }
 
 // fetch shows an existing bulk hosting request, following it first with -wait.
-func (c *cli) fetch(ctx context.Context, cfg *config) int {
+func (c *cli) fetch(ctx context.Context, cfg *config) error {
 	client, cleanup, err := c.client(cfg)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return exitError
+		return failed(err)
 	}
 	defer cleanup()
 	if cfg.wait {
@@ -698,14 +566,14 @@ func (c *cli) fetch(ctx context.Context, cfg *config) int {
 	}
 	order, err := client.BulkHostedNumberOrders.Fetch(ctx, cfg.fetchSID, nil)
 	if err != nil {
-		return c.printError(ctx, fmt.Sprintf("fetching %s", cfg.fetchSID), err, cfg)
+		return c.apiError(ctx, fmt.Sprintf("fetching %s", cfg.fetchSID), err, cfg)
 	}
 	return c.show(order, cfg)
 }
 
 // follow waits for one bulk request to be processed, drawing progress on
 // stderr, and shows the final results.
-func (c *cli) follow(ctx context.Context, client *hostednumbers.Client, cfg *config, sid string) int {
+func (c *cli) follow(ctx context.Context, client *hostednumbers.Client, cfg *config, sid string) error {
 	p := newProgress(c.stderr, c.terminal(c.stderr), cfg.jsonOut)
 	p.start("bulkhost: waiting for " + sid + " to be processed")
 	opts := &hostednumbers.WaitOptions{PollInterval: cfg.poll, OnSnapshot: func(o *hostednumbers.BulkHostedNumberOrder) { p.update(progressLine(o)) }}
@@ -717,12 +585,12 @@ func (c *cli) follow(ctx context.Context, client *hostednumbers.Client, cfg *con
 	}
 	p.done()
 	if err != nil {
-		code := c.printError(ctx, fmt.Sprintf("waiting for %s", sid), err, cfg)
+		failure := c.apiError(ctx, fmt.Sprintf("waiting for %s", sid), err, cfg)
 		if order != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: last known state: %s\n", progressLine(order))
+			failure.hints = append(failure.hints, "last known state: "+progressLine(order))
 		}
-		fmt.Fprintf(c.stderr, "bulkhost: the request exists; follow it again with: bulkhost -live -fetch %s -wait\n", sid)
-		return code
+		failure.hints = append(failure.hints, fmt.Sprintf("the request exists; follow it again with: bulkhost -live -fetch %s -wait", sid))
+		return failure
 	}
 	return c.show(order, cfg)
 }
@@ -778,7 +646,7 @@ func (c *cli) followOrders(ctx context.Context, client *hostednumbers.Client, or
 }
 
 // show prints the order as a table or JSON and picks the exit status.
-func (c *cli) show(order *hostednumbers.BulkHostedNumberOrder, cfg *config) int {
+func (c *cli) show(order *hostednumbers.BulkHostedNumberOrder, cfg *config) error {
 	var err error
 	if cfg.jsonOut {
 		err = writeJSON(c.stdout, order)
@@ -786,15 +654,13 @@ func (c *cli) show(order *hostednumbers.BulkHostedNumberOrder, cfg *config) int 
 		err = writeTable(c.stdout, order)
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: writing the results: %v\n", err)
-		return exitError
+		return failf("writing the results: %v", err)
 	}
 	if failed := order.Failed(); len(failed) > 0 {
-		fmt.Fprintf(c.stderr, "bulkhost: %d number%s failed or need%s action: see the DETAIL of each.\n",
-			len(failed), plural(len(failed)), verbS(len(failed)))
-		return exitFailures
+		return &runError{code: exitFailures, msg: fmt.Sprintf("%d number%s failed or need%s action: see the DETAIL of each.",
+			len(failed), plural(len(failed)), verbS(len(failed)))}
 	}
-	return exitOK
+	return nil
 }
 
 // client returns the API client built from the environment, and what to
@@ -864,69 +730,8 @@ func (c *cli) terminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func (c *cli) printProblems(title string, msgs []string) {
-	if len(msgs) == 1 {
-		c.fail(msgs[0], nil)
-		fmt.Fprintf(c.stderr, "bulkhost: %s\n", msgs[0])
-		return
-	}
-	c.fail(fmt.Sprintf("%s: %d problems", title, len(msgs)), slices.Clone(msgs))
-	fmt.Fprintf(c.stderr, "bulkhost: %s: %d problems:\n", title, len(msgs))
-	for _, m := range msgs {
-		fmt.Fprintf(c.stderr, "  %s\n", m)
-	}
-}
-
 // interrupted reports whether the run was stopped by SIGINT or SIGTERM.
 func (c *cli) interrupted() bool { return c.signals != nil && c.signals.Err() != nil }
-
-// printError prints err with the particulars of an API error and returns
-// the exit status it calls for: exitInterrupted after SIGINT or SIGTERM,
-// exitError otherwise.
-func (c *cli) printError(ctx context.Context, what string, err error, cfg *config) int {
-	if c.interrupted() {
-		c.fail(what+": interrupted", nil)
-		fmt.Fprintf(c.stderr, "bulkhost: %s: interrupted\n", what)
-		return exitInterrupted
-	}
-	var apiErr *hostednumbers.APIError
-	if errors.As(err, &apiErr) && (apiErr.HTTPStatus == 401 || apiErr.HTTPStatus == 403) {
-		// The credentials first: they are what the operator must fix.
-		msg := fmt.Sprintf("Twilio refused the credentials (HTTP %d): check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN "+
-			"(or TWILIO_API_KEY and TWILIO_API_SECRET); %s: %v", apiErr.HTTPStatus, what, err)
-		c.fail(msg, nil)
-		fmt.Fprintf(c.stderr, "bulkhost: %s\n", msg)
-	} else {
-		c.fail(fmt.Sprintf("%s: %v", what, err), nil)
-		fmt.Fprintf(c.stderr, "bulkhost: %s: %v\n", what, err)
-	}
-	if apiErr != nil {
-		fmt.Fprintf(c.stderr, "  HTTP status:        %d\n", apiErr.HTTPStatus)
-		if apiErr.Code != 0 {
-			fmt.Fprintf(c.stderr, "  Twilio error code:  %d", apiErr.Code)
-			if apiErr.MoreInfo != "" {
-				fmt.Fprintf(c.stderr, " (%s)", apiErr.MoreInfo)
-			}
-			fmt.Fprintln(c.stderr)
-		}
-		if apiErr.RequestID != "" {
-			fmt.Fprintf(c.stderr, "  Twilio-Request-Id:  %s\n", apiErr.RequestID)
-		}
-	}
-	var decodeErr *hostednumbers.DecodeError
-	if errors.As(err, &decodeErr) && decodeErr.RequestID != "" {
-		fmt.Fprintf(c.stderr, "  Twilio-Request-Id:  %s\n", decodeErr.RequestID)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		if ctx.Err() != nil {
-			fmt.Fprintf(c.stderr, "  the run took longer than -timeout (%v) allows\n", cfg.timeout)
-		} else {
-			fmt.Fprintf(c.stderr, "  one attempt of the request took longer than -attempt-timeout (%v) allows (the client's hostednumbers.WithTimeout); "+
-				"raise -attempt-timeout if the network or the API is slow\n", cfg.attemptTimeout)
-		}
-	}
-	return exitError
-}
 
 func pluralVerb(n int) string {
 	if n == 1 {

@@ -52,46 +52,40 @@ func compareReportStatus(a, b string) int {
 
 // statusMode is -status: refresh every number of the journal, show it,
 // and with -wait follow until every submitted number is done.
-func (c *cli) statusMode(ctx context.Context, cfg *config) int {
-	path, st, ok := c.openJournal(cfg)
-	if !ok {
-		return exitError
+func (c *cli) statusMode(ctx context.Context, cfg *config) error {
+	path, st, err := c.openJournal(cfg)
+	if err != nil {
+		return err
 	}
 	defer func() { _ = st.Close() }() // every step was synced when taken
 	meta, err := st.Meta(ctx)
 	if errors.Is(err, migrate.ErrNoMigration) {
-		fmt.Fprintf(c.stderr, "bulkhost: -status: there is no journal at %s: submit the numbers first (the same command without -status)\n", path)
-		return exitError
+		return failf("-status: there is no journal at %s: submit the numbers first (the same command without -status)", path)
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", path, err)
-		return exitError
+		return failf("journal %s: %v", path, err)
 	}
 	if demoJournal(meta) {
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s is the demo's: its fake server is gone with the run that made it\n", st.path)
-		return exitError
+		return failf("journal %s is the demo's: its fake server is gone with the run that made it", st.path)
 	}
 	client, cleanup, err := c.client(cfg)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return exitError
+		return failed(err)
 	}
 	defer cleanup()
 	eng, err := migrate.New(migrate.Options{Client: c.engineAPI(client), Store: st.Store, Wait: cfg.wait, Poll: cfg.poll, Clock: c.engineClock()})
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return exitError
+		return failed(err)
 	}
 	return c.followStore(ctx, eng, st, cfg)
 }
 
 // followStore refreshes the journal's numbers from Twilio, with -wait
 // until every submitted number is completed or failed, then reports them.
-func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *journal, cfg *config) int {
+func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *journal, cfg *config) error {
 	meta, err := st.Meta(ctx)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", st.path, err)
-		return exitError
+		return failf("journal %s: %v", st.path, err)
 	}
 	p := newProgress(c.stderr, c.terminal(c.stderr), cfg.jsonOut)
 	track := newTracker(p, st, c.clock, c.progressEvery)
@@ -121,9 +115,9 @@ func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *journa
 		if ctx.Err() != nil {
 			what = "following the numbers"
 		}
-		code := c.printError(ctx, what, err, cfg)
-		fmt.Fprintf(c.stderr, "bulkhost: the journal %s keeps what was known before; follow the numbers again with the same command.\n", st.path)
-		return code
+		failure := c.apiError(ctx, what, err, cfg)
+		failure.hints = append(failure.hints, fmt.Sprintf("the journal %s keeps what was known before; follow the numbers again with the same command.", st.path))
+		return failure
 	}
 	return c.report(context.WithoutCancel(ctx), st, cfg)
 }
@@ -155,16 +149,14 @@ func sortedReportCounts(m map[string]int) []reportCount {
 // report prints every number of the journal, as a table or JSON, and
 // returns the exit status: 0 all completed, 1 some failed or need action,
 // 3 some still on their way.
-func (c *cli) report(ctx context.Context, st *journal, cfg *config) int {
+func (c *cli) report(ctx context.Context, st *journal, cfg *config) error {
 	m := &migration{c: c, cfg: cfg, store: st, path: st.path}
 	if err := m.writeReport(ctx, cfg.jsonOut); err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: writing the report: %v\n", err)
-		return exitError
+		return failf("writing the report: %v", err)
 	}
 	p, err := migrate.Summarize(ctx, st)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %v\n", st.path, err)
-		return exitError
+		return failf("journal %s: %v", st.path, err)
 	}
 	action, pending, unsent, canceled := 0, 0, 0, 0
 	for s, n := range p.Counts {
@@ -200,16 +192,15 @@ func (c *cli) report(ctx context.Context, st *journal, cfg *config) int {
 			canceled, plural(canceled), pluralVerb(canceled), map[bool]string{true: "it", false: "them"}[canceled == 1], map[bool]string{true: "it", false: "they"}[canceled == 1])
 	}
 	if action > 0 {
-		fmt.Fprintf(c.stderr, "bulkhost: %d number%s failed or need%s action: see the DETAIL of each.\n", action, plural(action), verbS(action))
-		return exitFailures
+		return &runError{code: exitFailures, msg: fmt.Sprintf("%d number%s failed or need%s action: see the DETAIL of each.", action, plural(action), verbS(action))}
 	}
 	if pending+unsent > 0 {
 		if pending > 0 {
-			fmt.Fprintf(c.stderr, "bulkhost: %d number%s %s still on the way: follow them with bulkhost -live -status -state %s -wait\n", pending, plural(pending), pluralVerb(pending), st.path)
+			return &runError{code: exitPending, msg: fmt.Sprintf("%d number%s %s still on the way: follow them with bulkhost -live -status -state %s -wait", pending, plural(pending), pluralVerb(pending), st.path)}
 		}
-		return exitPending
+		return exitWith(exitPending)
 	}
-	return exitOK
+	return nil
 }
 
 // reportRow is one number in the report.
@@ -494,15 +485,14 @@ var _ io.Writer = (*bufio.Writer)(nil)
 // exportMode is -export: write the journal's numbers (those in
 // -export-status, or all) to a file, as CSV or as a JSON array, for the
 // people who fix them. It reads the journal only.
-func (c *cli) exportMode(ctx context.Context, cfg *config) int {
-	path, st, ok := c.openJournal(cfg)
-	if !ok {
-		return exitError
+func (c *cli) exportMode(ctx context.Context, cfg *config) error {
+	path, st, err := c.openJournal(cfg)
+	if err != nil {
+		return err
 	}
 	defer func() { _ = st.Close() }() // read only
 	if _, err := st.Meta(ctx); err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: -export: there is no journal at %s\n", path)
-		return exitError
+		return failf("-export: there is no journal at %s", path)
 	}
 	want := map[string]bool{}
 	for _, s := range strings.Split(cfg.exportStatus, ",") {
@@ -512,12 +502,10 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) int {
 	}
 	out := io.Writer(c.stdout)
 	var file *os.File
-	var err error
 	if cfg.export != "-" {
 		file, err = os.OpenFile(cfg.export, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600) //nolint:gosec // the file the operator named
 		if err != nil {
-			fmt.Fprintf(c.stderr, "bulkhost: -export: %v (bulkhost does not overwrite a file)\n", err)
-			return exitError
+			return failf("-export: %v (bulkhost does not overwrite a file)", err)
 		}
 		out = file
 	}
@@ -580,25 +568,22 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: -export: %v\n", err)
-		return exitError
+		return failf("-export: %v", err)
 	}
 	fmt.Fprintf(c.stderr, "bulkhost: exported %d number%s from journal %s to %s.\n", n, plural(n), st.path, cfg.export)
-	return exitOK
+	return nil
 }
 
 // openJournal opens the journal that -state (or the CSV's path) names, for
-// -status and -export, saying on stderr what went wrong when it cannot.
-func (c *cli) openJournal(cfg *config) (string, *journal, bool) {
+// -status and -export, or says why it cannot.
+func (c *cli) openJournal(cfg *config) (string, *journal, error) {
 	path, err := statePath(cfg)
 	if err != nil {
-		c.printProblems("bad command line", []string{err.Error()})
-		return "", nil, false
+		return "", nil, badCommandLine(err.Error())
 	}
 	st, err := c.openStore(path)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "bulkhost: %v\n", err)
-		return "", nil, false
+		return "", nil, failed(err)
 	}
-	return path, st, true
+	return path, st, nil
 }
