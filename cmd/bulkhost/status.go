@@ -145,4 +145,3 @@ func (c *cli) report(ctx context.Context, st *journal, cfg *config) error {
 	}
 	return nil
 }
-
