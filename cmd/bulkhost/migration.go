@@ -47,7 +47,7 @@ type migration struct {
 	// eligibility holds the eligibility checks (nil with
 	// -skip-eligibility), checker runs them.
 	eligibility *preflight.FileStore
-	checker     *eligibilityChecker
+	checker     *preflight.Checker
 	// track draws the progress of the whole migration; routine says
 	// whether each batch's routine steps get a line of their own.
 	track   *tracker
@@ -250,12 +250,12 @@ func matchNumbers(ctx context.Context, st migrate.Store, meta migrate.Meta, numb
 
 // numbersIn returns the phone numbers of the journal whose status is
 // status.
-func (m *migration) numbersIn(ctx context.Context, status string) (map[string]bool, error) {
+func (m *migration) numbersIn(ctx context.Context, status string) ([]string, error) {
 	meta, err := m.store.Meta(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]bool)
+	var out []string
 	for i := 1; i <= meta.Batches; i++ {
 		ns, err := m.store.Numbers(ctx, i)
 		if err != nil {
@@ -263,7 +263,7 @@ func (m *migration) numbersIn(ctx context.Context, status string) (map[string]bo
 		}
 		for k := range ns {
 			if ns[k].Status == status {
-				out[ns[k].PhoneNumber()] = true
+				out = append(out, ns[k].PhoneNumber())
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
+	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
 )
 
 // submit is the main job with credentials: read and check the input,
@@ -48,9 +49,11 @@ func (c *cli) submit(ctx context.Context, cfg *config) error {
 		if m.checker != nil && slices.Contains(statuses, migrate.StatusCheckFailed) {
 			// Numbers the check refused are checked afresh: their cause
 			// may be fixed.
-			if m.checker.forget, err = m.numbersIn(ctx, migrate.StatusCheckFailed); err != nil {
+			refused, err := m.numbersIn(ctx, migrate.StatusCheckFailed)
+			if err != nil {
 				return failf("-resubmit: %v", err)
 			}
+			m.checker.Forget(refused...)
 		}
 		res, err := m.eng.Resubmit(ctx, statuses...)
 		if err != nil {
@@ -200,8 +203,11 @@ func (m *migration) stepFailed(ctx context.Context, err error) *runError {
 	}
 	var se *migrate.StepError
 	if errors.As(err, &se) {
-		var ee *eligibilityError
-		if !errors.As(se.Err, &ee) && (errors.Is(se.Err, hostednumbers.ErrNotApplied) || errors.Is(se.Err, hostednumbers.ErrOutcomeUnknown)) {
+		var ce *preflight.CheckError
+		if errors.As(se.Err, &ce) {
+			return m.c.apiError(ctx, se.What, &eligibilityError{ce}, m.cfg)
+		}
+		if (errors.Is(se.Err, hostednumbers.ErrNotApplied) || errors.Is(se.Err, hostednumbers.ErrOutcomeUnknown)) {
 			// A create's failure: the engine's event has told of it.
 			if m.createErr != nil {
 				return m.createErr
