@@ -207,7 +207,7 @@ func (m *migration) stepFailed(ctx context.Context, err error) *runError {
 		if errors.As(se.Err, &ce) {
 			return m.c.apiError(ctx, se.What, &eligibilityError{ce}, m.cfg)
 		}
-		if (errors.Is(se.Err, hostednumbers.ErrNotApplied) || errors.Is(se.Err, hostednumbers.ErrOutcomeUnknown)) {
+		if errors.Is(se.Err, hostednumbers.ErrNotApplied) || errors.Is(se.Err, hostednumbers.ErrOutcomeUnknown) {
 			// A create's failure: the engine's event has told of it.
 			if m.createErr != nil {
 				return m.createErr

@@ -109,4 +109,3 @@ func TestRefusalReason(t *testing.T) {
 		assert.Equal(t, tc.want, preflight.RefusalReason(tc.r))
 	}
 }
-
