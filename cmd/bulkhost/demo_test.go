@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hostednumbers/hostednumbers-go"
-	"github.com/hostednumbers/hostednumbers-go/migrate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/internal/csvinput"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
 )
 
 func TestDemo(t *testing.T) {
@@ -74,9 +76,9 @@ func TestDemo(t *testing.T) {
 	// Each batch was checked once before its first create.
 	assert.Len(t, reqs, 4)
 	assert.Len(t, checkedNumbers(t, h.demoSrv), 3)
-	list, _ := readNumbers(bytes.NewReader(sampleCSV))
+	list, _ := csvinput.Read(bytes.NewReader(sampleCSV))
 	var phones []string
-	for _, n := range list.numbers {
+	for _, n := range list.Numbers {
 		if n.PhoneNumber != demoIneligible {
 			phones = append(phones, n.PhoneNumber)
 		}
@@ -94,11 +96,11 @@ func TestDemoFetchIsRefused(t *testing.T) {
 }
 
 func TestSampleCSVIsValid(t *testing.T) {
-	list, problems := readNumbers(bytes.NewReader(sampleCSV))
+	list, problems := csvinput.Read(bytes.NewReader(sampleCSV))
 	require.Empty(t, problems)
-	require.Len(t, list.numbers, 10)
+	require.Len(t, list.Numbers, 10)
 	failing := 0
-	for _, n := range list.numbers {
+	for _, n := range list.Numbers {
 		assert.Regexp(t, `^\+1415555010[0-9]$|^\+141555501[1-2][0-9]$`, n.PhoneNumber, "fictional 555-01xx numbers")
 		assert.NotEmpty(t, n.FriendlyName)
 		if strings.HasSuffix(n.PhoneNumber, "9") {

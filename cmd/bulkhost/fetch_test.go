@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/hostednumbers/hostednumbers-go"
-	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 )
 
 // createOrder submits numbers straight through the SDK and returns the SID.

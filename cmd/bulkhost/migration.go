@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/internal/csvinput"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
 )
@@ -206,7 +207,7 @@ func matchNumbers(ctx context.Context, st migrate.Store, meta migrate.Meta, numb
 		}
 		for k := range ns {
 			if !ns[k].Withdrawn {
-				inJournal[phoneKey(ns[k].PhoneNumber())] = false
+				inJournal[csvinput.PhoneKey(ns[k].PhoneNumber())] = false
 			}
 		}
 	}
@@ -215,7 +216,7 @@ func matchNumbers(ctx context.Context, st migrate.Store, meta migrate.Meta, numb
 		if err != nil {
 			return err
 		}
-		k := phoneKey(n.PhoneNumber())
+		k := csvinput.PhoneKey(n.PhoneNumber())
 		if _, ok := inJournal[k]; !ok {
 			notInJournal = append(notInJournal, n.PhoneNumber())
 			continue
@@ -228,7 +229,7 @@ func matchNumbers(ctx context.Context, st migrate.Store, meta migrate.Meta, numb
 			return err
 		}
 		for k := range ns {
-			if !ns[k].Withdrawn && !inJournal[phoneKey(ns[k].PhoneNumber())] {
+			if !ns[k].Withdrawn && !inJournal[csvinput.PhoneKey(ns[k].PhoneNumber())] {
 				notInInput = append(notInInput, ns[k].PhoneNumber())
 			}
 		}

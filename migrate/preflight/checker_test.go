@@ -2,6 +2,7 @@ package preflight_test
 
 import (
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -31,7 +32,7 @@ func TestCheckerRefusesAndRemembers(t *testing.T) {
 	ctx := testCtx(t)
 	srv, client := newFake(t)
 	c := &preflight.Checker{API: client.Eligibility, Store: preflight.NewMemoryStore(), Options: fastOptions(),
-		Name: func(batch int) string { return "batch " + string(rune('0'+batch)) }}
+		Name: func(batch int) string { return "batch " + strconv.Itoa(batch) }}
 
 	refused, err := c.Check(ctx, 1, hnNumbers("+14155550101", "+14155550109"))
 	require.NoError(t, err)
@@ -84,8 +85,9 @@ func TestCheckerForgetConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.Forget("+1415555010" + string(rune('0'+i)))
-			_, err := c.Check(ctx, i+1, hnNumbers("+1415555010"+string(rune('0'+i))))
+			phone := "+1415555010" + strconv.Itoa(i)
+			c.Forget(phone)
+			_, err := c.Check(ctx, i+1, hnNumbers(phone))
 			assert.NoError(t, err)
 		}()
 	}
