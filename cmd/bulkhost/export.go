@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/hostednumbers/hostednumbers-go/migrate"
 )
 
 // exportMode is -export: write the journal's numbers (those in
@@ -50,17 +52,17 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) error {
 		_ = cw.Write([]string{"phone_number", "status", "batch", "line", "bulk_hosting_sid", "hosting_order_sid", "failure_reason", "next_step", "signing_document_sid", "loa_status"})
 	}
 	n := 0
-	err = m.eachRow(ctx, func(r reportRow) error {
-		if len(want) > 0 && !want[r.status] {
+	err = eachRow(ctx, m.store, func(r migrate.ReportRow) error {
+		if len(want) > 0 && !want[r.Status] {
 			return nil
 		}
 		n++
 		if asJSON {
 			data, err := json.Marshal(statusNumber{
-				PhoneNumber: r.n.PhoneNumber(), Line: r.n.Line, Batch: r.batch, Status: r.status,
-				BulkHostingSID: optional(r.n.BulkHostingSID), HostingOrderSID: optional(r.n.HostingOrderSID),
-				FailureReason: r.n.FailureReason, NextStep: r.n.NextStep,
-				SigningDocumentSID: optional(r.n.SigningDocumentSID), LOAStatus: optional(r.n.LOAStatus),
+				PhoneNumber: r.Number.PhoneNumber(), Line: r.Number.Line, Batch: r.Batch, Status: r.Status,
+				BulkHostingSID: optional(r.Number.BulkHostingSID), HostingOrderSID: optional(r.Number.HostingOrderSID),
+				FailureReason: r.Number.FailureReason, NextStep: r.Number.NextStep,
+				SigningDocumentSID: optional(r.Number.SigningDocumentSID), LOAStatus: optional(r.Number.LOAStatus),
 			})
 			if err != nil {
 				return err
@@ -78,8 +80,8 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) error {
 			}
 			return *p
 		}
-		return cw.Write([]string{r.n.PhoneNumber(), r.status, strconv.Itoa(r.batch), strconv.Itoa(r.n.Line), r.n.BulkHostingSID, r.n.HostingOrderSID,
-			deref(r.n.FailureReason), deref(r.n.NextStep), r.n.SigningDocumentSID, r.n.LOAStatus})
+		return cw.Write([]string{r.Number.PhoneNumber(), r.Status, strconv.Itoa(r.Batch), strconv.Itoa(r.Number.Line), r.Number.BulkHostingSID, r.Number.HostingOrderSID,
+			deref(r.Number.FailureReason), deref(r.Number.NextStep), r.Number.SigningDocumentSID, r.Number.LOAStatus})
 	})
 	if err == nil {
 		if asJSON {

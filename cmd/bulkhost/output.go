@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
 )
 
 // statusOrder is the order statuses are listed in: the way an order moves
@@ -56,8 +57,8 @@ func sortedOrders(o *hostednumbers.BulkHostedNumberOrder) []hostednumbers.BulkOr
 
 // statusCount is the number of orders with one status.
 type statusCount struct {
-	status hostednumbers.OrderStatus
-	n      int
+	Status  hostednumbers.OrderStatus
+	Numbers int
 }
 
 func sortedCounts(o *hostednumbers.BulkHostedNumberOrder) []statusCount {
@@ -65,7 +66,7 @@ func sortedCounts(o *hostednumbers.BulkHostedNumberOrder) []statusCount {
 	for s, n := range o.CountsByStatus() {
 		out = append(out, statusCount{s, n})
 	}
-	slices.SortFunc(out, func(a, b statusCount) int { return compareStatus(a.status, b.status) })
+	slices.SortFunc(out, func(a, b statusCount) int { return compareStatus(a.Status, b.Status) })
 	return out
 }
 
@@ -118,7 +119,7 @@ func writeTable(w io.Writer, o *hostednumbers.BulkHostedNumberOrder) error {
 	counted := 0
 	counts := sortedCounts(o)
 	for _, sc := range counts {
-		counted += sc.n
+		counted += sc.Numbers
 	}
 	if total == 0 {
 		total = counted
@@ -126,11 +127,11 @@ func writeTable(w io.Writer, o *hostednumbers.BulkHostedNumberOrder) error {
 	fmt.Fprintf(&buf, "\nBulk hosting request %s: %s, %d number%s\n", o.BulkHostingSID, o.RequestStatus, total, plural(total))
 	nameWidth, countWidth := 0, 0
 	for _, sc := range counts {
-		nameWidth = max(nameWidth, len(statusText(sc.status)))
-		countWidth = max(countWidth, len(strconv.Itoa(sc.n)))
+		nameWidth = max(nameWidth, len(statusText(sc.Status)))
+		countWidth = max(countWidth, len(strconv.Itoa(sc.Numbers)))
 	}
 	for _, sc := range counts {
-		fmt.Fprintf(&buf, "  %-*s  %*d\n", nameWidth, statusText(sc.status), countWidth, sc.n)
+		fmt.Fprintf(&buf, "  %-*s  %*d\n", nameWidth, statusText(sc.Status), countWidth, sc.Numbers)
 	}
 
 	// Cells end in padding where a row's DETAIL is empty: trim it.
@@ -209,9 +210,9 @@ func progressLine(o *hostednumbers.BulkHostedNumberOrder) string {
 		b.WriteString(plural(o.TotalCount))
 	}
 	counts := sortedCounts(o)
-	labelled := make([]reportCount, len(counts))
+	labelled := make([]migrate.StatusCount, len(counts))
 	for i, sc := range counts {
-		labelled[i] = reportCount{status: statusText(sc.status), n: sc.n}
+		labelled[i] = migrate.StatusCount{Status: statusText(sc.Status), Numbers: sc.Numbers}
 	}
 	writeCounts(&b, labelled)
 	return b.String()
@@ -219,16 +220,16 @@ func progressLine(o *hostednumbers.BulkHostedNumberOrder) string {
 
 // writeCounts ends a one-line summary with ": 7 completed, 3 failed", or
 // with nothing when there are no counts.
-func writeCounts(b *strings.Builder, counts []reportCount) {
+func writeCounts(b *strings.Builder, counts []migrate.StatusCount) {
 	for i, sc := range counts {
 		if i == 0 {
 			b.WriteString(": ")
 		} else {
 			b.WriteString(", ")
 		}
-		b.WriteString(strconv.Itoa(sc.n))
+		b.WriteString(strconv.Itoa(sc.Numbers))
 		b.WriteByte(' ')
-		b.WriteString(oneLine(sc.status))
+		b.WriteString(oneLine(sc.Status))
 	}
 }
 

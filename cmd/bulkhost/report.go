@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -22,90 +21,6 @@ const (
 	statusSubmitted    = migrate.StatusSubmitted
 )
 
-// reportOrder is the order statuses are listed in: not yet at Twilio, then
-// the way an order moves through hosting, the ones that need a person last.
-var reportOrder = append(append([]string{statusNotSubmitted, migrate.StatusWithdrawn, statusUnknown, statusSubmitted},
-	func() []string {
-		out := make([]string, len(statusOrder))
-		for i, s := range statusOrder {
-			out[i] = string(s)
-		}
-		return out
-	}()...), migrate.StatusCheckFailed, statusRejected)
-
-func compareReportStatus(a, b string) int {
-	ia, ib := slices.Index(reportOrder, a), slices.Index(reportOrder, b)
-	switch {
-	case ia >= 0 && ib >= 0:
-		return ia - ib
-	case ia >= 0:
-		return -1
-	case ib >= 0:
-		return 1
-	}
-	return strings.Compare(a, b)
-}
-
-type reportCount struct {
-	status string
-	n      int
-}
-
-func sortedReportCounts(m map[string]int) []reportCount {
-	out := make([]reportCount, 0, len(m))
-	for s, n := range m {
-		if n > 0 {
-			out = append(out, reportCount{s, n})
-		}
-	}
-	slices.SortFunc(out, func(a, b reportCount) int { return compareReportStatus(a.status, b.status) })
-	return out
-}
-
-// reportRow is one number in the report.
-type reportRow struct {
-	batch  int
-	n      migrate.NumberState
-	status string
-}
-
-// eachRow calls fn for every number of the journal, grouped by report
-// status in reportOrder (one pass over the journal per status present, so
-// that memory holds one batch at a time).
-func (m *migration) eachRow(ctx context.Context, fn func(reportRow) error) error {
-	p, err := migrate.Summarize(ctx, m.store)
-	if err != nil {
-		return err
-	}
-	meta, err := m.store.Meta(ctx)
-	if err != nil {
-		return err
-	}
-	for _, sc := range sortedReportCounts(p.Counts) {
-		for i := 1; i <= meta.Batches; i++ {
-			b, err := m.store.Batch(ctx, i)
-			if err != nil {
-				return err
-			}
-			if c, ok := b.Counts[sc.status]; b.Counts != nil && (!ok || c == 0) {
-				continue
-			}
-			numbers, err := m.store.Numbers(ctx, i)
-			if err != nil {
-				return err
-			}
-			for k := range numbers {
-				if s := migrate.NumberStatus(b.State, &numbers[k]); s == sc.status {
-					if err := fn(reportRow{batch: i, n: numbers[k], status: s}); err != nil {
-						return err
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
 // writeReport prints the journal's numbers: as JSON; with -table as a
 // table of every number grouped by status; otherwise as a summary, the
 // count per status and the numbers that need action (at most
@@ -116,15 +31,15 @@ func (m *migration) writeReport(ctx context.Context, asJSON bool) error {
 	}
 	w := bufio.NewWriter(m.c.stdout)
 	header := "STATUS\tPHONE NUMBER\tBATCH\tHOSTED NUMBER ORDER\tLOA\tDETAIL"
-	row := func(r reportRow) string {
-		line := fmt.Sprintf("%s\t%s\t%d\t%s\t%s\t%s", oneLine(r.status), r.n.PhoneNumber(), r.batch, dash(r.n.HostingOrderSID), dash(oneLine(r.n.LOAStatus)), numberDetail(&r.n))
+	row := func(r migrate.ReportRow) string {
+		line := fmt.Sprintf("%s\t%s\t%d\t%s\t%s\t%s", oneLine(r.Status), r.Number.PhoneNumber(), r.Batch, dash(r.Number.HostingOrderSID), dash(oneLine(r.Number.LOAStatus)), numberDetail(&r.Number))
 		return strings.TrimRight(line, "\t")
 	}
 	if m.cfg != nil && m.cfg.table {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, header)
 		rows := 0
-		err := m.eachRow(ctx, func(r reportRow) error {
+		err := eachRow(ctx, m.store, func(r migrate.ReportRow) error {
 			fmt.Fprintln(tw, row(r))
 			rows++
 			if rows%4096 == 0 {
@@ -147,17 +62,17 @@ func (m *migration) writeReport(ctx context.Context, asJSON bool) error {
 		return err
 	}
 	fmt.Fprintf(w, "Journal %s: %s; %d number%s\n", m.path, batchSummary(p), p.Numbers, plural(p.Numbers))
-	counts := sortedReportCounts(p.Counts)
+	counts := migrate.CountsInOrder(p.Counts)
 	nameWidth, countWidth := 0, 0
 	for _, sc := range counts {
-		nameWidth = max(nameWidth, len(sc.status))
-		countWidth = max(countWidth, len(strconv.Itoa(sc.n)))
+		nameWidth = max(nameWidth, len(sc.Status))
+		countWidth = max(countWidth, len(strconv.Itoa(sc.Numbers)))
 	}
 	action := 0
 	for _, sc := range counts {
-		fmt.Fprintf(w, "  %-*s  %*d\n", nameWidth, oneLine(sc.status), countWidth, sc.n)
-		if migrate.NeedsAction(sc.status) {
-			action += sc.n
+		fmt.Fprintf(w, "  %-*s  %*d\n", nameWidth, oneLine(sc.Status), countWidth, sc.Numbers)
+		if migrate.NeedsAction(sc.Status) {
+			action += sc.Numbers
 		}
 	}
 	if (m.cfg != nil && m.cfg.table) || action == 0 {
@@ -167,8 +82,8 @@ func (m *migration) writeReport(ctx context.Context, asJSON bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, header)
 	shown := 0
-	err = m.eachRow(ctx, func(r reportRow) error {
-		if !migrate.NeedsAction(r.status) {
+	err = eachRow(ctx, m.store, func(r migrate.ReportRow) error {
+		if !migrate.NeedsAction(r.Status) {
 			return nil
 		}
 		if shown == actionRows {
@@ -199,11 +114,11 @@ const actionRows = 20
 var errEnough = errors.New("enough rows")
 
 // actionStatuses are the statuses among counts that need action.
-func actionStatuses(counts []reportCount) []string {
+func actionStatuses(counts []migrate.StatusCount) []string {
 	var out []string
 	for _, sc := range counts {
-		if migrate.NeedsAction(sc.status) {
-			out = append(out, sc.status)
+		if migrate.NeedsAction(sc.Status) {
+			out = append(out, sc.Status)
 		}
 	}
 	return out
@@ -307,15 +222,15 @@ func (m *migration) writeStatusJSON(ctx context.Context) error {
 	_, _ = w.Write(data[:cut])
 	_, _ = w.WriteString(`"numbers": [`)
 	first := true
-	err = m.eachRow(ctx, func(r reportRow) error {
+	err = eachRow(ctx, m.store, func(r migrate.ReportRow) error {
 		doc := statusNumber{
-			PhoneNumber: r.n.PhoneNumber(), Line: r.n.Line, Batch: r.batch, Status: r.status,
-			BulkHostingSID:     optional(r.n.BulkHostingSID),
-			HostingOrderSID:    optional(r.n.HostingOrderSID),
-			FailureReason:      r.n.FailureReason,
-			NextStep:           r.n.NextStep,
-			SigningDocumentSID: optional(r.n.SigningDocumentSID),
-			LOAStatus:          optional(r.n.LOAStatus),
+			PhoneNumber: r.Number.PhoneNumber(), Line: r.Number.Line, Batch: r.Batch, Status: r.Status,
+			BulkHostingSID:     optional(r.Number.BulkHostingSID),
+			HostingOrderSID:    optional(r.Number.HostingOrderSID),
+			FailureReason:      r.Number.FailureReason,
+			NextStep:           r.Number.NextStep,
+			SigningDocumentSID: optional(r.Number.SigningDocumentSID),
+			LOAStatus:          optional(r.Number.LOAStatus),
 		}
 		nd, err := json.Marshal(doc)
 		if err != nil {
@@ -337,4 +252,18 @@ func (m *migration) writeStatusJSON(ctx context.Context) error {
 	}
 	_, _ = w.WriteString("]\n}\n")
 	return w.Flush()
+}
+
+// eachRow calls fn for every number of the journal, grouped by report
+// status (migrate.ReportRows), until fn returns an error.
+func eachRow(ctx context.Context, st migrate.Store, fn func(migrate.ReportRow) error) error {
+	for r, err := range migrate.ReportRows(ctx, st) {
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }

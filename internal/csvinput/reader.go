@@ -60,6 +60,8 @@ type Reader struct {
 	err      error
 }
 
+// NewReader reads r through the limits: at most maxTotal bytes in all and
+// maxLine a line.
 func NewReader(ctx context.Context, r io.Reader, maxTotal, maxLine int64) *Reader {
 	return &Reader{ctx: ctx, r: bufio.NewReaderSize(r, 64<<10), maxTotal: maxTotal, maxLine: maxLine, line: 1, sum: sha256.New()}
 }
@@ -112,9 +114,8 @@ func (b *Reader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// digest is the hex SHA-256 of everything read so far.
-// Digest is the SHA-256 of what was read, in hex (a byte order mark left
-// out).
+// Digest is the hex SHA-256 of everything read so far (a byte order mark
+// left out).
 func (b *Reader) Digest() string { return fmt.Sprintf("%x", b.sum.Sum(nil)) }
 
 // Err is why the reading stopped: nil while it has not, io.EOF at the
