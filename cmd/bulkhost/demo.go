@@ -12,6 +12,7 @@ import (
 
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+	"github.com/hostednumbers/hostednumbers-go/internal/report"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 )
 
@@ -179,7 +180,7 @@ func (c *cli) demo(ctx context.Context, cfg *config) error {
 		m.createErr = nil // the run again ends on its own failures
 		p, _ := migrate.Summarize(ctx, m.store)
 		fmt.Fprintf(c.stderr, "bulkhost: (demo) the first run stopped: %s. Running the same command again, as you would, with -wait (-settle %v in the demo; %v by default):\n",
-			batchSummary(p), cfg.settle, defaultSettle)
+			report.BatchSummary(p), cfg.settle, defaultSettle)
 	}
 	err = m.runAll(ctx)
 	code := codeOf(err)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hostednumbers/hostednumbers-go/internal/report"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 )
 
@@ -58,11 +59,11 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) error {
 		}
 		n++
 		if asJSON {
-			data, err := json.Marshal(statusNumber{
+			data, err := json.Marshal(report.Number{
 				PhoneNumber: r.Number.PhoneNumber(), Line: r.Number.Line, Batch: r.Batch, Status: r.Status,
-				BulkHostingSID: optional(r.Number.BulkHostingSID), HostingOrderSID: optional(r.Number.HostingOrderSID),
+				BulkHostingSID: report.Optional(r.Number.BulkHostingSID), HostingOrderSID: report.Optional(r.Number.HostingOrderSID),
 				FailureReason: r.Number.FailureReason, NextStep: r.Number.NextStep,
-				SigningDocumentSID: optional(r.Number.SigningDocumentSID), LOAStatus: optional(r.Number.LOAStatus),
+				SigningDocumentSID: report.Optional(r.Number.SigningDocumentSID), LOAStatus: report.Optional(r.Number.LOAStatus),
 			})
 			if err != nil {
 				return err

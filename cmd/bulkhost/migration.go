@@ -9,6 +9,7 @@ import (
 
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/internal/csvinput"
+	"github.com/hostednumbers/hostednumbers-go/internal/report"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
 )
@@ -119,7 +120,7 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 			fmt.Fprintf(c.stderr, "bulkhost: the journal's batches of up to %d numbers stand; -batch-size %d applies to new journals only.\n", meta.BatchSize, cfg.batchSize)
 		}
 		p, _ := migrate.Summarize(ctx, st)
-		fmt.Fprintf(c.stderr, "bulkhost: resuming from journal %s (%s).\n", path, batchSummary(p))
+		fmt.Fprintf(c.stderr, "bulkhost: resuming from journal %s (%s).\n", path, report.BatchSummary(p))
 	}
 	m = &migration{c: c, cfg: cfg, client: client, store: st, path: path, routine: meta.Batches <= routineBatches}
 	m.track = newTracker(newProgress(c.stderr, c.terminal(c.stderr), cfg.jsonOut), st, c.clock, c.progressEvery)

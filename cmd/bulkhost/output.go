@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/internal/report"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 )
 
@@ -74,10 +75,10 @@ func sortedCounts(o *hostednumbers.BulkHostedNumberOrder) []statusCount {
 // what to do next.
 func detail(ord hostednumbers.BulkOrderResult) string {
 	var parts []string
-	if r := oneLine(ord.FailureReason.String); r != "" {
+	if r := report.OneLine(ord.FailureReason.String); r != "" {
 		parts = append(parts, r)
 	}
-	if s := oneLine(ord.NextStep.String); s != "" {
+	if s := report.OneLine(ord.NextStep.String); s != "" {
 		parts = append(parts, "next step: "+s)
 	}
 	return strings.Join(parts, "; ")
@@ -86,15 +87,11 @@ func detail(ord hostednumbers.BulkOrderResult) string {
 // statusText is a status as the table shows it: on one line, and never
 // blank, even if the server sent none.
 func statusText(s hostednumbers.OrderStatus) string {
-	if t := oneLine(string(s)); t != "" {
+	if t := report.OneLine(string(s)); t != "" {
 		return t
 	}
 	return "(none)"
 }
-
-// oneLine folds white space (tabs and newlines included, which would break
-// the table) into single spaces.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // writeTable prints the orders grouped by status as an aligned table,
 // then a count per status.
@@ -109,7 +106,7 @@ func writeTable(w io.Writer, o *hostednumbers.BulkHostedNumberOrder) error {
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATUS\tPHONE NUMBER\tHOSTED NUMBER ORDER\tDETAIL")
 	for _, ord := range orders {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", statusText(ord.Status), oneLine(ord.PhoneNumber), oneLine(ord.HostingOrderSID), detail(ord))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", statusText(ord.Status), report.OneLine(ord.PhoneNumber), report.OneLine(ord.HostingOrderSID), detail(ord))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -202,7 +199,7 @@ func progressLine(o *hostednumbers.BulkHostedNumberOrder) string {
 	var b strings.Builder
 	b.WriteString(o.BulkHostingSID)
 	b.WriteString(": ")
-	b.WriteString(oneLine(string(o.RequestStatus)))
+	b.WriteString(report.OneLine(string(o.RequestStatus)))
 	if o.TotalCount > 0 {
 		b.WriteString(", ")
 		b.WriteString(strconv.Itoa(o.TotalCount))
@@ -229,7 +226,7 @@ func writeCounts(b *strings.Builder, counts []migrate.StatusCount) {
 		}
 		b.WriteString(strconv.Itoa(sc.Numbers))
 		b.WriteByte(' ')
-		b.WriteString(oneLine(sc.Status))
+		b.WriteString(report.OneLine(sc.Status))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/internal/report"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
 )
@@ -168,7 +169,7 @@ func (m *migration) runAll(ctx context.Context) error {
 	}
 	if failure != nil {
 		p, _ := migrate.Summarize(context.WithoutCancel(ctx), m.store)
-		failure.hints = append(failure.hints, fmt.Sprintf("%s. Run the same command again to resume: accepted batches are kept, uncertain ones are checked with Twilio before anything is sent again.", batchSummary(p)))
+		failure.hints = append(failure.hints, fmt.Sprintf("%s. Run the same command again to resume: accepted batches are kept, uncertain ones are checked with Twilio before anything is sent again.", report.BatchSummary(p)))
 		return failure
 	}
 	if len(res.InDoubt) > 0 {
@@ -189,7 +190,7 @@ func (m *migration) runAll(ctx context.Context) error {
 			}
 		}
 		p, _ := migrate.Summarize(ctx, m.store)
-		fmt.Fprintf(c.stderr, "bulkhost: %s.\n", batchSummary(p))
+		fmt.Fprintf(c.stderr, "bulkhost: %s.\n", report.BatchSummary(p))
 		fmt.Fprintf(c.stderr, "bulkhost: follow the numbers with: bulkhost -live -status -state %s -wait\n", m.path)
 		return nil
 	}
@@ -265,17 +266,6 @@ func clockText(t time.Time) string {
 		r = r.Add(time.Second)
 	}
 	return r.Local().Format(time.DateTime)
-}
-
-// batchSummary reads like "3 batches: 2 accepted, 1 outcome unknown".
-func batchSummary(p migrate.Progress) string {
-	var parts []string
-	for _, s := range []batchState{stateAccepted, stateSending, stateUnknown, stateRejected, statePlanned} {
-		if p.States[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", p.States[s], strings.ReplaceAll(string(s), "_", " ")))
-		}
-	}
-	return fmt.Sprintf("%d batch%s: %s", p.Batches, pluralES(p.Batches), strings.Join(parts, ", "))
 }
 
 func pluralES(n int) string {
