@@ -19,7 +19,7 @@ import (
 type input struct {
 	params *hostednumbers.CreateBulkHostedNumberOrderParams
 	// list holds every number, unless the input is streamed: a regular
-	// file submitted (not a dry run, not the demo) is read twice, once to
+	// file submitted (not a dry run) is read twice, once to
 	// check it and once into the journal, and never held whole.
 	list     *csvinput.List
 	streamed bool
