@@ -59,7 +59,8 @@ func TestReportRowsGroupedByStatus(t *testing.T) {
 	assert.Equal(t, "HR0123456789abcdef0123456789abcde0", rows[4].Number.HostingOrderSID)
 
 	n := 0
-	for range migrate.ReportRows(ctx, st) {
+	for _, err := range migrate.ReportRows(ctx, st) {
+		require.NoError(t, err)
 		n++
 		break
 	}

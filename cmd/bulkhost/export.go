@@ -44,7 +44,6 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) error {
 	}
 	w := bufio.NewWriter(out)
 	asJSON := strings.HasSuffix(strings.ToLower(cfg.export), ".json")
-	m := &migration{c: c, cfg: cfg, store: st, path: st.path}
 	var cw *csv.Writer
 	if asJSON {
 		_, _ = w.WriteString("[")
@@ -53,7 +52,7 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) error {
 		_ = cw.Write([]string{"phone_number", "status", "batch", "line", "bulk_hosting_sid", "hosting_order_sid", "failure_reason", "next_step", "signing_document_sid", "loa_status"})
 	}
 	n := 0
-	err = eachRow(ctx, m.store, func(r migrate.ReportRow) error {
+	err = eachRow(ctx, st, func(r migrate.ReportRow) error {
 		if len(want) > 0 && !want[r.Status] {
 			return nil
 		}
