@@ -102,7 +102,7 @@ func storeWorkload(b *testing.B, st migrate.Store, n, size int) int {
 			}
 		}
 	}
-	meta := migrate.Meta{Tool: "bench", Input: migrate.Input{Name: "in.csv", SHA256: strings.Repeat("ab", 32)}, BatchSize: size}
+	meta := migrate.Meta{Input: migrate.Input{Name: "in.csv", SHA256: strings.Repeat("ab", 32)}, BatchSize: size}
 	if err := st.Start(ctx, meta, migrate.Batches(numbers, size)); err != nil {
 		b.Fatal(err)
 	}

@@ -3,7 +3,8 @@
 // that want the same migration with their own storage.
 //
 // A migration is recorded in a Store: its Meta (the contact details every
-// request carries, the batch size, the input's digest) and its batches,
+// request carries, the batch size, the input's digest, and the program's
+// own data, Meta.App, which the engine never reads) and its batches,
 // each with its numbers. Start checks the whole plan and records it
 // (E.164 numbers, none twice, batches of 1 to MaxBatchSize, the contact
 // every request needs, at least one number: anything else is a

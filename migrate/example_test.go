@@ -43,7 +43,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer func() { _ = store.Close() }()
-	meta := migrate.Meta{Tool: "my-service", BatchSize: 1000,
+	meta := migrate.Meta{BatchSize: 1000, App: []byte(`{"service":"my-service"}`),
 		Contact: migrate.Contact{Email: "owner@example.com", AddressSID: "AD0123456789abcdef0123456789abcdef"}}
 	if err := store.Start(ctx, meta, migrate.Batches(numbers, meta.BatchSize)); err != nil {
 		log.Fatal(err)

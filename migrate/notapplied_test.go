@@ -83,7 +83,7 @@ func TestSubmit_ACreateThatNeverLeftIsRejectedNotInDoubt(t *testing.T) {
 	st, err := logstore.Open(filepath.Join(t.TempDir(), "m.log"), logstore.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
-	meta := migrate.Meta{Tool: "test", BatchSize: 2,
+	meta := migrate.Meta{BatchSize: 2,
 		Contact: migrate.Contact{Email: "owner@example.com", AddressSID: "AD0123456789abcdef0123456789abcdef"}}
 	require.NoError(t, st.Start(ctx, meta, migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
 		for i := range 4 {

@@ -1,7 +1,10 @@
 package migrate
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
@@ -125,19 +128,56 @@ func (c Contact) Params(numbers []hostednumbers.Number) *hostednumbers.CreateBul
 
 // Meta describes a migration: what it was started with.
 type Meta struct {
-	// Tool names the program that started the migration; a store made by
-	// another is refused by it.
-	Tool  string `json:"tool"`
-	Input Input  `json:"input"`
+	Input Input `json:"input"`
 	// BatchSize is the most numbers one bulk request holds.
-	BatchSize int     `json:"batch_size"`
-	Contact   Contact `json:"contact"`
-	// Demo marks a migration against a fake server that lives no longer
-	// than one run.
-	Demo    bool      `json:"demo,omitempty"`
-	Created time.Time `json:"created"`
+	BatchSize int       `json:"batch_size"`
+	Contact   Contact   `json:"contact"`
+	Created   time.Time `json:"created"`
 	// Batches is how many batches the migration has.
 	Batches int `json:"batches"`
+	// App is the program's own data about the migration, a JSON value
+	// the engine stores and returns and never reads: a program marks its
+	// migrations with it, to refuse a store another program made. Stores
+	// written by version 0.2.0 kept a "tool" name and a "demo" mark beside
+	// the engine's members: they are read into App, as the JSON object
+	// {"tool": …, "demo": …}.
+	App json.RawMessage `json:"app,omitempty"`
+}
+
+// UnmarshalJSON reads a Meta, refusing members it does not know, and moves
+// the "tool" and "demo" members of version 0.2.0 into App.
+func (m *Meta) UnmarshalJSON(data []byte) error {
+	type plain Meta
+	var v struct {
+		plain
+		Tool *string `json:"tool"`
+		Demo *bool   `json:"demo"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("migrate.Meta: %w", err)
+	}
+	if dec.More() {
+		return errors.New("migrate.Meta: data after the JSON object")
+	}
+	*m = Meta(v.plain)
+	if v.Tool == nil && v.Demo == nil {
+		return nil
+	}
+	if len(m.App) > 0 {
+		return errors.New(`migrate.Meta: both "app" and the "tool" or "demo" of version 0.2.0`)
+	}
+	old := struct {
+		Tool *string `json:"tool,omitempty"`
+		Demo bool    `json:"demo,omitempty"`
+	}{Tool: v.Tool, Demo: v.Demo != nil && *v.Demo}
+	app, err := json.Marshal(old)
+	if err != nil {
+		return fmt.Errorf("migrate.Meta: %w", err)
+	}
+	m.App = app
+	return nil
 }
 
 // Attempt is one step taken for a batch: a create sent, or a look at a

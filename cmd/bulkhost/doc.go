@@ -280,7 +280,9 @@
 //	{"exit_code": 2, "error": "3 problems with the flags and numbers.csv; nothing was submitted",
 //	 "problems": ["-email: is required: …", "line 4: phone_number \"x\": not an E.164 number …", "line 7: +14155550101 is a duplicate of line 2"]}
 //
-// error is what the run failed with, as standard error said it; problems,
+// error is what the run failed with (the same message standard error
+// gives, without the particulars printed under it, such as an API error's
+// HTTP status and request ID, nor the hints printed after it); problems,
 // when there were several, lists each (with its CSV line).
 //
 // and -dry-run -json prints {"requests": [body, …]}, one create body per
@@ -324,7 +326,10 @@
 //	go run ./cmd/bulkhost -state demo.json   # resumes: nothing is submitted twice
 //
 // (The demo's fake server ends with its run; the second run re-creates the
-// journal's requests on its own fake server, as Twilio would have kept them.)
+// journal's requests on its own fake server, whose answers its client
+// gives with the journal's SIDs, as Twilio would have kept them. The demo
+// never writes to the journal itself: the journal holds only what the
+// engine recorded from the fake server's answers.)
 //
 // # Exit status
 //

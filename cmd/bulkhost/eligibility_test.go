@@ -19,7 +19,6 @@ import (
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
-	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
 )
 
 const (
@@ -229,24 +228,6 @@ func TestResubmitCheckFailedChecksAgain(t *testing.T) {
 	require.Len(t, checks, 2)
 	assert.Equal(t, []string{"+14155550109"}, checks[1], "only the refused number is checked again")
 	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550102", "+14155550103", "+14155550109")
-}
-
-func TestRefusalReason(t *testing.T) {
-	const ec = "EC0123456789abcdef0123456789abcdef"
-	for _, tc := range []struct {
-		r    preflight.NumberResult
-		want string
-	}{
-		{preflight.NumberResult{Status: preflight.StatusIneligible, SubStatus: "ALREADY_IN_TWILIO", Reason: "R", NextStep: "N", RequestID: ec},
-			"not eligible (ALREADY_IN_TWILIO): R; next step: N (eligibility check " + ec + ")"},
-		{preflight.NumberResult{Status: preflight.StatusIneligible}, "not eligible"},
-		{preflight.NumberResult{Status: preflight.StatusUnknown, RequestID: ec},
-			`eligibility unknown: the check answered status "none"; not submitted on a guess (eligibility check ` + ec + ")"},
-		{preflight.NumberResult{Status: preflight.StatusNotChecked},
-			"eligibility not checked: the eligibility check gave no result for it; not submitted blind"},
-	} {
-		assert.Equal(t, tc.want, refusalReason(tc.r))
-	}
 }
 
 // A batch larger than a bulk eligibility check may list is checked in

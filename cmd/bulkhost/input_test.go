@@ -42,35 +42,6 @@ func TestInputSizeIsCapped(t *testing.T) {
 	assert.Empty(t, h.srv.Requests())
 }
 
-func TestBoundedReaderLimits(t *testing.T) {
-	ctx := context.Background()
-	// Lines up to the limit pass, whatever the read sizes.
-	r := newBoundedReader(ctx, strings.NewReader("1234\n12345\n\n"), 100, 5)
-	data, err := io.ReadAll(r)
-	require.NoError(t, err)
-	assert.Equal(t, "1234\n12345\n\n", string(data))
-	r = newBoundedReader(ctx, strings.NewReader("1234\n123456\n"), 100, 5)
-	_, err = io.ReadAll(r)
-	var le *inputLimitError
-	require.ErrorAs(t, err, &le)
-	assert.Equal(t, 2, le.line)
-	// A UTF-8 byte order mark is dropped and not part of the digest.
-	a := newBoundedReader(ctx, strings.NewReader("\ufeffphone_number\n"), 100, 100)
-	b := newBoundedReader(ctx, strings.NewReader("phone_number\n"), 100, 100)
-	da, _ := io.ReadAll(a)
-	db, _ := io.ReadAll(b)
-	assert.Equal(t, db, da)
-	assert.Equal(t, b.digest(), a.digest())
-	// A context that ends stops the reading.
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	_, err = io.ReadAll(newBoundedReader(cctx, strings.NewReader("x"), 100, 100))
-	assert.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, "64 KiB", sizeText(64<<10))
-	assert.Equal(t, "64 MiB", sizeText(64<<20))
-	assert.Equal(t, "100 bytes", sizeText(100))
-}
-
 func TestByteOrderMarkBeforeQuotedHeader(t *testing.T) {
 	h := newHarness(t)
 	csv := "\ufeff\"phone_number\",\"friendly_name\"\r\n\"+14155550101\",\"Front desk\"\r\n"

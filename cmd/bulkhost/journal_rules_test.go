@@ -173,7 +173,7 @@ func TestJournalNumbersMustMatchTheInput(t *testing.T) {
 			for i, p := range tc.numbers {
 				numbers = append(numbers, migrate.NumberState{Number: hostednumbers.Number{PhoneNumber: p}, Line: i + 2})
 			}
-			meta := migrate.Meta{Tool: toolName, Input: in.id, BatchSize: 1000,
+			meta := migrate.Meta{App: appMark(false), Input: in.id, BatchSize: 1000,
 				Contact: migrate.Contact{Email: "owner@example.com", AddressSID: addressSID}}
 			// Not through migrate.Batches, which refuses an empty plan:
 			// this is a hand edit.

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +86,47 @@ func TestJSONOneDocumentOnEveryExit(t *testing.T) {
 		require.Equal(t, exitInterrupted, h.runCtx(ctx, submitArgs(writeCSV(t, threeNumbers), "-json", "-wait", "-poll", "1ms")...))
 		doc := oneDocument(t, h.stdout.Bytes())
 		assert.Equal(t, float64(exitInterrupted), doc["exit_code"])
+	})
+}
+
+// The error document is the error the mode returned, not a line read
+// back from standard error: a refusal whose last printed line is a hint
+// still has its own message, and an API error has its message without the
+// particulars printed under it.
+func TestJSONErrorIsTheModesError(t *testing.T) {
+	t.Run("hints after the message", func(t *testing.T) {
+		h := newHarness(t)
+		h.env["TWILIO_ACCOUNT_SID"], h.env["TWILIO_AUTH_TOKEN"] = "AC0123456789abcdef0123456789abcdef", "token"
+		require.Equal(t, exitError, h.run("-csv", writeCSV(t, threeNumbers), "-json"))
+		doc := oneDocument(t, h.stdout.Bytes())
+		assert.Equal(t, "refusing to run: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set, so this would call the real Twilio API.", doc["error"])
+		assert.True(t, strings.HasSuffix(h.stderr.String(), "bulkhost: or unset the TWILIO_* credentials to run the demo against a local fake server.\n"), "the hint is printed last")
+	})
+	t.Run("particulars under the message", func(t *testing.T) {
+		h := newHarness(t)
+		h.env["TWILIO_AUTH_TOKEN"] = "wrong-token"
+		require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, threeNumbers), "-json")...))
+		doc := oneDocument(t, h.stdout.Bytes())
+		assert.True(t, strings.HasPrefix(doc["error"].(string), "Twilio refused the credentials (HTTP 401)"), doc["error"])
+		assert.Contains(t, h.stderr.String(), "  HTTP status:        401\n")
+		assert.NotContains(t, doc["error"], "HTTP status:")
+	})
+	t.Run("problems", func(t *testing.T) {
+		h := newHarness(t)
+		require.Equal(t, exitError, h.run("-json", "-batch-size", "0", "-timeout", "0"))
+		doc := oneDocument(t, h.stdout.Bytes())
+		assert.Equal(t, "bad command line: 2 problems", doc["error"])
+		assert.Equal(t, []any{"-timeout: must be positive", "-batch-size: must be from 1 to 1000 (Twilio's limit of numbers per request)"}, doc["problems"])
+		assert.Contains(t, h.stderr.String(), "bulkhost: bad command line: 2 problems:\n  -timeout: must be positive\n")
+	})
+	t.Run("typed", func(t *testing.T) {
+		inner := errors.New("boom")
+		err := error(&runError{code: exitPending, msg: "m", err: inner})
+		assert.Equal(t, exitPending, codeOf(err))
+		assert.ErrorIs(t, err, inner)
+		assert.Equal(t, exitOK, codeOf(nil))
+		assert.Equal(t, exitError, codeOf(inner), "an error of no status is exitError")
+		assert.Equal(t, "exit status 3", exitWith(exitPending).Error())
 	})
 }
 

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/internal/report"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
 )
 
 // statusOrder is the order statuses are listed in: the way an order moves
@@ -55,8 +58,8 @@ func sortedOrders(o *hostednumbers.BulkHostedNumberOrder) []hostednumbers.BulkOr
 
 // statusCount is the number of orders with one status.
 type statusCount struct {
-	status hostednumbers.OrderStatus
-	n      int
+	Status  hostednumbers.OrderStatus
+	Numbers int
 }
 
 func sortedCounts(o *hostednumbers.BulkHostedNumberOrder) []statusCount {
@@ -64,7 +67,7 @@ func sortedCounts(o *hostednumbers.BulkHostedNumberOrder) []statusCount {
 	for s, n := range o.CountsByStatus() {
 		out = append(out, statusCount{s, n})
 	}
-	slices.SortFunc(out, func(a, b statusCount) int { return compareStatus(a.status, b.status) })
+	slices.SortFunc(out, func(a, b statusCount) int { return compareStatus(a.Status, b.Status) })
 	return out
 }
 
@@ -72,10 +75,10 @@ func sortedCounts(o *hostednumbers.BulkHostedNumberOrder) []statusCount {
 // what to do next.
 func detail(ord hostednumbers.BulkOrderResult) string {
 	var parts []string
-	if r := oneLine(ord.FailureReason.String); r != "" {
+	if r := report.OneLine(ord.FailureReason.String); r != "" {
 		parts = append(parts, r)
 	}
-	if s := oneLine(ord.NextStep.String); s != "" {
+	if s := report.OneLine(ord.NextStep.String); s != "" {
 		parts = append(parts, "next step: "+s)
 	}
 	return strings.Join(parts, "; ")
@@ -84,15 +87,11 @@ func detail(ord hostednumbers.BulkOrderResult) string {
 // statusText is a status as the table shows it: on one line, and never
 // blank, even if the server sent none.
 func statusText(s hostednumbers.OrderStatus) string {
-	if t := oneLine(string(s)); t != "" {
+	if t := report.OneLine(string(s)); t != "" {
 		return t
 	}
 	return "(none)"
 }
-
-// oneLine folds white space (tabs and newlines included, which would break
-// the table) into single spaces.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // writeTable prints the orders grouped by status as an aligned table,
 // then a count per status.
@@ -107,7 +106,7 @@ func writeTable(w io.Writer, o *hostednumbers.BulkHostedNumberOrder) error {
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATUS\tPHONE NUMBER\tHOSTED NUMBER ORDER\tDETAIL")
 	for _, ord := range orders {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", statusText(ord.Status), oneLine(ord.PhoneNumber), oneLine(ord.HostingOrderSID), detail(ord))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", statusText(ord.Status), report.OneLine(ord.PhoneNumber), report.OneLine(ord.HostingOrderSID), detail(ord))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -117,7 +116,7 @@ func writeTable(w io.Writer, o *hostednumbers.BulkHostedNumberOrder) error {
 	counted := 0
 	counts := sortedCounts(o)
 	for _, sc := range counts {
-		counted += sc.n
+		counted += sc.Numbers
 	}
 	if total == 0 {
 		total = counted
@@ -125,11 +124,11 @@ func writeTable(w io.Writer, o *hostednumbers.BulkHostedNumberOrder) error {
 	fmt.Fprintf(&buf, "\nBulk hosting request %s: %s, %d number%s\n", o.BulkHostingSID, o.RequestStatus, total, plural(total))
 	nameWidth, countWidth := 0, 0
 	for _, sc := range counts {
-		nameWidth = max(nameWidth, len(statusText(sc.status)))
-		countWidth = max(countWidth, len(strconv.Itoa(sc.n)))
+		nameWidth = max(nameWidth, len(statusText(sc.Status)))
+		countWidth = max(countWidth, len(strconv.Itoa(sc.Numbers)))
 	}
 	for _, sc := range counts {
-		fmt.Fprintf(&buf, "  %-*s  %*d\n", nameWidth, statusText(sc.status), countWidth, sc.n)
+		fmt.Fprintf(&buf, "  %-*s  %*d\n", nameWidth, statusText(sc.Status), countWidth, sc.Numbers)
 	}
 
 	// Cells end in padding where a row's DETAIL is empty: trim it.
@@ -200,7 +199,7 @@ func progressLine(o *hostednumbers.BulkHostedNumberOrder) string {
 	var b strings.Builder
 	b.WriteString(o.BulkHostingSID)
 	b.WriteString(": ")
-	b.WriteString(oneLine(string(o.RequestStatus)))
+	b.WriteString(report.OneLine(string(o.RequestStatus)))
 	if o.TotalCount > 0 {
 		b.WriteString(", ")
 		b.WriteString(strconv.Itoa(o.TotalCount))
@@ -208,9 +207,9 @@ func progressLine(o *hostednumbers.BulkHostedNumberOrder) string {
 		b.WriteString(plural(o.TotalCount))
 	}
 	counts := sortedCounts(o)
-	labelled := make([]reportCount, len(counts))
+	labelled := make([]migrate.StatusCount, len(counts))
 	for i, sc := range counts {
-		labelled[i] = reportCount{status: statusText(sc.status), n: sc.n}
+		labelled[i] = migrate.StatusCount{Status: statusText(sc.Status), Numbers: sc.Numbers}
 	}
 	writeCounts(&b, labelled)
 	return b.String()
@@ -218,16 +217,16 @@ func progressLine(o *hostednumbers.BulkHostedNumberOrder) string {
 
 // writeCounts ends a one-line summary with ": 7 completed, 3 failed", or
 // with nothing when there are no counts.
-func writeCounts(b *strings.Builder, counts []reportCount) {
+func writeCounts(b *strings.Builder, counts []migrate.StatusCount) {
 	for i, sc := range counts {
 		if i == 0 {
 			b.WriteString(": ")
 		} else {
 			b.WriteString(", ")
 		}
-		b.WriteString(strconv.Itoa(sc.n))
+		b.WriteString(strconv.Itoa(sc.Numbers))
 		b.WriteByte(' ')
-		b.WriteString(oneLine(sc.status))
+		b.WriteString(report.OneLine(sc.Status))
 	}
 }
 
@@ -285,4 +284,19 @@ func (p *progress) done() {
 		fmt.Fprintln(p.w)
 		p.drawn = false
 	}
+}
+
+func (c *cli) terminal(w io.Writer) bool {
+	if c.isTerminal != nil {
+		return c.isTerminal(w)
+	}
+	if c.getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

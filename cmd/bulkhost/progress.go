@@ -101,7 +101,7 @@ func (t *tracker) line(pr migrate.Progress, now time.Time) (core, rate string) {
 		}
 	default:
 		fmt.Fprintf(&b, "following: %d of %d number%s done", done, pr.Numbers, plural(pr.Numbers))
-		writeCounts(&b, sortedReportCounts(pr.Counts))
+		writeCounts(&b, migrate.CountsInOrder(pr.Counts))
 	}
 	return b.String(), rateAndETA(done-t.base, pr.Numbers-done, now.Sub(t.start))
 }

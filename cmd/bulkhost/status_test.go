@@ -13,6 +13,7 @@ import (
 
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+	"github.com/hostednumbers/hostednumbers-go/internal/report"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
 )
@@ -163,7 +164,7 @@ func TestProgressLineAndOrder(t *testing.T) {
 	_, rate = tr.line(pr, start)
 	assert.Empty(t, rate, "no rate before time has passed")
 	p := migrate.Progress{Batches: 3, States: map[batchState]int{stateAccepted: 1, stateUnknown: 1, stateRejected: 1}}
-	assert.Equal(t, "3 batches: 1 accepted, 1 outcome unknown, 1 rejected", batchSummary(p))
+	assert.Equal(t, "3 batches: 1 accepted, 1 outcome unknown, 1 rejected", report.BatchSummary(p))
 }
 
 // A batch Twilio refuses (a 400) is rejected; the others go on, and the
@@ -237,7 +238,7 @@ func TestStatusRefreshesOrderWithoutBulkRequest(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "j.json")
 	st, err := logstore.Open(state, logstore.Options{})
 	require.NoError(t, err)
-	meta := migrate.Meta{Tool: toolName, Input: migrate.Input{Name: "x.csv", SHA256: strings.Repeat("0", 64)}, BatchSize: 10}
+	meta := migrate.Meta{App: appMark(false), Input: migrate.Input{Name: "x.csv", SHA256: strings.Repeat("0", 64)}, BatchSize: 10}
 	n := migrate.NumberState{Number: hostednumbers.Number{PhoneNumber: "+14155550109"}, Line: 2}
 	require.NoError(t, st.Start(t.Context(), meta, migrate.Batches(numberSeq([]migrate.NumberState{n}), 10)))
 	b, err := st.Batch(t.Context(), 1)

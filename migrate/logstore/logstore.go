@@ -178,6 +178,8 @@ type Store struct {
 	// index, for SaveBatch to check its numbers against.
 	phones map[int]phoneSet
 	now    func() time.Time
+	// locked is when Open took the lock (see ExclusiveSince).
+	locked time.Time
 }
 
 var _ migrate.ClaimStore = (*Store)(nil)
@@ -205,7 +207,7 @@ func Open(path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, storeError(err)
 	}
-	s.log = log
+	s.log, s.locked = log, s.now()
 	if err := s.check(); err != nil {
 		_ = log.Close() // refused: nothing was written
 		return nil, err

@@ -37,7 +37,7 @@ func started(t *testing.T, path string, o logstore.Options, n, size int) *logsto
 	t.Helper()
 	st, err := logstore.Open(path, o)
 	require.NoError(t, err)
-	meta := migrate.Meta{Tool: "test", Input: migrate.Input{Name: "in.csv", SHA256: strings.Repeat("ab", 32)}, BatchSize: size}
+	meta := migrate.Meta{Input: migrate.Input{Name: "in.csv", SHA256: strings.Repeat("ab", 32)}, BatchSize: size}
 	require.NoError(t, st.Start(context.Background(), meta, migrate.Batches(numbers(n), size)))
 	return st
 }
@@ -128,7 +128,7 @@ func TestCrashDuringStart(t *testing.T) {
 			path := filepath.Join(dir, "m.log")
 			st, err := logstore.Open(path, logstore.Options{FS: &faultfs.FS{FailOp: op, FailAt: 1, FailErr: errors.New("killed"), Crash: true, Partial: true}})
 			require.NoError(t, err)
-			err = st.Start(context.Background(), migrate.Meta{Tool: "test", BatchSize: 2}, migrate.Batches(numbers(3), 2))
+			err = st.Start(context.Background(), migrate.Meta{BatchSize: 2}, migrate.Batches(numbers(3), 2))
 			require.Error(t, err)
 			require.NoError(t, st.Close())
 

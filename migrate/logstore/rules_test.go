@@ -347,6 +347,7 @@ func TestReadsReleasedFormat1(t *testing.T) {
 	assert.Equal(t, 2, meta.Batches)
 	assert.Equal(t, 3, meta.Input.Numbers)
 	assert.Equal(t, "owner@example.com", meta.Contact.Email)
+	assert.JSONEq(t, `{"tool":"bulkhost","demo":true}`, string(meta.App), "the release's tool is the program's data now")
 	b, err := st.Batch(ctx, 1)
 	require.NoError(t, err)
 	assert.Equal(t, migrate.StateAccepted, b.State)
@@ -360,4 +361,7 @@ func TestReadsReleasedFormat1(t *testing.T) {
 	b.State = migrate.StateAccepted
 	require.NoError(t, st.SaveBatch(ctx, &b, nil), "and it goes on")
 	require.NoError(t, st.Compact(ctx))
+	meta, err = st.Meta(ctx)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"tool":"bulkhost","demo":true}`, string(meta.App), "and a compaction keeps it")
 }

@@ -103,7 +103,7 @@ func numbers(first, n int) iter.Seq2[migrate.NumberState, error] {
 func phone(i int) string { return fmt.Sprintf("+1415%07d", 5550000+i) }
 
 func testMeta(size int) migrate.Meta {
-	return migrate.Meta{Tool: "test", Input: migrate.Input{Name: "in.csv", SHA256: "ab"}, BatchSize: size,
+	return migrate.Meta{Input: migrate.Input{Name: "in.csv", SHA256: "ab"}, BatchSize: size,
 		Contact: migrate.Contact{Email: "owner@example.com", AddressSID: "AD0123456789abcdef0123456789abcdef"}}
 }
 

@@ -40,7 +40,7 @@ func TestSchemaUpgrade(t *testing.T) {
 	// release made them.
 	require.NoError(t, migrateSchema(ctx, pool, schema, schemaSteps(q)[:1]))
 	st := &Store{pool: pool, name: DefaultMigration, schema: schema, q: newQueries(q)}
-	require.NoError(t, st.Start(ctx, migrate.Meta{Tool: "test", BatchSize: 2}, migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
+	require.NoError(t, st.Start(ctx, migrate.Meta{BatchSize: 2}, migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
 		yield(migrate.NumberState{Number: hostednumbers.Number{PhoneNumber: "+14155550100"}, Line: 2}, nil)
 	}, 2)))
 

@@ -1,4 +1,8 @@
-package main
+// Package csvinput reads and checks bulkhost's CSV of phone numbers: a
+// header naming the columns, one number a row, every problem reported with
+// its line (and the flag it is about, for the contact), the whole read
+// through limits that keep memory bounded.
+package csvinput
 
 import (
 	"encoding/csv"
@@ -28,44 +32,45 @@ const (
 	colCCEmails             = "cc_emails"
 )
 
-// knownColumns lists every column the CSV may have, phone_number first.
-var knownColumns = []string{
+// KnownColumns lists every column the CSV may have, phone_number first.
+var KnownColumns = []string{
 	colPhoneNumber, colFriendlyName, colStatusCallbackURL, colStatusCallbackMethod,
 	colSMSURL, colSMSMethod, colSMSApplicationSID, colAccountSID, colCCEmails,
 }
 
-// problem is one thing wrong with the input. line is the CSV line it is
+// Problem is one thing wrong with the input. Line is the CSV line it is
 // about, or 0 for a flag or the file as a whole.
-type problem struct {
-	line int
-	msg  string
+type Problem struct {
+	Line int
+	Msg  string
 }
 
-func (p problem) String() string {
-	if p.line > 0 {
-		return "line " + strconv.Itoa(p.line) + ": " + p.msg
+// String is the problem as the operator reads it: "line 3: …".
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return "line " + strconv.Itoa(p.Line) + ": " + p.Msg
 	}
-	return p.msg
+	return p.Msg
 }
 
-// numberList is what the CSV holds: the numbers to host, each with the
+// List is what the CSV holds: the numbers to host, each with the
 // line it came from.
-type numberList struct {
-	numbers []hostednumbers.Number
-	// lines[i] is the CSV line of numbers[i].
-	lines []int
-	// phoneReported holds the lines whose phone_number has already been
-	// reported as a problem, so that the same fault found again by
+type List struct {
+	Numbers []hostednumbers.Number
+	// Lines[i] is the CSV line of Numbers[i].
+	Lines []int
+	// PhoneReported holds the lines whose phone_number has already been
+	// reported as a Problem, so that the same fault found again by
 	// params.Validate is not reported twice.
-	phoneReported map[int]bool
+	PhoneReported map[int]bool
 }
 
-// readNumbers reads the whole CSV into a list (see scanNumbers).
-func readNumbers(r io.Reader) (*numberList, []problem) {
-	list := &numberList{phoneReported: make(map[int]bool)}
-	ok, problems := scanNumbers(r, list.phoneReported, func(n hostednumbers.Number, line int) bool {
-		list.numbers = append(list.numbers, n)
-		list.lines = append(list.lines, line)
+// Read reads the whole CSV into a list (see Scan).
+func Read(r io.Reader) (*List, []Problem) {
+	list := &List{PhoneReported: make(map[int]bool)}
+	ok, problems := Scan(r, list.PhoneReported, func(n hostednumbers.Number, line int) bool {
+		list.Numbers = append(list.Numbers, n)
+		list.Lines = append(list.Lines, line)
 		return true
 	})
 	if !ok {
@@ -74,23 +79,23 @@ func readNumbers(r io.Reader) (*numberList, []problem) {
 	return list, problems
 }
 
-// phoneKey is a phone number in E.164 form as a number, for finding
+// PhoneKey is a phone number in E.164 form as a number, for finding
 // duplicates among a million without a million strings.
-func phoneKey(e164 string) uint64 {
+func PhoneKey(e164 string) uint64 {
 	k, _ := strconv.ParseUint(e164[1:], 10, 64) // E.164: at most 15 digits
 	return k<<4 | uint64(len(e164)-1)           //nolint:gosec // at most 15: the length keeps +01 and +1 apart
 }
 
-// scanNumbers reads the CSV: a header row naming the columns, then one
+// Scan reads the CSV: a header row naming the columns, then one
 // phone number per row, each passed to emit with its line as it is read
-// (emit returns false to stop). It reports every problem it finds, each
+// (emit returns false to stop). It reports every Problem it finds, each
 // with its line, and marks in phoneReported the lines whose phone number
 // it reported; rows whose shape is wrong are not emitted. ok is false
 // when the header is unusable. Memory holds one row at a time, and a
 // small index of the numbers seen (for duplicates).
-func scanNumbers(r io.Reader, phoneReported map[int]bool, emit func(n hostednumbers.Number, line int) bool) (ok bool, problems []problem) {
+func Scan(r io.Reader, phoneReported map[int]bool, emit func(n hostednumbers.Number, line int) bool) (ok bool, problems []Problem) {
 	add := func(line int, format string, args ...any) {
-		problems = append(problems, problem{line: line, msg: fmt.Sprintf(format, args...)})
+		problems = append(problems, Problem{Line: line, Msg: fmt.Sprintf(format, args...)})
 	}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // the column count is checked here, so every bad row is reported
@@ -118,7 +123,7 @@ func scanNumbers(r io.Reader, phoneReported map[int]bool, emit func(n hostednumb
 		switch {
 		case name == "":
 			add(headerLine, "column %d has no name in the header", i+1)
-		case !slices.Contains(knownColumns, name):
+		case !slices.Contains(KnownColumns, name):
 			unknown = append(unknown, strconv.Quote(strings.TrimSpace(h)))
 		default:
 			if first, dup := at[name]; dup {
@@ -130,7 +135,7 @@ func scanNumbers(r io.Reader, phoneReported map[int]bool, emit func(n hostednumb
 	}
 	if len(unknown) > 0 {
 		add(headerLine, "unknown column%s %s; the columns are %s",
-			plural(len(unknown)), strings.Join(unknown, ", "), strings.Join(knownColumns, ", "))
+			plural(len(unknown)), strings.Join(unknown, ", "), strings.Join(KnownColumns, ", "))
 	}
 	if _, ok := at[colPhoneNumber]; !ok {
 		add(headerLine, "the header has no phone_number column")
@@ -168,7 +173,7 @@ func scanNumbers(r io.Reader, phoneReported map[int]bool, emit func(n hostednumb
 			add(line, "phone_number %q: not an E.164 number (+ then 1 to 15 digits, the first not 0)", n.PhoneNumber)
 			phoneReported[line] = true
 		default:
-			k := phoneKey(n.PhoneNumber)
+			k := PhoneKey(n.PhoneNumber)
 			if first, dup := firstLine[k]; dup {
 				add(line, "%s is a duplicate of line %d", n.PhoneNumber, first)
 				phoneReported[line] = true
@@ -225,12 +230,12 @@ func numberFromRecord(cols, rec []string) hostednumbers.Number {
 	return n
 }
 
-func csvReadProblem(err error) problem {
+func csvReadProblem(err error) Problem {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return problem{line: pe.Line, msg: fmt.Sprintf("column %d: CSV syntax: %v", pe.Column, pe.Err)}
+		return Problem{Line: pe.Line, Msg: fmt.Sprintf("column %d: CSV syntax: %v", pe.Column, pe.Err)}
 	}
-	return problem{msg: "reading the CSV: " + err.Error()}
+	return Problem{Msg: "reading the CSV: " + err.Error()}
 }
 
 // flagForField names the flag that sets each top-level or request-item
@@ -246,39 +251,39 @@ var flagForField = map[string]string{
 
 var numberField = regexp.MustCompile(`^request_items\[0\]\.numbers\[(\d+)\]\.([a-z_]+)(?:\[\d+\])?$`)
 
-// validationProblems runs the SDK's own checks on params and translates
+// Validate runs the SDK's own checks on params and translates
 // each FieldError to the flag or CSV line and column it came from.
-func validationProblems(params *hostednumbers.CreateBulkHostedNumberOrderParams, list *numberList) []problem {
+func Validate(params *hostednumbers.CreateBulkHostedNumberOrderParams, list *List) []Problem {
 	err := params.Validate()
 	if err == nil {
 		return nil
 	}
 	var ve *hostednumbers.ValidationError
 	if !errors.As(err, &ve) {
-		return []problem{{msg: err.Error()}}
+		return []Problem{{Msg: err.Error()}}
 	}
-	var out []problem
+	var out []Problem
 	for _, fe := range ve.Problems {
 		if fe.Field == "request_items[0].numbers" {
-			// No numbers: readNumbers has already said why.
+			// No numbers: Read has already said why.
 			continue
 		}
 		if flag, ok := flagForField[fe.Field]; ok {
-			out = append(out, problem{msg: flag + ": " + fe.Message})
+			out = append(out, Problem{Msg: flag + ": " + fe.Message})
 			continue
 		}
 		if m := numberField.FindStringSubmatch(fe.Field); m != nil {
 			j, _ := strconv.Atoi(m[1])
-			if j < len(list.lines) {
-				line, column := list.lines[j], m[2]
-				if column == colPhoneNumber && list.phoneReported[line] {
+			if j < len(list.Lines) {
+				line, column := list.Lines[j], m[2]
+				if column == colPhoneNumber && list.PhoneReported[line] {
 					continue // already reported in the CSV's own words
 				}
-				out = append(out, problem{line: line, msg: column + ": " + fe.Message})
+				out = append(out, Problem{Line: line, Msg: column + ": " + fe.Message})
 				continue
 			}
 		}
-		out = append(out, problem{msg: fe.String()})
+		out = append(out, Problem{Msg: fe.String()})
 	}
 	return out
 }

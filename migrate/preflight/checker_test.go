@@ -1,0 +1,113 @@
+package preflight_test
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	hn "github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
+	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
+)
+
+var _ migrate.Checker = (*preflight.Checker)(nil)
+
+func hnNumbers(phones ...string) []hn.Number {
+	out := make([]hn.Number, len(phones))
+	for i, p := range phones {
+		out[i] = hn.Number{PhoneNumber: p}
+	}
+	return out
+}
+
+// The Checker refuses what the check does not call eligible, with why,
+// names each check after its batch, checks a recorded number no more, and
+// checks a forgotten one afresh, once.
+func TestCheckerRefusesAndRemembers(t *testing.T) {
+	ctx := testCtx(t)
+	srv, client := newFake(t)
+	c := &preflight.Checker{API: client.Eligibility, Store: preflight.NewMemoryStore(), Options: fastOptions(),
+		Name: func(batch int) string { return "batch " + strconv.Itoa(batch) }}
+
+	refused, err := c.Check(ctx, 1, hnNumbers("+14155550101", "+14155550109"))
+	require.NoError(t, err)
+	require.Len(t, refused, 1)
+	assert.Contains(t, refused["+14155550109"], "not eligible")
+	assert.Contains(t, refused["+14155550109"], "(eligibility check EC")
+	require.Len(t, srv.BulkEligibilityChecks(), 1)
+	assert.Equal(t, "batch 1", srv.BulkEligibilityChecks()[0].FriendlyName.String)
+
+	_, err = c.Check(ctx, 1, hnNumbers("+14155550101", "+14155550109"))
+	require.NoError(t, err)
+	assert.Len(t, bulkCreates(t, srv), 1, "recorded results are not checked again")
+
+	c.Forget("+14155550109")
+	refused, err = c.Check(ctx, 2, hnNumbers("+14155550101", "+14155550109"))
+	require.NoError(t, err)
+	assert.Contains(t, refused, "+14155550109")
+	creates := bulkCreates(t, srv)
+	require.Len(t, creates, 2)
+	assert.Equal(t, []string{"+14155550109"}, creates[1], "only the forgotten number is checked again")
+
+	_, err = c.Check(ctx, 3, hnNumbers("+14155550109"))
+	require.NoError(t, err)
+	assert.Len(t, bulkCreates(t, srv), 2, "its new result counts from then on")
+}
+
+// A check that cannot be created refuses the whole batch with a
+// *CheckError.
+func TestCheckerFailureIsCheckError(t *testing.T) {
+	ctx := testCtx(t)
+	srv, client := newFake(t)
+	srv.InjectFault(hostednumberstest.Fault{Method: "POST", Path: bulkPath, Status: 400})
+	c := &preflight.Checker{API: client.Eligibility, Store: preflight.NewMemoryStore(), Options: fastOptions()}
+	refused, err := c.Check(ctx, 1, hnNumbers("+14155550101"))
+	require.Error(t, err)
+	assert.Nil(t, refused)
+	var ce *preflight.CheckError
+	require.True(t, errors.As(err, &ce), "%T", err)
+	assert.Contains(t, err.Error(), "eligibility check: ")
+	assert.NotNil(t, errors.Unwrap(err))
+}
+
+// Forget and Check may be called at once.
+func TestCheckerForgetConcurrently(t *testing.T) {
+	ctx := testCtx(t)
+	_, client := newFake(t)
+	c := &preflight.Checker{API: client.Eligibility, Store: preflight.NewMemoryStore(), Options: fastOptions()}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			phone := "+1415555010" + strconv.Itoa(i)
+			c.Forget(phone)
+			_, err := c.Check(ctx, i+1, hnNumbers(phone))
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+}
+
+func TestRefusalReason(t *testing.T) {
+	const ec = "EC0123456789abcdef0123456789abcdef"
+	for _, tc := range []struct {
+		r    preflight.NumberResult
+		want string
+	}{
+		{preflight.NumberResult{Status: preflight.StatusIneligible, SubStatus: "ALREADY_IN_TWILIO", Reason: "R", NextStep: "N", RequestID: ec},
+			"not eligible (ALREADY_IN_TWILIO): R; next step: N (eligibility check " + ec + ")"},
+		{preflight.NumberResult{Status: preflight.StatusIneligible}, "not eligible"},
+		{preflight.NumberResult{Status: preflight.StatusUnknown, RequestID: ec},
+			`eligibility unknown: the check answered status "none"; not submitted on a guess (eligibility check ` + ec + ")"},
+		{preflight.NumberResult{Status: preflight.StatusNotChecked},
+			"eligibility not checked: the eligibility check gave no result for it; not submitted blind"},
+	} {
+		assert.Equal(t, tc.want, preflight.RefusalReason(tc.r))
+	}
+}
