@@ -1,9 +1,11 @@
 package hostednumbers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"runtime"
 	"sync"
 )
@@ -215,3 +217,46 @@ func decodeBody(data []byte, out any) error {
 	}
 	return json.Unmarshal(data, out)
 }
+
+// payload is the body of an SDK request, encoded once and held in memory
+// for all the attempts of the call. It travels down to onceTransport as
+// the request's Body, and onceTransport gives each attempt a reader of
+// its own over it (see onceTransport.RoundTrip): retryablehttp is handed
+// no body to rewind, so it makes no reader, closure or io.NopCloser of
+// its own per call and per attempt, and no attempt's reader is shared
+// with an earlier attempt that net/http may still be closing.
+//
+// A payload is read only through onceTransport, which every request of
+// the client passes; read in any other way it fails, so that a body can
+// never be half-consumed by one layer and then sent short by another.
+type payload struct {
+	data []byte
+}
+
+// errPayloadRead is what reading a payload directly returns.
+var errPayloadRead = errors.New("hostednumbers: request body read outside the client's transport")
+
+func (p *payload) Read([]byte) (int, error) { return 0, errPayloadRead }
+
+// Close does nothing: the payload is the call's until the call returns.
+func (p *payload) Close() error { return nil }
+
+// reader returns a fresh reader of the payload.
+func (p *payload) reader() *memReader {
+	r := &memReader{}
+	r.Reset(p.data)
+	return r
+}
+
+// setPayload gives req (made without a body) data as its body: a payload,
+// with the matching Content-Length.
+func setPayload(req *http.Request, data []byte) {
+	req.Body, req.ContentLength = &payload{data: data}, int64(len(data))
+}
+
+// memReader reads an in-memory body; Close does nothing. Its WriteTo
+// (bytes.Reader's) writes the body in one call.
+type memReader struct{ bytes.Reader }
+
+// Close does nothing: the bytes belong to the payload.
+func (*memReader) Close() error { return nil }

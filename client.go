@@ -656,13 +656,14 @@ func (c *Client) send(ctx context.Context, r request, out any, cs *callSettings)
 			u += "?" + r.query
 		}
 	}
-	var rawBody any // nil, not a nil []byte, when there is no body
-	if r.body != nil {
-		rawBody = r.body
-	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, u, rawBody)
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, u, nil)
 	if err != nil {
 		return nil, err
+	}
+	if r.body != nil {
+		// Not given to retryablehttp: onceTransport reads the body anew
+		// for each attempt (see payload).
+		setPayload(req.Request, r.body)
 	}
 	req.Header["Authorization"] = c.authorization()
 	req.Header["User-Agent"] = c.userAgent

@@ -137,7 +137,20 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx = httptrace.WithClientTrace(ctx, g.hooks(&a.trace))
 	out := req.WithContext(ctx)
 	hasBody := req.Body != nil && req.Body != http.NoBody
-	if hasBody {
+	if p, ok := req.Body.(*payload); ok {
+		// The SDK's own body: each attempt reads it through a reader of
+		// its own, held in the attempt, so nothing of an earlier attempt
+		// (whose body net/http may still be closing) is ever rewound.
+		a.mem.Reset(p.data)
+		a.body = onceBody{rc: &a.mem, touched: &g.touched}
+		out.Body, out.ContentLength = &a.body, int64(len(p.data))
+		out.GetBody = func() (io.ReadCloser, error) {
+			if g.touched.Load() {
+				return nil, errResendRefused
+			}
+			return &onceBody{rc: p.reader(), touched: &g.touched}, nil
+		}
+	} else if hasBody {
 		a.body = onceBody{rc: req.Body, touched: &g.touched}
 		out.Body = &a.body
 		getBody := req.GetBody
@@ -214,10 +227,12 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // attempt is what one attempt needs that outlives a call frame, in one
 // allocation: the guard and its trace hooks, the request body handed down
-// and the response body handed up.
+// (with the reader of the SDK's own body, a payload) and the response body
+// handed up.
 type attempt struct {
 	guard attemptGuard
 	trace httptrace.ClientTrace
+	mem   memReader
 	body  onceBody
 	resp  attemptBody
 }
