@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Response bodies are read into buffers kept in two pools, so that a
@@ -229,8 +230,18 @@ func decodeBody(data []byte, out any) error {
 // A payload is read only through onceTransport, which every request of
 // the client passes; read in any other way it fails, so that a body can
 // never be half-consumed by one layer and then sent short by another.
+//
+// A payload whose bytes came from the client's buffer pool gives them
+// back once nothing can read them any more: the call has ended (its own
+// reference) and every body handed to the transport for it has been
+// closed, and no read of one is under way (see onceBody). A transport
+// that never closes a body keeps the buffer from the pool: it is then
+// left to the garbage collector, never reused early.
 type payload struct {
 	data []byte
+	buf  *[]byte // the pooled buffer data is in; nil when not pooled
+	pool *bodyBuffers
+	refs atomic.Int32 // the call's, and one per body not yet finished
 }
 
 // errPayloadRead is what reading a payload directly returns.
@@ -238,20 +249,44 @@ var errPayloadRead = errors.New("hostednumbers: request body read outside the cl
 
 func (p *payload) Read([]byte) (int, error) { return 0, errPayloadRead }
 
-// Close does nothing: the payload is the call's until the call returns.
+// Close does nothing: the call holds the payload until it returns.
 func (p *payload) Close() error { return nil }
 
-// reader returns a fresh reader of the payload.
-func (p *payload) reader() *memReader {
-	r := &memReader{}
-	r.Reset(p.data)
-	return r
+// hold takes a reference to the payload's bytes for a body handed to the
+// transport.
+func (p *payload) hold() { p.refs.Add(1) }
+
+// release drops a reference; the last gives a pooled buffer back.
+func (p *payload) release() {
+	if p.refs.Add(-1) == 0 && p.buf != nil {
+		p.pool.put(p.buf)
+	}
 }
 
-// setPayload gives req (made without a body) data as its body: a payload,
-// with the matching Content-Length.
-func setPayload(req *http.Request, data []byte) {
-	req.Body, req.ContentLength = &payload{data: data}, int64(len(data))
+// setPayload gives req (made without a body) data as its body: a
+// payload, with the matching Content-Length. buf, when not nil, is the
+// buffer of pool that data is in; it goes back to pool once the caller
+// has called release on the payload returned and no body of it handed to
+// the transport is in use.
+func setPayload(req *http.Request, data []byte, buf *[]byte, pool *bodyBuffers) *payload {
+	p := &payload{data: data, buf: buf, pool: pool}
+	p.refs.Store(1)
+	req.Body, req.ContentLength = p, int64(len(data))
+	return p
+}
+
+// requestBuffer returns a buffer of length 0 and capacity at least size
+// for encoding a request body into, from the pool when it has one that
+// large.
+func (p *bodyBuffers) requestBuffer(size int) *[]byte {
+	if b := p.get(int64(size)); b != nil {
+		if cap(*b) >= size {
+			return b
+		}
+		p.put(b)
+	}
+	b := make([]byte, 0, size)
+	return &b
 }
 
 // memReader reads an in-memory body; Close does nothing. Its WriteTo

@@ -576,6 +576,9 @@ type request struct {
 	// body is sent with contentType; nil sends no body.
 	body        []byte
 	contentType []string
+	// bodyBuf, when set, is the buffer of the client's pool that body is
+	// in: it goes back to the pool once no attempt can read it.
+	bodyBuf *[]byte
 }
 
 // do sends one API request with the retry policy, reads the body through
@@ -663,7 +666,8 @@ func (c *Client) send(ctx context.Context, r request, out any, cs *callSettings)
 	if r.body != nil {
 		// Not given to retryablehttp: onceTransport reads the body anew
 		// for each attempt (see payload).
-		setPayload(req.Request, r.body)
+		p := setPayload(req.Request, r.body, r.bodyBuf, &c.bufs)
+		defer p.release()
 	}
 	req.Header["Authorization"] = c.authorization()
 	req.Header["User-Agent"] = c.userAgent

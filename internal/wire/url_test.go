@@ -33,21 +33,21 @@ var plainURLCases = []struct {
 	{"", false},
 	{"https://", false},
 	{"https:///path", false},
-	{"https://:80/", false},          // url.Parse accepts it; left to url.Parse
-	{"https://h:8x/", false},         // bad port
-	{"https://h:1:2/", false},        // two colons
-	{"https://user@h/", false},       // userinfo: left to url.Parse
-	{"https://[::1]/", false},        // IP literal: left to url.Parse
-	{"https://h/a%20b", false},       // escapes: left to url.Parse
-	{"https://h/a%zz", false},        // a bad escape url.Parse refuses
-	{"https://h/a b", false},         // space
-	{"https://h/a\x7fb", false},      // DEL
-	{"https://h/a\nb", false},        // control character
-	{"https://h/é", false},           // non-ASCII
-	{"HTTPS://h/", false},            // url.Parse lowercases it; left to it
-	{"ftp://h/", false},              // other scheme
-	{"https:h", false},               // opaque
-	{"https://h_x/", false},          // underscore in host: left to url.Parse
+	{"https://:80/", false},     // url.Parse accepts it; left to url.Parse
+	{"https://h:8x/", false},    // bad port
+	{"https://h:1:2/", false},   // two colons
+	{"https://user@h/", false},  // userinfo: left to url.Parse
+	{"https://[::1]/", false},   // IP literal: left to url.Parse
+	{"https://h/a%20b", false},  // escapes: left to url.Parse
+	{"https://h/a%zz", false},   // a bad escape url.Parse refuses
+	{"https://h/a b", false},    // space
+	{"https://h/a\x7fb", false}, // DEL
+	{"https://h/a\nb", false},   // control character
+	{"https://h/é", false},      // non-ASCII
+	{"HTTPS://h/", false},       // url.Parse lowercases it; left to it
+	{"ftp://h/", false},         // other scheme
+	{"https:h", false},          // opaque
+	{"https://h_x/", false},     // underscore in host: left to url.Parse
 	{"mailto:ops@example.com", false},
 }
 
