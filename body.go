@@ -38,6 +38,10 @@ const (
 // collections have passed without it being used.
 type bodyBuffers struct {
 	small, large sync.Pool
+	// requests holds the buffers request bodies are encoded into (see
+	// requestBuffer), apart from the response buffers, whose sizes are
+	// another matter.
+	requests sync.Pool
 
 	mu   sync.Mutex
 	kept *[]byte // the large buffer kept aside, if any
@@ -259,7 +263,7 @@ func (p *payload) hold() { p.refs.Add(1) }
 // release drops a reference; the last gives a pooled buffer back.
 func (p *payload) release() {
 	if p.refs.Add(-1) == 0 && p.buf != nil {
-		p.pool.put(p.buf)
+		p.pool.putRequest(p.buf)
 	}
 }
 
@@ -276,17 +280,26 @@ func setPayload(req *http.Request, data []byte, buf *[]byte, pool *bodyBuffers) 
 }
 
 // requestBuffer returns a buffer of length 0 and capacity at least size
-// for encoding a request body into, from the pool when it has one that
-// large.
+// for encoding a request body into: a buffer given back with putRequest
+// when one is at hand and large enough (a smaller one is left to the
+// garbage collector, so that the pool comes to hold buffers of the size
+// the service sends), else a new one.
 func (p *bodyBuffers) requestBuffer(size int) *[]byte {
-	if b := p.get(int64(size)); b != nil {
-		if cap(*b) >= size {
-			return b
-		}
-		p.put(b)
+	if b, ok := p.requests.Get().(*[]byte); ok && cap(*b) >= size {
+		return b
 	}
 	b := make([]byte, 0, size)
 	return &b
+}
+
+// putRequest keeps b, a request body no longer in use, for another
+// request, unless it is too large to keep.
+func (p *bodyBuffers) putRequest(b *[]byte) {
+	if b == nil || cap(*b) == 0 || cap(*b) > maxPooledBuffer {
+		return
+	}
+	*b = (*b)[:0]
+	p.requests.Put(b)
 }
 
 // memReader reads an in-memory body; Close does nothing. Its WriteTo

@@ -65,7 +65,7 @@ func (s *BulkHostedNumberOrdersService) Create(ctx context.Context, params *Crea
 		buf = s.client.bufs.requestBuffer(params.sizeHint())
 		var err error
 		if body, err = params.appendJSON(*buf); err != nil {
-			s.client.bufs.put(buf)
+			s.client.bufs.putRequest(buf)
 			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", withOutcome(err, ErrNotApplied))
 		}
 		*buf = body // appendJSON may have outgrown it

@@ -197,3 +197,70 @@ func TestCreate_PooledBodiesGoOutByteForByte(t *testing.T) {
 	wg.Wait()
 	assert.Zero(t, mismatches.Load(), "bodies that were not the order's own")
 }
+
+// lateReader is a transport that answers at once and reads the request
+// body later, on another goroutine, after RoundTrip has returned, as the
+// RoundTripper contract allows (net/http's writer can still be sending a
+// body when the answer has come).
+type lateReader struct {
+	answer []byte
+	start  chan struct{} // closed when the late reads may begin
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	got    []string
+}
+
+func (rt *lateReader) RoundTrip(req *http.Request) (*http.Response, error) {
+	body := req.Body
+	rt.wg.Add(1)
+	go func() {
+		defer rt.wg.Done()
+		<-rt.start
+		b, err := io.ReadAll(body)
+		_ = body.Close()
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		if err != nil {
+			rt.got = append(rt.got, "error: "+err.Error())
+			return
+		}
+		rt.got = append(rt.got, string(b))
+	}()
+	return &http.Response{StatusCode: http.StatusAccepted, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(bytes.NewReader(rt.answer)), ContentLength: int64(len(rt.answer)), Request: req}, nil
+}
+
+// TestCreate_ABodyReadAfterTheCallIsStillItsOwn: the pooled buffer of a
+// call whose body the transport reads only after the call has returned
+// is not reused by the next call before that read is done.
+func TestCreate_ABodyReadAfterTheCallIsStillItsOwn(t *testing.T) {
+	created, err := os.ReadFile("testdata/create_202.json")
+	require.NoError(t, err)
+	rt := &lateReader{answer: created, start: make(chan struct{})}
+	c := ctClient(t, "http://127.0.0.1:1", WithHTTPClient(&http.Client{Transport: rt}))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var want []string
+	for k := 0; k < 6; k++ {
+		p := &CreateBulkHostedNumberOrderParams{FriendlyName: fmt.Sprintf("order %d", k)}
+		item := RequestItem{Email: "owner@example.com", ContactPhoneNumber: "+14155550100"}
+		for i := 0; i < 50; i++ {
+			item.Numbers = append(item.Numbers, Number{PhoneNumber: fmt.Sprintf("+1628%07d", k*1000+i)})
+		}
+		p.RequestItems = []RequestItem{item}
+		body, err := p.MarshalJSON()
+		require.NoError(t, err)
+		want = append(want, string(body))
+		_, err = c.BulkHostedNumberOrders.Create(ctx, p)
+		require.NoError(t, err)
+	}
+	close(rt.start)
+	done := make(chan struct{})
+	go func() { rt.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the late reads never ended")
+	}
+	assert.ElementsMatch(t, want, rt.got, "each late read sees its own call's body")
+}
