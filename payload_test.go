@@ -26,7 +26,7 @@ func newTestPayload(t *testing.T, data string, rc io.ReadCloser) (*payload, *onc
 	pool := &bodyBuffers{}
 	buf := pool.requestBuffer(len(data))
 	*buf = append(*buf, data...)
-	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/", nil)
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, "http://127.0.0.1:1/", nil)
 	require.NoError(t, err)
 	p := setPayload(req, *buf, buf, pool)
 	assert.Equal(t, int64(len(data)), req.ContentLength)
