@@ -1,11 +1,14 @@
 package hostednumbers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Response bodies are read into buffers kept in two pools, so that a
@@ -35,6 +38,10 @@ const (
 // collections have passed without it being used.
 type bodyBuffers struct {
 	small, large sync.Pool
+	// requests holds the buffers request bodies are encoded into (see
+	// requestBuffer), apart from the response buffers, whose sizes are
+	// another matter.
+	requests sync.Pool
 
 	mu   sync.Mutex
 	kept *[]byte // the large buffer kept aside, if any
@@ -215,3 +222,89 @@ func decodeBody(data []byte, out any) error {
 	}
 	return json.Unmarshal(data, out)
 }
+
+// payload is the body of an SDK request, encoded once and held in memory
+// for all the attempts of the call. It travels down to onceTransport as
+// the request's Body, and onceTransport gives each attempt a reader of
+// its own over it (see onceTransport.RoundTrip): retryablehttp is handed
+// no body to rewind, so it makes no reader, closure or io.NopCloser of
+// its own per call and per attempt, and no attempt's reader is shared
+// with an earlier attempt that net/http may still be closing.
+//
+// A payload is read only through onceTransport, which every request of
+// the client passes; read in any other way it fails, so that a body can
+// never be half-consumed by one layer and then sent short by another.
+//
+// A payload whose bytes came from the client's buffer pool gives them
+// back once nothing can read them any more: the call has ended (its own
+// reference) and every body handed to the transport for it has been
+// closed, and no read of one is under way (see onceBody). A transport
+// that never closes a body keeps the buffer from the pool: it is then
+// left to the garbage collector, never reused early.
+type payload struct {
+	data []byte
+	buf  *[]byte // the pooled buffer data is in; nil when not pooled
+	pool *bodyBuffers
+	refs atomic.Int32 // the call's, and one per body not yet finished
+}
+
+// errPayloadRead is what reading a payload directly returns.
+var errPayloadRead = errors.New("hostednumbers: request body read outside the client's transport")
+
+func (p *payload) Read([]byte) (int, error) { return 0, errPayloadRead }
+
+// Close does nothing: the call holds the payload until it returns.
+func (p *payload) Close() error { return nil }
+
+// hold takes a reference to the payload's bytes for a body handed to the
+// transport.
+func (p *payload) hold() { p.refs.Add(1) }
+
+// release drops a reference; the last gives a pooled buffer back.
+func (p *payload) release() {
+	if p.refs.Add(-1) == 0 && p.buf != nil {
+		p.pool.putRequest(p.buf)
+	}
+}
+
+// setPayload gives req (made without a body) data as its body: a
+// payload, with the matching Content-Length. buf, when not nil, is the
+// buffer of pool that data is in; it goes back to pool once the caller
+// has called release on the payload returned and no body of it handed to
+// the transport is in use.
+func setPayload(req *http.Request, data []byte, buf *[]byte, pool *bodyBuffers) *payload {
+	p := &payload{data: data, buf: buf, pool: pool}
+	p.refs.Store(1)
+	req.Body, req.ContentLength = p, int64(len(data))
+	return p
+}
+
+// requestBuffer returns a buffer of length 0 and capacity at least size
+// for encoding a request body into: a buffer given back with putRequest
+// when one is at hand and large enough (a smaller one is left to the
+// garbage collector, so that the pool comes to hold buffers of the size
+// the service sends), else a new one.
+func (p *bodyBuffers) requestBuffer(size int) *[]byte {
+	if b, ok := p.requests.Get().(*[]byte); ok && cap(*b) >= size {
+		return b
+	}
+	b := make([]byte, 0, size)
+	return &b
+}
+
+// putRequest keeps b, a request body no longer in use, for another
+// request, unless it is too large to keep.
+func (p *bodyBuffers) putRequest(b *[]byte) {
+	if b == nil || cap(*b) == 0 || cap(*b) > maxPooledBuffer {
+		return
+	}
+	*b = (*b)[:0]
+	p.requests.Put(b)
+}
+
+// memReader reads an in-memory body; Close does nothing. Its WriteTo
+// (bytes.Reader's) writes the body in one call.
+type memReader struct{ bytes.Reader }
+
+// Close does nothing: the bytes belong to the payload.
+func (*memReader) Close() error { return nil }

@@ -57,18 +57,22 @@ type BulkHostedNumberOrdersService struct {
 // ErrOutcomeUnknown (find out with Reconcile before submitting again).
 func (s *BulkHostedNumberOrdersService) Create(ctx context.Context, params *CreateBulkHostedNumberOrderParams, opts ...CallOption) (*BulkHostedNumberOrder, error) {
 	body := []byte("{}")
+	var buf *[]byte // the pooled buffer body is encoded into
 	if params != nil {
 		if err := params.Validate(); err != nil {
 			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", withOutcome(err, ErrNotApplied))
 		}
+		buf = s.client.bufs.requestBuffer(params.sizeHint())
 		var err error
-		if body, err = params.appendJSON(make([]byte, 0, params.sizeHint())); err != nil {
+		if body, err = params.appendJSON(*buf); err != nil {
+			s.client.bufs.putRequest(buf)
 			return nil, fmt.Errorf("hostednumbers: create bulk order: %w", withOutcome(err, ErrNotApplied))
 		}
+		*buf = body // appendJSON may have outgrown it
 	}
 	var w bulkOrderWire
 	meta, err := s.client.do(ctx, request{op: "create bulk order", template: bulkOrdersPath,
-		method: http.MethodPost, path: bulkOrdersPath, body: body}, &w, opts)
+		method: http.MethodPost, path: bulkOrdersPath, body: body, bodyBuf: buf}, &w, opts)
 	if err != nil {
 		return nil, fmt.Errorf("hostednumbers: create bulk order: %w", err)
 	}

@@ -576,6 +576,9 @@ type request struct {
 	// body is sent with contentType; nil sends no body.
 	body        []byte
 	contentType []string
+	// bodyBuf, when set, is the buffer of the client's pool that body is
+	// in: it goes back to the pool once no attempt can read it.
+	bodyBuf *[]byte
 }
 
 // do sends one API request with the retry policy, reads the body through
@@ -656,13 +659,15 @@ func (c *Client) send(ctx context.Context, r request, out any, cs *callSettings)
 			u += "?" + r.query
 		}
 	}
-	var rawBody any // nil, not a nil []byte, when there is no body
-	if r.body != nil {
-		rawBody = r.body
-	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, u, rawBody)
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, u, nil)
 	if err != nil {
 		return nil, err
+	}
+	if r.body != nil {
+		// Not given to retryablehttp: onceTransport reads the body anew
+		// for each attempt (see payload).
+		p := setPayload(req.Request, r.body, r.bodyBuf, &c.bufs)
+		defer p.release()
 	}
 	req.Header["Authorization"] = c.authorization()
 	req.Header["User-Agent"] = c.userAgent

@@ -137,7 +137,24 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx = httptrace.WithClientTrace(ctx, g.hooks(&a.trace))
 	out := req.WithContext(ctx)
 	hasBody := req.Body != nil && req.Body != http.NoBody
-	if hasBody {
+	if p, ok := req.Body.(*payload); ok {
+		// The SDK's own body: each attempt reads it through a reader of
+		// its own, held in the attempt, so nothing of an earlier attempt
+		// (whose body net/http may still be closing) is ever rewound.
+		a.mem.Reset(p.data)
+		p.hold()
+		a.body = onceBody{rc: &a.mem, touched: &g.touched, p: p}
+		out.Body, out.ContentLength = &a.body, int64(len(p.data))
+		out.GetBody = func() (io.ReadCloser, error) {
+			if g.touched.Load() {
+				return nil, errResendRefused
+			}
+			fresh := &onceBody{rc: &memReader{}, touched: &g.touched, p: p}
+			fresh.rc.(*memReader).Reset(p.data)
+			p.hold()
+			return fresh, nil
+		}
+	} else if hasBody {
 		a.body = onceBody{rc: req.Body, touched: &g.touched}
 		out.Body = &a.body
 		getBody := req.GetBody
@@ -214,10 +231,12 @@ func (t *onceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // attempt is what one attempt needs that outlives a call frame, in one
 // allocation: the guard and its trace hooks, the request body handed down
-// and the response body handed up.
+// (with the reader of the SDK's own body, a payload) and the response body
+// handed up.
 type attempt struct {
 	guard attemptGuard
 	trace httptrace.ClientTrace
+	mem   memReader
 	body  onceBody
 	resp  attemptBody
 }
@@ -407,22 +426,94 @@ func (t *onceTransport) hookAttempt(ctx context.Context, resp *http.Response, st
 }
 
 // onceBody records whether the transport has read any of the request body.
+//
+// Over a payload (p set) it also tells the payload when the transport is
+// done with it: once it is closed and no Read or WriteTo is under way,
+// whichever comes last, it releases its reference, exactly once. A read
+// that starts after Close fails with errBodyClosed and touches nothing. A
+// transport may close a body on another goroutine while a read is under
+// way (HTTP/2 does when it abandons a request), so Close never waits for
+// a read, and a pooled buffer is never given back under one.
 type onceBody struct {
 	rc      io.ReadCloser
 	touched *atomic.Bool
+	p       *payload
+	// state counts the reads under way, with bodyClosed and
+	// bodyReleased set as the body is closed and its reference released.
+	state atomic.Int32
+}
+
+const (
+	bodyClosed   = 1 << 29
+	bodyReleased = 1 << 30
+)
+
+// errBodyClosed is what a read of a payload's body after its Close gets.
+var errBodyClosed = errors.New("hostednumbers: request body read after it was closed")
+
+// enter begins a read; false: the body is closed, read nothing.
+func (b *onceBody) enter() bool {
+	if b.p == nil {
+		return true
+	}
+	if b.state.Add(1)&bodyClosed != 0 {
+		b.exit()
+		return false
+	}
+	return true
+}
+
+// exit ends a read begun with enter.
+func (b *onceBody) exit() {
+	if b.p != nil && b.state.Add(-1) == bodyClosed {
+		b.finish()
+	}
+}
+
+// finish releases the payload reference once the body is closed and no
+// read is under way; only the first call that finds it so does.
+func (b *onceBody) finish() {
+	if b.state.CompareAndSwap(bodyClosed, bodyClosed|bodyReleased) {
+		b.p.release()
+	}
 }
 
 func (b *onceBody) Read(p []byte) (int, error) {
+	if !b.enter() {
+		return 0, errBodyClosed
+	}
+	defer b.exit()
 	b.touched.Store(true)
 	return b.rc.Read(p)
 }
 
-func (b *onceBody) Close() error { return b.rc.Close() }
+func (b *onceBody) Close() error {
+	err := b.rc.Close()
+	if b.p == nil {
+		return err
+	}
+	for {
+		s := b.state.Load()
+		if s&bodyClosed != 0 {
+			return err
+		}
+		if b.state.CompareAndSwap(s, s|bodyClosed) {
+			if s == 0 {
+				b.finish()
+			}
+			return err
+		}
+	}
+}
 
 // WriteTo keeps the body's own WriteTo (an in-memory body writes itself in
 // one call) visible to net/http, which would otherwise copy it through a
 // 32 KiB buffer of its own.
 func (b *onceBody) WriteTo(w io.Writer) (int64, error) {
+	if !b.enter() {
+		return 0, errBodyClosed
+	}
+	defer b.exit()
 	b.touched.Store(true)
 	if wt, ok := b.rc.(io.WriterTo); ok {
 		return wt.WriteTo(w)

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/internal/wire"
 )
 
 // path names a field of the create body lazily: the string is only built
@@ -87,7 +88,7 @@ func (v *validator) sid(p path, s, prefix string) {
 }
 
 func (v *validator) url(p path, s string) {
-	if s == "" {
+	if s == "" || wire.PlainHTTPURL(s) { // what url.Parse accepts, without its allocation
 		return
 	}
 	u, err := url.Parse(s)

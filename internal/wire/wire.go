@@ -82,3 +82,52 @@ func AppendKey(dst []byte, key string) []byte {
 	dst = AppendString(dst, key)
 	return append(dst, ':')
 }
+
+// PlainHTTPURL reports whether s is an absolute http or https URL of the
+// plainest form, which url.Parse is certain to accept with that scheme
+// and a non-empty host: "http://" or "https://"; a host of ASCII letters,
+// digits, dots and hyphens, with an optional ":" and digits for a port;
+// then nothing, or a path, query or fragment of printable ASCII without
+// "%" (so nothing to unescape) and without spaces. It allocates nothing,
+// where url.Parse allocates a URL. False says only that the check cannot
+// tell: ask url.Parse.
+func PlainHTTPURL(s string) bool {
+	var rest string
+	switch {
+	case len(s) > len("https://") && s[:len("https://")] == "https://":
+		rest = s[len("https://"):]
+	case len(s) > len("http://") && s[:len("http://")] == "http://":
+		rest = s[len("http://"):]
+	default:
+		return false
+	}
+	i, port := 0, false
+	for ; i < len(rest); i++ {
+		c := rest[i]
+		if c == '/' || c == '?' || c == '#' {
+			break
+		}
+		switch {
+		case c >= '0' && c <= '9':
+		case port:
+			return false // a port is digits only
+		case c == ':':
+			if i == 0 {
+				return false // no host before the port
+			}
+			port = true
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	if i == 0 {
+		return false // no host
+	}
+	for ; i < len(rest); i++ {
+		if c := rest[i]; c <= ' ' || c >= 0x7f || c == '%' {
+			return false
+		}
+	}
+	return true
+}

@@ -43,7 +43,7 @@ func main() {
 		log.Fatal(err)
 	}
 	samples, order, err := parse(f)
-	f.Close()
+	_ = f.Close()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -316,8 +316,8 @@ func writeSVG(w io.Writer, results []result) {
 	y += 24
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="13">`+"\n", width, y)
 	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="#fff"/>`+"\n")
-	io.WriteString(w, body.String())
-	io.WriteString(w, "</svg>\n")
+	_, _ = io.WriteString(w, body.String())
+	_, _ = io.WriteString(w, "</svg>\n")
 }
 
 func contains(xs []string, x string) bool {
