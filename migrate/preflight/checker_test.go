@@ -111,3 +111,31 @@ func TestRefusalReason(t *testing.T) {
 		assert.Equal(t, tc.want, preflight.RefusalReason(tc.r))
 	}
 }
+
+// A Run leaves alone a check pending in its store for other numbers: it
+// is another Run's (in flight at once, as a pipelined engine runs them),
+// which records its own results. Resuming it here would record them twice.
+func TestRunLeavesOtherNumbersPendingChecksToTheirRun(t *testing.T) {
+	ctx := testCtx(t)
+	_, client := newFake(t)
+	store := preflight.NewMemoryStore()
+	other, err := client.Eligibility.CreateBulk(ctx, &hn.EligibilityParams{PhoneNumbers: []hn.EligibilityNumber{{PhoneNumber: "+14155550180"}}})
+	require.NoError(t, err)
+	require.NoError(t, store.RecordCheck(ctx, preflight.Check{RequestID: other.RequestID, PhoneNumbers: []string{"+14155550180"}}))
+
+	res, err := preflight.Run(ctx, client.Eligibility, store, []preflight.Number{{PhoneNumber: "+14155550181"}}, fastOptions())
+	require.NoError(t, err)
+	assert.Zero(t, res.Resumed, "the other Run's check is not this one's")
+	pending, err := store.PendingChecks(ctx)
+	require.NoError(t, err)
+	require.Len(t, pending, 1, "still pending, for its own Run to finish")
+	assert.Equal(t, other.RequestID, pending[0].RequestID)
+
+	// A Run of its numbers (after a crash, say) resumes it.
+	res, err = preflight.Run(ctx, client.Eligibility, store, []preflight.Number{{PhoneNumber: "+14155550180"}}, fastOptions())
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Resumed)
+	pending, err = store.PendingChecks(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, pending)
+}

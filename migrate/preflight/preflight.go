@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -133,10 +134,13 @@ type Event struct {
 // given, in order. It proceeds in three steps, recording each in store:
 //
 //  1. It waits for every check store lists as pending (recorded by an
-//     earlier Run that did not see it finish) and records its results: a
-//     check whose request ID was recorded is never created again. A
-//     pending check the API answers 404 for is dropped (recorded with no
-//     results): its numbers count as not checked.
+//     earlier Run that did not see it finish) that holds one of the
+//     numbers given, and records its results: a check whose request ID
+//     was recorded is never created again. Checks of other numbers are
+//     left to the Run that checks them, so that Runs of different numbers
+//     may share one store at once. A pending check the API answers 404
+//     for is dropped (recorded with no results): its numbers count as not
+//     checked.
 //  2. It splits the numbers that still have no recorded result into
 //     chunks of Options.ChunkSize and creates one bulk check per chunk,
 //     recording each check's request ID before anything waits for it.
@@ -277,7 +281,14 @@ func (r *runner) run(ctx context.Context, numbers []Number) error {
 	if err != nil {
 		return fmt.Errorf("preflight: read pending checks: %w", err)
 	}
+	given := make(map[string]bool, len(phones))
+	for _, p := range phones {
+		given[p] = true
+	}
 	for _, c := range pending {
+		if !slices.ContainsFunc(c.PhoneNumbers, func(p string) bool { return given[p] }) {
+			continue // another Run's: it records its own results
+		}
 		r.res.Resumed++
 		r.emit(Event{Kind: EventResuming, RequestID: c.RequestID, Numbers: len(c.PhoneNumbers)})
 		if err := r.finish(ctx, c); err != nil {
