@@ -342,9 +342,10 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 	m.eng, err = migrate.New(migrate.Options{
 		Check:  check,
 		Client: c.engineAPI(client), Store: lockedStore{st, opened},
-		Settle: cfg.settle,
-		Wait:   cfg.wait,
-		Poll:   cfg.poll, MaxPoll: c.maxPoll(cfg),
+		Settle:      cfg.settle,
+		Concurrency: cfg.concurrency,
+		Wait:        cfg.wait,
+		Poll:        cfg.poll, MaxPoll: c.maxPoll(cfg),
 		Clock:   c.engineClock(),
 		OnEvent: m.event,
 	})
