@@ -296,7 +296,7 @@ func New(o Options) (*Migrator, error) {
 		defer mu.Unlock()
 		onEvent(ev)
 	}
-	if c, ok := o.Check.(ConcurrentChecker); o.Check != nil && !(ok && c.CheckConcurrently()) {
+	if c, ok := o.Check.(ConcurrentChecker); o.Check != nil && (!ok || !c.CheckConcurrently()) {
 		m.o.Check = &oneCheckAtATime{c: o.Check}
 	}
 	m.o.checkpoint = func(step string) {

@@ -234,7 +234,7 @@ func (p *pipeline) batch(ctx, work context.Context, b *Batch) error {
 		// A run looks at each batch in doubt as it starts, then when the
 		// last look said to.
 		p.mu.Lock()
-		due := !(b.Doubt != nil && p.looked[i] && m.o.Clock.Now().Before(b.Doubt.RetryAt))
+		due := b.Doubt == nil || !p.looked[i] || !m.o.Clock.Now().Before(b.Doubt.RetryAt)
 		if !due {
 			p.next = earliest(p.next, b.Doubt.RetryAt)
 		} else {
