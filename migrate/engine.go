@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
@@ -18,9 +19,17 @@ const (
 	// DefaultSettle is Options.Settle when it is 0: the SDK's processing
 	// window.
 	DefaultSettle = hostednumbers.DefaultProcessingWindow
-	// DefaultConcurrency is how many hosted number orders and documents a
-	// refresh fetches at once when Options.Concurrency is 0.
-	DefaultConcurrency = 8
+	// DefaultConcurrency is the budget of requests in flight when
+	// Options.Concurrency is 0: small, since Twilio's concurrency limit
+	// is per account, shared with the account's other traffic, and not
+	// published.
+	DefaultConcurrency = 4
+	// MaxConcurrency is the largest Options.Concurrency.
+	MaxConcurrency = 64
+	// checksAhead is how many batches per slot of the budget the
+	// pipeline works on at once (their checks run ahead of the creates):
+	// it bounds the numbers Submit holds in memory.
+	checksAhead = 16
 	// DefaultRateLimitWait is how long a rate-limited create waits before
 	// it is tried again when Twilio gave no Retry-After.
 	DefaultRateLimitWait = 30 * time.Second
@@ -46,9 +55,21 @@ const OutcomeAcceptedUnread = "accepted, answer unreadable"
 // refuses, each with the reason; those are recorded (status
 // StatusCheckFailed, with the reason as their failure reason) and not
 // sent, and the others are. An error stops Submit; nothing of the batch is
-// sent.
+// sent. Submit calls Check for one batch at a time (while other batches
+// are sent and looked at) unless the Checker is a ConcurrentChecker.
 type Checker interface {
 	Check(ctx context.Context, batch int, numbers []hostednumbers.Number) (refused map[string]string, err error)
+}
+
+// ConcurrentChecker is a Checker whose Check is safe to call for several
+// batches at once: Submit then runs the checks of upcoming batches ahead,
+// many in flight, so that a long check (Twilio's bulk eligibility checks
+// take minutes) is waited for once rather than once per batch.
+type ConcurrentChecker interface {
+	Checker
+	// CheckConcurrently reports whether Check may be called for several
+	// batches at once.
+	CheckConcurrently() bool
 }
 
 // StatusCheckFailed is the report status of a number a Checker refused.
@@ -102,8 +123,13 @@ type Options struct {
 	// up to MaxPoll. 0 means hostednumbers.DefaultPollInterval; MaxPoll 0
 	// means hostednumbers.DefaultMaxPollInterval.
 	Poll, MaxPoll time.Duration
-	// Concurrency is how many fetches a refresh runs at once; 0 means
-	// DefaultConcurrency.
+	// Concurrency is the budget of requests to Twilio in flight at once,
+	// shared by every step of Submit and Follow (creates, looks at
+	// batches in doubt, refreshes); 0 means DefaultConcurrency. Submit
+	// works on up to 16 batches per slot at once: their checks run
+	// ahead, and each batch's create goes out as soon as its check is
+	// done; with 1 it works on one batch at a time, in order. The
+	// Checker's own requests are its own.
 	Concurrency int
 	// Check, if set, runs on each batch's numbers before they are sent.
 	Check Checker
@@ -111,8 +137,9 @@ type Options struct {
 	// and every wait (settle windows, confirm gaps, rate limits, polls).
 	// nil means the system clock.
 	Clock Clock
-	// OnEvent, if set, is told of every step, in order, from the
-	// goroutine that called Submit or Follow.
+	// OnEvent, if set, is told of every step, one at a time (never two
+	// calls at once), as the steps happen; batches worked on together
+	// interleave their events.
 	OnEvent func(Event)
 
 	// checkpoint, if set, is called at each step a test may stop a run
@@ -197,6 +224,14 @@ func (e *StepError) Unwrap() error { return e.Err }
 // on from the store and saves it over the version it read.
 type Migrator struct {
 	o Options
+	// given are the options as New was given them (defaults filled
+	// in); o's Client, OnEvent and checkpoint are wrapped: the client's
+	// calls are held within the budget, events and checkpoints are
+	// serialised.
+	given Options
+	// budget holds the requests in flight, and the creates after a rate
+	// limit.
+	budget *budget
 }
 
 // New returns a Migrator, or a *hostednumbers.ValidationError naming the
@@ -221,8 +256,8 @@ func New(o Options) (*Migrator, error) {
 	if o.Poll < 0 || o.MaxPoll < 0 {
 		bad("poll", "must not be negative (0 means the default)")
 	}
-	if o.Concurrency < 0 || o.Concurrency > 64 {
-		bad("concurrency", "must be from 0 (the default) to 64")
+	if o.Concurrency < 0 || o.Concurrency > MaxConcurrency {
+		bad("concurrency", fmt.Sprintf("must be from 0 (the default) to %d", MaxConcurrency))
 	}
 	if len(problems) > 0 {
 		return nil, &hostednumbers.ValidationError{Problems: problems}
@@ -251,7 +286,25 @@ func New(o Options) (*Migrator, error) {
 	if o.OnEvent == nil {
 		o.OnEvent = func(Event) {}
 	}
-	return &Migrator{o: o}, nil
+	m := &Migrator{o: o, given: o}
+	m.budget = newBudget(o.Concurrency, o.Clock)
+	m.o.Client = limited(o.Client, m.budget)
+	var mu sync.Mutex
+	onEvent, checkpoint := o.OnEvent, o.checkpoint
+	m.o.OnEvent = func(ev Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		onEvent(ev)
+	}
+	if c, ok := o.Check.(ConcurrentChecker); o.Check != nil && (!ok || !c.CheckConcurrently()) {
+		m.o.Check = &oneCheckAtATime{c: o.Check}
+	}
+	m.o.checkpoint = func(step string) {
+		mu.Lock()
+		defer mu.Unlock()
+		checkpoint(step)
+	}
+	return m, nil
 }
 
 // Batches returns a sequence that cuts numbers into batches of size, for
@@ -262,153 +315,6 @@ func New(o Options) (*Migrator, error) {
 // records nothing. Start checks the contact and each create too.
 func Batches(numbers iter.Seq2[NumberState, error], size int) iter.Seq2[[]NumberState, error] {
 	return planned(numbers, size, nil, false)
-}
-
-// SubmitResult is what Submit did.
-type SubmitResult struct {
-	// Submitted counts the creates accepted in this run; Adopted the
-	// batches in doubt found whole at Twilio.
-	Submitted, Adopted int
-	// Rejected are the batches Twilio refused in this run (nothing made:
-	// the next run submits them again).
-	Rejected []int
-	// InDoubt are the batches still in doubt when Submit returned
-	// (without Wait). ConclusiveAt is the earliest time a run can settle
-	// them all if Twilio never made their orders (the latest of their
-	// Doubt.ConclusiveAt): a run started then settles them.
-	InDoubt      []int
-	ConclusiveAt time.Time
-}
-
-// Submit brings every batch to Twilio: accepted ones are left alone,
-// batches in doubt are looked at (and settled once Twilio's answer is
-// conclusive), the others submitted. A batch in doubt never holds up the
-// others. With Wait, Submit then waits out every doubt, looking again
-// when each is due; without, it returns them in SubmitResult.InDoubt. A
-// rate limit holds every later create until Twilio's Retry-After has
-// passed. Submit stops at the first failure that is not about one batch
-// alone (refused credentials, a store that cannot be written, a look that
-// fails) and returns it as a *StepError.
-func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
-	meta, err := m.o.Store.Meta(ctx)
-	if err != nil {
-		return nil, &StepError{What: "reading the migration", Err: err}
-	}
-	if err := meta.Validate(); err != nil {
-		return nil, &StepError{What: "checking the migration", Err: err}
-	}
-	res := &SubmitResult{}
-	created := make(map[int]bool) // batches this run has sent a create for
-	looked := make(map[int]bool)  // batches in doubt this run has looked at
-	// confirm are the batches whose look in this run was the first after
-	// the window: even without Wait, the run waits the confirm gap for
-	// the second, so that a run at ConclusiveAt settles.
-	confirm := make(map[int]bool)
-	for pass := 0; ; pass++ {
-		var next, confirmNext time.Time
-		for i := 1; i <= meta.Batches; i++ {
-			if ctx.Err() != nil {
-				break
-			}
-			if pass > 0 && !m.o.Wait && !confirm[i] {
-				continue
-			}
-			b, err := m.o.Store.Batch(ctx, i)
-			if err != nil {
-				return res, &StepError{What: fmt.Sprintf("reading batch %d", i), Batch: i, Err: err}
-			}
-			var pending []NumberState
-			switch {
-			case b.State == StateAccepted:
-				continue
-			case b.State.InDoubt():
-				// A run looks at each batch in doubt as it starts, then
-				// when the last look said to.
-				if b.Doubt != nil && looked[i] && m.o.Clock.Now().Before(b.Doubt.RetryAt) {
-					next = earliest(next, b.Doubt.RetryAt)
-					continue
-				}
-				looked[i] = true
-				wasCounted := b.Doubt.counts()
-				delete(confirm, i)
-				var settled bool
-				if pending, settled, err = m.reconcile(ctx, &b, res); err != nil {
-					return res, &StepError{What: fmt.Sprintf("checking batch %d with Twilio", i), Batch: i, Err: err}
-				}
-				if !settled {
-					next = earliest(next, b.Doubt.RetryAt)
-					if !wasCounted && b.Doubt.counts() && !b.Doubt.Accepted {
-						confirm[i] = true
-						confirmNext = earliest(confirmNext, b.Doubt.RetryAt)
-					}
-					continue
-				}
-			case created[i]:
-				continue // refused in this run: the next run tries again
-			default:
-				numbers, err := m.o.Store.Numbers(ctx, i)
-				if err != nil {
-					return res, &StepError{What: fmt.Sprintf("reading batch %d", i), Batch: i, Err: err}
-				}
-				pending = toSend(numbers)
-			}
-			if len(pending) == 0 {
-				continue
-			}
-			created[i] = true
-			retry, err := m.submitBatch(ctx, &b, pending, res)
-			if err != nil {
-				return res, err
-			}
-			if !retry.IsZero() {
-				// Rate limited: this batch and every later one wait.
-				if err := m.sleepUntil(ctx, retry); err != nil {
-					break
-				}
-				delete(created, i)
-				i-- // the same batch again
-				continue
-			}
-			if b.State.InDoubt() {
-				// A first look at once: a create whose answer alone was
-				// lost is often found straight away.
-				looked[i] = true
-				if _, _, err := m.reconcile(ctx, &b, res); err != nil {
-					return res, &StepError{What: fmt.Sprintf("checking batch %d with Twilio", i), Batch: i, Err: err}
-				}
-				if b.State.InDoubt() {
-					next = earliest(next, b.Doubt.RetryAt)
-				}
-			}
-		}
-		if !m.o.Wait {
-			next = confirmNext
-		}
-		if ctx.Err() != nil || next.IsZero() {
-			break
-		}
-		m.o.OnEvent(Event{Kind: EventWaiting, At: next, Settle: m.o.Settle,
-			Message: fmt.Sprintf("waiting until %s to look at the batches in doubt again (processing window %v)", clockTime(next), m.o.Settle)})
-		if err := m.sleepUntil(ctx, next); err != nil {
-			break
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
-	for i := 1; i <= meta.Batches; i++ {
-		b, err := m.o.Store.Batch(ctx, i)
-		if err != nil {
-			return res, &StepError{What: fmt.Sprintf("reading batch %d", i), Batch: i, Err: err}
-		}
-		if b.State.InDoubt() {
-			res.InDoubt = append(res.InDoubt, i)
-			if b.Doubt != nil {
-				res.ConclusiveAt = later(res.ConclusiveAt, b.Doubt.ConclusiveAt())
-			}
-		}
-	}
-	return res, nil
 }
 
 // toSend returns the numbers still to be sent: those Twilio is not known
@@ -453,46 +359,6 @@ func (m *Migrator) save(ctx context.Context, b *Batch, numbers, changed []Number
 		b.Counts = countNumbers(b.State, numbers)
 	}
 	return m.o.Store.SaveBatch(ctx, b, changed)
-}
-
-// submitBatch runs the check, then sends the create of some numbers of b.
-// retry is set when a rate limit asks to try again then.
-func (m *Migrator) submitBatch(ctx context.Context, b *Batch, pending []NumberState, res *SubmitResult) (retry time.Time, err error) {
-	if m.o.Check != nil {
-		numbers := make([]hostednumbers.Number, len(pending))
-		for i := range pending {
-			numbers[i] = pending[i].Number
-		}
-		refused, err := m.o.Check.Check(ctx, b.Index, numbers)
-		if err != nil {
-			return time.Time{}, &StepError{What: fmt.Sprintf("checking batch %d before it is sent", b.Index), Batch: b.Index, Err: err}
-		}
-		if len(refused) > 0 {
-			var keep, changed []NumberState
-			for _, n := range pending {
-				if why, ok := refused[n.PhoneNumber()]; ok {
-					n.Status, n.FailureReason = StatusCheckFailed, &why
-					changed = append(changed, n)
-					continue
-				}
-				keep = append(keep, n)
-			}
-			all, err := m.o.Store.Numbers(ctx, b.Index)
-			if err != nil {
-				return time.Time{}, &StepError{What: fmt.Sprintf("reading batch %d", b.Index), Batch: b.Index, Err: err}
-			}
-			if err := m.save(ctx, b, merge(all, changed), changed); err != nil {
-				return time.Time{}, &StepError{What: fmt.Sprintf("recording the check of batch %d", b.Index), Batch: b.Index, Err: err}
-			}
-			m.o.OnEvent(Event{Kind: EventChecked, Batch: b.Index,
-				Message: fmt.Sprintf("batch %d: %d number%s refused by the check before submitting; %d to send", b.Index, len(changed), plural(len(changed)), len(keep))})
-			pending = keep
-			if len(pending) == 0 {
-				return time.Time{}, nil
-			}
-		}
-	}
-	return m.create(ctx, b, pending, res)
 }
 
 // merge returns all with the numbers of changed put in place (by phone).
@@ -577,20 +443,16 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 		ev = Event{Kind: EventRejected, Batch: b.Index, Err: cerr, Message: rejectionMessage(b.Index, a.Reason)}
 		switch {
 		case errors.Is(cerr, hostednumbers.ErrRateLimited):
-			wait := DefaultRateLimitWait
-			if a.Reason.RetryAfter > 0 {
-				wait = time.Duration(a.Reason.RetryAfter)
-			}
-			retry = a.Ended.Add(wait)
 			rounds := 0
 			for i := len(b.Attempts) - 1; i >= 0 && b.Attempts[i].Reason != nil && b.Attempts[i].Reason.RateLimited; i-- {
 				rounds++
 			}
+			retry = a.Ended.Add(rateLimitWait(time.Duration(a.Reason.RetryAfter), rounds))
 			if rounds >= maxRateLimitedRounds {
 				stop, retry = true, time.Time{}
 			} else {
 				ev = Event{Kind: EventRateLimited, Batch: b.Index, Err: cerr, At: retry,
-					Message: fmt.Sprintf("batch %d: Twilio's rate limit (HTTP 429): nothing was created; trying it again at %s, and no later batch is sent before", b.Index, retry.Local().Format(time.TimeOnly))}
+					Message: fmt.Sprintf("batch %d: Twilio's rate limit (HTTP 429): nothing was created; trying it again at %s, and no later batch is sent before (no create at all)", b.Index, retry.Local().Format(time.TimeOnly))}
 			}
 		case errors.Is(cerr, hostednumbers.ErrUnauthorized):
 			stop = true
@@ -755,7 +617,7 @@ func plural(n int) string {
 // changed by edit if it is not nil: for a Migrator that differs in one
 // setting.
 func (m *Migrator) Options(edit func(*Options)) Options {
-	o := m.o
+	o := m.given
 	if edit != nil {
 		edit(&o)
 	}

@@ -242,6 +242,20 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 			follow = append(follow, i)
 		}
 	}
+	// The orders of a document several numbers share are listed a page
+	// (up to 1000) at a time; only the numbers the lists do not answer
+	// for are fetched one by one.
+	listed, err := m.listByDocument(ctx, numbers, follow)
+	if err != nil {
+		return err
+	}
+	follow = slices.DeleteFunc(follow, func(i int) bool {
+		o := listed[numbers[i].HostingOrderSID]
+		if o != nil && update(&numbers[i], "", string(o.Status), nullable(o.FailureReason), nullable(o.NextStep), o.SigningDocumentSID) {
+			changed[i] = true
+		}
+		return o != nil
+	})
 	orders, err := fetchAll(ctx, m.o.Concurrency, follow, func(ctx context.Context, i int) (*hostednumbers.HostedNumberOrder, error) {
 		o, err := m.o.Client.HostedNumberOrders.Fetch(ctx, numbers[i].HostingOrderSID)
 		if errors.Is(err, hostednumbers.ErrNotFound) {
@@ -326,6 +340,46 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 		return fmt.Errorf("recording the refresh of batch %d: %w", index, err)
 	}
 	return nil
+}
+
+// listByDocument lists, a page of up to 1000 at a time, the orders of
+// each authorisation document that two or more of the numbers of follow
+// share (the numbers of one bulk request share one), and returns those
+// orders by SID. A document Twilio no longer has answers for none of its
+// numbers: they are fetched one by one.
+func (m *Migrator) listByDocument(ctx context.Context, numbers []NumberState, follow []int) (map[string]*hostednumbers.HostedNumberOrder, error) {
+	byDoc := make(map[string]int)
+	for _, i := range follow {
+		if d := numbers[i].SigningDocumentSID; d != "" {
+			byDoc[d]++
+		}
+	}
+	out := make(map[string]*hostednumbers.HostedNumberOrder)
+	want := make(map[string]bool, len(follow))
+	for _, i := range follow {
+		want[numbers[i].HostingOrderSID] = true
+	}
+	for doc, n := range byDoc {
+		if n < 2 {
+			continue // one fetch costs no more than a list
+		}
+		page, err := m.o.Client.AuthorizationDocuments.ListDependentOrders(ctx, doc, &hostednumbers.ListDependentHostedNumberOrdersParams{PageSize: 1000})
+		for err == nil {
+			for k := range page.Items {
+				if o := &page.Items[k]; want[o.SID] {
+					out[o.SID] = o
+				}
+			}
+			if !page.HasNext() {
+				break
+			}
+			page, err = call(ctx, m.budget, func() (*hostednumbers.Page[hostednumbers.HostedNumberOrder], error) { return page.Next(ctx) })
+		}
+		if err != nil && !errors.Is(err, hostednumbers.ErrNotFound) {
+			return nil, fmt.Errorf("listing the orders of authorisation document %s: %w", doc, err)
+		}
+	}
+	return out, nil
 }
 
 // reissued finds the current authorisation document of the numbers whose

@@ -286,6 +286,7 @@ func TestRuleAnExclusiveStoreBoundsALeftCreateByItsStart(t *testing.T) {
 // Retry-After has passed, by the clock.
 func TestRuleARateLimitWaitsForRetryAfter(t *testing.T) {
 	e := newEnv(t, 4, 2, nil)
+	e.opts.Concurrency = 1 // one batch at a time, in order
 	e.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Status: 429, RetryAfter: "120"})
 	res, err := e.migrator(nil).Submit(e.ctx)
 	require.NoError(t, err)
@@ -312,6 +313,7 @@ func TestRuleARateLimitWaitsForRetryAfter(t *testing.T) {
 // next batch is not sent on a state the store does not hold.
 func TestRuleAFailedSaveOfAnOutcomeStops(t *testing.T) {
 	e := newEnv(t, 4, 2, nil)
+	e.opts.Concurrency = 1 // one batch at a time, in order
 	e.store.failSave = func(b *Batch, _ []NumberState) error {
 		if b.Index == 1 && b.State == StateAccepted {
 			return errInjected

@@ -199,3 +199,15 @@ func TestLargeMigrationShowsProgressAndASummary(t *testing.T) {
 	assert.Regexp(t, `(?m)^following: 3000 of 3000 numbers done: 2700 completed, 300 failed`, errOut)
 	assert.Less(t, strings.Count(errOut, "\n"), 40, "stderr stays short too:\n%s", errOut)
 }
+
+func TestConcurrencyFlagIsChecked(t *testing.T) {
+	for _, v := range []string{"0", "65", "-1"} {
+		h := newHarness(t)
+		require.Equal(t, exitError, h.run(submitArgs(writeCSV(t, threeNumbers), "-concurrency", v)...))
+		assert.Contains(t, h.stderr.String(), "-concurrency: must be from 1 to 64")
+		assert.Empty(t, h.srv.Requests())
+	}
+	h := newHarness(t)
+	require.Equal(t, exitOK, h.run(submitArgs(writeCSV(t, threeNumbers), "-batch-size", "1", "-concurrency", "4")...))
+	assertOneOrderEach(t, h.srv, "+14155550101", "+14155550102", "+14155550103")
+}

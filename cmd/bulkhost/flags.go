@@ -37,6 +37,7 @@ type config struct {
 	fetchSID                      string
 	statePath                     string
 	batchSize                     int
+	concurrency                   int
 	status                        bool
 	wait, live, jsonOut, dryRun   bool
 	skipEligibility               bool
@@ -69,6 +70,7 @@ func (c *cli) parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.notificationEml, "notification-email", "", "`address` for Twilio's notices about the requests")
 	fs.StringVar(&cfg.statePath, "state", "", "the migration's journal `file` (default: the CSV's path + "+journalSuffix+"; the demo: a temporary file)")
 	fs.IntVar(&cfg.batchSize, "batch-size", defaultBatchSize, "at most `n` numbers per bulk hosting request (demo: 4)")
+	fs.IntVar(&cfg.concurrency, "concurrency", 1, "at most `n` requests to Twilio in flight at once, batches submitted together (1 to 64; Twilio's limit is per account, shared with its other traffic; about 4 is a safe start); 1 submits one batch at a time, in order")
 	fs.StringVar(&cfg.export, "export", "", "write the journal's numbers to this `file` (.json: a JSON array; otherwise CSV; - for standard output) instead of submitting; reads the journal only")
 	fs.StringVar(&cfg.exportStatus, "export-status", "", "with -export, only the numbers in these report `statuses`, comma-separated (failed,rejected,…)")
 	fs.StringVar(&cfg.resubmit, "resubmit", "", "before submitting, mark the journal's numbers in these `statuses` (failed, action-required, rejected, check-failed; comma-separated) to be submitted again, once their cause is fixed")
@@ -114,6 +116,9 @@ func (c *cli) parseFlags(args []string) (*config, error) {
 	}
 	if cfg.attemptTimeout <= 0 {
 		problems = append(problems, "-attempt-timeout: must be positive")
+	}
+	if cfg.concurrency < 1 || cfg.concurrency > migrate.MaxConcurrency {
+		problems = append(problems, fmt.Sprintf("-concurrency: must be from 1 to %d", migrate.MaxConcurrency))
 	}
 	if cfg.batchSize < 1 || cfg.batchSize > migrate.MaxBatchSize {
 		problems = append(problems, fmt.Sprintf("-batch-size: must be from 1 to %d (Twilio's limit of numbers per request)", migrate.MaxBatchSize))

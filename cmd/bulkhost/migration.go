@@ -140,9 +140,10 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 	m.eng, err = migrate.New(migrate.Options{
 		Check:  check,
 		Client: c.engineAPI(client), Store: st.Store,
-		Settle: cfg.settle,
-		Wait:   cfg.wait,
-		Poll:   cfg.poll, MaxPoll: cfg.maxPoll,
+		Settle:      cfg.settle,
+		Concurrency: cfg.concurrency,
+		Wait:        cfg.wait,
+		Poll:        cfg.poll, MaxPoll: cfg.maxPoll,
 		Clock:   c.engineClock(),
 		OnEvent: m.event,
 	})

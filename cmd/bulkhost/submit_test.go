@@ -55,7 +55,8 @@ func TestSubmitAndWaitAllCompleted(t *testing.T) {
 	assert.Equal(t, 1, countMethod(h.srv, "POST"))
 	// Following: the bulk request until its orders are known, then each
 	// number by its hosted number order, and the LOA.
-	allowed := []string{"/v2/HostedNumber/Orders/Bulk/" + sid, "/v2/HostedNumber/AuthorizationDocuments/" + hosted[0].SigningDocumentSID.String}
+	allowed := []string{"/v2/HostedNumber/Orders/Bulk/" + sid, "/v2/HostedNumber/AuthorizationDocuments/" + hosted[0].SigningDocumentSID.String,
+		"/v2/HostedNumber/AuthorizationDocuments/" + hosted[0].SigningDocumentSID.String + "/DependentHostedNumberOrders"}
 	for _, o := range hosted {
 		allowed = append(allowed, "/v2/HostedNumber/Orders/"+o.SID)
 	}
