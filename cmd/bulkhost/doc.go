@@ -33,6 +33,7 @@
 //	                     receives Twilio's notices about the requests
 //	-state file          the journal (default: the CSV's path with .bulkhost.json added)
 //	-batch-size n        at most n numbers per bulk hosting request (default 1000)
+//	-concurrency n       at most n requests to Twilio in flight at once, batches submitted together (1 to 64, default 1)
 //	-status              refresh and show every number of the journal instead of submitting
 //	-fetch BH…           show an existing bulk hosting request instead of submitting
 //	-wait                follow the numbers until each is completed, failed or needs action
