@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/internal/poll"
 )
 
 // Progress sums a migration up from its batches' counts.
@@ -97,32 +100,40 @@ func (m *Migrator) Refresh(ctx context.Context) (Progress, error) {
 
 // Follow refreshes until following can change no number any more
 // (Progress.Settled), waiting Poll between refreshes (doubling up to
-// MaxPoll). Transient errors (429, 5xx, the network) are tried again up
-// to hostednumbers.DefaultMaxConsecutiveErrors times in a row. Without
-// Options.Wait it refreshes once.
+// MaxPoll), each wait plus a jitter of up to a fifth of it: the SDK's own
+// poll loop, the one Wait, WaitBulk and WaitForReconcile run. A refresh
+// refused with a 429 is taken again once its Retry-After has passed, not
+// counted as a failure; other transient errors (5xx, the network) are
+// tried again up to hostednumbers.DefaultMaxConsecutiveErrors times in a
+// row. Without Options.Wait it refreshes once. On an error it returns the
+// last progress a refresh gave.
 func (m *Migrator) Follow(ctx context.Context) (Progress, error) {
-	interval := m.o.Poll
-	failures := 0
-	for {
-		p, err := m.Refresh(ctx)
-		switch {
-		case err == nil:
-			failures = 0
-			m.o.OnEvent(Event{Kind: EventRefreshed, Counts: p.Counts, Settled: p.Settled})
-			if p.Settled || !m.o.Wait {
-				return p, nil
+	return poll.Loop[Progress]{
+		Settings: poll.Settings{Interval: m.o.Poll, MaxInterval: m.o.MaxPoll,
+			MaxFailures: hostednumbers.DefaultMaxConsecutiveErrors, Jitter: poll.DefaultJitter},
+		Clock: poll.Clock{Jitter: rand.Float64, Sleep: func(ctx context.Context, d time.Duration) error {
+			m.o.checkpoint(stepMidWait)
+			return m.o.Clock.Sleep(ctx, d)
+		}},
+		Fetch: func(ctx context.Context) (Progress, error) {
+			p, err := m.Refresh(ctx)
+			if err == nil {
+				m.o.OnEvent(Event{Kind: EventRefreshed, Counts: p.Counts, Settled: p.Settled})
 			}
-		case ctx.Err() == nil && m.o.Wait && Transient(err) && failures < hostednumbers.DefaultMaxConsecutiveErrors-1:
-			failures++
-		default:
 			return p, err
-		}
-		m.o.checkpoint(stepMidWait)
-		if err := m.o.Clock.Sleep(ctx, interval); err != nil {
-			return p, err
-		}
-		interval = min(2*interval, m.o.MaxPoll)
-	}
+		},
+		Done: func(p Progress) bool { return p.Settled || !m.o.Wait },
+		Classify: func(err error) (poll.Kind, time.Duration) {
+			if !m.o.Wait || !Transient(err) {
+				return poll.Final, 0
+			}
+			var apiErr *hostednumbers.APIError
+			if errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusTooManyRequests {
+				return poll.Throttled, apiErr.RetryAfter
+			}
+			return poll.Transient, 0
+		},
+	}.Run(ctx)
 }
 
 // Transient reports whether a failed refresh is worth trying again.
