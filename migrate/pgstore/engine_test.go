@@ -115,7 +115,8 @@ func TestEngineResumesAfterACrash(t *testing.T) {
 			api := migrate.ClientAPI(srv.Client(hostednumbers.WithTimeout(100*time.Millisecond),
 				hostednumbers.WithMaxRetries(0), hostednumbers.WithMaxRetryAfter(0)))
 			api.BulkHostedNumberOrders = killAfterAnswer{api.BulkHostedNumberOrders, func() bool { return step == afterAnswer && creates == 2 }}
-			killed, err := migrate.New(migrate.Options{Client: api, Store: st, Settle: 200 * time.Millisecond,
+			// One batch at a time, in order: the second create is batch 2's.
+			killed, err := migrate.New(migrate.Options{Client: api, Store: st, Settle: 200 * time.Millisecond, Concurrency: 1,
 				OnEvent: func(ev migrate.Event) {
 					if ev.Kind != migrate.EventSending {
 						return
