@@ -460,6 +460,18 @@ func (s *Store) noBatch(index int) error {
 	return fmt.Errorf("%s: %w: %d", s.log.Path(), migrate.ErrNoBatch, index)
 }
 
+// entryLocked returns batch index's entry, once the store is usable for
+// ctx. s.mu is held.
+func (s *Store) entryLocked(ctx context.Context, index int) (*entry, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	if index < 1 || index > len(s.ents) {
+		return nil, s.noBatch(index)
+	}
+	return s.ents[index-1], nil
+}
+
 // Meta returns the migration's description, or migrate.ErrNoMigration.
 func (s *Store) Meta(ctx context.Context) (migrate.Meta, error) {
 	s.mu.Lock()
@@ -477,13 +489,11 @@ func (s *Store) Meta(ctx context.Context) (migrate.Meta, error) {
 func (s *Store) Batch(ctx context.Context, index int) (migrate.Batch, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.usable(ctx); err != nil {
+	e, err := s.entryLocked(ctx, index)
+	if err != nil {
 		return migrate.Batch{}, err
 	}
-	if index < 1 || index > len(s.ents) {
-		return migrate.Batch{}, s.noBatch(index)
-	}
-	return cloneBatch(s.ents[index-1].b), nil
+	return cloneBatch(e.b), nil
 }
 
 func cloneBatch(b migrate.Batch) migrate.Batch {
@@ -981,13 +991,10 @@ func (s *Store) Claim(ctx context.Context, worker string, ttl time.Duration, ind
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.usable(ctx); err != nil {
+	e, err := s.entryLocked(ctx, index)
+	if err != nil {
 		return migrate.Claimed{}, err
 	}
-	if index < 1 || index > len(s.ents) {
-		return migrate.Claimed{}, s.noBatch(index)
-	}
-	e := s.ents[index-1]
 	if s.held(e) {
 		return migrate.Claimed{}, fmt.Errorf("%s: batch %d is held by %s until %s: %w", s.log.Path(), index, e.lease.Worker, e.lease.Expires.UTC().Format(time.RFC3339), migrate.ErrClaimed)
 	}
@@ -1077,13 +1084,11 @@ func (s *Store) SaveClaimed(ctx context.Context, l migrate.Lease, b *migrate.Bat
 func (s *Store) LeaseOf(ctx context.Context, index int) (migrate.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.usable(ctx); err != nil {
+	e, err := s.entryLocked(ctx, index)
+	if err != nil {
 		return migrate.Lease{}, err
 	}
-	if index < 1 || index > len(s.ents) {
-		return migrate.Lease{}, s.noBatch(index)
-	}
-	return s.ents[index-1].lease, nil
+	return e.lease, nil
 }
 
 // Pending returns up to limit batches after index after, in states.
