@@ -332,15 +332,17 @@ func numbersOf(t *testing.T, st migrate.Store, i int) (migrate.Batch, []migrate.
 	return b, ns
 }
 
-// Two Resubmit at once, while another worker holds batch 2: the held
-// batch is left as it was and reported by both; every other number is
-// marked once; nothing fails.
+// Two Resubmit at once, while another worker holds batch 1: the held
+// batch is left as it was and reported by both, without a second try
+// (the claim lasts); every other number is marked once; nothing fails.
 func TestResubmitLeavesABatchAnotherWorkerHolds(t *testing.T) {
 	ctx := deadline(t)
 	st, o := failedMigration(t, 6, 2)
-	c, err := st.Claim(ctx, "other", time.Minute, 2)
+	c, err := st.Claim(ctx, "other", time.Minute, 1)
 	require.NoError(t, err)
-	heldB, heldNs := numbersOf(t, st, 2)
+	heldB, heldNs := numbersOf(t, st, 1)
+	s := &interferes{ClaimStore: st, t: t}
+	o.Store = s
 
 	const callers = 2
 	results := make([]*migrate.ResubmitResult, callers)
@@ -357,13 +359,14 @@ func TestResubmitLeavesABatchAnotherWorkerHolds(t *testing.T) {
 		require.NoError(t, errs[i])
 		marked += results[i].Marked
 		assert.Empty(t, results[i].Held)
-		assert.Equal(t, []int{2}, results[i].Busy, "caller %d", i)
+		assert.Equal(t, []int{1}, results[i].Busy, "caller %d", i)
 	}
-	assert.Equal(t, 4, marked, "each number of batches 1 and 3 marked once")
-	b, ns := numbersOf(t, st, 2)
+	assert.Equal(t, 4, marked, "each number of batches 2 and 3 marked once")
+	assert.Equal(t, int64(callers), s.saves.Load(), "one try each at the held batch")
+	b, ns := numbersOf(t, st, 1)
 	assert.Equal(t, heldB, b, "the held batch is unchanged")
 	assert.Equal(t, heldNs, ns)
-	for _, i := range []int{1, 3} {
+	for _, i := range []int{2, 3} {
 		b, ns := numbersOf(t, st, i)
 		assert.Equal(t, migrate.StatePlanned, b.State)
 		for _, n := range ns {
@@ -381,18 +384,19 @@ func TestResubmitLeavesABatchAnotherWorkerHolds(t *testing.T) {
 
 // interferes is a store on which another worker saves batch 1 (with
 // change) just before each of the first times SaveBatch of it, so that
-// those saves are over a version that is gone.
+// those saves are over a version that is gone. It counts the saves of
+// batch 1.
 type interferes struct {
 	migrate.ClaimStore
 	t      *testing.T
-	times  int
+	times  int64
 	change func(*migrate.Batch)
-	saves  int
+	saves  atomic.Int64
 }
 
 func (s *interferes) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migrate.NumberState) error {
 	if b.Index == 1 {
-		if s.saves++; s.saves <= s.times {
+		if n := s.saves.Add(1); n <= s.times {
 			other, err := s.ClaimStore.Batch(ctx, 1)
 			require.NoError(s.t, err)
 			s.change(&other)
@@ -420,7 +424,7 @@ func TestResubmitReadsABatchAgainAfterAConflict(t *testing.T) {
 	for _, h := range res.Held {
 		assert.Equal(t, migrate.Held{PhoneNumber: h.PhoneNumber, Batch: 1, Action: migrate.HoldWait}, h)
 	}
-	assert.Equal(t, 1, s.saves, "nothing saved after the second read")
+	assert.Equal(t, int64(1), s.saves.Load(), "nothing saved after the second read")
 	b, ns := numbersOf(t, st, 1)
 	assert.Equal(t, migrate.StateSending, b.State)
 	for _, n := range ns {
@@ -441,7 +445,7 @@ func TestResubmitReportsABatchThatKeepsChanging(t *testing.T) {
 	res, err := m.Resubmit(ctx, "failed")
 	require.NoError(t, err)
 	assert.Equal(t, &migrate.ResubmitResult{Marked: 2, Busy: []int{1}}, res)
-	assert.Equal(t, 3, s.saves, "three attempts")
+	assert.Equal(t, int64(3), s.saves.Load(), "three attempts")
 	b, ns := numbersOf(t, st, 1)
 	assert.Equal(t, migrate.StateAccepted, b.State)
 	for _, n := range ns {
