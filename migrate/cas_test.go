@@ -118,10 +118,12 @@ func applyAtOnce(t *testing.T, st migrate.Store, workers int, input migrate.Inpu
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range workers {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			<-start
 			chs[w], errs[w] = migrate.ApplyInput(ctx, st, input, in)
-		})
+		}()
 	}
 	close(start)
 	wg.Wait()
@@ -351,7 +353,11 @@ func TestResubmitLeavesABatchAnotherWorkerHolds(t *testing.T) {
 	for i := range callers {
 		m, err := migrate.New(o)
 		require.NoError(t, err)
-		wg.Go(func() { results[i], errs[i] = m.Resubmit(ctx, "failed") })
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = m.Resubmit(ctx, "failed")
+		}()
 	}
 	wg.Wait()
 	marked := 0
