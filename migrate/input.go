@@ -156,7 +156,8 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 		switch {
 		case err == nil:
 			return ch, nil
-		case errors.Is(err, ErrClaimed):
+		case batch != 0 && errors.Is(err, ErrClaimed):
+			// A live claim lasts: trying again at once would not help.
 			return ch, &InputConflictError{Attempts: attempt, Batch: batch, Err: err}
 		case !errors.Is(err, ErrConflict):
 			return ch, err
