@@ -83,7 +83,7 @@ type gated struct {
 	mu        sync.Mutex
 	arrived   int
 	all       chan struct{}
-	conflicts atomic.Int32
+	conflicts atomic.Int64
 }
 
 func newGated(st migrate.ClaimStore, n int) *gated {
@@ -159,7 +159,7 @@ func TestConcurrentApplyInputPutsEveryNumberInOneBatch(t *testing.T) {
 			sum := applyAtOnce(t, shared, tc.workers, input, inputOf(0, 59, 3))
 			assert.Equal(t, migrate.InputChanges{Added: 40, Withdrawn: 1}, sum, "each change made once, by one of them")
 			if g != nil {
-				assert.Equal(t, int32(tc.workers-1), g.conflicts.Load(), "all but one read a migration that changed before they added")
+				assert.Equal(t, int64(tc.workers-1), g.conflicts.Load(), "all but one read a migration that changed before they added")
 			}
 			meta, err := st.Meta(deadline(t))
 			require.NoError(t, err)
@@ -191,7 +191,7 @@ type rival struct {
 
 func (r *rival) AddBatchesIf(ctx context.Context, batches int, meta migrate.Meta, add iter.Seq2[[]migrate.NumberState, error]) error {
 	r.calls++
-	m, err := r.ClaimStore.Meta(ctx)
+	m, err := r.Meta(ctx)
 	if err != nil {
 		return err
 	}
@@ -272,13 +272,13 @@ func (s *submitsMeanwhile) Batch(ctx context.Context, index int) (migrate.Batch,
 		if s.reads++; s.reads == 2 {
 			b, err := s.ClaimStore.Batch(ctx, 1)
 			require.NoError(s.t, err)
-			ns, err := s.ClaimStore.Numbers(ctx, 1)
+			ns, err := s.Numbers(ctx, 1)
 			require.NoError(s.t, err)
 			b.State, b.BulkHostingSIDs = migrate.StateAccepted, []string{"BH0123456789abcdef0123456789abcdef"}
 			for k := range ns {
 				ns[k].BulkHostingSID = b.BulkHostingSIDs[0]
 			}
-			require.NoError(s.t, s.ClaimStore.SaveBatch(ctx, &b, ns))
+			require.NoError(s.t, s.SaveBatch(ctx, &b, ns))
 		}
 	}
 	return s.ClaimStore.Batch(ctx, index)
@@ -403,7 +403,7 @@ type interferes struct {
 func (s *interferes) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migrate.NumberState) error {
 	if b.Index == 1 {
 		if n := s.saves.Add(1); n <= s.times {
-			other, err := s.ClaimStore.Batch(ctx, 1)
+			other, err := s.Batch(ctx, 1)
 			require.NoError(s.t, err)
 			s.change(&other)
 			require.NoError(s.t, s.ClaimStore.SaveBatch(ctx, &other, nil))

@@ -67,7 +67,7 @@ func (b *barrier) wait(ctx context.Context) error {
 type gatedStore struct {
 	migrate.ClaimStore
 	b         *barrier
-	conflicts *atomic.Int32
+	conflicts *atomic.Int64
 }
 
 func (g gatedStore) AddBatchesIf(ctx context.Context, batches int, meta migrate.Meta, add iter.Seq2[[]migrate.NumberState, error]) error {
@@ -93,7 +93,7 @@ func TestConcurrentApplyInput(t *testing.T) {
 			ctx := testCtx(t)
 			first := started(t, 20, 5) // batches 1 to 4
 			b := &barrier{n: tc.engines, all: make(chan struct{})}
-			var conflicts atomic.Int32
+			var conflicts atomic.Int64
 			sts := make([]migrate.Store, tc.engines)
 			for i := range sts {
 				st := open(t, pgstore.Options{Schema: first.Schema()})
@@ -126,7 +126,7 @@ func TestConcurrentApplyInput(t *testing.T) {
 			}
 			assert.Equal(t, migrate.InputChanges{Added: 40, Withdrawn: 1}, sum)
 			if tc.gate {
-				assert.Equal(t, int32(tc.engines-1), conflicts.Load(), "all but one read a migration that changed before they added")
+				assert.Equal(t, int64(tc.engines-1), conflicts.Load(), "all but one read a migration that changed before they added")
 			}
 
 			meta, err := first.Meta(ctx)
