@@ -129,7 +129,8 @@ func mayBeSubmitted(b *Batch, n *NumberState) bool {
 // is an input that lists a number twice, or a new number that is not
 // E.164 or whose create the SDK would refuse (a *PlanError). numbers
 // returns the new input's numbers, in order, each time it is called (it
-// is read three times); input describes it and becomes the migration's.
+// is read three times, and again after a conflict); input describes it
+// and becomes the migration's.
 //
 // The steps are recorded so that a crash between them leaves a migration
 // a second ApplyInput brings to the same end.
