@@ -458,3 +458,62 @@ func TestResubmitReportsABatchThatKeepsChanging(t *testing.T) {
 		assert.False(t, n.Resubmit, "%s", n.PhoneNumber())
 	}
 }
+
+// cancels is a store whose AddBatchesIf conflicts, as if another worker
+// had added batches, and cancels the caller's context: a run stopped
+// between attempts.
+type cancels struct {
+	migrate.ClaimStore
+	cancel context.CancelFunc
+	calls  int
+}
+
+func (c *cancels) AddBatchesIf(context.Context, int, migrate.Meta, iter.Seq2[[]migrate.NumberState, error]) error {
+	c.calls++
+	c.cancel()
+	return fmt.Errorf("another worker added batches: %w", migrate.ErrConflict)
+}
+
+// ApplyInput stopped between its attempts stops there, with the context's
+// error, and adds nothing.
+func TestApplyInputStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(deadline(t))
+	st := newStore(t, 4, 2)
+	c := &cancels{ClaimStore: st, cancel: cancel}
+	_, err := migrate.ApplyInput(ctx, c, migrate.Input{Name: "more.csv"}, inputOf(0, 7))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, c.calls, "no attempt after the stop")
+	in, _ := whereIs(t, st)
+	assert.Len(t, in, 4)
+}
+
+// failsSave is a store whose SaveBatch of batch 1 fails.
+type failsSave struct{ migrate.ClaimStore }
+
+var errDisk = errors.New("disk full")
+
+func (f failsSave) SaveBatch(ctx context.Context, b *migrate.Batch, changed []migrate.NumberState) error {
+	if b.Index == 1 {
+		return errDisk
+	}
+	return f.ClaimStore.SaveBatch(ctx, b, changed)
+}
+
+// A store that fails (not a conflict, not a claim) fails Resubmit, naming
+// the batch; nothing of the batch is marked.
+func TestResubmitFailsOnAStoreFailure(t *testing.T) {
+	ctx := deadline(t)
+	st, o := failedMigration(t, 4, 2)
+	o.Store = failsSave{st}
+	m, err := migrate.New(o)
+	require.NoError(t, err)
+	res, err := m.Resubmit(ctx, "failed")
+	require.ErrorIs(t, err, errDisk)
+	assert.Contains(t, err.Error(), "batch 1: marking 2 numbers to be sent again")
+	assert.Zero(t, res.Marked)
+	assert.Empty(t, res.Busy)
+	_, ns := numbersOf(t, st, 1)
+	for _, n := range ns {
+		assert.False(t, n.Resubmit, "%s", n.PhoneNumber())
+	}
+}
