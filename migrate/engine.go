@@ -667,7 +667,18 @@ type ResubmitResult struct {
 	// Held are the numbers of the statuses asked for that Twilio may
 	// still host from an earlier request: not marked.
 	Held []Held
+	// Busy are the batches, in order, that Resubmit left as they were
+	// because other workers had them: a live claim held the batch, or
+	// it changed under every attempt to mark it. None of their numbers
+	// was marked (nor is listed in Held): run Resubmit again once the
+	// other workers are done with them.
+	Busy []int
 }
+
+// maxResubmitAttempts is how many times Resubmit reads a batch and tries
+// to mark its numbers while other workers change it, before it reports
+// the batch as busy.
+const maxResubmitAttempts = 3
 
 // Resubmit marks every number in one of statuses (see Resubmittable) to
 // be sent again by the next Submit, once the cause is fixed, but only
@@ -680,6 +691,14 @@ type ResubmitResult struct {
 // request in BulkHostingSIDs, so a later doubt never takes that order
 // for the new create's), and its batch is planned again. statuses it
 // does not accept are a *hostednumbers.ValidationError.
+//
+// Other workers may share the migration. A batch is saved over the
+// version read: when another worker changed it meanwhile, Resubmit reads
+// it again and decides afresh (Twilio is asked again about every number
+// it would mark); a batch a live claim holds is not changed. Either way,
+// after a few tries the batch is reported in ResubmitResult.Busy, and
+// the other batches are marked: another worker's work never fails the
+// call.
 func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (*ResubmitResult, error) {
 	want := make(map[string]bool, len(statuses))
 	var problems []hostednumbers.FieldError
@@ -702,28 +721,40 @@ func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (*ResubmitR
 	res := &ResubmitResult{}
 	processed := make(map[string]bool) // bulk requests known processed
 	for i := 1; i <= meta.Batches; i++ {
-		b, err := m.o.Store.Batch(ctx, i)
-		if err != nil {
+		if err := m.resubmitBatch(ctx, i, want, processed, res); err != nil {
 			return res, err
 		}
+	}
+	return res, nil
+}
+
+// resubmitBatch is Resubmit on batch i: it marks its numbers in want
+// that Twilio can no longer host, adding to res what it did.
+func (m *Migrator) resubmitBatch(ctx context.Context, i int, want, processed map[string]bool, res *ResubmitResult) error {
+	for attempt := 1; ; attempt++ {
+		b, err := m.o.Store.Batch(ctx, i)
+		if err != nil {
+			return err
+		}
 		if !anyOf(batchCounts(&b), want) {
-			continue
+			return nil
 		}
 		numbers, err := m.o.Store.Numbers(ctx, i)
 		if err != nil {
-			return res, err
+			return err
 		}
 		var changed []NumberState
+		var held []Held
 		for _, n := range numbers {
 			if !want[NumberStatus(b.State, &n)] {
 				continue
 			}
 			h, err := m.holdOf(ctx, &b, &n, processed)
 			if err != nil {
-				return res, fmt.Errorf("looking up %s at Twilio before sending it again: %w", n.PhoneNumber(), err)
+				return fmt.Errorf("looking up %s at Twilio before sending it again: %w", n.PhoneNumber(), err)
 			}
 			if h != nil {
-				res.Held = append(res.Held, *h)
+				held = append(held, *h)
 				continue
 			}
 			n.Status, n.FailureReason, n.NextStep = "", nil, nil
@@ -732,15 +763,29 @@ func (m *Migrator) Resubmit(ctx context.Context, statuses ...string) (*ResubmitR
 			changed = append(changed, n)
 		}
 		if len(changed) == 0 {
-			continue
+			res.Held = append(res.Held, held...)
+			return nil
 		}
 		b.State, b.Doubt = StatePlanned, nil
-		if err := m.save(ctx, &b, merge(numbers, changed), changed); err != nil {
-			return res, err
+		err = m.save(ctx, &b, merge(numbers, changed), changed)
+		switch {
+		case err == nil:
+			res.Held = append(res.Held, held...)
+			res.Marked += len(changed)
+			return nil
+		case errors.Is(err, ErrClaimed):
+			// Another worker's: not changed, not waited for.
+			res.Busy = append(res.Busy, i)
+			return nil
+		case errors.Is(err, ErrConflict) && attempt < maxResubmitAttempts:
+			// Changed meanwhile: read again, decide again.
+			continue
+		case errors.Is(err, ErrConflict):
+			res.Busy = append(res.Busy, i)
+			return nil
 		}
-		res.Marked += len(changed)
+		return fmt.Errorf("batch %d: marking %d number%s to be sent again: %w", i, len(changed), plural(len(changed)), err)
 	}
-	return res, nil
 }
 
 // holdOf says why n, of batch b, must not be sent again yet, or nil.

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"iter"
@@ -78,6 +79,46 @@ func settingsHash(n *NumberState) uint64 {
 	return h.Sum64()
 }
 
+// maxInputAttempts is how many times ApplyInput reads the migration and
+// tries to record the changes, when other workers change it meanwhile.
+const maxInputAttempts = 10
+
+// InputConflictError is an ApplyInput that recorded only part of its
+// changes, or none, because other workers changed the migration while it
+// ran: they kept adding batches or saving the batches it changes
+// (Attempts times in a row), or a batch whose numbers it withdraws or
+// restores is held by another worker's live claim (Batch). What it
+// recorded a later ApplyInput keeps; run it again (once the claim is
+// released). It matches ErrConflict, and ErrClaimed for a held batch.
+type InputConflictError struct {
+	// Attempts is how many times the migration was read and the changes
+	// tried.
+	Attempts int
+	// Batch is the batch held by another worker's claim, or 0.
+	Batch int
+	// Err is the last conflict.
+	Err error
+}
+
+func (e *InputConflictError) Error() string {
+	if e.Batch != 0 {
+		return fmt.Sprintf("migrate: the input was not taken in: batch %d is held by another worker (%v); run again once it is released", e.Batch, e.Err)
+	}
+	return fmt.Sprintf("migrate: the input was not taken in: other workers changed the migration meanwhile, %d time%s in a row (%v); run again", e.Attempts, plural(e.Attempts), e.Err)
+}
+
+// Unwrap returns the last conflict.
+func (e *InputConflictError) Unwrap() error { return e.Err }
+
+// errInputMoved is a batch that changed under ApplyInput in a way that
+// matters: a number it was to withdraw may have been submitted since.
+var errInputMoved = fmt.Errorf("a number to withdraw was submitted meanwhile: %w", ErrConflict)
+
+// mayBeSubmitted reports whether Twilio has, or may have, n of batch b.
+func mayBeSubmitted(b *Batch, n *NumberState) bool {
+	return n.HasOrder() || b.State.InDoubt() || (b.State == StateAccepted && !n.Withdrawn && n.Status != StatusCheckFailed)
+}
+
 // ApplyInput brings a migration to a changed input, as an operator needs
 // between runs: numbers added to the input are put in new batches (of
 // Meta.BatchSize); numbers removed from it before they were submitted are
@@ -88,15 +129,53 @@ func settingsHash(n *NumberState) uint64 {
 // is an input that lists a number twice, or a new number that is not
 // E.164 or whose create the SDK would refuse (a *PlanError). numbers
 // returns the new input's numbers, in order, each time it is called (it
-// is read three times); input describes it and becomes the migration's.
+// is read three times, and again after a conflict); input describes it
+// and becomes the migration's.
 //
 // The steps are recorded so that a crash between them leaves a migration
 // a second ApplyInput brings to the same end.
+//
+// Several workers may share the migration. Every change is a
+// compare-and-set: a batch's withdrawals and restorations are saved over
+// the version read, and on a ClaimStore the new batches are added only
+// while the migration still has the batches read (AddBatchesIf). When
+// another worker changed the migration first (an ApplyInput of the same
+// input, say), ApplyInput reads it again and works the changes out anew:
+// the numbers the other added are no longer new, so every number is put
+// in one batch. After a few conflicts in a row, or at a batch another
+// worker's live claim holds, it stops with an *InputConflictError; what
+// it recorded is kept. On a plain Store the new batches are added with
+// AddBatches: it assumes no one else adds batches meanwhile.
 func ApplyInput(ctx context.Context, store Store, input Input, numbers func() iter.Seq2[NumberState, error]) (InputChanges, error) {
 	var ch InputChanges
+	var last error
+	for attempt := 1; attempt <= maxInputAttempts; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return ch, err
+		}
+		batch, err := applyInput(ctx, store, input, numbers, &ch)
+		switch {
+		case err == nil:
+			return ch, nil
+		case batch != 0 && errors.Is(err, ErrClaimed):
+			// A live claim lasts: trying again at once would not help.
+			return ch, &InputConflictError{Attempts: attempt, Batch: batch, Err: err}
+		case !errors.Is(err, ErrConflict):
+			return ch, err
+		}
+		last = err
+	}
+	return ch, &InputConflictError{Attempts: maxInputAttempts, Err: last}
+}
+
+// applyInput is one attempt of ApplyInput: it reads the migration, works
+// the changes out and records them, adding to ch what it recorded. An
+// error matching ErrConflict means another worker changed the migration
+// meanwhile (batch is the batch it was saving, or 0).
+func applyInput(ctx context.Context, store Store, input Input, numbers func() iter.Seq2[NumberState, error], ch *InputChanges) (batch int, err error) {
 	meta, err := store.Meta(ctx)
 	if err != nil {
-		return ch, err
+		return 0, err
 	}
 	type known struct {
 		hash            uint64
@@ -107,16 +186,15 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 	for i := 1; i <= meta.Batches; i++ {
 		b, err := store.Batch(ctx, i)
 		if err != nil {
-			return ch, err
+			return 0, err
 		}
 		ns, err := store.Numbers(ctx, i)
 		if err != nil {
-			return ch, err
+			return 0, err
 		}
 		for k := range ns {
 			n := &ns[k]
-			submitted := n.HasOrder() || b.State.InDoubt() || (b.State == StateAccepted && !n.Withdrawn && n.Status != StatusCheckFailed)
-			journal[numberKey(n.PhoneNumber())] = known{hash: settingsHash(n), submitted: submitted, withdrawn: n.Withdrawn}
+			journal[numberKey(n.PhoneNumber())] = known{hash: settingsHash(n), submitted: mayBeSubmitted(&b, n), withdrawn: n.Withdrawn}
 		}
 	}
 	cerr := &InputChangeError{}
@@ -125,7 +203,7 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 	firstAt := make(map[uint64]int)
 	for n, err := range numbers() {
 		if err != nil {
-			return ch, err
+			return 0, err
 		}
 		index++
 		key := numberKey(n.PhoneNumber())
@@ -150,7 +228,7 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 	for i := 1; i <= meta.Batches; i++ {
 		ns, err := store.Numbers(ctx, i)
 		if err != nil {
-			return ch, err
+			return 0, err
 		}
 		for k := range ns {
 			if j := journal[numberKey(ns[k].PhoneNumber())]; !j.seen && j.submitted {
@@ -159,10 +237,10 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 		}
 	}
 	if len(cerr.RemovedSubmitted) > 0 || len(cerr.ChangedSettings) > 0 {
-		return ch, cerr
+		return 0, cerr
 	}
 	if err := dups.err(); err != nil {
-		return ch, err
+		return 0, err
 	}
 	// The new numbers, in new batches, with the new input's description:
 	// checked, all of them, before anything is recorded.
@@ -182,31 +260,39 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 	}
 	for _, err := range planned(fresh, meta.BatchSize, &meta.Contact, true) {
 		if err != nil {
-			return ch, err
+			return 0, err
 		}
 	}
 
-	// Withdraw and restore, batch by batch.
+	// Withdraw and restore, batch by batch, each over the version read:
+	// a batch read again here may have moved on since the journal was
+	// made, so a number to withdraw is checked again.
 	for i := 1; i <= meta.Batches; i++ {
 		b, err := store.Batch(ctx, i)
 		if err != nil {
-			return ch, err
+			return 0, err
 		}
 		ns, err := store.Numbers(ctx, i)
 		if err != nil {
-			return ch, err
+			return 0, err
 		}
 		var changed []NumberState
+		withdrawn, restored := 0, 0
 		for k := range ns {
 			j := journal[numberKey(ns[k].PhoneNumber())]
 			switch {
 			case !j.seen && !ns[k].Withdrawn:
+				if mayBeSubmitted(&b, &ns[k]) {
+					// Submitted since it was read: read again, and
+					// refuse its removal.
+					return i, fmt.Errorf("batch %d: %w", i, errInputMoved)
+				}
 				ns[k].Withdrawn = true
-				ch.Withdrawn++
+				withdrawn++
 				changed = append(changed, ns[k])
 			case j.seen && ns[k].Withdrawn:
 				ns[k].Withdrawn = false
-				ch.Restored++
+				restored++
 				changed = append(changed, ns[k])
 				if b.State == StateAccepted && !ns[k].HasOrder() {
 					// Its batch went without it: the next Submit sends it.
@@ -219,13 +305,27 @@ func ApplyInput(ctx context.Context, store Store, input Input, numbers func() it
 		}
 		b.Counts = countNumbers(b.State, ns)
 		if err := store.SaveBatch(ctx, &b, changed); err != nil {
-			return ch, err
+			return i, fmt.Errorf("batch %d: withdrawing and restoring numbers: %w", i, err)
 		}
+		ch.Withdrawn += withdrawn
+		ch.Restored += restored
 	}
+	if added == 0 && meta.Input == input {
+		return 0, nil // nothing to add, and the input is recorded already
+	}
+	before := meta.Batches
 	meta.Input = input
-	if err := store.AddBatches(ctx, meta, planned(fresh, meta.BatchSize, &meta.Contact, true)); err != nil {
-		return ch, err
+	add := planned(fresh, meta.BatchSize, &meta.Contact, true)
+	if cs, ok := store.(ClaimStore); ok {
+		// Only over the batches read: the numbers another worker added
+		// meanwhile are not new.
+		err = cs.AddBatchesIf(ctx, before, meta, add)
+	} else {
+		err = store.AddBatches(ctx, meta, add)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("adding %d number%s in new batches: %w", added, plural(added), err)
 	}
 	ch.Added = added
-	return ch, nil
+	return 0, nil
 }
