@@ -41,7 +41,7 @@ type SubmitResult struct {
 	// the next run submits them again).
 	Rejected []int
 	// InDoubt are the batches still in doubt when Submit returned
-	// (without Wait). ConclusiveAt is the earliest time a run can settle
+	// (without Wait), but for those of HeldElsewhere. ConclusiveAt is the earliest time a run can settle
 	// them all if Twilio never made their orders (the latest of their
 	// Doubt.ConclusiveAt): a run started then settles them.
 	InDoubt      []int

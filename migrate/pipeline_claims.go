@@ -71,6 +71,9 @@ func (p *pipeline) submitClaimed(ctx context.Context) (*SubmitResult, error) {
 		}
 		for _, b := range page {
 			after = b.Index
+			if p.held[b.Index] {
+				continue // another worker's, perhaps sending it
+			}
 			res.InDoubt = append(res.InDoubt, b.Index)
 			if b.Doubt != nil {
 				res.ConclusiveAt = later(res.ConclusiveAt, b.Doubt.ConclusiveAt())
