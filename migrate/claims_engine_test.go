@@ -407,3 +407,44 @@ func TestClaimOptions(t *testing.T) {
 	})
 	assert.GreaterOrEqual(t, long.Options(nil).ClaimTTL*8/10, 10*time.Minute, "a default that covers longer limits")
 }
+
+// A worker renews its claim while it works: a check that outlasts the
+// claim's ttl ends with the claim still held, and the batch is sent.
+func TestAClaimIsRenewedWhileTheWorkGoesOn(t *testing.T) {
+	e := newEnv(t, 2, 2, nil)
+	st := newClaimMem(e.store, time.Now)
+	renewed := make(chan struct{})
+	var renewals int
+	var fourth time.Time
+	st.onRenew = func(l Lease) error {
+		if renewals++; renewals == 4 {
+			fourth = time.Now()
+			close(renewed)
+		}
+		return nil
+	}
+	var first Lease
+	check := checkFunc(func(ctx context.Context, _ int, _ []hostednumbers.Number) (map[string]string, error) {
+		first, _ = st.LeaseOf(ctx, 1)
+		select { // longer than the claim's ttl: four renewals
+		case <-renewed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return nil, nil
+	})
+	m := e.migrator(func(o *Options) {
+		o.Store, o.OnEvent, o.Wait, o.Check = st, nil, false, check
+		o.Worker, o.ClaimTTL = "A", time.Second
+		o.Client.Limits = hostednumbers.CallLimits{AttemptTimeout: 100 * time.Millisecond}
+	})
+	res, err := m.Submit(e.ctx)
+	require.NoError(t, err)
+	assert.Empty(t, res.HeldElsewhere)
+	assert.Equal(t, 1, res.Submitted)
+	assert.Equal(t, StateAccepted, e.batch(1).State)
+	last, err := st.LeaseOf(e.ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, first.Token, last.Token, "one claim throughout, renewed")
+	assert.True(t, fourth.After(first.Expires), "the work went on past the claim's first expiry, and its saves were taken")
+}
