@@ -448,3 +448,55 @@ func TestAClaimIsRenewedWhileTheWorkGoesOn(t *testing.T) {
 	assert.Equal(t, first.Token, last.Token, "one claim throughout, renewed")
 	assert.True(t, fourth.After(first.Expires), "the work went on past the claim's first expiry, and its saves were taken")
 }
+
+// With Wait, a worker that lost a batch's claim comes back for it once
+// the other worker lets it go, and sends it.
+func TestALostBatchIsDoneLaterWithWait(t *testing.T) {
+	e := newEnv(t, 4, 2, nil)
+	clk := &storeClock{}
+	st := newClaimMem(e.store, clk.Now)
+	checking := make(chan struct{})
+	var once sync.Once
+	check := checkFunc(func(ctx context.Context, batch int, _ []hostednumbers.Number) (map[string]string, error) {
+		first := false
+		if batch == 1 {
+			once.Do(func() { first = true; close(checking) })
+		}
+		if !first {
+			return nil, nil
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	m := e.migrator(func(o *Options) {
+		o.Store, o.OnEvent, o.Concurrency, o.Check = st, nil, 1, check
+		o.Worker, o.ClaimTTL, o.Poll = "A", time.Second, 10*time.Millisecond
+		o.Client.Limits = hostednumbers.CallLimits{AttemptTimeout: 100 * time.Millisecond}
+	})
+	done := make(chan struct{})
+	var res *SubmitResult
+	var err error
+	go func() {
+		defer close(done)
+		res, err = m.Submit(e.ctx)
+	}()
+	e.waitFor(checking, "the check of batch 1")
+	clk.advance(time.Hour)
+	st.steal(1, "B")
+	for e.batch(2).State != StateAccepted { // A goes on with batch 2
+		select {
+		case <-e.ctx.Done():
+			t.Fatal("batch 2 was never sent")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	l, lerr := st.LeaseOf(e.ctx, 1)
+	require.NoError(t, lerr)
+	require.NoError(t, st.Release(e.ctx, l)) // B is done with batch 1 (and did nothing)
+	e.waitFor(done, "the submit")
+	require.NoError(t, err)
+	assert.Empty(t, res.HeldElsewhere)
+	assert.Equal(t, 2, res.Submitted)
+	assert.Equal(t, StateAccepted, e.batch(1).State)
+	assert.Equal(t, 2, e.creates())
+}
