@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -168,7 +169,16 @@ func TestEnginesShareAMigration(t *testing.T) {
 	srv := hostednumberstest.NewServer()
 	defer srv.Close()
 	const n, size, workers = 200, 10, 3
+	// What one engine alone reads of the store to submit it all.
+	alone := &counted{ClaimStore: started(t, n, size)}
+	srvAlone := hostednumberstest.NewServer()
+	defer srvAlone.Close()
+	m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srvAlone.Client()), Store: alone, Wait: true})
+	require.NoError(t, err)
+	_, err = m.Submit(ctx)
+	require.NoError(t, err)
 	st := started(t, n, size)
+	var reads atomic.Int64
 	type outcome struct {
 		res *migrate.SubmitResult
 		p   migrate.Progress
@@ -177,13 +187,15 @@ func TestEnginesShareAMigration(t *testing.T) {
 	out := make([]outcome, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: open(t, pgstore.Options{Schema: st.Schema()}),
+		store := &counted{ClaimStore: open(t, pgstore.Options{Schema: st.Schema()})}
+		m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: store,
 			Worker: fmt.Sprintf("engine-%d", w), Wait: true, Concurrency: 2, Poll: 10 * time.Millisecond})
 		require.NoError(t, err)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			res, err := m.Submit(ctx)
+			reads.Add(store.reads.Load())
 			var p migrate.Progress
 			if err == nil {
 				p, err = m.Follow(ctx)
@@ -201,6 +213,9 @@ func TestEnginesShareAMigration(t *testing.T) {
 		submitted += o.res.Submitted
 	}
 	assert.Equal(t, n/size, submitted)
+	t.Logf("store reads to submit: %d by one engine alone, %d by %d engines together", alone.reads.Load(), reads.Load(), workers)
+	assert.LessOrEqual(t, reads.Load(), 2*alone.reads.Load(),
+		"the engines together read the store about as often as one alone (no run restarts from batch 1)")
 	assert.Len(t, srv.Orders(), n/size, "one bulk request per batch")
 	assertOneOrderPerNumber(t, srv, n)
 	for i := 1; i <= n/size; i++ {
@@ -295,4 +310,26 @@ func mustNew(t *testing.T, o migrate.Options) *migrate.Migrator {
 	m, err := migrate.New(o)
 	require.NoError(t, err)
 	return m
+}
+
+// counted counts the reads of a store: its batches, numbers and pages of
+// batches.
+type counted struct {
+	migrate.ClaimStore
+	reads atomic.Int64
+}
+
+func (c *counted) Batch(ctx context.Context, index int) (migrate.Batch, error) {
+	c.reads.Add(1)
+	return c.ClaimStore.Batch(ctx, index)
+}
+
+func (c *counted) Numbers(ctx context.Context, index int) ([]migrate.NumberState, error) {
+	c.reads.Add(1)
+	return c.ClaimStore.Numbers(ctx, index)
+}
+
+func (c *counted) Pending(ctx context.Context, after, limit int, states ...migrate.BatchState) ([]migrate.Batch, error) {
+	c.reads.Add(1)
+	return c.ClaimStore.Pending(ctx, after, limit, states...)
 }
