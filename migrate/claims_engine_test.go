@@ -500,3 +500,48 @@ func TestALostBatchIsDoneLaterWithWait(t *testing.T) {
 	assert.Equal(t, StateAccepted, e.batch(1).State)
 	assert.Equal(t, 2, e.creates())
 }
+
+// fetchHook calls hook before the first bulk fetch.
+type fetchHook struct {
+	hostednumbers.BulkHostedNumberOrdersAPI
+	once sync.Once
+	hook func()
+}
+
+func (f *fetchHook) Fetch(ctx context.Context, sid string, p *hostednumbers.FetchBulkHostedNumberOrderParams, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	f.once.Do(f.hook)
+	return f.BulkHostedNumberOrdersAPI.Fetch(ctx, sid, p, opts...)
+}
+
+// A batch another worker had during this refresh pass (it refreshed it)
+// is not refreshed again in the pass.
+func TestRefreshSkipsABatchAnotherWorkerHadInThePass(t *testing.T) {
+	e := newEnv(t, 4, 2, nil)
+	st := newClaimMem(e.store, time.Now)
+	e.opts.Store, e.opts.OnEvent = st, nil
+	res, err := e.migrator(func(o *Options) { o.Worker = "A" }).Submit(e.ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Submitted)
+	e.clock.advance(time.Hour) // Twilio made the orders
+	hook := &fetchHook{BulkHostedNumberOrdersAPI: e.opts.Client.BulkHostedNumberOrders, hook: func() {
+		// While A refreshes batch 1, B refreshes batch 2.
+		c, err := st.Claim(e.ctx, "B", time.Hour, 2)
+		if assert.NoError(t, err) {
+			assert.NoError(t, st.Release(e.ctx, c.Lease))
+		}
+	}}
+	m := e.migrator(func(o *Options) { o.Worker, o.Client.BulkHostedNumberOrders = "A", hook })
+	v1, v2 := e.batch(1).Version, e.batch(2).Version
+	_, err = m.Refresh(e.ctx)
+	require.NoError(t, err)
+	assert.Greater(t, e.batch(1).Version, v1, "A refreshed batch 1")
+	assert.Equal(t, v2, e.batch(2).Version, "A left batch 2, which B had in this pass")
+	l, err := st.LeaseOf(e.ctx, 2)
+	require.NoError(t, err)
+	assert.Equal(t, "B", l.Worker, "A did not even keep a claim on it")
+
+	// The next pass refreshes it.
+	_, err = m.Refresh(e.ctx)
+	require.NoError(t, err)
+	assert.Greater(t, e.batch(2).Version, v2)
+}

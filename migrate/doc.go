@@ -21,10 +21,10 @@
 //     sent with (Options.Settle then); it starts when the create may last
 //     have reached Twilio: when it returned, or, for a create left in
 //     flight by a run that died, its send time plus the longest its client
-//     may take over it (every attempt and wait, API.Limits), or, under
-//     claims, the end of the claim it was sent under, whichever is
-//     earlier, unless the Store proves the earlier run had ended sooner
-//     (Exclusive; never under claims). An order
+//     may take over it (every attempt and wait, API.Limits), or, for a
+//     create sent under a claim, when the claim before the looking
+//     worker's ended, if that is earlier; without claims, when the Store
+//     proves the earlier run had ended (Exclusive), if earlier. An order
 //     seen in any look counts, even if a later, lagging list misses it. A
 //     doubt keeps its earliest look after the window, and a run started at
 //     SubmitResult.ConclusiveAt settles it. A create Twilio accepted whose
