@@ -545,3 +545,27 @@ func TestRefreshSkipsABatchAnotherWorkerHadInThePass(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, e.batch(2).Version, v2)
 }
+
+// A run stopped (Ctrl-C) while it works under a claim returns the
+// context's error, sends nothing more, and releases its claims.
+func TestAStoppedRunReleasesItsClaims(t *testing.T) {
+	e := newEnv(t, 4, 2, nil)
+	st := newClaimMem(e.store, time.Now)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	check := checkFunc(func(ctx context.Context, _ int, _ []hostednumbers.Number) (map[string]string, error) {
+		cancel()
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	m := e.migrator(func(o *Options) { o.Store, o.OnEvent, o.Check, o.Worker = st, nil, check, "A" })
+	_, err := m.Submit(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, e.creates())
+	for i := 1; i <= 2; i++ {
+		l, err := st.LeaseOf(e.ctx, i)
+		require.NoError(t, err)
+		assert.False(t, l.Held() && time.Now().Before(l.Expires), "batch %d's claim is released", i)
+		assert.Equal(t, StatePlanned, e.batch(i).State)
+	}
+}
