@@ -569,3 +569,30 @@ func TestAStoppedRunReleasesItsClaims(t *testing.T) {
 		assert.Equal(t, StatePlanned, e.batch(i).State)
 	}
 }
+
+// A create starts only if what is left of its claim, once renewed,
+// covers every attempt the client may make: a renewal that comes back
+// late (a slow store) leaves too little, and the batch is left for
+// later, nothing recorded and nothing sent.
+func TestACreateStartsOnlyWithEnoughOfItsClaim(t *testing.T) {
+	e := newEnv(t, 2, 2, nil)
+	st := newClaimMem(e.store, time.Now)
+	var once sync.Once
+	st.onRenew = func(Lease) error {
+		once.Do(func() { time.Sleep(50 * time.Millisecond) }) // the renewal before the create
+		return nil
+	}
+	m := e.migrator(func(o *Options) {
+		o.Store, o.OnEvent, o.Wait, o.Worker = st, nil, false, "A"
+		// A create may take 2.399 s: a claim of 3 s covers it, with
+		// hardly a millisecond to spare.
+		o.Client.Limits = hostednumbers.CallLimits{AttemptTimeout: 2399 * time.Millisecond}
+		o.ClaimTTL = 3 * time.Second
+	})
+	res, err := m.Submit(e.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []int{1}, res.HeldElsewhere)
+	assert.Zero(t, e.creates())
+	assert.Equal(t, StatePlanned, e.batch(1).State)
+	assert.Empty(t, e.batch(1).Attempts)
+}
