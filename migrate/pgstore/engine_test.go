@@ -333,3 +333,67 @@ func (c *counted) Pending(ctx context.Context, after, limit int, states ...migra
 	c.reads.Add(1)
 	return c.ClaimStore.Pending(ctx, after, limit, states...)
 }
+
+// Three engines share a migration, and one is killed (as SIGKILL would
+// leave it: its claim neither renewed nor released) right after Twilio
+// answered its second create: the others wait for its claim to expire,
+// settle that batch from it, and finish the migration exactly once.
+func TestEnginesFinishAfterOneIsKilled(t *testing.T) {
+	ctx := testCtx(t)
+	srv := hostednumberstest.NewServer()
+	defer srv.Close()
+	const n, size, workers = 120, 10, 3
+	st := started(t, n, size)
+	var creates atomic.Int64
+	api := migrate.ClientAPI(srv.Client(hostednumbers.WithTimeout(500*time.Millisecond),
+		hostednumbers.WithMaxRetries(0), hostednumbers.WithMaxRetryAfter(0)))
+	first := make(chan struct{}) // the killed engine's first create is answered
+	api.BulkHostedNumberOrders = killAfterAnswer{api.BulkHostedNumberOrders, func() bool {
+		n := creates.Add(1)
+		if n == 1 {
+			close(first)
+		}
+		return n == 2
+	}}
+	killed, err := migrate.New(migrate.Options{Client: api, Store: open(t, pgstore.Options{Schema: st.Schema()}), Worker: "killed",
+		Settle: 200 * time.Millisecond, Concurrency: 1, ClaimTTL: time.Second, Wait: true})
+	require.NoError(t, err)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	go func() {
+		defer wg.Done()
+		defer func() { assert.Equal(t, crash{afterAnswer}, recover()) }()
+		_, _ = killed.Submit(ctx)
+	}()
+	select { // so that it has work left for its second create
+	case <-first:
+	case <-ctx.Done():
+		t.Fatal("the first create was never answered")
+	}
+	for w := 1; w < workers; w++ {
+		m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: open(t, pgstore.Options{Schema: st.Schema()}),
+			Worker: fmt.Sprintf("engine-%d", w), Settle: 200 * time.Millisecond, Wait: true, Concurrency: 1, Poll: 10 * time.Millisecond})
+		require.NoError(t, err)
+		go func() {
+			defer wg.Done()
+			res, err := m.Submit(ctx)
+			if err == nil && len(res.InDoubt)+len(res.HeldElsewhere) > 0 {
+				err = fmt.Errorf("finished with %v in doubt, %v held elsewhere", res.InDoubt, res.HeldElsewhere)
+			}
+			if err == nil {
+				_, err = m.Follow(ctx)
+			}
+			errs[w] = err
+		}()
+	}
+	wg.Wait()
+	for w := 1; w < workers; w++ {
+		require.NoError(t, errs[w], "engine %d", w)
+	}
+	p, err := migrate.Summarize(ctx, st)
+	require.NoError(t, err)
+	assert.Equal(t, map[migrate.BatchState]int{migrate.StateAccepted: n / size}, p.States)
+	assertOneOrderPerNumber(t, srv, n)
+	assert.Len(t, srv.Orders(), n/size, "one bulk request per batch, the killed engine's included")
+}
