@@ -41,11 +41,18 @@ type SubmitResult struct {
 	// the next run submits them again).
 	Rejected []int
 	// InDoubt are the batches still in doubt when Submit returned
-	// (without Wait). ConclusiveAt is the earliest time a run can settle
-	// them all if Twilio never made their orders (the latest of their
-	// Doubt.ConclusiveAt): a run started then settles them.
+	// (without Wait), but for those of HeldElsewhere. ConclusiveAt is
+	// the earliest time a run can settle them all if Twilio never made
+	// their orders (the latest of their Doubt.ConclusiveAt): a run
+	// started then settles them.
 	InDoubt      []int
 	ConclusiveAt time.Time
+	// HeldElsewhere are the batches, not yet accepted, that other
+	// workers held when this worker last tried them, or whose claim it
+	// lost (under claims, without Wait): this run did not do them, and
+	// its result is not the whole migration's. With Wait, Submit comes
+	// back for them until they are done, so it is empty.
+	HeldElsewhere []int
 }
 
 // add counts what r did into res.
@@ -80,6 +87,12 @@ type pipeline struct {
 	err      error
 	panicked any
 	stopped  bool
+
+	// Under claims: started is when the run began (a batch another
+	// worker found rejected since is done for this run); held the
+	// batches other workers held (or this one lost).
+	started time.Time
+	held    map[int]bool
 }
 
 // Submit brings every batch to Twilio: accepted ones are left alone,
@@ -99,6 +112,13 @@ type pipeline struct {
 // that cannot be written, a look that fails): the batches it is working
 // on finish their step, no other starts, and it returns the failure as a
 // *StepError.
+//
+// On a ClaimStore (see Options.Worker) it works on a batch only under a
+// claim, reading the batches still to do a page at a time: a batch
+// another worker holds, a claim lost or a conflict is no failure; the
+// worker moves on, and with Wait comes back for such batches until every
+// batch is accepted, settled or rejected, whoever did it (without Wait
+// it lists them in SubmitResult.HeldElsewhere).
 func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 	meta, err := m.o.Store.Meta(ctx)
 	if err != nil {
@@ -109,6 +129,9 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 	}
 	res := &SubmitResult{}
 	p := &pipeline{m: m, res: res, created: make(map[int]bool), looked: make(map[int]bool), confirm: make(map[int]bool)}
+	if m.cs != nil {
+		return p.submitClaimed(ctx)
+	}
 	for pass := 0; ; pass++ {
 		if err := p.pass(ctx, meta.Batches, pass); err != nil {
 			return res, err
