@@ -196,6 +196,12 @@ func runMigration(b *testing.B, bin string, n int, checked bool) {
 	if v := os.Getenv("BULKHOST_BENCH_GODEBUG"); v != "" {
 		cmd.Env = append(cmd.Env, "GODEBUG="+v) // to see the command's garbage collector
 	}
+	if d := os.Getenv("BULKHOST_BENCH_HEAPPROFILE"); d != "" {
+		// A directory: the command's heap near its peak, for go tool pprof.
+		profile := filepath.Join(d, fmt.Sprintf("heap-%d-%s.pprof", n, map[bool]string{false: "skipped", true: "checked"}[checked]))
+		cmd.Env = append(cmd.Env, "BULKHOST_TEST_HEAPPROFILE="+profile)
+		b.Logf("heap profile: %s", profile)
+	}
 	var stderr bytes.Buffer
 	cmd.Stdout = nil // the report of every number: not measured
 	cmd.Stderr = &stderr

@@ -125,6 +125,15 @@ func (c *cli) runMode(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 	defer c.writeStats()
+	if path := c.getenv(envTestHeapProfile); path != "" {
+		pctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.profileHeapPeaks(pctx, path, 250*time.Millisecond)
+		}()
+		defer func() { stop(); <-done }()
+	}
 	switch {
 	case cfg.fetchSID != "":
 		return c.fetch(ctx, cfg)
