@@ -275,3 +275,34 @@ func runMigration(b *testing.B, bin string, n int, checked bool) {
 	b.ReportMetric(float64(follow.bulkFetches), "bulk-fetches")
 	b.ReportMetric(float64(follow.documentFetches), "document-fetches")
 }
+
+// classify puts each request of a migration in its phase and kind.
+func TestClassify(t *testing.T) {
+	req := func(method, path string) hostednumberstest.Request {
+		return hostednumberstest.Request{Method: method, Path: path}
+	}
+	submit, follow := classify([]hostednumberstest.Request{
+		req(http.MethodPost, fakeBulkPath),
+		req(http.MethodPost, fakeEligibilityPath),
+		req(http.MethodGet, fakeEligibilityPath+"/EHaaaa"),
+		req(http.MethodGet, fakeBulkPath+"/BHaaaa"),
+		req(http.MethodGet, fakeOrderPath),
+		req(http.MethodGet, fakeOrderPath),
+		req(http.MethodGet, fakeOrderPath+"/HRaaaa"),
+		req(http.MethodGet, fakeDocPath+"/PXaaaa/DependentHostedNumberOrders"),
+		req(http.MethodGet, fakeDocPath+"/PXaaaa"),
+		req(http.MethodGet, fakeDocPath+"/PXbbbb"),
+		req(http.MethodDelete, fakeOrderPath+"/HRaaaa"),
+		req(http.MethodPost, fakeOrderPath),
+	})
+	if submit != 3 {
+		t.Errorf("submit: %d requests, want 3", submit)
+	}
+	want := followKinds{listPages: 2, orderFetches: 1, dependentLists: 1, bulkFetches: 1, documentFetches: 2, other: 2}
+	if follow != want {
+		t.Errorf("follow: %+v, want %+v", follow, want)
+	}
+	if follow.total() != 9 {
+		t.Errorf("follow: %d requests in all, want 9", follow.total())
+	}
+}
