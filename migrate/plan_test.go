@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"iter"
+	"math"
 	"strings"
 	"testing"
 
@@ -81,6 +82,50 @@ func TestRuleBatchesRefusesDuplicates(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, err.Error(), "listed twice; first as number 1 (line 2)")
 	assert.Nil(t, st.meta)
+}
+
+// A number's first place is kept in 8 bytes; a position or line that
+// does not fit is left out of the message, never told wrong.
+func TestPlacePacksPositionAndLine(t *testing.T) {
+	for _, tc := range []struct {
+		index, line  int
+		wantI, wantL int
+		okI, okL     bool
+		name         string
+	}{
+		{0, 2, 0, 2, true, true, "first number, line 2"},
+		{999_999, 1_000_001, 999_999, 1_000_001, true, true, "a million"},
+		{5, 0, 5, 0, true, false, "no line (not from a file)"},
+		{math.MaxUint32 - 1, math.MaxUint32, math.MaxUint32 - 1, math.MaxUint32, true, true, "the largest kept"},
+		{math.MaxUint32, math.MaxUint32 + 1, 0, 0, false, false, "beyond 32 bits"},
+		{-1, -1, 0, 0, false, false, "negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPlace(tc.index, tc.line)
+			i, okI := p.index()
+			l, okL := p.line()
+			assert.Equal(t, tc.okI, okI)
+			assert.Equal(t, tc.okL, okL)
+			if okI {
+				assert.Equal(t, tc.wantI, i)
+			}
+			if okL {
+				assert.Equal(t, tc.wantL, l)
+			}
+		})
+	}
+	// Through Batches: the second of three numbers repeats at position 3,
+	// line 4, naming the first's position and line.
+	var pe *PlanError
+	for _, err := range Batches(numbersOf("+14155550100", "+14155550101", "+14155550101"), 1000) {
+		if err != nil {
+			require.ErrorAs(t, err, &pe)
+		}
+	}
+	require.NotNil(t, pe)
+	require.Len(t, pe.Problems, 1)
+	assert.Equal(t, "+14155550101 is listed twice; first as number 2 (line 3)", pe.Problems[0].Message)
+	assert.Equal(t, 4, pe.Problems[0].Line)
 }
 
 // Rule 5 for ApplyInput: a number twice in the changed input, or a new

@@ -354,12 +354,16 @@
 //
 // # Test hooks
 //
-// Three environment variables exist for bulkhost's own tests and are not
+// Four environment variables exist for bulkhost's own tests and are not
 // for operators: BULKHOST_TEST_CRASH_AT=step[:n] makes the process kill
 // itself with SIGKILL at the n-th occurrence of a step (after-sending,
 // after-answer, mid-wait, after-eligibility-recorded: right after an
 // eligibility check's request ID was recorded), BULKHOST_TEST_BASE_URL points -live at a fake
-// server on a loopback http address (any other address is refused), and
-// BULKHOST_TEST_STATS names a file the journal's bytes written and size
-// are written to at exit (for the benchmarks).
+// server on a loopback http address (any other address is refused),
+// BULKHOST_TEST_STATS names a file the run's figures are written to at
+// exit (the journal's bytes written and size, the peak resident memory,
+// how long submitting and following took, the refresh passes and the
+// numbers each began with: for the benchmarks), and
+// BULKHOST_TEST_HEAPPROFILE names a file a heap profile is written to at
+// each new high of the heap.
 package main

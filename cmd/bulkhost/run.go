@@ -72,6 +72,17 @@ type cli struct {
 		// KiB, where /proc tells it: unlike a child's ru_maxrss, it does
 		// not include what the parent held when it started the command.
 		PeakRSS int64 `json:"peak_rss_kib,omitempty"`
+		// SubmitSeconds is how long Submit took: checks, creates and the
+		// settling of batches in doubt.
+		SubmitSeconds float64 `json:"submit_seconds"`
+		// FollowSeconds is how long following took, and RefreshPasses
+		// the refreshes it made.
+		FollowSeconds float64 `json:"follow_seconds"`
+		RefreshPasses int     `json:"refresh_passes"`
+		// NumbersFollowed adds up, over the refresh passes, the numbers
+		// that could still change when each pass began: the numbers a
+		// pass had to ask about.
+		NumbersFollowed int64 `json:"numbers_followed"`
 	}
 }
 
@@ -114,6 +125,15 @@ func (c *cli) runMode(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 	defer c.writeStats()
+	if path := c.getenv(envTestHeapProfile); path != "" {
+		pctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.profileHeapPeaks(pctx, path, 250*time.Millisecond)
+		}()
+		defer func() { stop(); <-done }()
+	}
 	switch {
 	case cfg.fetchSID != "":
 		return c.fetch(ctx, cfg)

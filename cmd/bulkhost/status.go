@@ -52,10 +52,25 @@ func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *journa
 		p.start(fmt.Sprintf("bulkhost: following the %d number%s of journal %s", meta.Input.Numbers, plural(meta.Input.Numbers), st.path))
 		track.begin(ctx, "following")
 	}
+	// For the benchmarks' figures: the numbers that can still change
+	// when each refresh pass begins.
+	moving := -1
+	if c.getenv(envTestStats) != "" {
+		if p, err := migrate.Summarize(ctx, st); err == nil {
+			moving = movingNumbers(p.Counts)
+		}
+	}
+	started := c.clock()
+	defer func() { c.stats.FollowSeconds = c.clock().Sub(started).Seconds() }()
 	eng = mustNew(eng.Options(func(o *migrate.Options) {
 		prev := o.OnEvent
 		o.OnEvent = func(ev migrate.Event) {
 			if ev.Kind == migrate.EventRefreshed {
+				c.stats.RefreshPasses++
+				if moving >= 0 {
+					c.stats.NumbersFollowed += int64(moving)
+					moving = movingNumbers(ev.Counts)
+				}
 				track.tick(ctx, false)
 				if !ev.Settled && cfg.wait && c.checkpoint != nil {
 					c.checkpoint(stepMidWait) // the wait for the next refresh begins
@@ -79,6 +94,18 @@ func (c *cli) followStore(ctx context.Context, eng *migrate.Migrator, st *journa
 		return failure
 	}
 	return c.report(context.WithoutCancel(ctx), st, cfg)
+}
+
+// movingNumbers is the number of numbers in counts whose status can still
+// change.
+func movingNumbers(counts map[string]int) int {
+	n := 0
+	for s, k := range counts {
+		if !migrate.Final(s) {
+			n += k
+		}
+	}
+	return n
 }
 
 func mustNew(o migrate.Options) *migrate.Migrator {

@@ -145,7 +145,9 @@ func (c *cli) dryRun(cfg *config, in *input) error {
 func (m *migration) runAll(ctx context.Context) error {
 	c, cfg := m.c, m.cfg
 	m.track.begin(ctx, "submitting")
+	started := c.clock()
 	res, err := m.eng.Submit(ctx)
+	c.stats.SubmitSeconds = c.clock().Sub(started).Seconds()
 	if !m.routine || m.track.drawn {
 		m.track.tick(ctx, true) // where the whole stands
 	}
