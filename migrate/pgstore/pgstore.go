@@ -135,6 +135,7 @@ type Store struct {
 	name   string
 	schema string
 	q      queries
+	cq     checkQueries
 	clock  func() time.Time
 }
 
@@ -184,7 +185,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
 	if err := migrateSchema(ctx, pool, o.Schema, schemaSteps(pgx.Identifier{o.Schema}.Sanitize())); err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, name: o.Migration, schema: o.Schema, q: newQueries(pgx.Identifier{o.Schema}.Sanitize()), clock: o.Clock}, nil
+	return &Store{pool: pool, name: o.Migration, schema: o.Schema, q: newQueries(pgx.Identifier{o.Schema}.Sanitize()),
+		cq: newCheckQueries(pgx.Identifier{o.Schema}.Sanitize()), clock: o.Clock}, nil
 }
 
 // Close releases the store, and its connections if Open made them.
