@@ -603,10 +603,10 @@ func (s *FileStore) indexLocked(requestID string) int {
 }
 
 // resultIndex maps phone numbers to their results in about 15 bytes a
-// number (internal/phoneindex): an E.164 number is its digits as a uint64,
-// in sorted arrays
-// (others, which a check may echo, are kept by their text), and each
-// distinct result without its phone number is stored once.
+// number (internal/phoneindex): an E.164 number is its digits as a
+// uint64, in sorted arrays (others, which a check may echo, are kept by
+// their text), and each distinct result without its phone number is
+// stored once.
 type resultIndex struct {
 	x *phoneindex.Index[NumberResult]
 }
