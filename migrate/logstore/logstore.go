@@ -50,6 +50,26 @@
 // after every symbolic link is resolved) that is held until Close, and
 // removes temporary files a killed run left behind.
 //
+// # Eligibility checks
+//
+// The store is also a preflight.Store: the eligibility checks of the
+// migration (migrate/preflight) are kept in its log, so that one file
+// holds the whole migration. A check created is a check record (its
+// request ID and numbers); its results and its end are one results
+// record, so that a crash leaves either the check pending or its results
+// recorded, never one without the other. Each is synced before the call
+// returns, and the rules above apply to them: a record that contradicts
+// the ones before it (results of a check not pending, a check recorded
+// twice) is damage. A compaction (and AddBatches) writes the pending
+// checks, oldest first, and every number's newest result (kept records of
+// 1000 results), and drops ended checks and results replaced since.
+// Checks are recorded once the migration is started: before, RecordCheck
+// is migrate.ErrNoMigration. In memory the store keeps the pending checks
+// and each number's newest result in about 14 bytes a number (an E.164
+// number's digits in a sorted array, each distinct result stored once).
+// A file with check records is refused as damage by a version of this
+// package that predates them.
+//
 // # Claims
 //
 // The store is a migrate.ClaimStore, so that the engine has one code path
