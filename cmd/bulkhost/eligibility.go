@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
@@ -205,7 +204,7 @@ func copyChecks(ctx context.Context, st migrate.Store, src, dst preflight.Store)
 
 // importID stands for the check of an imported result that names none:
 // the results are recorded under it, and it ends at once.
-var importID = "EC" + strings.Repeat("0", 32)
+const importID = "EC" + "00000000000000000000000000000000"
 
 // eligibilityEvent tells of a step of the eligibility check.
 func (m *migration) eligibilityEvent(ev preflight.Event) {
