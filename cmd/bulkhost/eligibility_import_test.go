@@ -133,7 +133,7 @@ func (f *failingStore) RecordResults(ctx context.Context, id string, rs []prefli
 // stays, and an import again ends with every result and every pending
 // check in the journal, each pending check once.
 func TestImportStoppedMidwayIsHarmless(t *testing.T) {
-	for stopAfter := range 3 { // the import makes 3 records
+	for stopAfter := range 4 { // the import makes 3 records, then renames the file
 		t.Run(fmt.Sprintf("after %d records", stopAfter), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -145,9 +145,18 @@ func TestImportStoppedMidwayIsHarmless(t *testing.T) {
 			defer func() { _ = js.Close() }()
 			m := &migration{c: &cli{stderr: &h.stderr}, store: &journal{Store: js, path: js.Path()}, path: js.Path()}
 
-			err = m.importEligibility(ctx, &failingStore{Store: js, ok: stopAfter})
-			require.ErrorIs(t, err, errStopped)
-			assert.Contains(t, err.Error(), "run again to finish: nothing is lost")
+			if stopAfter < 3 {
+				err = m.importEligibility(ctx, &failingStore{Store: js, ok: stopAfter})
+				require.ErrorIs(t, err, errStopped)
+				assert.Contains(t, err.Error(), "run again to finish: nothing is lost")
+			} else {
+				// Every record made, stopped before the rename.
+				old, err := preflight.OpenFileStore(journalPath + eligibilitySuffix)
+				require.NoError(t, err)
+				_, err = copyChecks(ctx, js, old, js)
+				require.NoError(t, err)
+				require.NoError(t, old.Close())
+			}
 			_, err = os.Stat(journalPath + eligibilitySuffix)
 			require.NoError(t, err, "the old file stays until the import is done")
 
