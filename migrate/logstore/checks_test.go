@@ -152,7 +152,11 @@ func TestChecksSurviveCompaction(t *testing.T) {
 	meta, err := st.Meta(ctx)
 	require.NoError(t, err)
 	require.NoError(t, st.AddBatches(ctx, meta, migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
-		for n := range numbers(12) {
+		for n, err := range numbers(12) {
+			if err != nil {
+				yield(n, err)
+				return
+			}
 			if n.PhoneNumber() >= checkPhones(10, 11)[0] && !yield(n, nil) {
 				return
 			}
