@@ -174,3 +174,24 @@ func TestImportStoppedMidwayIsHarmless(t *testing.T) {
 		})
 	}
 }
+
+// A damaged eligibility file of an earlier bulkhost is refused, named,
+// and left as it is; nothing is sent.
+func TestDamagedEligibilityFileIsRefused(t *testing.T) {
+	h := newHarness(t)
+	csvPath, args, _ := oldJournal(t, h)
+	path := csvPath + journalSuffix + eligibilitySuffix
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	damaged := append([]byte(nil), data...)
+	damaged[len(damaged)/2] ^= 0x20
+	require.NoError(t, os.WriteFile(path, damaged, 0o600))
+	h.stderr.Reset()
+	require.Equal(t, exitError, h.run(args...))
+	assert.Contains(t, h.stderr.String(), "the eligibility checks' file of an earlier bulkhost, "+path)
+	assert.Contains(t, h.stderr.String(), "nothing was submitted")
+	assert.Empty(t, requestsTo(h.srv, http.MethodPost, createsPath))
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, damaged, after, "left as it is")
+}
