@@ -185,7 +185,7 @@ func TestDamagedEligibilityFileIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	damaged := append([]byte(nil), data...)
 	damaged[len(damaged)/2] ^= 0x20
-	require.NoError(t, os.WriteFile(path, damaged, 0o600))
+	require.NoError(t, os.WriteFile(path, damaged, 0o600)) //nolint:gosec // the test's own temporary file
 	h.stderr.Reset()
 	require.Equal(t, exitError, h.run(args...))
 	assert.Contains(t, h.stderr.String(), "the eligibility checks' file of an earlier bulkhost, "+path)
