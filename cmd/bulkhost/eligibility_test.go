@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,8 @@ import (
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
+	"github.com/hostednumbers/hostednumbers-go/migrate/logstore"
+	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
 )
 
 const (
@@ -118,10 +121,17 @@ func TestIneligibleNumbersAreNeverSubmitted(t *testing.T) {
 		assert.Regexp(t, `\(eligibility check EC[0-9a-f]{32}\)$`, row[5])
 	}
 	assert.Equal(t, 3, refused)
-	eligibilityFile := csvPath + journalSuffix + eligibilitySuffix
-	st, err := os.Stat(eligibilityFile)
-	require.NoError(t, err, "the checks are recorded next to the journal")
-	assert.Positive(t, st.Size())
+	_, err := os.Stat(csvPath + journalSuffix + eligibilitySuffix)
+	require.ErrorIs(t, err, os.ErrNotExist, "no file next to the journal: the checks are in it")
+	js, err := logstore.Open(csvPath+journalSuffix, logstore.Options{})
+	require.NoError(t, err)
+	recorded, err := js.Results(context.Background(), ineligible)
+	require.NoError(t, err)
+	require.NoError(t, js.Close())
+	assert.Len(t, recorded, len(ineligible), "the journal holds the checks' results")
+	for _, p := range ineligible {
+		assert.Equal(t, preflight.StatusIneligible, recorded[p].Status)
+	}
 
 	// -status -json: the same reasons.
 	h.stdout.Reset()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"strings"
 
@@ -46,9 +47,10 @@ type migration struct {
 	store  *journal
 	eng    *migrate.Migrator
 	path   string
-	// eligibility holds the eligibility checks (nil with
-	// -skip-eligibility), checker runs them.
-	eligibility *preflight.FileStore
+	// eligibility is what to close of the eligibility checks' store (nil
+	// with -skip-eligibility, and when the journal keeps them); checker
+	// runs them.
+	eligibility io.Closer
 	checker     *preflight.Checker
 	// track draws the progress of the whole migration; routine says
 	// whether each batch's routine steps get a line of their own.
@@ -126,12 +128,12 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 	m.track = newTracker(newProgress(c.stderr, c.terminal(c.stderr), cfg.jsonOut), st, c.clock, c.progressEvery)
 	var check migrate.Checker
 	if !cfg.skipEligibility {
-		m.eligibility, m.checker, err = m.openEligibility()
+		m.eligibility, m.checker, err = m.openEligibility(ctx)
 		if err != nil {
 			return nil, failf("%v; nothing was submitted (-skip-eligibility submits without checking)", err)
 		}
 		defer func() {
-			if rerr != nil {
+			if rerr != nil && m.eligibility != nil {
 				_ = m.eligibility.Close() // refused: nothing was checked
 			}
 		}()

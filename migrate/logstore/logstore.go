@@ -50,6 +50,26 @@
 // after every symbolic link is resolved) that is held until Close, and
 // removes temporary files a killed run left behind.
 //
+// # Eligibility checks
+//
+// The store is also a preflight.Store: the eligibility checks of the
+// migration (migrate/preflight) are kept in its log, so that one file
+// holds the whole migration. A check created is a check record (its
+// request ID and numbers); its results and its end are one results
+// record, so that a crash leaves either the check pending or its results
+// recorded, never one without the other. Each is synced before the call
+// returns, and the rules above apply to them: a record that contradicts
+// the ones before it (results of a check not pending, a check recorded
+// twice) is damage. A compaction (and AddBatches) writes the pending
+// checks, oldest first, and every number's newest result (kept records of
+// 1000 results), and drops ended checks and results replaced since.
+// Checks are recorded once the migration is started: before, RecordCheck
+// is migrate.ErrNoMigration. In memory the store keeps the pending checks
+// and each number's newest result in about 14 bytes a number (an E.164
+// number's digits in a sorted array, each distinct result stored once).
+// A file with check records is refused as damage by a version of this
+// package that predates them.
+//
 // # Claims
 //
 // The store is a migrate.ClaimStore, so that the engine has one code path
@@ -180,6 +200,8 @@ type Store struct {
 	now    func() time.Time
 	// locked is when Open took the lock (see ExclusiveSince).
 	locked time.Time
+	// checks is the eligibility checks' records (preflight.Store).
+	checks checks
 }
 
 var _ migrate.ClaimStore = (*Store)(nil)
@@ -282,6 +304,8 @@ type record struct {
 	Numbers []migrate.NumberState `json:"n,omitempty"`
 	Changes []delta               `json:"d,omitempty"`
 	Lease   *leaseDoc             `json:"l,omitempty"`
+	Check   *checkDoc             `json:"ec,omitempty"`
+	Results []resultDoc           `json:"er,omitempty"`
 }
 
 // leaseDoc is a batch's claim in a claim record.
@@ -373,6 +397,11 @@ func (s *Store) apply(path string, rec recordlog.Record) error {
 		s.meta, s.metaN = &m, rec.Span.N
 		return nil
 	case "plan", "save", "claim":
+	case kindCheck, kindResults, kindKept:
+		if msg := s.applyCheck(r, rec.Span.N); msg != "" {
+			return damaged(msg)
+		}
+		return nil
 	default:
 		return damaged(fmt.Sprintf("unknown record %q", r.Kind))
 	}
@@ -421,7 +450,7 @@ func (s *Store) apply(path string, rec recordlog.Record) error {
 func (s *Store) check() error {
 	path := s.log.Path()
 	if s.meta == nil {
-		if len(s.ents) == 0 {
+		if len(s.ents) == 0 && len(s.checks.pending) == 0 && s.checks.results == nil {
 			// No file, or a start that never finished.
 			return nil
 		}
@@ -441,7 +470,7 @@ func (s *Store) check() error {
 // live is the size of the log as a compaction would write it, less what
 // the numbers' changes add to their plan records.
 func (s *Store) live() int64 {
-	n := s.metaN + 64 // the header
+	n := s.metaN + 64 + s.checks.live() // the header
 	for _, e := range s.ents {
 		n += e.plan.N + e.stateN + e.leaseN
 	}
@@ -825,6 +854,7 @@ func (s *Store) AddBatchesIf(ctx context.Context, batches int, meta migrate.Meta
 func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Seq2[[]migrate.NumberState, error]) error {
 	ents := make([]*entry, len(s.ents))
 	var metaN int64
+	var pending []pendingCheck
 	var seen *phoneHashes
 	if extra != nil {
 		seen = newPhoneHashes(max(s.meta.Input.Numbers, meta.Input.Numbers))
@@ -871,11 +901,14 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 			}
 			total += added
 		}
+		var err error
+		if pending, err = s.writeChecks(ctx, w); err != nil {
+			return err
+		}
 		meta.Batches = len(ents)
 		if meta.Input.Numbers == 0 {
 			meta.Input.Numbers = total
 		}
-		var err error
 		metaN, err = writeRecord(w, &record{Kind: "meta", Meta: &meta})
 		return err
 	})
@@ -883,6 +916,10 @@ func (s *Store) rewriteAll(ctx context.Context, meta migrate.Meta, extra iter.Se
 		return err
 	}
 	s.ents, s.meta, s.metaN = ents, &meta, metaN
+	s.checks.pending, s.checks.pendingN = pending, 0
+	for _, p := range pending {
+		s.checks.pendingN += p.n
+	}
 	return nil
 }
 

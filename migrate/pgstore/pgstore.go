@@ -22,6 +22,14 @@
 //   - numbers: one row per number: its batch and position, its phone
 //     number (unique in its migration: a number belongs to one batch), its
 //     input line, its settings as the input gave them, and its state.
+//   - eligibility_checks and eligibility_results (schema version 3): the
+//     store is a preflight.Store, so that the migration's eligibility
+//     checks live with it. One row per check created and not ended (its
+//     request ID, its numbers, in the order recorded), and one row per
+//     number checked, its newest result. RecordResults deletes the check's
+//     row and upserts its results in one transaction: of two workers
+//     ending one check, exactly one records, and nothing of the other's is
+//     kept. Checks are recorded once the migration is started.
 //
 // Documents are stored as json, an exact copy of what encoding/json
 // wrote, so that a number's settings read back byte for byte as they were
@@ -135,6 +143,7 @@ type Store struct {
 	name   string
 	schema string
 	q      queries
+	cq     checkQueries
 	clock  func() time.Time
 }
 
@@ -184,7 +193,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
 	if err := migrateSchema(ctx, pool, o.Schema, schemaSteps(pgx.Identifier{o.Schema}.Sanitize())); err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, name: o.Migration, schema: o.Schema, q: newQueries(pgx.Identifier{o.Schema}.Sanitize()), clock: o.Clock}, nil
+	return &Store{pool: pool, name: o.Migration, schema: o.Schema, q: newQueries(pgx.Identifier{o.Schema}.Sanitize()),
+		cq: newCheckQueries(pgx.Identifier{o.Schema}.Sanitize()), clock: o.Clock}, nil
 }
 
 // Close releases the store, and its connections if Open made them.

@@ -13,7 +13,7 @@ import (
 
 // SchemaVersion is the version of the tables this package creates and
 // reads. Open brings an older schema up to it and refuses a newer one.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // schemaSteps returns the statements that bring the schema in s (quoted)
 // from version i to i+1, for each i: the tables of version 1, then the
@@ -59,7 +59,32 @@ ALTER TABLE {s}.batches
 	ADD COLUMN claim_worker  text NOT NULL DEFAULT '',
 	ADD COLUMN claim_token   bigint NOT NULL DEFAULT 0,
 	ADD COLUMN claim_expires timestamptz;`
-	return []string{strings.ReplaceAll(v1, "{s}", s), strings.ReplaceAll(v2, "{s}", s)}
+	// Version 3: the eligibility checks (preflight.Store): the checks
+	// created and not ended, in the order recorded, and each number's
+	// newest result.
+	v3 := `
+CREATE TABLE {s}.eligibility_checks (
+	migration  text NOT NULL REFERENCES {s}.migrations (name) ON DELETE CASCADE,
+	request_id text NOT NULL,
+	seq        bigint GENERATED ALWAYS AS IDENTITY,
+	phones     text[] NOT NULL CHECK (cardinality(phones) > 0),
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (migration, request_id)
+);
+CREATE INDEX eligibility_checks_in_order ON {s}.eligibility_checks (migration, seq);
+CREATE TABLE {s}.eligibility_results (
+	migration  text NOT NULL REFERENCES {s}.migrations (name) ON DELETE CASCADE,
+	phone      text NOT NULL,
+	status     text NOT NULL,
+	raw_status text NOT NULL DEFAULT '',
+	sub_status text NOT NULL DEFAULT '',
+	reason     text NOT NULL DEFAULT '',
+	next_step  text NOT NULL DEFAULT '',
+	request_id text NOT NULL DEFAULT '',
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (migration, phone)
+);`
+	return []string{strings.ReplaceAll(v1, "{s}", s), strings.ReplaceAll(v2, "{s}", s), strings.ReplaceAll(v3, "{s}", s)}
 }
 
 // lockKey is the advisory lock that serialises the schema's creation and

@@ -18,7 +18,12 @@ import (
 // is recorded is waited for, never created again.
 //
 // Its fields are read at each Check; set them before the first. It is
-// safe for concurrent use.
+// safe for concurrent use, and a migrate.ConcurrentChecker: the engine
+// checks several upcoming batches at once, each Check a Run over the
+// batch's numbers. Runs of different numbers share a Store at once (each
+// waits only for the pending checks that hold its own numbers), so Store
+// must be safe for concurrent use, as every Store of this module is
+// (MemoryStore, FileStore, migrate/logstore, migrate/pgstore).
 type Checker struct {
 	API   API
 	Store Store
@@ -53,6 +58,11 @@ func (c *Checker) Forget(phoneNumbers ...string) {
 		c.forget[p] = true
 	}
 }
+
+// CheckConcurrently implements migrate.ConcurrentChecker: Check may be
+// called for several batches at once (their numbers differ: a number is
+// in one batch), provided Store is safe for concurrent use.
+func (c *Checker) CheckConcurrently() bool { return true }
 
 // Check implements migrate.Checker: it returns each refused number with
 // why. An error (a *CheckError) refuses the whole batch.

@@ -3,6 +3,7 @@ package preflight_test
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -138,4 +139,67 @@ func TestRunLeavesOtherNumbersPendingChecksToTheirRun(t *testing.T) {
 	pending, err = store.PendingChecks(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, pending)
+}
+
+var _ migrate.ConcurrentChecker = (*preflight.Checker)(nil)
+
+// Checks of several batches at once, on one store, each record their own
+// checks and results: nothing is lost, nothing checked twice, nothing
+// left pending. Run with -race.
+func TestCheckerConcurrentChecks(t *testing.T) {
+	for name, open := range map[string]func(t *testing.T) preflight.Store{
+		"memory": func(*testing.T) preflight.Store { return preflight.NewMemoryStore() },
+		"file": func(t *testing.T) preflight.Store {
+			s, err := preflight.OpenFileStore(t.TempDir() + "/checks")
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			srv, client := newFake(t)
+			store := open(t)
+			c := &preflight.Checker{API: client.Eligibility, Store: store, Options: fastOptions()}
+			require.True(t, c.CheckConcurrently())
+			const batches, size = 8, 30
+			all := makeNumbers(batches * size)
+			refused := make([]map[string]string, batches)
+			errs := make([]error, batches)
+			var wg sync.WaitGroup
+			for b := range batches {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if b%3 == 0 {
+						c.Forget(all[b*size].PhoneNumber) // Forget and Check at once
+					}
+					in := make([]hn.Number, size)
+					for i := range in {
+						in[i] = hn.Number{PhoneNumber: all[b*size+i].PhoneNumber}
+					}
+					refused[b], errs[b] = c.Check(ctx, b+1, in)
+				}()
+			}
+			wg.Wait()
+			for b := range batches {
+				require.NoError(t, errs[b], "batch %d", b+1)
+				want := 0
+				for i := range size {
+					if strings.HasSuffix(all[b*size+i].PhoneNumber, "9") {
+						want++
+						assert.Contains(t, refused[b], all[b*size+i].PhoneNumber)
+					}
+				}
+				assert.Len(t, refused[b], want, "batch %d", b+1)
+			}
+			assert.Len(t, bulkCreates(t, srv), batches, "one check per batch, none twice")
+			pending, err := store.PendingChecks(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, pending)
+			res, err := store.Results(ctx, phonesOf(all))
+			require.NoError(t, err)
+			assert.Len(t, res, len(all), "every result recorded")
+		})
+	}
 }

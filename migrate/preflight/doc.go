@@ -44,5 +44,19 @@
 // MemoryStore keeps everything in memory: for tests and for callers that
 // need no resume. It is not durable. A durable Store (a journal file, a
 // database) implements the four methods of Store with the durability
-// its documentation asks for; FileStore does, in one append-only file.
+// its documentation asks for. The migration's own stores do, so that one
+// store holds the whole migration: migrate/logstore keeps the checks in
+// the migration's log, migrate/pgstore in two tables of its schema.
+// FileStore does too, in one append-only file of its own, for a program
+// whose migration store keeps no checks. The contract suite
+// migrate/storetest.RunChecks checks every rule of Store on an
+// implementation.
+//
+// # Several batches at once
+//
+// Checker is a migrate.ConcurrentChecker: the engine checks several
+// upcoming batches at once, one Run each, on one Store. A Run waits only
+// for the pending checks that hold its own numbers, so Runs of different
+// numbers share a Store without touching each other's checks; the Store
+// must be safe for concurrent use, as every Store of this module is.
 package preflight

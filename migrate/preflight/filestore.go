@@ -11,7 +11,6 @@ import (
 	"io"
 	"iter"
 	"os"
-
 	"slices"
 	"strconv"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	hostednumbers "github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
+	"github.com/hostednumbers/hostednumbers-go/internal/phoneindex"
 	"github.com/hostednumbers/hostednumbers-go/internal/recordlog"
 )
 
@@ -602,67 +602,29 @@ func (s *FileStore) indexLocked(requestID string) int {
 	return slices.IndexFunc(s.pending, func(c Check) bool { return c.RequestID == requestID })
 }
 
-// resultIndex maps phone numbers to their results in about 20 bytes a
-// number: an E.164 number is its digits as a uint64 (others, which a check
-// may echo, are kept by their text), and each distinct result without its
-// phone number is stored once.
+// resultIndex maps phone numbers to their results in about 15 bytes a
+// number (internal/phoneindex): an E.164 number is its digits as a
+// uint64, in sorted arrays (others, which a check may echo, are kept by
+// their text), and each distinct result without its phone number is
+// stored once.
 type resultIndex struct {
-	byDigits map[uint64]uint32
-	byText   map[string]uint32
-	shapes   []NumberResult
-	shapeOf  map[NumberResult]uint32
+	x *phoneindex.Index[NumberResult]
 }
 
 func newResultIndex() resultIndex {
-	return resultIndex{byDigits: make(map[uint64]uint32), byText: make(map[string]uint32), shapeOf: make(map[NumberResult]uint32)}
-}
-
-// e164Digits is an E.164 number's digits as one number, and false for
-// anything else (the leading digit is never 0, so no two differ only in
-// leading zeros).
-func e164Digits(phone string) (uint64, bool) {
-	if len(phone) < 2 || len(phone) > 16 || phone[0] != '+' || phone[1] == '0' {
-		return 0, false
-	}
-	var n uint64
-	for i := 1; i < len(phone); i++ {
-		c := phone[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n, true
+	return resultIndex{x: phoneindex.New[NumberResult]()}
 }
 
 func (x *resultIndex) set(r NumberResult) {
 	phone := r.PhoneNumber
 	r.PhoneNumber = ""
-	id, ok := x.shapeOf[r]
-	if !ok {
-		id = uint32(len(x.shapes)) //nolint:gosec // at most one shape per result recorded, far below 2^32
-		x.shapes = append(x.shapes, r)
-		x.shapeOf[r] = id
-	}
-	if d, ok := e164Digits(phone); ok {
-		x.byDigits[d] = id
-	} else {
-		x.byText[phone] = id
-	}
+	x.x.Set(phone, r)
 }
 
 // all yields every number's result.
 func (x *resultIndex) all() iter.Seq[NumberResult] {
 	return func(yield func(NumberResult) bool) {
-		for d, id := range x.byDigits {
-			r := x.shapes[id]
-			r.PhoneNumber = "+" + strconv.FormatUint(d, 10)
-			if !yield(r) {
-				return
-			}
-		}
-		for phone, id := range x.byText {
-			r := x.shapes[id]
+		for phone, r := range x.x.All() {
 			r.PhoneNumber = phone
 			if !yield(r) {
 				return
@@ -672,17 +634,9 @@ func (x *resultIndex) all() iter.Seq[NumberResult] {
 }
 
 func (x *resultIndex) get(phone string) (NumberResult, bool) {
-	var id uint32
-	var ok bool
-	if d, isE164 := e164Digits(phone); isE164 {
-		id, ok = x.byDigits[d]
-	} else {
-		id, ok = x.byText[phone]
+	r, ok := x.x.Get(phone)
+	if ok {
+		r.PhoneNumber = phone
 	}
-	if !ok {
-		return NumberResult{}, false
-	}
-	r := x.shapes[id]
-	r.PhoneNumber = phone
-	return r, true
+	return r, ok
 }

@@ -177,8 +177,8 @@ func TestResultIndex_SharesResultsAndKeepsTheNewest(t *testing.T) {
 	for i := range 10000 {
 		x.set(NumberResult{PhoneNumber: fmt.Sprintf("+1415%07d", i), Status: StatusEligible, RawStatus: "ELIGIBLE", RequestID: "EC1"})
 	}
-	if len(x.shapes) != 1 {
-		t.Fatalf("10000 eligible numbers of one check: %d shapes, want 1", len(x.shapes))
+	if n := x.x.Shared(); n != 1 {
+		t.Fatalf("10000 eligible numbers of one check: %d distinct results, want 1", n)
 	}
 	r, ok := x.get("+14150000042")
 	if !ok || r.PhoneNumber != "+14150000042" || r.Status != StatusEligible || r.RequestID != "EC1" {

@@ -27,11 +27,20 @@ type Check struct {
 //
 // The interface is shaped for a database: a table of pending checks (one
 // row per check, or per check and number) and a table of results (one row
-// per phone number, the newest result winning). Run calls the methods
-// from one goroutine at a time. Two Runs over one Store at the same time
-// would both wait for the same pending checks (and the second to record
-// a check's results may be refused): hold the migration's lock around
-// Run, as the engine does for every other step.
+// per phone number, the newest result winning). A Run calls the methods
+// from one goroutine at a time, but Runs of different numbers may share
+// a Store at once (a Checker runs one per batch, several batches at
+// once): each waits only for the pending checks that hold its own
+// numbers, so a Store used so must be safe for concurrent use, and must
+// lose no record of one Run to another's. Two Runs of the same numbers at
+// once would both wait for the same pending checks (and the second to
+// record a check's results is refused): the engine never checks one
+// batch twice at once.
+//
+// Every Store of this module follows these rules, checked by the
+// contract suite migrate/storetest.RunChecks: MemoryStore, FileStore, and
+// the migration stores migrate/logstore and migrate/pgstore, which keep
+// the checks with the migration's own records.
 type Store interface {
 	// Results returns the recorded result of each of phoneNumbers that
 	// has one, keyed by phone number; a number without a recorded result

@@ -3,6 +3,7 @@ package preflight_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hostednumbers/hostednumbers-go/migrate/preflight"
+	"github.com/hostednumbers/hostednumbers-go/migrate/storetest"
 )
 
 func TestMemoryStoreContract(t *testing.T) {
@@ -103,4 +105,21 @@ func assertAllRecorded(ctx context.Context, t *testing.T, s preflight.Store, n i
 	results, err := s.Results(ctx, all)
 	require.NoError(t, err)
 	assert.Len(t, results, n)
+}
+
+// MemoryStore follows the contract suite of preflight.Store.
+func TestMemoryStoreRunChecks(t *testing.T) {
+	storetest.RunChecks(t, func(*testing.T) preflight.Store { return preflight.NewMemoryStore() })
+}
+
+// And so does FileStore.
+func TestFileStoreRunChecks(t *testing.T) {
+	storetest.RunChecks(t, func(t *testing.T) preflight.Store {
+		s, err := preflight.OpenFileStore(filepath.Join(t.TempDir(), "checks"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
 }
