@@ -32,16 +32,30 @@ func (e *eligibilityError) Unwrap() error { return e.err }
 // returns the checker over it: before a batch is first sent, its numbers
 // are checked with Twilio's bulk eligibility check, and the ones not
 // ELIGIBLE are refused with Twilio's reason and next step.
+//
+// A database (-state postgres://…) has no file next to it: its checks
+// are kept in this process's memory (the file is nil): a process that
+// stops mid-check leaves the check to be made again by the next one,
+// which is harmless, since a check sends no number.
 func (m *migration) openEligibility() (*preflight.FileStore, *preflight.Checker, error) {
-	path := m.path + eligibilitySuffix
-	st, err := preflight.OpenFileStore(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("the eligibility checks' file %s: %w", path, err)
+	var (
+		file  *preflight.FileStore
+		store preflight.Store
+	)
+	if m.store.shared {
+		store = preflight.NewMemoryStore()
+	} else {
+		path := m.path + eligibilitySuffix
+		st, err := preflight.OpenFileStore(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the eligibility checks' file %s: %w", path, err)
+		}
+		file, store = st, st
 	}
 	c := m.c
 	checker := &preflight.Checker{
 		API:   m.client.Eligibility,
-		Store: st,
+		Store: store,
 		Name:  func(batch int) string { return fmt.Sprintf("bulkhost batch %d", batch) },
 		Options: preflight.Options{
 			Wait: &hostednumbers.EligibilityWaitOptions{PollInterval: m.cfg.poll, MaxPollInterval: m.cfg.maxPoll},
@@ -53,7 +67,7 @@ func (m *migration) openEligibility() (*preflight.FileStore, *preflight.Checker,
 			},
 		},
 	}
-	return st, checker, nil
+	return file, checker, nil
 }
 
 // eligibilityEvent tells of a step of the eligibility check.

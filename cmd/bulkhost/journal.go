@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,10 +64,13 @@ func demoJournal(meta migrate.Meta) bool {
 
 // journal is a migration's store as the command uses it: the engine's
 // migrate.Store, and the path it was opened at (every symbolic link
-// resolved).
+// resolved), or the redacted address of its database.
 type journal struct {
 	migrate.Store
 	path string
+	// shared is set for a database (-state postgres://…), which several
+	// processes may use at once; a journal file has one owner, its lock's.
+	shared bool
 }
 
 // figures returns how many bytes the journal wrote since it was opened and
@@ -90,8 +94,12 @@ type journalError struct {
 
 func (e *journalError) Error() string { return "journal " + e.path + ": " + e.msg }
 
-// openStore opens (and locks) the journal at path, explaining a refusal.
-func (c *cli) openStore(path string) (*journal, error) {
+// openStore opens (and locks) the journal at path, or the database of
+// -state postgres://…, explaining a refusal.
+func (c *cli) openStore(ctx context.Context, cfg *config, path string) (*journal, error) {
+	if cfg.database != nil && path == cfg.statePath {
+		return c.openDatabase(ctx, cfg.database)
+	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
 		// Every journal starts with a record: an empty file is not one
 		// (a journal cut to nothing, or a file made by something else).

@@ -12,7 +12,7 @@ import (
 // statusMode is -status: refresh every number of the journal, show it,
 // and with -wait follow until every submitted number is done.
 func (c *cli) statusMode(ctx context.Context, cfg *config) error {
-	path, st, err := c.openJournal(cfg)
+	path, st, err := c.openJournal(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/migrate/pgstore"
+)
+
+// A -state that starts with one of these schemes names a PostgreSQL
+// database (migrate/pgstore) instead of a journal file. Several bulkhost
+// processes, on one machine or several, can share a migration there.
+var databaseSchemes = [...]string{"postgres://", "postgresql://"}
+
+// isDatabase reports whether state names a PostgreSQL database.
+func isDatabase(state string) bool {
+	for _, s := range databaseSchemes {
+		if len(state) >= len(s) && strings.EqualFold(state[:len(s)], s) {
+			return true
+		}
+	}
+	return false
+}
+
+// database is a -state that names a PostgreSQL database. It holds the
+// DSN, password included, behind a pointer, and prints only its redacted
+// form: %v of it (or of a struct that holds it) never shows the password.
+type database struct {
+	dsn      string // as given, password included: for pgstore.Open only
+	redacted string // the DSN without its password, for every message
+	// schema and migration name the store's tables and the migration
+	// in them (-schema, -migration; empty: pgstore's defaults).
+	schema, migration string
+}
+
+// newDatabase returns the database dsn names.
+func newDatabase(dsn, schema, migration string) *database {
+	return &database{dsn: dsn, redacted: redactDSN(dsn), schema: schema, migration: migration}
+}
+
+// String is the DSN without its password.
+func (d *database) String() string { return d.redacted }
+
+// GoString is the DSN without its password (%#v).
+func (d *database) GoString() string { return fmt.Sprintf("database(%q)", d.redacted) }
+
+// Format prints the DSN without its password, whatever the verb.
+func (d *database) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, d.GoString())
+		return
+	}
+	_, _ = io.WriteString(f, d.redacted)
+}
+
+// name is how messages name the migration's store: the redacted DSN,
+// with the schema and the migration when they are not the defaults.
+func (d *database) name() string {
+	s := d.redacted
+	if d.schema != "" {
+		s += " (schema " + d.schema + ")"
+	}
+	if d.migration != "" {
+		s += " (migration " + d.migration + ")"
+	}
+	return s
+}
+
+// secretQueryKeys are the DSN's query parameters that hold secrets, as
+// libpq and pgx read them.
+var secretQueryKeys = [...]string{"password", "sslpassword"}
+
+// redactDSN returns a postgres:// DSN with its password (in the user
+// information or a query parameter) replaced by "xxxxx". A DSN that does
+// not parse as a URL is not shown at all: its password cannot be found
+// in it with certainty.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return "postgres://(a DSN that is not a valid URL; not shown, since it may hold a password)"
+	}
+	q := u.Query()
+	changed := false
+	for _, k := range secretQueryKeys {
+		for key := range q {
+			if strings.EqualFold(key, k) {
+				q.Set(key, "xxxxx")
+				changed = true
+			}
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// dsnSecrets returns the secrets a postgres:// DSN holds (its password
+// as written and decoded, and the values of secretQueryKeys), for
+// scrubbing from output whatever path they take. Secrets shorter than
+// minSecret are left out: scrubbing a short string would garble the
+// output, and the redacted DSN is what messages print anyway.
+func dsnSecrets(dsn string) []string {
+	const minSecret = 4
+	var out []string
+	add := func(s string) {
+		if len(s) >= minSecret {
+			out = append(out, s)
+		}
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		// What sits between "//" and the last "@" before the host holds
+		// the password: scrub every piece of it after the user.
+		rest := dsn[strings.Index(dsn, "//")+2:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				add(pw)
+			}
+		}
+		return out
+	}
+	if pw, ok := u.User.Password(); ok {
+		add(pw)
+		if raw := u.User.String(); strings.Contains(raw, ":") {
+			_, esc, _ := strings.Cut(raw, ":")
+			add(esc)
+		}
+	}
+	for key, vs := range u.Query() {
+		for _, k := range secretQueryKeys {
+			if strings.EqualFold(key, k) {
+				for _, v := range vs {
+					add(v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// stateSecrets returns the secrets of the postgres:// -state in args,
+// if any (whether or not the rest of args parses).
+func stateSecrets(args []string) []string {
+	var out []string
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "state" {
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				continue
+			}
+			value = args[i+1]
+		}
+		if isDatabase(value) {
+			out = append(out, dsnSecrets(value)...)
+		}
+	}
+	return out
+}
+
+// redactingWriter writes to w with every secret replaced by "xxxxx": the
+// last guard that keeps a DSN's password out of the command's output,
+// should a message from a driver or a network error ever quote it.
+type redactingWriter struct {
+	w       io.Writer
+	secrets [][]byte
+}
+
+func newRedactingWriter(w io.Writer, secrets []string) io.Writer {
+	if len(secrets) == 0 {
+		return w
+	}
+	r := &redactingWriter{w: w}
+	for _, s := range secrets {
+		r.secrets = append(r.secrets, []byte(s))
+	}
+	return r
+}
+
+func (r *redactingWriter) Write(p []byte) (int, error) {
+	out := p
+	for _, s := range r.secrets {
+		if bytes.Contains(out, s) {
+			out = bytes.ReplaceAll(out, s, []byte("xxxxx"))
+		}
+	}
+	if _, err := r.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// openDatabase opens the PostgreSQL store of db. Unlike a journal file,
+// it takes no lock: several processes share the migration, and the store
+// keeps each batch's changes apart.
+func (c *cli) openDatabase(ctx context.Context, db *database) (*journal, error) {
+	st, err := pgstore.Open(ctx, db.dsn, pgstore.Options{Schema: db.schema, Migration: db.migration})
+	if err != nil {
+		var ve *hostednumbers.ValidationError
+		if errors.As(err, &ve) {
+			return nil, &stateError{msg: "-state: " + db.redacted + ": " + ve.Error()}
+		}
+		return nil, fmt.Errorf("the migration's database %s: %w", db.name(), err)
+	}
+	return &journal{Store: st, path: db.name(), shared: true}, nil
+}
+
+// stateError is a -state bulkhost cannot use as given (a DSN that does
+// not parse, a schema name PostgreSQL refuses): a bad command line.
+type stateError struct{ msg string }
+
+func (e *stateError) Error() string { return e.msg }
