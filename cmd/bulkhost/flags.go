@@ -39,8 +39,8 @@ type config struct {
 	statePath                     string
 	// database is the PostgreSQL database of -state postgres://…, nil
 	// for a journal file; statePath is then its DSN without the password.
-	database          *database
-	schema, migration string
+	database                      *database
+	schema, migration             string
 	batchSize                     int
 	concurrency                   int
 	status                        bool
