@@ -97,6 +97,14 @@ func (e *journalError) Error() string { return "journal " + e.path + ": " + e.ms
 // openStore opens (and locks) the journal at path, or the database of
 // -state postgres://…, explaining a refusal.
 func (c *cli) openStore(ctx context.Context, cfg *config, path string) (*journal, error) {
+	j, err := c.openJournalStore(ctx, cfg, path)
+	if err == nil && c.wrapStore != nil {
+		j.Store = c.wrapStore(j.Store)
+	}
+	return j, err
+}
+
+func (c *cli) openJournalStore(ctx context.Context, cfg *config, path string) (*journal, error) {
 	if cfg.database != nil && path == cfg.statePath {
 		return c.openDatabase(ctx, cfg.database)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/hostednumbers/hostednumbers-go"
@@ -28,12 +29,13 @@ func isDatabase(state string) bool {
 	return false
 }
 
-// database is a -state that names a PostgreSQL database. It holds the
-// DSN, password included, behind a pointer, and prints only its redacted
-// form: %v of it (or of a struct that holds it) never shows the password.
+// database is a -state that names a PostgreSQL database. It prints only
+// its redacted DSN, and holds the DSN as given (password included) in a
+// function, which fmt prints as an address whatever the verb: neither %v
+// of it nor of a struct that holds it shows the password.
 type database struct {
-	dsn      string // as given, password included: for pgstore.Open only
-	redacted string // the DSN without its password, for every message
+	dsn      func() string // as given, password included: for pgstore.Open only
+	redacted string        // the DSN without its password, for every message
 	// schema and migration name the store's tables and the migration
 	// in them (-schema, -migration; empty: pgstore's defaults).
 	schema, migration string
@@ -41,7 +43,7 @@ type database struct {
 
 // newDatabase returns the database dsn names.
 func newDatabase(dsn, schema, migration string) *database {
-	return &database{dsn: dsn, redacted: redactDSN(dsn), schema: schema, migration: migration}
+	return &database{dsn: func() string { return dsn }, redacted: redactDSN(dsn), schema: schema, migration: migration}
 }
 
 // String is the DSN without its password.
@@ -110,28 +112,29 @@ func dsnSecrets(dsn string) []string {
 	const minSecret = 4
 	var out []string
 	add := func(s string) {
-		if len(s) >= minSecret {
+		if len(s) >= minSecret && !slices.Contains(out, s) {
 			out = append(out, s)
+		}
+	}
+	// The password as written: in the user information, between the
+	// first ':' and the last '@' of the authority.
+	if _, rest, ok := strings.Cut(dsn, "://"); ok {
+		authority := rest
+		if k := strings.IndexAny(rest, "/?#"); k >= 0 {
+			authority = rest[:k]
+		}
+		if at := strings.LastIndex(authority, "@"); at >= 0 {
+			if _, pw, ok := strings.Cut(authority[:at], ":"); ok {
+				add(pw)
+			}
 		}
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		// What sits between "//" and the last "@" before the host holds
-		// the password: scrub every piece of it after the user.
-		rest := dsn[strings.Index(dsn, "//")+2:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
-				add(pw)
-			}
-		}
 		return out
 	}
 	if pw, ok := u.User.Password(); ok {
-		add(pw)
-		if raw := u.User.String(); strings.Contains(raw, ":") {
-			_, esc, _ := strings.Cut(raw, ":")
-			add(esc)
-		}
+		add(pw) // decoded
 	}
 	for key, vs := range u.Query() {
 		for _, k := range secretQueryKeys {
@@ -206,7 +209,7 @@ func (r *redactingWriter) Write(p []byte) (int, error) {
 // it takes no lock: several processes share the migration, and the store
 // keeps each batch's changes apart.
 func (c *cli) openDatabase(ctx context.Context, db *database) (*journal, error) {
-	st, err := pgstore.Open(ctx, db.dsn, pgstore.Options{Schema: db.schema, Migration: db.migration})
+	st, err := pgstore.Open(ctx, db.dsn(), pgstore.Options{Schema: db.schema, Migration: db.migration})
 	if err != nil {
 		var ve *hostednumbers.ValidationError
 		if errors.As(err, &ve) {
