@@ -31,7 +31,10 @@
 //	-friendly-name text  label of each bulk hosting request (at most 128 characters)
 //	-notification-email address
 //	                     receives Twilio's notices about the requests
-//	-state file          the journal (default: the CSV's path with .bulkhost.json added)
+//	-state file          the journal (default: the CSV's path with .bulkhost.json added),
+//	                     or postgres://…, a PostgreSQL database several processes can share
+//	-schema name         with -state postgres://…: the schema of the tables (default hostednumbers)
+//	-migration name      with -state postgres://…: the migration's name in the schema (default default)
 //	-batch-size n        at most n numbers per bulk hosting request (default 1000)
 //	-concurrency n       at most n requests to Twilio in flight at once, batches submitted together (1 to 64, default 1)
 //	-status              refresh and show every number of the journal instead of submitting
@@ -109,6 +112,37 @@
 // To resume, run the same command again. Accepted batches are followed,
 // planned and rejected ones submitted (rejected means Twilio certainly
 // made nothing).
+//
+// # A migration in PostgreSQL
+//
+// A -state that starts with postgres:// or postgresql:// keeps the
+// migration in PostgreSQL (package
+// github.com/hostednumbers/hostednumbers-go/migrate/pgstore) instead of a
+// journal file; any other -state is a file. The store makes its tables on
+// first use in the schema hostednumbers (-schema), and one schema holds
+// several migrations by name (default, or -migration). The password may
+// be in the DSN, or in PGPASSWORD or ~/.pgpass. The CSV and the contact
+// flags are checked against the migration as with a file, the same
+// command resumes, and -status, -export and -resubmit work on it;
+// -schema and -migration with a file, and a database for the demo, are
+// refused (exit 2).
+//
+// The password shows nowhere: messages, progress lines and -json
+// documents name the database by its DSN with the password replaced by
+// xxxxx, and the output is scrubbed of it should a driver's error quote
+// it.
+//
+// Several processes may run the same command on one database at once:
+// there is no lock file, as each batch's changes are compare-and-set in
+// the database. One records the migration; the others (those that lose
+// the race to record it too) read it and join it once it is the same
+// input with the same contact flags. With a database the eligibility
+// checks' records are kept in memory: a process that stops in the middle
+// of a check leaves it to be made again, which sends no number.
+//
+// bulkhost is a module of its own (cmd/bulkhost/go.mod), so that it can
+// bring the PostgreSQL driver while the SDK's go.mod keeps its three
+// dependencies; it builds from a checkout (go -C cmd/bulkhost install .).
 //
 // # Eligibility
 //
@@ -306,7 +340,7 @@
 // fake server (package hostednumberstest) with a bundled sample CSV of ten
 // fictional numbers and example contact details, in batches of 4:
 //
-//	go run ./cmd/bulkhost
+//	go -C cmd/bulkhost run .
 //
 // The fake server drops its answer to the second batch's create after
 // taking it, and answers the third with a 500 without taking it, so the
@@ -321,10 +355,11 @@
 // with Twilio's reason and next step, and never submitted. The demo exits with 0 when all of that
 // happened as scripted, and says that a live run would have exited with 1.
 // Its journal is temporary unless -state is given; with -state, interrupt
-// it (Ctrl-C) and run the same command again to watch it resume:
+// it (Ctrl-C) and run the same command again to watch it resume (go -C
+// runs in cmd/bulkhost, so a relative -state lands there):
 //
-//	go run ./cmd/bulkhost -state demo.json   # press Ctrl-C while it follows the numbers
-//	go run ./cmd/bulkhost -state demo.json   # resumes: nothing is submitted twice
+//	go -C cmd/bulkhost run . -state demo.json   # press Ctrl-C while it follows the numbers
+//	go -C cmd/bulkhost run . -state demo.json   # resumes: nothing is submitted twice
 //
 // (The demo's fake server ends with its run; the second run re-creates the
 // journal's requests on its own fake server, whose answers its client

@@ -35,6 +35,13 @@ Journal: every migration is recorded in -state (default: the CSV's path +
   A damaged journal, one from a newer bulkhost, or one made for another
   input is refused and never overwritten.
 
+Database: -state postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=… (or
+  postgresql://…) keeps the migration in PostgreSQL instead of a file, in
+  -schema (default hostednumbers) under -migration (default default).
+  Several processes may run the same command on it at once: each joins the
+  migration. The password is shown as xxxxx everywhere; it may also come
+  from PGPASSWORD. Eligibility checks are then kept in memory.
+
 Eligibility: before a batch is first sent, its numbers are checked with
   Twilio's bulk eligibility check (recorded next to the journal, in its
   path + .eligibility; a check recorded is waited for, never created again
