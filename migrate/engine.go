@@ -133,6 +133,34 @@ type Options struct {
 	Concurrency int
 	// Check, if set, runs on each batch's numbers before they are sent.
 	Check Checker
+	// Worker names this worker in its claims, when Store is a
+	// ClaimStore: "" means a name of its own for each Migrator (the
+	// host, the process and a random suffix). At most MaxWorkerName
+	// characters, valid UTF-8, no NUL.
+	//
+	// When Store is a ClaimStore (and not Exclusive), the engine works
+	// on a batch only under a claim: Submit, Refresh and Follow claim
+	// each batch before they check, send, look at or refresh it, renew
+	// the claim while they work, save it only under the claim
+	// (SaveClaimed), and release it when the step is done. A batch
+	// another worker holds, a claim lost, a conflict: the worker moves
+	// on to other work, and the run goes on. So several Migrators, in
+	// one process or on several machines, share one migration. An
+	// Exclusive store (the file store) proves a single owner already:
+	// the engine takes no claims on it (a claim would cost a synced
+	// write per step, for nothing), and one Migrator at a time works on
+	// it.
+	Worker string
+	// ClaimTTL is how long a claim lasts unless renewed; 0 means
+	// DefaultClaimTTL (or longer, if the client's limits need it). A
+	// worker renews every third of it; a worker that dies holds its
+	// batches this long. A create starts only when four fifths of a
+	// fresh claim are left and cover every attempt the client may make
+	// (API.Limits), and it runs with a deadline within the claim (taken
+	// by this machine's clock before the claim was renewed, less a
+	// tenth): a create is never in flight after its claim could have
+	// expired. A ClaimTTL too short for the client's limits is refused.
+	ClaimTTL time.Duration
 	// Clock is the time the migration runs on: every time it records
 	// and every wait (settle windows, confirm gaps, rate limits, polls).
 	// nil means the system clock.
@@ -232,6 +260,9 @@ type Migrator struct {
 	// budget holds the requests in flight, and the creates after a rate
 	// limit.
 	budget *budget
+	// cs is the Store as a ClaimStore when the engine works under
+	// claims, nil otherwise.
+	cs ClaimStore
 }
 
 // New returns a Migrator, or a *hostednumbers.ValidationError naming the
@@ -259,6 +290,11 @@ func New(o Options) (*Migrator, error) {
 	if o.Concurrency < 0 || o.Concurrency > MaxConcurrency {
 		bad("concurrency", fmt.Sprintf("must be from 0 (the default) to %d", MaxConcurrency))
 	}
+	limits := o.Client.Limits
+	if limits == (hostednumbers.CallLimits{}) {
+		limits = hostednumbers.DefaultCallLimits
+	}
+	problems = append(problems, checkClaimOptions(&o, limits)...)
 	if len(problems) > 0 {
 		return nil, &hostednumbers.ValidationError{Problems: problems}
 	}
@@ -287,6 +323,9 @@ func New(o Options) (*Migrator, error) {
 		o.OnEvent = func(Event) {}
 	}
 	m := &Migrator{o: o, given: o}
+	if _, exclusive := o.Store.(Exclusive); !exclusive {
+		m.cs, _ = o.Store.(ClaimStore)
+	}
 	m.budget = newBudget(o.Concurrency, o.Clock)
 	m.o.Client = limited(o.Client, m.budget)
 	var mu sync.Mutex
@@ -358,7 +397,7 @@ func (m *Migrator) save(ctx context.Context, b *Batch, numbers, changed []Number
 	if numbers != nil {
 		b.Counts = countNumbers(b.State, numbers)
 	}
-	return m.o.Store.SaveBatch(ctx, b, changed)
+	return m.saveBatch(ctx, b, changed)
 }
 
 // merge returns all with the numbers of changed put in place (by phone).
@@ -386,11 +425,25 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 	if err != nil {
 		return time.Time{}, &StepError{What: "reading the migration", Err: err}
 	}
+	// Under a claim, the create runs with a deadline within it, and only
+	// when enough of it is left for every attempt the client may make.
+	createCtx := ctx
+	var token int64
+	if h := heldOf(ctx); h != nil {
+		deadline, tok, err := h.forCreate(ctx, m.o.Client.Limits.Longest())
+		if err != nil {
+			return time.Time{}, &StepError{What: fmt.Sprintf("submitting batch %d", b.Index), Batch: b.Index, Err: err}
+		}
+		var cancel context.CancelFunc
+		createCtx, cancel = context.WithDeadlineCause(ctx, deadline, errClaimExpired)
+		defer cancel()
+		token = tok
+	}
 	prev := *b
 	b.State, b.Doubt = StateSending, nil
 	b.Attempts = append(slices.Clip(b.Attempts), Attempt{Kind: "create", Started: m.o.Clock.Now().UTC(), Numbers: len(numbers),
-		InFlight: Duration(m.o.Client.Limits.Longest()), Settle: Duration(m.o.Settle)})
-	if err := m.o.Store.SaveBatch(ctx, b, nil); err != nil {
+		InFlight: Duration(m.o.Client.Limits.Longest()), Settle: Duration(m.o.Settle), Claim: token})
+	if err := m.saveBatch(ctx, b, nil); err != nil {
 		v := b.Version
 		*b = prev
 		b.Version = v
@@ -403,7 +456,7 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 	for i := range numbers {
 		settings[i] = numbers[i].Number
 	}
-	order, cerr := m.o.Client.BulkHostedNumberOrders.Create(ctx, meta.Contact.Params(settings))
+	order, cerr := m.o.Client.BulkHostedNumberOrders.Create(createCtx, meta.Contact.Params(settings))
 	if cerr == nil && order == nil {
 		cerr = fmt.Errorf("migrate: the client returned no bulk order and no error: %w", hostednumbers.ErrOutcomeUnknown)
 	}
@@ -431,11 +484,15 @@ func (m *Migrator) create(ctx context.Context, b *Batch, numbers []NumberState, 
 		res.Submitted++
 		ev = Event{Kind: EventSubmitted, Batch: b.Index, BulkHostingSID: sid,
 			Message: fmt.Sprintf("batch %d: submitted %d number%s as bulk hosting request %s (%s)", b.Index, len(numbers), plural(len(numbers)), sid, order.RequestStatus)}
-	case errors.Is(cerr, hostednumbers.ErrNotApplied) && ctx.Err() != nil:
+	case errors.Is(cerr, hostednumbers.ErrNotApplied) && createCtx.Err() != nil:
 		// Stopped before anything was sent.
 		a.Outcome, a.Error = "not sent", cerr.Error()
 		b.State, b.Doubt = prev.State, prev.Doubt
 		stop = true
+		if ctx.Err() == nil {
+			// The claim's deadline came first: another worker takes it.
+			cerr = fmt.Errorf("%w: %w", errClaimExpired, cerr)
+		}
 	case errors.Is(cerr, hostednumbers.ErrNotApplied):
 		a.Outcome, a.Error, a.RequestID = "rejected", cerr.Error(), requestIDOf(cerr)
 		a.Reason = rejection(cerr, numbers)

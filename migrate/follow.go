@@ -85,7 +85,21 @@ func Summarize(ctx context.Context, store Store) (Progress, error) {
 // PROCESSED means the orders exist, not that the numbers are hosted), and
 // each authorisation document (LOA) by its own status. Batches whose
 // numbers are all final are skipped without being read.
+//
+// Under claims (see Options.Worker), the workers share the refreshes:
+// each batch is claimed before it is refreshed and saved under the
+// claim; a batch another worker holds is left to it, and so is one
+// another worker's claim ended on since this pass began (it was just
+// refreshed or submitted), so that two workers do not both refresh it
+// in one pass. A claim lost or a conflict leaves the batch to the other
+// worker: it fails no refresh.
 func (m *Migrator) Refresh(ctx context.Context) (Progress, error) {
+	if m.cs != nil {
+		if err := m.refreshClaimed(ctx); err != nil {
+			return Progress{}, err
+		}
+		return Summarize(ctx, m.o.Store)
+	}
 	meta, err := m.o.Store.Meta(ctx)
 	if err != nil {
 		return Progress{}, err
@@ -184,6 +198,48 @@ func update(n *NumberState, hr, status string, reason, next *string, doc hostedn
 	return changed
 }
 
+// refreshClaimed is one refresh pass under claims: it pages through the
+// batches whose numbers can still change, claims each, and refreshes it
+// under the claim.
+func (m *Migrator) refreshClaimed(ctx context.Context) error {
+	var began time.Time // by the store's clock: the pass's first claim
+	for after := 0; ; {
+		page, err := m.cs.Pending(ctx, after, claimPage)
+		if err != nil {
+			return err
+		}
+		for k := range page {
+			after = page[k].Index
+			if countsFinal(batchCounts(&page[k])) {
+				continue // nothing of it can change: not even claimed
+			}
+			h, b, bctx, err := m.claimBatch(ctx, page[k].Index)
+			if err != nil {
+				if leaseTrouble(ctx, ctx, err) {
+					continue // another worker's for now
+				}
+				return err
+			}
+			if began.IsZero() {
+				began = h.storeAt
+			}
+			if prev := h.previous; prev.Held() && prev.Worker != m.o.Worker && !prev.Expires.Before(began) {
+				h.end(ctx) // another worker had it in this pass
+				continue
+			}
+			err = m.refreshOf(bctx, b)
+			trouble := err != nil && leaseTrouble(ctx, bctx, err)
+			h.end(ctx)
+			if err != nil && !trouble {
+				return err
+			}
+		}
+		if len(page) < claimPage {
+			return nil
+		}
+	}
+}
+
 // refreshBatch refreshes the numbers of one batch and records what
 // changed.
 func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
@@ -191,6 +247,13 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 	if err != nil {
 		return err
 	}
+	return m.refreshOf(ctx, b)
+}
+
+// refreshOf refreshes the numbers of b, as read, and records what
+// changed.
+func (m *Migrator) refreshOf(ctx context.Context, b Batch) error {
+	index := b.Index
 	if countsFinal(batchCounts(&b)) {
 		return nil // nothing of it can change (or nothing is at Twilio)
 	}
@@ -347,7 +410,7 @@ func (m *Migrator) refreshBatch(ctx context.Context, index int) error {
 		return nil
 	}
 	b.Counts = counts
-	if err := m.o.Store.SaveBatch(ctx, &b, out); err != nil {
+	if err := m.saveBatch(ctx, &b, out); err != nil {
 		return fmt.Errorf("recording the refresh of batch %d: %w", index, err)
 	}
 	return nil

@@ -41,11 +41,17 @@ type SubmitResult struct {
 	// the next run submits them again).
 	Rejected []int
 	// InDoubt are the batches still in doubt when Submit returned
-	// (without Wait). ConclusiveAt is the earliest time a run can settle
+	// (without Wait), but for those of HeldElsewhere. ConclusiveAt is the earliest time a run can settle
 	// them all if Twilio never made their orders (the latest of their
 	// Doubt.ConclusiveAt): a run started then settles them.
 	InDoubt      []int
 	ConclusiveAt time.Time
+	// HeldElsewhere are the batches, not yet accepted, that other
+	// workers held when this worker last tried them, or whose claim it
+	// lost (under claims, without Wait): this run did not do them, and
+	// its result is not the whole migration's. With Wait, Submit comes
+	// back for them until they are done, so it is empty.
+	HeldElsewhere []int
 }
 
 // add counts what r did into res.
@@ -80,6 +86,12 @@ type pipeline struct {
 	err      error
 	panicked any
 	stopped  bool
+
+	// Under claims: started is when the run began (a batch another
+	// worker found rejected since is done for this run); held the
+	// batches other workers held (or this one lost).
+	started time.Time
+	held    map[int]bool
 }
 
 // Submit brings every batch to Twilio: accepted ones are left alone,
@@ -109,6 +121,9 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 	}
 	res := &SubmitResult{}
 	p := &pipeline{m: m, res: res, created: make(map[int]bool), looked: make(map[int]bool), confirm: make(map[int]bool)}
+	if m.cs != nil {
+		return p.submitClaimed(ctx)
+	}
 	for pass := 0; ; pass++ {
 		if err := p.pass(ctx, meta.Batches, pass); err != nil {
 			return res, err

@@ -29,10 +29,15 @@ func ConfirmGap(window time.Duration) time.Duration {
 
 // reachedBy is the latest time the create a may have reached Twilio: when
 // it returned, or, for a create left in flight by a run that died, its
-// send time plus the longest its client may take over it, or when this
-// process took the store for itself if the store proves that (Exclusive)
-// and that is earlier.
-func (m *Migrator) reachedBy(a *Attempt) time.Time {
+// send time plus the longest its client may take over it, or, if that is
+// earlier: under claims (ctx carries the claim the look runs under), when
+// the claim this one replaced ended, for a create sent under a claim
+// (whose deadline was within it, and every later claim ends later);
+// without claims, when this process took the store for itself if the
+// store proves that (Exclusive). Under claims ExclusiveSince proves
+// nothing: other workers share the store, and their creates are bounded
+// by their claims, never by when this worker started.
+func (m *Migrator) reachedBy(ctx context.Context, a *Attempt) time.Time {
 	if !a.Ended.IsZero() {
 		return a.Ended
 	}
@@ -45,6 +50,12 @@ func (m *Migrator) reachedBy(a *Attempt) time.Time {
 		inFlight = legacyInFlight(limit)
 	}
 	bound := a.Started.Add(inFlight)
+	if h := heldOf(ctx); h != nil {
+		if a.Claim != 0 && !h.prevEnd.IsZero() && h.prevEnd.Before(bound) {
+			bound = h.prevEnd
+		}
+		return bound
+	}
 	if ex, ok := m.o.Store.(Exclusive); ok {
 		// Only a create sent before this process took the store was sent
 		// by a run that has ended.
@@ -98,7 +109,7 @@ func (m *Migrator) reconcile(ctx context.Context, b *Batch, res *SubmitResult) (
 	params := &hostednumbers.ReconcileParams{
 		PhoneNumbers:         phones,
 		SentAt:               last.Started,
-		ReturnedAt:           m.reachedBy(last),
+		ReturnedAt:           m.reachedBy(ctx, last),
 		ProcessingWindow:     window,
 		ConfirmGap:           gap,
 		KnownBulkHostingSIDs: slices.Clone(b.BulkHostingSIDs),

@@ -203,6 +203,12 @@ type Attempt struct {
 	// Settle is a create's processing window: how long after it may have
 	// reached Twilio its orders may still appear.
 	Settle Duration `json:"settle,omitzero"`
+	// Claim is the fencing token (Lease.Token) of the claim a create was
+	// sent under, 0 when it was sent without one. The engine gives such a
+	// create a deadline within its claim, so a create left in flight
+	// under a claim that has since expired or been released reached
+	// Twilio, if ever, before that claim ended.
+	Claim int64 `json:"claim,omitempty"`
 	// ServerClockOffset is Twilio's clock minus this machine's, measured
 	// from the Date header of the step's answer(s), when there was one.
 	ServerClockOffset *Duration `json:"server_clock_offset,omitempty"`

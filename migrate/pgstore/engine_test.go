@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,7 +117,9 @@ func TestEngineResumesAfterACrash(t *testing.T) {
 				hostednumbers.WithMaxRetries(0), hostednumbers.WithMaxRetryAfter(0)))
 			api.BulkHostedNumberOrders = killAfterAnswer{api.BulkHostedNumberOrders, func() bool { return step == afterAnswer && creates == 2 }}
 			// One batch at a time, in order: the second create is batch 2's.
-			killed, err := migrate.New(migrate.Options{Client: api, Store: st, Settle: 200 * time.Millisecond, Concurrency: 1,
+			// A killed worker's claim holds its batch until it expires: a
+			// short one, so that the next process does not wait long.
+			killed, err := migrate.New(migrate.Options{Client: api, Store: st, Settle: 200 * time.Millisecond, Concurrency: 1, ClaimTTL: time.Second,
 				OnEvent: func(ev migrate.Event) {
 					if ev.Kind != migrate.EventSending {
 						return
@@ -154,4 +157,142 @@ func TestEngineResumesAfterACrash(t *testing.T) {
 			assert.Len(t, srv.Orders(), 3, "batch 2's create was made once")
 		})
 	}
+}
+
+// Several engines, each on its own connections, run one migration at
+// once, as several machines do: none fails on a conflict, every batch is
+// sent once and never looked at as a doubt (no worker reconciles a batch
+// another is sending), and every number gets one order.
+func TestEnginesShareAMigration(t *testing.T) {
+	ctx := testCtx(t)
+	srv := hostednumberstest.NewServer()
+	defer srv.Close()
+	const n, size, workers = 200, 10, 3
+	st := started(t, n, size)
+	type outcome struct {
+		res *migrate.SubmitResult
+		p   migrate.Progress
+		err error
+	}
+	out := make([]outcome, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: open(t, pgstore.Options{Schema: st.Schema()}),
+			Worker: fmt.Sprintf("engine-%d", w), Wait: true, Concurrency: 2, Poll: 10 * time.Millisecond})
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := m.Submit(ctx)
+			var p migrate.Progress
+			if err == nil {
+				p, err = m.Follow(ctx)
+			}
+			out[w] = outcome{res, p, err}
+		}()
+	}
+	wg.Wait()
+	submitted := 0
+	for w, o := range out {
+		require.NoError(t, o.err, "engine %d", w)
+		assert.Empty(t, o.res.InDoubt)
+		assert.Empty(t, o.res.HeldElsewhere)
+		assert.Equal(t, map[string]int{"completed": n}, o.p.Counts)
+		submitted += o.res.Submitted
+	}
+	assert.Equal(t, n/size, submitted)
+	assert.Len(t, srv.Orders(), n/size, "one bulk request per batch")
+	assertOneOrderPerNumber(t, srv, n)
+	for i := 1; i <= n/size; i++ {
+		b, err := st.Batch(ctx, i)
+		require.NoError(t, err)
+		kinds := map[string]int{}
+		for _, a := range b.Attempts {
+			kinds[a.Kind]++
+		}
+		assert.Equal(t, map[string]int{"create": 1}, kinds, "batch %d: one create, no look at a doubt", i)
+	}
+}
+
+// heldCreate holds the creates until the test lets them go.
+type heldCreate struct {
+	hostednumbers.BulkHostedNumberOrdersAPI
+	sent    chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (h *heldCreate) Create(ctx context.Context, params *hostednumbers.CreateBulkHostedNumberOrderParams, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	h.once.Do(func() { close(h.sent) })
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return h.BulkHostedNumberOrdersAPI.Create(ctx, params, opts...)
+}
+
+// A create in flight longer than the settle window is its worker's:
+// another engine neither looks at it nor sends it again, and says it
+// held it elsewhere; once it is sent, the migration ends with one order
+// per number.
+func TestAnEngineLeavesACreateInFlightToItsWorker(t *testing.T) {
+	ctx := testCtx(t)
+	srv := hostednumberstest.NewServer()
+	defer srv.Close()
+	const n, size = 20, 10
+	st := started(t, n, size)
+	const settle = 50 * time.Millisecond
+	held := &heldCreate{sent: make(chan struct{}), release: make(chan struct{})}
+	api := migrate.ClientAPI(srv.Client())
+	held.BulkHostedNumberOrdersAPI = api.BulkHostedNumberOrders
+	api.BulkHostedNumberOrders = held
+	a, err := migrate.New(migrate.Options{Client: api, Store: st, Worker: "A", Settle: settle, Concurrency: 1})
+	require.NoError(t, err)
+	aDone := make(chan error, 1)
+	go func() {
+		_, err := a.Submit(ctx)
+		aDone <- err
+	}()
+	select {
+	case <-held.sent:
+	case <-ctx.Done():
+		t.Fatal("A's create never started")
+	}
+	time.Sleep(4 * settle) // the create stays in flight past the settle window
+
+	b, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: open(t, pgstore.Options{Schema: st.Schema()}),
+		Worker: "B", Settle: settle})
+	require.NoError(t, err)
+	res, err := b.Submit(ctx)
+	require.NoError(t, err, "a batch another engine holds fails no run")
+	assert.Equal(t, []int{1}, res.HeldElsewhere)
+	assert.Empty(t, res.InDoubt)
+	b1, err := st.Batch(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, migrate.StateSending, b1.State)
+	assert.Len(t, b1.Attempts, 1, "B did not look at A's batch")
+
+	close(held.release)
+	select {
+	case err := <-aDone:
+		require.NoError(t, err)
+	case <-ctx.Done():
+		t.Fatal("A's submit never returned")
+	}
+	b = mustNew(t, b.Options(func(o *migrate.Options) { o.Wait, o.Poll = true, 10*time.Millisecond }))
+	res, err = b.Submit(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, res.InDoubt)
+	_, err = b.Follow(ctx)
+	require.NoError(t, err)
+	assert.Len(t, srv.Orders(), n/size)
+	assertOneOrderPerNumber(t, srv, n)
+}
+
+func mustNew(t *testing.T, o migrate.Options) *migrate.Migrator {
+	t.Helper()
+	m, err := migrate.New(o)
+	require.NoError(t, err)
+	return m
 }
