@@ -35,6 +35,9 @@
 //	                     or postgres://…, a PostgreSQL database several processes can share
 //	-schema name         with -state postgres://…: the schema of the tables (default hostednumbers)
 //	-migration name      with -state postgres://…: the migration's name in the schema (default default)
+//	-worker name         with -state postgres://…: this process's name in its claims on batches
+//	-claim-ttl duration  with -state postgres://…: how long a claim on a batch lasts unless renewed
+//	                     (default 7m, or longer if -attempt-timeout needs it)
 //	-batch-size n        at most n numbers per bulk hosting request (default 1000)
 //	-concurrency n       at most n requests to Twilio in flight at once, batches submitted together (1 to 64, default 1)
 //	-status              refresh and show every number of the journal instead of submitting
@@ -132,11 +135,16 @@
 // xxxxx, and the output is scrubbed of it should a driver's error quote
 // it.
 //
-// Several processes may run the same command on one database at once:
-// there is no lock file, as each batch's changes are compare-and-set in
-// the database. One records the migration; the others (those that lose
-// the race to record it too) read it and join it once it is the same
-// input with the same contact flags. With a database the eligibility
+// Several processes may run the same command on one database at once,
+// and share the work. One records the migration; the others (those that
+// lose the race to record it too) read it and join it once it is the same
+// input with the same contact flags. There is no lock file: each process
+// claims a batch in the database before it checks, sends or refreshes it,
+// renews the claim while it works, and leaves the batches others hold to
+// them. A process that dies holds its batches until its claims expire
+// (-claim-ttl, at least what every attempt of a create may take); a batch
+// it left sending is then in doubt and settled, never sent twice. With a
+// database the eligibility
 // checks' records are kept in memory: a process that stops in the middle
 // of a check leaves it to be made again, which sends no number.
 //
@@ -394,7 +402,8 @@
 // itself with SIGKILL at the n-th occurrence of a step (after-sending,
 // after-answer, mid-wait, after-eligibility-recorded: right after an
 // eligibility check's request ID was recorded), BULKHOST_TEST_BASE_URL points -live at a fake
-// server on a loopback http address (any other address is refused), and
+// server on a loopback http address (any other address is refused), with
+// short waits between retries (10ms, and a Retry-After of at most 100ms), and
 // BULKHOST_TEST_STATS names a file the journal's bytes written and size
 // are written to at exit (for the benchmarks).
 package main

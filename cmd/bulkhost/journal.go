@@ -71,6 +71,25 @@ type journal struct {
 	// shared is set for a database (-state postgres://…), which several
 	// processes may use at once; a journal file has one owner, its lock's.
 	shared bool
+	// db is the database of a shared journal.
+	db *database
+}
+
+// stateFlags are the flags that name the journal again, for a hint: the
+// database's with its password as xxxxx (to be put back, or given in
+// PGPASSWORD).
+func (j *journal) stateFlags() string {
+	if j.db == nil {
+		return "-state " + j.path
+	}
+	s := "-state '" + j.db.redacted + "'"
+	if j.db.schema != "" {
+		s += " -schema " + j.db.schema
+	}
+	if j.db.migration != "" {
+		s += " -migration '" + j.db.migration + "'"
+	}
+	return s
 }
 
 // figures returns how many bytes the journal wrote since it was opened and

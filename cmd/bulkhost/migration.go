@@ -158,8 +158,9 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		Client: c.engineAPI(client), Store: st.Store,
 		Settle:      cfg.settle,
 		Concurrency: cfg.concurrency,
-		Wait:        cfg.wait,
-		Poll:        cfg.poll, MaxPoll: cfg.maxPoll,
+		Worker:      cfg.worker, ClaimTTL: cfg.claimTTL,
+		Wait: cfg.wait,
+		Poll: cfg.poll, MaxPoll: cfg.maxPoll,
 		Clock:   c.engineClock(),
 		OnEvent: m.event,
 	})

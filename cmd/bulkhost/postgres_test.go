@@ -160,6 +160,7 @@ func TestPostgresMigrationsAreKeptApart(t *testing.T) {
 	h := newHarness(t)
 	csvPath := writeCSV(t, fivePlain)
 	require.Equal(t, exitOK, h.run(submitArgs(csvPath, "-state", dsn, "-schema", schema, "-migration", "first")...))
+	assert.Contains(t, h.stderr.String(), "follow the numbers with: bulkhost -live -status -state '"+redactDSN(dsn)+"' -schema "+schema+" -migration 'first' -wait")
 	other := writeCSV(t, "phone_number\n+14155550201\n")
 	require.Equal(t, exitOK, h.run(submitArgs(other, "-state", dsn, "-schema", schema, "-migration", "second")...))
 	assert.Contains(t, h.stderr.String(), "(migration second): 1 number in 1 batch")

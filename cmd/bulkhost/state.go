@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hostednumbers/hostednumbers-go"
+	"github.com/hostednumbers/hostednumbers-go/migrate"
 	"github.com/hostednumbers/hostednumbers-go/migrate/pgstore"
 )
 
@@ -217,7 +218,7 @@ func (c *cli) openDatabase(ctx context.Context, db *database) (*journal, error) 
 		}
 		return nil, fmt.Errorf("the migration's database %s: %w", db.name(), err)
 	}
-	return &journal{Store: st, path: db.name(), shared: true}, nil
+	return &journal{Store: st, path: db.name(), shared: true, db: db}, nil
 }
 
 // stateError is a -state bulkhost cannot use as given (a DSN that does
@@ -225,3 +226,39 @@ func (c *cli) openDatabase(ctx context.Context, db *database) (*journal, error) 
 type stateError struct{ msg string }
 
 func (e *stateError) Error() string { return e.msg }
+
+// checkClaims checks -worker and -claim-ttl against the client's limits,
+// as the engine will, before anything reaches the database or Twilio: a
+// claim must outlast every attempt of a create.
+func (c *cli) checkClaims(cfg *config, client *hostednumbers.Client) error {
+	if cfg.database == nil {
+		return nil
+	}
+	// The engine checks its options without touching the store.
+	_, err := migrate.New(migrate.Options{Client: c.engineAPI(client), Store: unopened{}, Worker: cfg.worker, ClaimTTL: cfg.claimTTL})
+	return claimFlagsError(err)
+}
+
+// claimFlagsError words the engine's refusal of -worker or -claim-ttl as
+// a bad command line; nil if err is not one.
+func claimFlagsError(err error) error {
+	var ve *hostednumbers.ValidationError
+	if !errors.As(err, &ve) {
+		return nil // anything else is told when the engine is made
+	}
+	flags := map[string]string{"claim_ttl": "-claim-ttl", "worker": "-worker"}
+	var problems []string
+	for _, p := range ve.Problems {
+		if flag, ok := flags[p.Field]; ok {
+			problems = append(problems, flag+": "+strings.ReplaceAll(p.Message, "(client.limits)", "(every attempt of -attempt-timeout, and the waits between them)"))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return badCommandLine(problems...)
+}
+
+// unopened stands for the store while checkClaims checks the engine's
+// options; no method of it is called.
+type unopened struct{ migrate.Store }

@@ -150,6 +150,11 @@ func TestDatabaseOnlyFlagsAndTheDemoAreRefused(t *testing.T) {
 	}{
 		"-schema with a file":    {args: submitArgs(csvPath, "-schema", "s"), want: "-schema: applies to -state postgres://… only"},
 		"-migration with a file": {args: submitArgs(csvPath, "-state", filepath.Join(t.TempDir(), "j.json"), "-migration", "m"), want: "-migration: applies to -state postgres://… only"},
+		"-worker with a file":    {args: submitArgs(csvPath, "-worker", "w1"), want: "-worker: applies to -state postgres://… only"},
+		"-claim-ttl with a file": {args: []string{"-live", "-status", "-csv", csvPath, "-claim-ttl", "1m"}, want: "-claim-ttl: applies to -state postgres://… only"},
+		"-claim-ttl of 0":        {args: submitArgs(csvPath, "-state", dsn, "-claim-ttl", "0s"), want: "-claim-ttl: must be positive"},
+		"-claim-ttl too short":   {args: submitArgs(csvPath, "-state", dsn, "-claim-ttl", "1s"), want: "-claim-ttl: is 1s; a create may take 5m0s (every attempt of -attempt-timeout, and the waits between them), and it must fit in four fifths of a claim: at least 6m16s"},
+		"-worker too long":       {args: submitArgs(csvPath, "-state", dsn, "-worker", strings.Repeat("w", 201)), want: "-worker: is 201 characters long"},
 		"-demo":                  {noCredentials: true, args: []string{"-demo", "-state", dsn}, want: "-state: a PostgreSQL database does not go with the demo"},
 		"implied demo":           {noCredentials: true, args: []string{"-state", dsn}, want: "-state: a PostgreSQL database does not go with the demo"},
 	} {

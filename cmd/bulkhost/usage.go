@@ -39,8 +39,10 @@ Database: -state postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=… (or
   postgresql://…) keeps the migration in PostgreSQL instead of a file, in
   -schema (default hostednumbers) under -migration (default default).
   Several processes may run the same command on it at once: each joins the
-  migration. The password is shown as xxxxx everywhere; it may also come
-  from PGPASSWORD. Eligibility checks are then kept in memory.
+  migration and claims batches before working on them; a process that
+  dies holds its batches until its claims expire (-claim-ttl). The
+  password is shown as xxxxx everywhere; it may also come from PGPASSWORD.
+  Eligibility checks are then kept in memory.
 
 Eligibility: before a batch is first sent, its numbers are checked with
   Twilio's bulk eligibility check (recorded next to the journal, in its
