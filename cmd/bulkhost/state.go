@@ -162,10 +162,11 @@ func stateSecrets(args []string) []string {
 			continue
 		}
 		if !hasValue {
-			if i+1 >= len(args) {
+			rest := args[i+1:]
+			if len(rest) == 0 {
 				continue
 			}
-			value = args[i+1]
+			value = rest[0]
 		}
 		if isDatabase(value) {
 			out = append(out, dsnSecrets(value)...)

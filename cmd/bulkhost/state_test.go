@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -18,7 +19,8 @@ const secretPassword = "s3cret-Pa55word"
 // closedPort returns a loopback address nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
@@ -41,7 +43,7 @@ func TestIsDatabase(t *testing.T) {
 }
 
 func TestRedactDSN(t *testing.T) {
-	for dsn, want := range map[string]string{
+	for dsn, want := range map[string]string{ //nolint:gosec // the test's made-up password
 		"postgres://alice:" + secretPassword + "@db.example.com:5432/mig?sslmode=require":     "postgres://alice:xxxxx@db.example.com:5432/mig?sslmode=require",
 		"postgresql://alice@db.example.com/mig":                                               "postgresql://alice@db.example.com/mig",
 		"postgres://alice@db.example.com/mig?password=" + secretPassword + "&sslmode=disable": "postgres://alice@db.example.com/mig?password=xxxxx&sslmode=disable",

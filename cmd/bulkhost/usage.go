@@ -19,6 +19,7 @@ Usage:
 Flags:
 `
 
+//nolint:gosec // PASSWORD in the help text is a placeholder, not a credential
 const usageTail = `
 CSV: a header row, then one number per row. Columns (case-insensitive):
   phone_number (required, E.164), friendly_name, status_callback_url,
