@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hostednumbers/hostednumbers-go/hostednumberstest"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
 	"github.com/hostednumbers/hostednumbers-go/migrate/pgstore"
 )
@@ -248,4 +249,29 @@ func TestPostgresJoinsTheMigrationAnotherStarted(t *testing.T) {
 	assert.Equal(t, 4, meta.Batches, "the added number in a batch of its own")
 	assert.Empty(t, h.srv.Requests(), "opening sends nothing")
 	assert.Equal(t, []batchState{statePlanned, statePlanned, statePlanned, statePlanned}, storeStates(t, openSchema(t, schema)))
+}
+
+// TestPostgresResubmit: -resubmit on a database marks the failed numbers
+// and sends them again, once, in requests of their own.
+func TestPostgresResubmit(t *testing.T) {
+	dsn := pgDSN(t)
+	schema := freshSchema(t)
+	h := newHarness(t, hostednumberstest.WithOutcome(hostednumberstest.FailNumbersEndingIn("9")))
+	csvPath := writeCSV(t, fiveNumbers)
+	args := submitArgs(csvPath, "-state", dsn, "-schema", schema, "-wait", "-poll", "1ms", "-batch-size", "2")
+	require.Equal(t, exitFailures, h.run(args...))
+	require.Equal(t, 3, countMethod(h.srv, "POST"))
+
+	h.stderr.Reset()
+	require.Equal(t, exitFailures, h.run(append(args, "-resubmit", "failed")...))
+	assert.Contains(t, h.stderr.String(), "-resubmit: 2 numbers in failed marked to be submitted again")
+	assert.Equal(t, 5, countMethod(h.srv, "POST"), "one more create for each batch with a failed number")
+	waitProcessed(t, h.srv)
+	count := map[string]int{}
+	for _, o := range h.srv.HostedNumberOrders() {
+		count[o.PhoneNumber]++
+	}
+	assert.Equal(t, map[string]int{"+14155550101": 1, "+14155550102": 1, "+14155550103": 1, "+14155550109": 2, "+14155550119": 2}, count,
+		"the failed numbers again, the others not")
+	assertNoPassword(t, h.stdout.String()+h.stderr.String())
 }
