@@ -149,27 +149,22 @@ func dsnSecrets(dsn string) []string {
 	return out
 }
 
-// stateSecrets returns the secrets of the postgres:// -state in args,
-// if any (whether or not the rest of args parses).
+// stateSecrets returns the secrets of every postgres:// DSN in args: the
+// -state's, and any other argument's (one given where it does not belong
+// is quoted back by the error about it), whether or not args parse.
 func stateSecrets(args []string) []string {
 	var out []string
-	for i, a := range args {
-		if a == "--" {
-			break
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || name != "state" {
-			continue
-		}
-		if !hasValue {
-			rest := args[i+1:]
-			if len(rest) == 0 {
-				continue
-			}
-			value = rest[0]
+	for _, a := range args {
+		value := a
+		if strings.HasPrefix(a, "-") {
+			_, value, _ = strings.Cut(a, "=")
 		}
 		if isDatabase(value) {
-			out = append(out, dsnSecrets(value)...)
+			for _, s := range dsnSecrets(value) {
+				if !slices.Contains(out, s) {
+					out = append(out, s)
+				}
+			}
 		}
 	}
 	return out

@@ -76,7 +76,9 @@ func TestDSNSecrets(t *testing.T) {
 	}
 	assert.Empty(t, stateSecrets([]string{"-state", "journal.json"}))
 	assert.Empty(t, stateSecrets([]string{"-state"}))
-	assert.Empty(t, stateSecrets([]string{"-csv", dsn}))
+	assert.Equal(t, []string{secretPassword}, stateSecrets([]string{"-live", dsn}), "a DSN out of place is scrubbed too")
+	assert.Equal(t, []string{secretPassword}, stateSecrets([]string{"-stat=" + dsn}))
+	assert.Equal(t, []string{secretPassword, "0ther-secret"}, stateSecrets([]string{"-state", dsn, "--", "postgresql://b:0ther-secret@h/db"}))
 }
 
 func TestRedactingWriter(t *testing.T) {
@@ -122,13 +124,14 @@ func TestDatabaseErrorsHideThePassword(t *testing.T) {
 		"export":        {"-export", "-", "-state", dsn},
 		"bad schema":    submitArgs(csvPath, "-state", dsn, "-schema", strings.Repeat("s", 64)),
 		"postgresql://": submitArgs(csvPath, "-state", strings.Replace(dsn, "postgres://", "postgresql://", 1)),
+		"out of place":  {"-live", "-status", dsn},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			require.Equal(t, exitError, h.run(args...))
 			out := h.stdout.String() + h.stderr.String()
 			assert.NotContains(t, out, secretPassword)
-			assert.Contains(t, out, "alice:xxxxx@127.0.0.1")
+			assert.Contains(t, out, "alice:xxxxx@127.0.0.1", "the database is named, without its password")
 			assert.Zero(t, countMethod(h.srv, "POST"), "nothing sent")
 			if strings.HasSuffix(name, "json") {
 				var doc errorDocument
