@@ -110,7 +110,7 @@ func TestPostgresSubmitStatusExport(t *testing.T) {
 	schema := freshSchema(t)
 	csvPath := writeCSV(t, fivePlain)
 	state := []string{"-state", dsn, "-schema", schema}
-	args := checkedArgs(csvPath, append(state, "-batch-size", "2", "-wait", "-poll", "1ms", "-settle", "200ms")...)
+	args := checkedArgs(csvPath, append(state, "-batch-size", "2", "-wait", "-poll", "1ms", "-settle", "200ms", "-worker", "bulkhost-test-1")...)
 
 	h := newHarness(t)
 	require.Equal(t, exitOK, h.run(args...))
@@ -118,7 +118,15 @@ func TestPostgresSubmitStatusExport(t *testing.T) {
 	assert.Equal(t, 3, countMethod(h.srv, "POST")-len(requestsTo(h.srv, "POST", "/v1/HostedNumber/Eligibility/Bulk")), "three creates")
 	assert.NotEmpty(t, requestsTo(h.srv, "POST", "/v1/HostedNumber/Eligibility/Bulk"), "the numbers were checked first")
 	assertOneOrderEach(t, h.srv, fivePhones...)
-	assert.Equal(t, []batchState{stateAccepted, stateAccepted, stateAccepted}, storeStates(t, openSchema(t, schema)))
+	st := openSchema(t, schema)
+	assert.Equal(t, []batchState{stateAccepted, stateAccepted, stateAccepted}, storeStates(t, st))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := 1; i <= 3; i++ {
+		l, err := st.LeaseOf(ctx, i)
+		require.NoError(t, err)
+		assert.Equal(t, "bulkhost-test-1", l.Worker, "batch %d was worked on under claims, by -worker's name", i)
+	}
 	matches, err := filepath.Glob(filepath.Join(filepath.Dir(csvPath), "*"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{csvPath}, matches, "no journal, eligibility or lock file next to the CSV")
