@@ -38,8 +38,9 @@ func appMark(demo bool) json.RawMessage {
 }
 
 // readApp returns bulkhost's mark in meta, or a *journalError when the
-// migration is not bulkhost's.
-func readApp(path string, meta migrate.Meta) (app, error) {
+// migration is not bulkhost's, ending with another (how to name another
+// journal).
+func readApp(path string, meta migrate.Meta, another string) (app, error) {
 	var a app
 	if len(meta.App) > 0 {
 		if err := json.Unmarshal(meta.App, &a); err != nil {
@@ -51,7 +52,7 @@ func readApp(path string, meta migrate.Meta) (app, error) {
 		if a.Tool != "" {
 			who = fmt.Sprintf("%q", a.Tool)
 		}
-		return app{}, &journalError{path, "was made by " + who + ", not bulkhost; bulkhost does not overwrite it: name another file with -state"}
+		return app{}, &journalError{path, "was made by " + who + ", not bulkhost; bulkhost does not overwrite it: " + another}
 	}
 	return a, nil
 }
@@ -73,6 +74,14 @@ type journal struct {
 	shared bool
 	// db is the database of a shared journal.
 	db *database
+}
+
+// another says how to name another journal than j, for a refusal.
+func (j *journal) another() string {
+	if j.db != nil {
+		return "name another migration with -migration (or another -schema)"
+	}
+	return "name another file with -state"
 }
 
 // stateFlags are the flags that name the journal again, for a hint: the

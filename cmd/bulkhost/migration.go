@@ -175,7 +175,7 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 // numbers than the input's, or with other contact flags.
 func (c *cli) checkJournal(ctx context.Context, st *journal, meta migrate.Meta, in *input, cfg *config) error {
 	path := st.path
-	app, err := readApp(path, meta)
+	app, err := readApp(path, meta, st.another())
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (c *cli) checkJournal(ctx context.Context, st *journal, meta migrate.Meta, 
 		if !app.Demo {
 			what = "a real migration's: the demo would not find its requests"
 		}
-		return fmt.Errorf("journal %s is %s; name another file with -state", path, what)
+		return fmt.Errorf("journal %s is %s; %s", path, what, st.another())
 	}
 	if diff := contactDifferences(meta.Contact, contactOf(cfg)); len(diff) > 0 {
 		return &journalError{path, fmt.Sprintf("was started with other contact flags: %s. "+

@@ -283,3 +283,32 @@ func TestPostgresResubmit(t *testing.T) {
 		"the failed numbers again, the others not")
 	assertNoPassword(t, h.stdout.String()+h.stderr.String())
 }
+
+// TestPostgresMigrationOfAnotherProgramIsRefused: a migration in the
+// database that bulkhost did not make is refused and left as it is; the
+// refusal says how to name another.
+func TestPostgresMigrationOfAnotherProgramIsRefused(t *testing.T) {
+	dsn := pgDSN(t)
+	schema := freshSchema(t)
+	csvPath := writeCSV(t, fivePlain)
+	in := readHarnessInput(t, csvPath)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := pgstore.Open(ctx, dsn, pgstore.Options{Schema: schema, Migration: "theirs"})
+	require.NoError(t, err)
+	defer func() { _ = st.Close() }()
+	require.NoError(t, st.Start(ctx, migrate.Meta{Input: in.id, BatchSize: 5, App: []byte(`{"tool":"other"}`)}, migrate.Batches(func(yield func(migrate.NumberState, error) bool) {
+		for _, n := range in.states() {
+			if !yield(n, nil) {
+				return
+			}
+		}
+	}, 5)))
+
+	h := newHarness(t)
+	require.Equal(t, exitError, h.run(submitArgs(csvPath, "-state", dsn, "-schema", schema, "-migration", "theirs")...))
+	assert.Contains(t, h.stderr.String(), `was made by "other", not bulkhost; bulkhost does not overwrite it: name another migration with -migration (or another -schema)`)
+	assert.Empty(t, h.srv.Requests())
+	assert.Equal(t, []batchState{statePlanned}, storeStates(t, st))
+	assertNoPassword(t, h.stderr.String())
+}
