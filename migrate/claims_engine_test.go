@@ -448,3 +448,151 @@ func TestAClaimIsRenewedWhileTheWorkGoesOn(t *testing.T) {
 	assert.Equal(t, first.Token, last.Token, "one claim throughout, renewed")
 	assert.True(t, fourth.After(first.Expires), "the work went on past the claim's first expiry, and its saves were taken")
 }
+
+// With Wait, a worker that lost a batch's claim comes back for it once
+// the other worker lets it go, and sends it.
+func TestALostBatchIsDoneLaterWithWait(t *testing.T) {
+	e := newEnv(t, 4, 2, nil)
+	clk := &storeClock{}
+	st := newClaimMem(e.store, clk.Now)
+	checking := make(chan struct{})
+	var once sync.Once
+	check := checkFunc(func(ctx context.Context, batch int, _ []hostednumbers.Number) (map[string]string, error) {
+		first := false
+		if batch == 1 {
+			once.Do(func() { first = true; close(checking) })
+		}
+		if !first {
+			return nil, nil
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	m := e.migrator(func(o *Options) {
+		o.Store, o.OnEvent, o.Concurrency, o.Check = st, nil, 1, check
+		o.Worker, o.ClaimTTL, o.Poll = "A", time.Second, 10*time.Millisecond
+		o.Client.Limits = hostednumbers.CallLimits{AttemptTimeout: 100 * time.Millisecond}
+	})
+	done := make(chan struct{})
+	var res *SubmitResult
+	var err error
+	go func() {
+		defer close(done)
+		res, err = m.Submit(e.ctx)
+	}()
+	e.waitFor(checking, "the check of batch 1")
+	clk.advance(time.Hour)
+	st.steal(1, "B")
+	for e.batch(2).State != StateAccepted { // A goes on with batch 2
+		select {
+		case <-e.ctx.Done():
+			t.Fatal("batch 2 was never sent")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	l, lerr := st.LeaseOf(e.ctx, 1)
+	require.NoError(t, lerr)
+	require.NoError(t, st.Release(e.ctx, l)) // B is done with batch 1 (and did nothing)
+	e.waitFor(done, "the submit")
+	require.NoError(t, err)
+	assert.Empty(t, res.HeldElsewhere)
+	assert.Equal(t, 2, res.Submitted)
+	assert.Equal(t, StateAccepted, e.batch(1).State)
+	assert.Equal(t, 2, e.creates())
+}
+
+// fetchHook calls hook before the first bulk fetch.
+type fetchHook struct {
+	hostednumbers.BulkHostedNumberOrdersAPI
+	once sync.Once
+	hook func()
+}
+
+func (f *fetchHook) Fetch(ctx context.Context, sid string, p *hostednumbers.FetchBulkHostedNumberOrderParams, opts ...hostednumbers.CallOption) (*hostednumbers.BulkHostedNumberOrder, error) {
+	f.once.Do(f.hook)
+	return f.BulkHostedNumberOrdersAPI.Fetch(ctx, sid, p, opts...)
+}
+
+// A batch another worker had during this refresh pass (it refreshed it)
+// is not refreshed again in the pass.
+func TestRefreshSkipsABatchAnotherWorkerHadInThePass(t *testing.T) {
+	e := newEnv(t, 4, 2, nil)
+	st := newClaimMem(e.store, time.Now)
+	e.opts.Store, e.opts.OnEvent = st, nil
+	res, err := e.migrator(func(o *Options) { o.Worker = "A" }).Submit(e.ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Submitted)
+	e.clock.advance(time.Hour) // Twilio made the orders
+	hook := &fetchHook{BulkHostedNumberOrdersAPI: e.opts.Client.BulkHostedNumberOrders, hook: func() {
+		// While A refreshes batch 1, B refreshes batch 2.
+		c, err := st.Claim(e.ctx, "B", time.Hour, 2)
+		if assert.NoError(t, err) {
+			assert.NoError(t, st.Release(e.ctx, c.Lease))
+		}
+	}}
+	m := e.migrator(func(o *Options) { o.Worker, o.Client.BulkHostedNumberOrders = "A", hook })
+	v1, v2 := e.batch(1).Version, e.batch(2).Version
+	_, err = m.Refresh(e.ctx)
+	require.NoError(t, err)
+	assert.Greater(t, e.batch(1).Version, v1, "A refreshed batch 1")
+	assert.Equal(t, v2, e.batch(2).Version, "A left batch 2, which B had in this pass")
+	l, err := st.LeaseOf(e.ctx, 2)
+	require.NoError(t, err)
+	assert.Equal(t, "B", l.Worker, "A did not even keep a claim on it")
+
+	// The next pass refreshes it.
+	_, err = m.Refresh(e.ctx)
+	require.NoError(t, err)
+	assert.Greater(t, e.batch(2).Version, v2)
+}
+
+// A run stopped (Ctrl-C) while it works under a claim returns the
+// context's error, sends nothing more, and releases its claims.
+func TestAStoppedRunReleasesItsClaims(t *testing.T) {
+	e := newEnv(t, 4, 2, nil)
+	st := newClaimMem(e.store, time.Now)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	check := checkFunc(func(ctx context.Context, _ int, _ []hostednumbers.Number) (map[string]string, error) {
+		cancel()
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	m := e.migrator(func(o *Options) { o.Store, o.OnEvent, o.Check, o.Worker = st, nil, check, "A" })
+	_, err := m.Submit(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, e.creates())
+	for i := 1; i <= 2; i++ {
+		l, err := st.LeaseOf(e.ctx, i)
+		require.NoError(t, err)
+		assert.False(t, l.Held() && time.Now().Before(l.Expires), "batch %d's claim is released", i)
+		assert.Equal(t, StatePlanned, e.batch(i).State)
+	}
+}
+
+// A create starts only if what is left of its claim, once renewed,
+// covers every attempt the client may make: a renewal that comes back
+// late (a slow store) leaves too little, and the batch is left for
+// later, nothing recorded and nothing sent.
+func TestACreateStartsOnlyWithEnoughOfItsClaim(t *testing.T) {
+	e := newEnv(t, 2, 2, nil)
+	st := newClaimMem(e.store, time.Now)
+	var once sync.Once
+	st.onRenew = func(Lease) error {
+		once.Do(func() { time.Sleep(50 * time.Millisecond) }) // the renewal before the create
+		return nil
+	}
+	m := e.migrator(func(o *Options) {
+		o.Store, o.OnEvent, o.Wait, o.Worker = st, nil, false, "A"
+		// A create may take 2.399 s: a claim of 3 s covers it, with
+		// hardly a millisecond to spare.
+		o.Client.Limits = hostednumbers.CallLimits{AttemptTimeout: 2399 * time.Millisecond}
+		o.ClaimTTL = 3 * time.Second
+	})
+	res, err := m.Submit(e.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []int{1}, res.HeldElsewhere)
+	assert.Zero(t, e.creates())
+	assert.Equal(t, StatePlanned, e.batch(1).State)
+	assert.Empty(t, e.batch(1).Attempts)
+}

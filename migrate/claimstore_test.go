@@ -73,7 +73,7 @@ func (s *claimMem) Claim(ctx context.Context, worker string, ttl time.Duration, 
 }
 
 func (s *claimMem) claim(ctx context.Context, worker string, ttl time.Duration, index int) (Claimed, error) {
-	b, err := s.memStore.Batch(ctx, index)
+	b, err := s.Batch(ctx, index)
 	if err != nil {
 		return Claimed{}, err
 	}
@@ -91,7 +91,7 @@ func (s *claimMem) ClaimNext(ctx context.Context, worker string, ttl time.Durati
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := 1; i <= s.count(); i++ {
-		b, err := s.memStore.Batch(ctx, i)
+		b, err := s.Batch(ctx, i)
 		if err != nil {
 			return Claimed{}, false, err
 		}
@@ -163,7 +163,7 @@ func (s *claimMem) Pending(ctx context.Context, after, limit int, states ...Batc
 	}
 	var out []Batch
 	for i := max(after, 0) + 1; i <= s.count() && len(out) < limit; i++ {
-		b, err := s.memStore.Batch(ctx, i)
+		b, err := s.Batch(ctx, i)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +180,7 @@ func (s *claimMem) AddBatchesIf(ctx context.Context, batches int, meta Meta, add
 	if s.count() != batches {
 		return ErrConflict
 	}
-	return s.memStore.AddBatches(ctx, meta, add)
+	return s.AddBatches(ctx, meta, add)
 }
 
 // steal ends l's batch's claim, as an expiry does, and gives the batch to

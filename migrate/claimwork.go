@@ -250,7 +250,9 @@ func (h *held) end(ctx context.Context) {
 	h.ended.Do(func() {
 		close(h.stop)
 		<-h.done
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.ttl)
+		// Released even when the run was stopped, but not waited for
+		// long: a claim not released expires by itself.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(h.ttl, 10*time.Second))
 		defer cancel()
 		_ = h.cs.Release(rctx, h.current()) // lost or unreachable: it expires by itself
 		h.cancel(nil)

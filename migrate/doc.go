@@ -21,8 +21,10 @@
 //     sent with (Options.Settle then); it starts when the create may last
 //     have reached Twilio: when it returned, or, for a create left in
 //     flight by a run that died, its send time plus the longest its client
-//     may take over it (every attempt and wait, API.Limits), unless the
-//     Store proves the earlier run had ended sooner (Exclusive). An order
+//     may take over it (every attempt and wait, API.Limits), or, for a
+//     create sent under a claim, when the claim before the looking
+//     worker's ended, if that is earlier; without claims, when the Store
+//     proves the earlier run had ended (Exclusive), if earlier. An order
 //     seen in any look counts, even if a later, lagging list misses it. A
 //     doubt keeps its earliest look after the window, and a run started at
 //     SubmitResult.ConclusiveAt settles it. A create Twilio accepted whose
@@ -51,9 +53,14 @@
 //
 // Each step reads the batch it acts on from the store and saves it over
 // the version it read (Store.SaveBatch is a compare-and-set), so nothing
-// of the migration is held in memory between steps, and several workers
-// can share one migration in a database (see Store). Progress is told
-// through Options.OnEvent, in typed Events.
+// of the migration is held in memory between steps. Several workers
+// share one migration in a store with claims (ClaimStore, such as
+// package pgstore): each Migrator, named by Options.Worker, claims a
+// batch before it checks, sends, looks at or refreshes it, renews the
+// claim while it works, saves only under it, and moves on from a batch
+// another worker holds; a create always ends within its claim
+// (Options.ClaimTTL). Progress is told through Options.OnEvent, in typed
+// Events.
 //
 // The default store, package logstore, is one local file: an append-only
 // log with compaction, no setup, no dependency.

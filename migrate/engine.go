@@ -136,7 +136,10 @@ type Options struct {
 	// Worker names this worker in its claims, when Store is a
 	// ClaimStore: "" means a name of its own for each Migrator (the
 	// host, the process and a random suffix). At most MaxWorkerName
-	// characters, valid UTF-8, no NUL.
+	// characters, valid UTF-8, no NUL. Migrator.Options returns the name
+	// in use: a Migrator made from another's options is the same worker
+	// (claims stay exclusive whatever the names, but a refresh pass
+	// leaves only other workers' batches to them).
 	//
 	// When Store is a ClaimStore (and not Exclusive), the engine works
 	// on a batch only under a claim: Submit, Refresh and Follow claim

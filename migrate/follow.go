@@ -89,9 +89,10 @@ func Summarize(ctx context.Context, store Store) (Progress, error) {
 // Under claims (see Options.Worker), the workers share the refreshes:
 // each batch is claimed before it is refreshed and saved under the
 // claim; a batch another worker holds is left to it, and so is one
-// another worker's claim ended on since this pass began (it was just
-// refreshed or submitted), so that two workers do not both refresh it
-// in one pass. A claim lost or a conflict leaves the batch to the other
+// whose last claim was another worker's and ended since this pass began
+// (by the store's clock: the pass's first claim), as it was just
+// refreshed or submitted, so that two workers do not both refresh it in
+// one pass. A claim lost or a conflict leaves the batch to the other
 // worker: it fails no refresh.
 func (m *Migrator) Refresh(ctx context.Context) (Progress, error) {
 	if m.cs != nil {
@@ -213,6 +214,20 @@ func (m *Migrator) refreshClaimed(ctx context.Context) error {
 			if countsFinal(batchCounts(&page[k])) {
 				continue // nothing of it can change: not even claimed
 			}
+			if !began.IsZero() {
+				// Another worker's claim that ended since this pass
+				// began (or is live): it had the batch in this pass.
+				// Looked at without a claim, so that skipping a batch
+				// leaves no claim of this worker's for the others to
+				// skip in turn.
+				last, err := m.cs.LeaseOf(ctx, page[k].Index)
+				if err != nil {
+					return err
+				}
+				if last.Held() && last.Worker != m.o.Worker && !last.Expires.Before(began) {
+					continue
+				}
+			}
 			h, b, bctx, err := m.claimBatch(ctx, page[k].Index)
 			if err != nil {
 				if leaseTrouble(ctx, ctx, err) {
@@ -222,10 +237,6 @@ func (m *Migrator) refreshClaimed(ctx context.Context) error {
 			}
 			if began.IsZero() {
 				began = h.storeAt
-			}
-			if prev := h.previous; prev.Held() && prev.Worker != m.o.Worker && !prev.Expires.Before(began) {
-				h.end(ctx) // another worker had it in this pass
-				continue
 			}
 			err = m.refreshOf(bctx, b)
 			trouble := err != nil && leaseTrouble(ctx, bctx, err)

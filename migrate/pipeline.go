@@ -41,9 +41,10 @@ type SubmitResult struct {
 	// the next run submits them again).
 	Rejected []int
 	// InDoubt are the batches still in doubt when Submit returned
-	// (without Wait), but for those of HeldElsewhere. ConclusiveAt is the earliest time a run can settle
-	// them all if Twilio never made their orders (the latest of their
-	// Doubt.ConclusiveAt): a run started then settles them.
+	// (without Wait), but for those of HeldElsewhere. ConclusiveAt is
+	// the earliest time a run can settle them all if Twilio never made
+	// their orders (the latest of their Doubt.ConclusiveAt): a run
+	// started then settles them.
 	InDoubt      []int
 	ConclusiveAt time.Time
 	// HeldElsewhere are the batches, not yet accepted, that other
@@ -111,6 +112,13 @@ type pipeline struct {
 // that cannot be written, a look that fails): the batches it is working
 // on finish their step, no other starts, and it returns the failure as a
 // *StepError.
+//
+// On a ClaimStore (see Options.Worker) it works on a batch only under a
+// claim, reading the batches still to do a page at a time: a batch
+// another worker holds, a claim lost or a conflict is no failure; the
+// worker moves on, and with Wait comes back for such batches until every
+// batch is accepted, settled or rejected, whoever did it (without Wait
+// it lists them in SubmitResult.HeldElsewhere).
 func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 	meta, err := m.o.Store.Meta(ctx)
 	if err != nil {

@@ -195,6 +195,7 @@ pages:
 				case trouble:
 					p.mu.Lock()
 					p.held[b.Index] = true
+					delete(p.created, b.Index) // not refused: to be done, by this worker or another
 					p.mu.Unlock()
 					m.o.OnEvent(Event{Kind: EventWarning, Batch: b.Index, Err: err,
 						Message: fmt.Sprintf("batch %d: left to another worker: %v", b.Index, err)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -168,7 +169,16 @@ func TestEnginesShareAMigration(t *testing.T) {
 	srv := hostednumberstest.NewServer()
 	defer srv.Close()
 	const n, size, workers = 200, 10, 3
+	// What one engine alone reads of the store to submit it all.
+	alone := &counted{ClaimStore: started(t, n, size)}
+	srvAlone := hostednumberstest.NewServer()
+	defer srvAlone.Close()
+	m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srvAlone.Client()), Store: alone, Wait: true})
+	require.NoError(t, err)
+	_, err = m.Submit(ctx)
+	require.NoError(t, err)
 	st := started(t, n, size)
+	var reads atomic.Int64
 	type outcome struct {
 		res *migrate.SubmitResult
 		p   migrate.Progress
@@ -177,13 +187,15 @@ func TestEnginesShareAMigration(t *testing.T) {
 	out := make([]outcome, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: open(t, pgstore.Options{Schema: st.Schema()}),
+		store := &counted{ClaimStore: open(t, pgstore.Options{Schema: st.Schema()})}
+		m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: store,
 			Worker: fmt.Sprintf("engine-%d", w), Wait: true, Concurrency: 2, Poll: 10 * time.Millisecond})
 		require.NoError(t, err)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			res, err := m.Submit(ctx)
+			reads.Add(store.reads.Load())
 			var p migrate.Progress
 			if err == nil {
 				p, err = m.Follow(ctx)
@@ -201,6 +213,9 @@ func TestEnginesShareAMigration(t *testing.T) {
 		submitted += o.res.Submitted
 	}
 	assert.Equal(t, n/size, submitted)
+	t.Logf("store reads to submit: %d by one engine alone, %d by %d engines together", alone.reads.Load(), reads.Load(), workers)
+	assert.LessOrEqual(t, reads.Load(), 2*alone.reads.Load(),
+		"the engines together read the store about as often as one alone (no run restarts from batch 1)")
 	assert.Len(t, srv.Orders(), n/size, "one bulk request per batch")
 	assertOneOrderPerNumber(t, srv, n)
 	for i := 1; i <= n/size; i++ {
@@ -295,4 +310,90 @@ func mustNew(t *testing.T, o migrate.Options) *migrate.Migrator {
 	m, err := migrate.New(o)
 	require.NoError(t, err)
 	return m
+}
+
+// counted counts the reads of a store: its batches, numbers and pages of
+// batches.
+type counted struct {
+	migrate.ClaimStore
+	reads atomic.Int64
+}
+
+func (c *counted) Batch(ctx context.Context, index int) (migrate.Batch, error) {
+	c.reads.Add(1)
+	return c.ClaimStore.Batch(ctx, index)
+}
+
+func (c *counted) Numbers(ctx context.Context, index int) ([]migrate.NumberState, error) {
+	c.reads.Add(1)
+	return c.ClaimStore.Numbers(ctx, index)
+}
+
+func (c *counted) Pending(ctx context.Context, after, limit int, states ...migrate.BatchState) ([]migrate.Batch, error) {
+	c.reads.Add(1)
+	return c.ClaimStore.Pending(ctx, after, limit, states...)
+}
+
+// Three engines share a migration, and one is killed (as SIGKILL would
+// leave it: its claim neither renewed nor released) right after Twilio
+// answered its second create: the others wait for its claim to expire,
+// settle that batch from it, and finish the migration exactly once.
+func TestEnginesFinishAfterOneIsKilled(t *testing.T) {
+	ctx := testCtx(t)
+	srv := hostednumberstest.NewServer()
+	defer srv.Close()
+	const n, size, workers = 120, 10, 3
+	st := started(t, n, size)
+	var creates atomic.Int64
+	api := migrate.ClientAPI(srv.Client(hostednumbers.WithTimeout(500*time.Millisecond),
+		hostednumbers.WithMaxRetries(0), hostednumbers.WithMaxRetryAfter(0)))
+	first := make(chan struct{}) // the killed engine's first create is answered
+	api.BulkHostedNumberOrders = killAfterAnswer{api.BulkHostedNumberOrders, func() bool {
+		n := creates.Add(1)
+		if n == 1 {
+			close(first)
+		}
+		return n == 2
+	}}
+	killed, err := migrate.New(migrate.Options{Client: api, Store: open(t, pgstore.Options{Schema: st.Schema()}), Worker: "killed",
+		Settle: 200 * time.Millisecond, Concurrency: 1, ClaimTTL: time.Second, Wait: true})
+	require.NoError(t, err)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	go func() {
+		defer wg.Done()
+		defer func() { assert.Equal(t, crash{afterAnswer}, recover()) }()
+		_, _ = killed.Submit(ctx)
+	}()
+	select { // so that it has work left for its second create
+	case <-first:
+	case <-ctx.Done():
+		t.Fatal("the first create was never answered")
+	}
+	for w := 1; w < workers; w++ {
+		m, err := migrate.New(migrate.Options{Client: migrate.ClientAPI(srv.Client()), Store: open(t, pgstore.Options{Schema: st.Schema()}),
+			Worker: fmt.Sprintf("engine-%d", w), Settle: 200 * time.Millisecond, Wait: true, Concurrency: 1, Poll: 10 * time.Millisecond})
+		require.NoError(t, err)
+		go func() {
+			defer wg.Done()
+			res, err := m.Submit(ctx)
+			if err == nil && len(res.InDoubt)+len(res.HeldElsewhere) > 0 {
+				err = fmt.Errorf("finished with %v in doubt, %v held elsewhere", res.InDoubt, res.HeldElsewhere)
+			}
+			if err == nil {
+				_, err = m.Follow(ctx)
+			}
+			errs[w] = err
+		}()
+	}
+	wg.Wait()
+	for w := 1; w < workers; w++ {
+		require.NoError(t, errs[w], "engine %d", w)
+	}
+	p, err := migrate.Summarize(ctx, st)
+	require.NoError(t, err)
+	assert.Equal(t, map[migrate.BatchState]int{migrate.StateAccepted: n / size}, p.States)
+	assertOneOrderPerNumber(t, srv, n)
+	assert.Len(t, srv.Orders(), n/size, "one bulk request per batch, the killed engine's included")
 }
