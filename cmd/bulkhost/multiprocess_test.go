@@ -107,12 +107,12 @@ func TestPostgresSeveralProcesses(t *testing.T) {
 	csvPath := writeCSV(t, csv.String())
 	schema := freshSchema(t)
 	args := checkedArgs(csvPath, "-state", dsn, "-schema", schema, "-batch-size", strconv.Itoa(batchSize),
-		"-wait", "-poll", "50ms", "-settle", "2s", "-timeout", "90s", "-json",
+		"-wait", "-poll", "50ms", "-settle", "2s", "-timeout", "60s", "-json",
 		// A killed process's claims last -claim-ttl: the least the client's
 		// limits allow (with the test hook's short retry waits).
 		"-attempt-timeout", "1500ms", "-claim-ttl", "8s")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 75*time.Second)
 	defer cancel()
 	type run struct {
 		slot, n        int
@@ -190,6 +190,11 @@ func TestPostgresSeveralProcesses(t *testing.T) {
 		t.Logf("process %d (slot %d): exit %d, killed %v; stderr:\n%s", r.n, r.slot, code, killed, stderr)
 		if !killed {
 			assert.Equal(t, exitOK, code, "process %d", r.n)
+			// Each process that finished reports the whole migration.
+			var doc statusDocument
+			if assert.NoError(t, jsonUnmarshalStrict(r.stdout.Bytes(), &doc), "process %d's JSON", r.n) {
+				assert.Equal(t, map[string]int{"completed": numbers}, doc.Counts, "process %d's report", r.n)
+			}
 		}
 		assertNoPassword(t, r.stdout.String()+r.stderr.String())
 	}
