@@ -15,14 +15,14 @@ import (
 	"github.com/hostednumbers/hostednumbers-go/migrate/pgstore"
 )
 
-// A -state that starts with one of these schemes names a PostgreSQL
+// databaseSchemes are the schemes of a -state that names a PostgreSQL
 // database (migrate/pgstore) instead of a journal file. Several bulkhost
 // processes, on one machine or several, can share a migration there.
-var databaseSchemes = [...]string{"postgres://", "postgresql://"}
+func databaseSchemes() [2]string { return [2]string{"postgres://", "postgresql://"} }
 
 // isDatabase reports whether state names a PostgreSQL database.
 func isDatabase(state string) bool {
-	for _, s := range databaseSchemes {
+	for _, s := range databaseSchemes() {
 		if len(state) >= len(s) && strings.EqualFold(state[:len(s)], s) {
 			return true
 		}
@@ -63,7 +63,8 @@ func (d *database) Format(f fmt.State, verb rune) {
 }
 
 // name is how messages name the migration's store: the redacted DSN,
-// with the schema and the migration when they are not the defaults.
+// with the schema and the migration when -schema and -migration name
+// them.
 func (d *database) name() string {
 	s := d.redacted
 	if d.schema != "" {
@@ -77,7 +78,7 @@ func (d *database) name() string {
 
 // secretQueryKeys are the DSN's query parameters that hold secrets, as
 // libpq and pgx read them.
-var secretQueryKeys = [...]string{"password", "sslpassword"}
+func secretQueryKeys() [2]string { return [2]string{"password", "sslpassword"} }
 
 // redactDSN returns a postgres:// DSN with its password (in the user
 // information or a query parameter) replaced by "xxxxx". A DSN that does
@@ -90,7 +91,7 @@ func redactDSN(dsn string) string {
 	}
 	q := u.Query()
 	changed := false
-	for _, k := range secretQueryKeys {
+	for _, k := range secretQueryKeys() {
 		for key := range q {
 			if strings.EqualFold(key, k) {
 				q.Set(key, "xxxxx")
@@ -138,7 +139,7 @@ func dsnSecrets(dsn string) []string {
 		add(pw) // decoded
 	}
 	for key, vs := range u.Query() {
-		for _, k := range secretQueryKeys {
+		for _, k := range secretQueryKeys() {
 			if strings.EqualFold(key, k) {
 				for _, v := range vs {
 					add(v)
@@ -172,7 +173,8 @@ func stateSecrets(args []string) []string {
 
 // redactingWriter writes to w with every secret replaced by "xxxxx": the
 // last guard that keeps a DSN's password out of the command's output,
-// should a message from a driver or a network error ever quote it.
+// should a message from a driver or a network error ever quote it. It
+// scrubs each Write on its own; the command writes a message in one.
 type redactingWriter struct {
 	w       io.Writer
 	secrets [][]byte
@@ -210,18 +212,22 @@ func (c *cli) openDatabase(ctx context.Context, db *database) (*journal, error) 
 	if err != nil {
 		var ve *hostednumbers.ValidationError
 		if errors.As(err, &ve) {
-			return nil, &stateError{msg: "-state: " + db.redacted + ": " + ve.Error()}
+			// Checked before connecting; pgstore never quotes the DSN.
+			flags := map[string]string{"dsn": "-state", "Schema": "-schema", "Migration": "-migration"}
+			problems := make([]string, len(ve.Problems))
+			for i, p := range ve.Problems {
+				flag, ok := flags[p.Field]
+				if !ok {
+					flag = "-state"
+				}
+				problems[i] = flag + ": " + p.Message
+			}
+			return nil, badCommandLine(strings.Join(problems, "; "))
 		}
 		return nil, fmt.Errorf("the migration's database %s: %w", db.name(), err)
 	}
 	return &journal{Store: st, path: db.name(), shared: true, db: db}, nil
 }
-
-// stateError is a -state bulkhost cannot use as given (a DSN that does
-// not parse, a schema name PostgreSQL refuses): a bad command line.
-type stateError struct{ msg string }
-
-func (e *stateError) Error() string { return e.msg }
 
 // checkClaims checks -worker and -claim-ttl against the client's limits,
 // as the engine will, before anything reaches the database or Twilio: a

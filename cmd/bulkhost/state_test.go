@@ -125,14 +125,23 @@ func TestDatabaseErrorsHideThePassword(t *testing.T) {
 		"bad schema":    submitArgs(csvPath, "-state", dsn, "-schema", strings.Repeat("s", 64)),
 		"postgresql://": submitArgs(csvPath, "-state", strings.Replace(dsn, "postgres://", "postgresql://", 1)),
 		"out of place":  {"-live", "-status", dsn},
+		"bad DSN":       submitArgs(csvPath, "-state", "postgres://alice:"+secretPassword+"@[::1/db"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			require.Equal(t, exitError, h.run(args...))
 			out := h.stdout.String() + h.stderr.String()
 			assert.NotContains(t, out, secretPassword)
-			assert.Contains(t, out, "alice:xxxxx@127.0.0.1", "the database is named, without its password")
 			assert.Zero(t, countMethod(h.srv, "POST"), "nothing sent")
+			switch name {
+			case "bad schema":
+				assert.Contains(t, out, "-schema: is 64 bytes long; PostgreSQL names are at most 63")
+				return
+			case "bad DSN":
+				assert.Contains(t, out, "-state: cannot be parsed: it should be a postgres:// URL")
+				return
+			}
+			assert.Contains(t, out, "alice:xxxxx@127.0.0.1", "the database is named, without its password")
 			if strings.HasSuffix(name, "json") {
 				var doc errorDocument
 				require.NoError(t, jsonUnmarshalStrict(h.stdout.Bytes(), &doc))
