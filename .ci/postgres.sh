@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Runs the PostgreSQL store's tests (migrate/pgstore, its own module)
+# Runs the PostgreSQL store's tests (migrate/pgstore, its own module) and
+# bulkhost's tests on PostgreSQL (cmd/bulkhost, its own module: the tests
+# named TestPostgres…, several processes on one migration among them)
 # against a real, throwaway PostgreSQL:
 #
-#   bash .ci/postgres.sh                 # go vet and go test -race in migrate/pgstore
-#   bash .ci/postgres.sh -run TestSave   # the same, with arguments for go test
+#   bash .ci/postgres.sh                 # go vet and go test -race in migrate/pgstore, then bulkhost's TestPostgres…
+#   bash .ci/postgres.sh -run TestSave   # the same, with arguments for go test (in both modules)
 #   bash .ci/postgres.sh -- CMD ARGS...  # any command, with the cluster's DSN
 #
 # It installs Debian's postgresql package if no initdb/pg_ctl is found
@@ -150,4 +152,14 @@ else
   echo "== migrate/pgstore: go test -race against PostgreSQL on 127.0.0.1:$port"
   run go test -race -count=1 "$@" ./...
   phase "the tests of migrate/pgstore"
+  # bulkhost's tests on PostgreSQL are its TestPostgres…; a -run of the
+  # caller's replaces that selection.
+  cmd_args=(-run '^TestPostgres' "$@")
+  for a in "$@"; do
+    case "$a" in -run | -run=*) cmd_args=("$@") ;; esac
+  done
+  cd "$repo/cmd/bulkhost"
+  echo "== cmd/bulkhost: go test -race of its tests on PostgreSQL (127.0.0.1:$port)"
+  run go test -race -count=1 "${cmd_args[@]}" .
+  phase "the tests of cmd/bulkhost on PostgreSQL"
 fi

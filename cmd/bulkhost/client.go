@@ -30,7 +30,8 @@ func (c *cli) liveClient(cfg *config) (*hostednumbers.Client, error) {
 		if !loopbackURL(testURL) {
 			return nil, errors.New("the Twilio settings in the environment: " + envTestBaseURL + ": is for tests against a local fake server only: it must be an http URL on a loopback address")
 		}
-		opts = append(opts, hostednumbers.WithBaseURL(testURL), hostednumbers.WithRetryBackoff(time.Millisecond, 10*time.Millisecond))
+		opts = append(opts, hostednumbers.WithBaseURL(testURL), hostednumbers.WithRetryBackoff(time.Millisecond, 10*time.Millisecond),
+			hostednumbers.WithMaxRetryAfter(100*time.Millisecond))
 	}
 	opts = append(opts, hostednumbers.WithUserAgentSuffix("bulkhost"), hostednumbers.WithTimeout(cfg.attemptTimeout))
 	opts = append(opts, c.clientOptions...)

@@ -301,7 +301,7 @@ func TestSIGINTWhileReadingInput(t *testing.T) {
 // BenchmarkTenThousandNumbers runs a 10 000-number CSV end to end in
 // batches of 1000, checks what Twilio holds, and reports the command's
 // peak memory (a speed and memory figure, so a benchmark: go test
-// -run '^$' -bench TenThousand ./cmd/bulkhost).
+// -run '^$' -bench TenThousand . in cmd/bulkhost).
 func BenchmarkTenThousandNumbers(b *testing.B) {
 	for b.Loop() {
 		tenThousandNumbers(b)

@@ -129,7 +129,7 @@ func TestDemoInterruptAndRunAgain(t *testing.T) {
 	first := h.demoSrv
 	j, err := loadJournal(state, nil, time.Now)
 	require.NoError(t, err)
-	a, err := readApp(state, j.Meta)
+	a, err := readApp(state, j.Meta, "")
 	require.NoError(t, err)
 	assert.True(t, a.Demo)
 	assert.Equal(t, []batchState{stateAccepted, stateAccepted, stateAccepted}, batchStates(j))

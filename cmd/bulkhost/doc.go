@@ -31,7 +31,13 @@
 //	-friendly-name text  label of each bulk hosting request (at most 128 characters)
 //	-notification-email address
 //	                     receives Twilio's notices about the requests
-//	-state file          the journal (default: the CSV's path with .bulkhost.json added)
+//	-state file          the journal (default: the CSV's path with .bulkhost.json added),
+//	                     or postgres://…, a PostgreSQL database several processes can share
+//	-schema name         with -state postgres://…: the schema of the tables (default hostednumbers)
+//	-migration name      with -state postgres://…: the migration's name in the schema (default default)
+//	-worker name         with -state postgres://…: this process's name in its claims on batches
+//	-claim-ttl duration  with -state postgres://…: how long a claim on a batch lasts unless renewed
+//	                     (default 7m, or longer if -attempt-timeout needs it)
 //	-batch-size n        at most n numbers per bulk hosting request (default 1000)
 //	-concurrency n       at most n requests to Twilio in flight at once, batches submitted together (1 to 64, default 1)
 //	-status              refresh and show every number of the journal instead of submitting
@@ -110,6 +116,42 @@
 // planned and rejected ones submitted (rejected means Twilio certainly
 // made nothing).
 //
+// # A migration in PostgreSQL
+//
+// A -state that starts with postgres:// or postgresql:// keeps the
+// migration in PostgreSQL (package
+// github.com/hostednumbers/hostednumbers-go/migrate/pgstore) instead of a
+// journal file; any other -state is a file. The store makes its tables on
+// first use in the schema hostednumbers (-schema), and one schema holds
+// several migrations by name (default, or -migration). The password may
+// be in the DSN, or in PGPASSWORD or ~/.pgpass. The CSV and the contact
+// flags are checked against the migration as with a file, the same
+// command resumes, and -status, -export and -resubmit work on it;
+// -schema and -migration with a file, and a database for the demo, are
+// refused (exit 2).
+//
+// The password shows nowhere: messages, progress lines and -json
+// documents name the database by its DSN with the password replaced by
+// xxxxx, and the output is scrubbed of it should a driver's error quote
+// it.
+//
+// Several processes may run the same command on one database at once,
+// and share the work. One records the migration; the others (those that
+// lose the race to record it too) read it and join it once it is the same
+// input with the same contact flags. There is no lock file: each process
+// claims a batch in the database before it checks, sends or refreshes it,
+// renews the claim while it works, and leaves the batches others hold to
+// them. A process that dies holds its batches until its claims expire
+// (-claim-ttl, at least what every attempt of a create may take); a batch
+// it left sending is then in doubt and settled, never sent twice. The
+// eligibility checks' records are kept in the database too, with the
+// migration: a check one process recorded is waited for, not made again,
+// by the process that takes its batch.
+//
+// bulkhost is a module of its own (cmd/bulkhost/go.mod), so that it can
+// bring the PostgreSQL driver while the SDK's go.mod keeps its three
+// dependencies; it builds from a checkout (go -C cmd/bulkhost install .).
+//
 // # Eligibility
 //
 // Before a batch's first create, bulkhost checks each of its numbers not
@@ -129,10 +171,12 @@
 // finished), nothing of the batch is sent and the run stops with exit
 // status 2: run the same command again.
 //
-// The checks are recorded next to the journal, in the journal's path with
-// .eligibility added (numbers.csv.bulkhost.json.eligibility), under the
-// journal's lock: each check's request ID (EC…) as soon as Twilio gives it,
-// before bulkhost waits for it, then its results. A run after a crash
+// The checks are recorded in the journal (or the database): each check's
+// request ID (EC…) as soon as Twilio gives it, before bulkhost waits for
+// it, then its results. A journal made by bulkhost 0.3.0 kept them in a
+// file next to it (the journal's path with .eligibility added); the first
+// run imports that file into the journal and renames it with .imported
+// added. A run after a crash
 // waits for a recorded check instead of creating another, and a number
 // whose result is recorded is not checked again. -resubmit check-failed
 // checks the refused numbers afresh (their cause may be fixed) and sends
@@ -306,7 +350,7 @@
 // fake server (package hostednumberstest) with a bundled sample CSV of ten
 // fictional numbers and example contact details, in batches of 4:
 //
-//	go run ./cmd/bulkhost
+//	go -C cmd/bulkhost run .
 //
 // The fake server drops its answer to the second batch's create after
 // taking it, and answers the third with a 500 without taking it, so the
@@ -321,10 +365,11 @@
 // with Twilio's reason and next step, and never submitted. The demo exits with 0 when all of that
 // happened as scripted, and says that a live run would have exited with 1.
 // Its journal is temporary unless -state is given; with -state, interrupt
-// it (Ctrl-C) and run the same command again to watch it resume:
+// it (Ctrl-C) and run the same command again to watch it resume (go -C
+// runs in cmd/bulkhost, so a relative -state lands there):
 //
-//	go run ./cmd/bulkhost -state demo.json   # press Ctrl-C while it follows the numbers
-//	go run ./cmd/bulkhost -state demo.json   # resumes: nothing is submitted twice
+//	go -C cmd/bulkhost run . -state demo.json   # press Ctrl-C while it follows the numbers
+//	go -C cmd/bulkhost run . -state demo.json   # resumes: nothing is submitted twice
 //
 // (The demo's fake server ends with its run; the second run re-creates the
 // journal's requests on its own fake server, whose answers its client
@@ -359,7 +404,8 @@
 // itself with SIGKILL at the n-th occurrence of a step (after-sending,
 // after-answer, mid-wait, after-eligibility-recorded: right after an
 // eligibility check's request ID was recorded), BULKHOST_TEST_BASE_URL points -live at a fake
-// server on a loopback http address (any other address is refused),
+// server on a loopback http address (any other address is refused), with
+// short waits between retries (10ms, and a Retry-After of at most 100ms),
 // BULKHOST_TEST_STATS names a file the run's figures are written to at
 // exit (the journal's bytes written and size, the peak resident memory,
 // how long submitting and following took, the refresh passes and the

@@ -42,15 +42,26 @@ func (e *eligibilityError) Unwrap() error { return e.err }
 // journal made by 0.3.0, in its <journal>.eligibility file, are imported
 // into it (see importEligibility); otherwise in the file
 // <journal>.eligibility, which the journal's lock covers. The closer,
-// when not nil, is to be closed with the migration.
+// when not nil, is to be closed with the migration. A database
+// (-state postgres://…) keeps the checks itself, and has no file of an
+// earlier version to import.
 func (m *migration) openEligibility(ctx context.Context) (io.Closer, *preflight.Checker, error) {
 	var closer io.Closer
 	store, ok := m.store.Store.(preflight.Store)
-	if ok {
+	if ok && !m.store.shared {
 		if err := m.importEligibility(ctx, store); err != nil {
 			return nil, nil, err
 		}
-	} else {
+	}
+	switch {
+	case ok:
+	case m.store.shared:
+		// A database that does not keep checks: they are kept in this
+		// process's memory; a process that stops mid-check leaves the
+		// check to be made again, which is harmless (a check sends no
+		// number).
+		store = preflight.NewMemoryStore()
+	default:
 		path := m.path + eligibilitySuffix
 		st, err := preflight.OpenFileStore(path)
 		if err != nil {

@@ -171,6 +171,12 @@ func (c *cli) apiError(ctx context.Context, what string, err error, cfg *config)
 // document, whatever the exit: when the mode printed none (an error, an
 // interrupt), it is the error document, made of the mode's error.
 func (c *cli) run(ctx context.Context, args []string) int {
+	// A database's password is kept out of everything the command
+	// writes: messages name the database by its redacted DSN, and these
+	// writers scrub whatever else might quote it (a driver's error).
+	secrets := stateSecrets(args)
+	c.stdout = newRedactingWriter(c.stdout, secrets)
+	c.stderr = newRedactingWriter(c.stderr, secrets)
 	out := &countingWriter{w: c.stdout}
 	c.stdout = out
 	err := c.runMode(ctx, args)

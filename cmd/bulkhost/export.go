@@ -19,7 +19,7 @@ import (
 // -export-status, or all) to a file, as CSV or as a JSON array, for the
 // people who fix them. It reads the journal only.
 func (c *cli) exportMode(ctx context.Context, cfg *config) error {
-	path, st, err := c.openJournal(cfg)
+	path, st, err := c.openJournal(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -108,12 +108,12 @@ func (c *cli) exportMode(ctx context.Context, cfg *config) error {
 
 // openJournal opens the journal that -state (or the CSV's path) names, for
 // -status and -export, or says why it cannot.
-func (c *cli) openJournal(cfg *config) (string, *journal, error) {
+func (c *cli) openJournal(ctx context.Context, cfg *config) (string, *journal, error) {
 	path, err := statePath(cfg)
 	if err != nil {
 		return "", nil, badCommandLine(err.Error())
 	}
-	st, err := c.openStore(path)
+	st, err := c.openStore(ctx, cfg, path)
 	if err != nil {
 		return "", nil, failed(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hostednumbers/hostednumbers-go"
 	"github.com/hostednumbers/hostednumbers-go/internal/format"
 	"github.com/hostednumbers/hostednumbers-go/migrate"
+	"github.com/hostednumbers/hostednumbers-go/migrate/pgstore"
 )
 
 // Defaults.
@@ -36,6 +37,15 @@ type config struct {
 	friendlyName, notificationEml string
 	fetchSID                      string
 	statePath                     string
+	// database is the PostgreSQL database of -state postgres://…, nil
+	// for a journal file; statePath is then its DSN without the password.
+	database          *database
+	schema, migration string
+	// worker and claimTTL are the claims of a process that shares a
+	// database: its name in them ("" for the engine's), and how long one
+	// lasts unless renewed (0 for the engine's default).
+	worker                        string
+	claimTTL                      time.Duration
 	batchSize                     int
 	concurrency                   int
 	status                        bool
@@ -68,7 +78,11 @@ func (c *cli) parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.contactTitle, "contact-title", "", "authorised contact's job `title`")
 	fs.StringVar(&cfg.friendlyName, "friendly-name", "", "`label` of each bulk hosting request (at most 128 characters)")
 	fs.StringVar(&cfg.notificationEml, "notification-email", "", "`address` for Twilio's notices about the requests")
-	fs.StringVar(&cfg.statePath, "state", "", "the migration's journal `file` (default: the CSV's path + "+journalSuffix+"; the demo: a temporary file)")
+	fs.StringVar(&cfg.statePath, "state", "", "the migration's journal `file` (default: the CSV's path + "+journalSuffix+"; the demo: a temporary file), or a PostgreSQL database, postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=…, that several bulkhost processes can share")
+	fs.StringVar(&cfg.schema, "schema", "", "with -state postgres://…: the PostgreSQL `schema` of the migration's tables, made if missing (default "+pgstore.DefaultSchema+")")
+	fs.StringVar(&cfg.worker, "worker", "", "with -state postgres://…: this process's `name` in its claims on batches (default: the host, the process ID and a random suffix)")
+	fs.DurationVar(&cfg.claimTTL, "claim-ttl", 0, "with -state postgres://…: how long a claim on a batch lasts unless renewed, so how long the batches of a process that died wait for another (default "+migrate.DefaultClaimTTL.String()+", or longer if -attempt-timeout needs it)")
+	fs.StringVar(&cfg.migration, "migration", "", "with -state postgres://…: the migration's `name` in the schema, so that one database holds several (default "+pgstore.DefaultMigration+")")
 	fs.IntVar(&cfg.batchSize, "batch-size", defaultBatchSize, "at most `n` numbers per bulk hosting request (demo: 4)")
 	fs.IntVar(&cfg.concurrency, "concurrency", 1, "at most `n` requests to Twilio in flight at once, batches submitted together (1 to 64; Twilio's limit is per account, shared with its other traffic; about 4 is a safe start); 1 submits one batch at a time, in order")
 	fs.StringVar(&cfg.export, "export", "", "write the journal's numbers to this `file` (.json: a JSON array; otherwise CSV; - for standard output) instead of submitting; reads the journal only")
@@ -114,6 +128,9 @@ func (c *cli) parseFlags(args []string) (*config, error) {
 	if cfg.settle <= 0 {
 		problems = append(problems, "-settle: must be positive")
 	}
+	if cfg.given["claim-ttl"] && cfg.claimTTL <= 0 {
+		problems = append(problems, "-claim-ttl: must be positive")
+	}
 	if cfg.attemptTimeout <= 0 {
 		problems = append(problems, "-attempt-timeout: must be positive")
 	}
@@ -128,6 +145,16 @@ func (c *cli) parseFlags(args []string) (*config, error) {
 	}
 	if cfg.given["state"] && strings.TrimSpace(cfg.statePath) == "" {
 		problems = append(problems, "-state: is empty: name the journal file")
+	}
+	if isDatabase(cfg.statePath) {
+		cfg.database = newDatabase(cfg.statePath, cfg.schema, cfg.migration)
+		cfg.statePath = cfg.database.name()
+	} else {
+		for _, name := range []string{"schema", "migration", "worker", "claim-ttl"} {
+			if cfg.given[name] {
+				problems = append(problems, fmt.Sprintf("-%s: applies to -state postgres://… only (a PostgreSQL database); a journal file holds one migration", name))
+			}
+		}
 	}
 	contact := []string{"email", "address-sid", "contact-phone", "contact-title", "friendly-name", "notification-email", "dry-run", "batch-size", "skip-eligibility"}
 	if cfg.fetchSID != "" {
@@ -212,6 +239,12 @@ func (c *cli) checkMode(cfg *config) error {
 	}
 	if !cfg.demo {
 		return nil
+	}
+	if cfg.database != nil {
+		return badCommandLine([]string{
+			"-state: a PostgreSQL database does not go with the demo: its fake server lives for one run, so the demo keeps its migration in a file (a temporary one, or the file -state names); " +
+				"pass -live with Twilio credentials to use the database",
+		}...)
 	}
 	if cfg.resubmit != "" {
 		return badCommandLine([]string{

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,8 +38,9 @@ func appMark(demo bool) json.RawMessage {
 }
 
 // readApp returns bulkhost's mark in meta, or a *journalError when the
-// migration is not bulkhost's.
-func readApp(path string, meta migrate.Meta) (app, error) {
+// migration is not bulkhost's, ending with another (how to name another
+// journal).
+func readApp(path string, meta migrate.Meta, another string) (app, error) {
 	var a app
 	if len(meta.App) > 0 {
 		if err := json.Unmarshal(meta.App, &a); err != nil {
@@ -50,7 +52,7 @@ func readApp(path string, meta migrate.Meta) (app, error) {
 		if a.Tool != "" {
 			who = fmt.Sprintf("%q", a.Tool)
 		}
-		return app{}, &journalError{path, "was made by " + who + ", not bulkhost; bulkhost does not overwrite it: name another file with -state"}
+		return app{}, &journalError{path, "was made by " + who + ", not bulkhost; bulkhost does not overwrite it: " + another}
 	}
 	return a, nil
 }
@@ -63,10 +65,40 @@ func demoJournal(meta migrate.Meta) bool {
 
 // journal is a migration's store as the command uses it: the engine's
 // migrate.Store, and the path it was opened at (every symbolic link
-// resolved).
+// resolved), or the redacted address of its database.
 type journal struct {
 	migrate.Store
 	path string
+	// shared is set for a database (-state postgres://…), which several
+	// processes may use at once; a journal file has one owner, its lock's.
+	shared bool
+	// db is the database of a shared journal.
+	db *database
+}
+
+// another says how to name another journal than j, for a refusal.
+func (j *journal) another() string {
+	if j.db != nil {
+		return "name another migration with -migration (or another -schema)"
+	}
+	return "name another file with -state"
+}
+
+// stateFlags are the flags that name the journal again, for a hint: the
+// database's with its password as xxxxx (to be put back, or given in
+// PGPASSWORD).
+func (j *journal) stateFlags() string {
+	if j.db == nil {
+		return "-state " + j.path
+	}
+	s := "-state '" + j.db.redacted + "'"
+	if j.db.schema != "" {
+		s += " -schema " + j.db.schema
+	}
+	if j.db.migration != "" {
+		s += " -migration '" + j.db.migration + "'"
+	}
+	return s
 }
 
 // figures returns how many bytes the journal wrote since it was opened and
@@ -90,8 +122,20 @@ type journalError struct {
 
 func (e *journalError) Error() string { return "journal " + e.path + ": " + e.msg }
 
-// openStore opens (and locks) the journal at path, explaining a refusal.
-func (c *cli) openStore(path string) (*journal, error) {
+// openStore opens (and locks) the journal at path, or the database of
+// -state postgres://…, explaining a refusal.
+func (c *cli) openStore(ctx context.Context, cfg *config, path string) (*journal, error) {
+	j, err := c.openJournalStore(ctx, cfg, path)
+	if err == nil && c.wrapStore != nil {
+		j.Store = c.wrapStore(j.Store)
+	}
+	return j, err
+}
+
+func (c *cli) openJournalStore(ctx context.Context, cfg *config, path string) (*journal, error) {
+	if cfg.database != nil && path == cfg.statePath {
+		return c.openDatabase(ctx, cfg.database)
+	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
 		// Every journal starts with a record: an empty file is not one
 		// (a journal cut to nothing, or a file made by something else).

@@ -91,7 +91,7 @@ func contactOf(cfg *config) migrate.Contact {
 // symbolic link, a path through one) is resolved first, so that one
 // migration has one journal and one lock whatever path names it.
 func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path string, client *hostednumbers.Client) (m *migration, rerr error) {
-	st, err := c.openStore(path)
+	st, err := c.openStore(ctx, cfg, path)
 	if err != nil {
 		return nil, failed(err)
 	}
@@ -103,15 +103,31 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 	path = st.path
 	contact := contactOf(cfg)
 	meta, err := st.Meta(ctx)
-	switch {
-	case errors.Is(err, migrate.ErrNoMigration):
+	started := false
+	if errors.Is(err, migrate.ErrNoMigration) {
 		meta = migrate.Meta{Input: in.id, BatchSize: cfg.batchSize, Contact: contact, Created: c.clock().UTC(), App: appMark(cfg.demo)}
-		if err := st.Start(ctx, meta, migrate.Batches(c.inputNumbers(ctx, in), cfg.batchSize)); err != nil {
+		err = st.Start(ctx, meta, migrate.Batches(c.inputNumbers(ctx, in), cfg.batchSize))
+		switch {
+		case err == nil:
+			started = true
+			meta, err = st.Meta(ctx)
+			if err != nil {
+				return nil, failf("journal %s: %v", path, err)
+			}
+			fmt.Fprintf(c.stderr, "bulkhost: journal %s: %d number%s in %d batch%s of up to %d.\n",
+				path, meta.Input.Numbers, plural(meta.Input.Numbers), meta.Batches, pluralES(meta.Batches), meta.BatchSize)
+		case st.shared && errors.Is(err, migrate.ErrExists):
+			// Another process sharing the database started the
+			// migration first: join it, once it is checked to be this
+			// input's, as a resume would.
+			fmt.Fprintf(c.stderr, "bulkhost: journal %s: another bulkhost started the migration first: joining it.\n", path)
+			meta, err = st.Meta(ctx)
+		default:
 			return nil, failf("journal %s: %v; nothing was submitted", path, err)
 		}
-		meta, _ = st.Meta(ctx)
-		fmt.Fprintf(c.stderr, "bulkhost: journal %s: %d number%s in %d batch%s of up to %d.\n",
-			path, meta.Input.Numbers, plural(meta.Input.Numbers), meta.Batches, pluralES(meta.Batches), meta.BatchSize)
+	}
+	switch {
+	case started:
 	case err != nil:
 		return nil, failf("journal %s: %v", path, err)
 	default:
@@ -144,8 +160,9 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 		Client: c.engineAPI(client), Store: st.Store,
 		Settle:      cfg.settle,
 		Concurrency: cfg.concurrency,
-		Wait:        cfg.wait,
-		Poll:        cfg.poll, MaxPoll: cfg.maxPoll,
+		Worker:      cfg.worker, ClaimTTL: cfg.claimTTL,
+		Wait: cfg.wait,
+		Poll: cfg.poll, MaxPoll: cfg.maxPoll,
 		Clock:   c.engineClock(),
 		OnEvent: m.event,
 	})
@@ -160,7 +177,7 @@ func (c *cli) openMigration(ctx context.Context, cfg *config, in *input, path st
 // numbers than the input's, or with other contact flags.
 func (c *cli) checkJournal(ctx context.Context, st *journal, meta migrate.Meta, in *input, cfg *config) error {
 	path := st.path
-	app, err := readApp(path, meta)
+	app, err := readApp(path, meta, st.another())
 	if err != nil {
 		return err
 	}
@@ -169,7 +186,7 @@ func (c *cli) checkJournal(ctx context.Context, st *journal, meta migrate.Meta, 
 		if !app.Demo {
 			what = "a real migration's: the demo would not find its requests"
 		}
-		return fmt.Errorf("journal %s is %s; name another file with -state", path, what)
+		return fmt.Errorf("journal %s is %s; %s", path, what, st.another())
 	}
 	if diff := contactDifferences(meta.Contact, contactOf(cfg)); len(diff) > 0 {
 		return &journalError{path, fmt.Sprintf("was started with other contact flags: %s. "+

@@ -293,6 +293,9 @@ func (c *cli) terminal(w io.Writer) bool {
 	if c.getenv("TERM") == "dumb" {
 		return false
 	}
+	if r, ok := w.(*redactingWriter); ok {
+		w = r.w
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -61,6 +61,9 @@ type cli struct {
 	checkpoint func(step string)
 	// fs is how the journal is written; nil means the operating system's.
 	fs logstore.FS
+	// wrapStore, if set, wraps the migration's store once it is opened
+	// (tests change its answers).
+	wrapStore func(migrate.Store) migrate.Store
 
 	signals context.Context // ends on SIGINT or SIGTERM, not on -timeout
 

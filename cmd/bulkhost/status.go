@@ -12,7 +12,7 @@ import (
 // statusMode is -status: refresh every number of the journal, show it,
 // and with -wait follow until every submitted number is done.
 func (c *cli) statusMode(ctx context.Context, cfg *config) error {
-	path, st, err := c.openJournal(cfg)
+	path, st, err := c.openJournal(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,11 @@ func (c *cli) statusMode(ctx context.Context, cfg *config) error {
 		return failed(err)
 	}
 	defer cleanup()
-	eng, err := migrate.New(migrate.Options{Client: c.engineAPI(client), Store: st.Store, Wait: cfg.wait, Poll: cfg.poll, Clock: c.engineClock()})
+	eng, err := migrate.New(migrate.Options{Client: c.engineAPI(client), Store: st.Store, Wait: cfg.wait, Poll: cfg.poll, Clock: c.engineClock(),
+		Worker: cfg.worker, ClaimTTL: cfg.claimTTL})
+	if bad := claimFlagsError(err); bad != nil {
+		return bad
+	}
 	if err != nil {
 		return failed(err)
 	}
@@ -166,7 +170,7 @@ func (c *cli) report(ctx context.Context, st *journal, cfg *config) error {
 	}
 	if pending+unsent > 0 {
 		if pending > 0 {
-			return &runError{code: exitPending, msg: fmt.Sprintf("%d number%s %s still on the way: follow them with bulkhost -live -status -state %s -wait", pending, plural(pending), pluralVerb(pending), st.path)}
+			return &runError{code: exitPending, msg: fmt.Sprintf("%d number%s %s still on the way: follow them with bulkhost -live -status %s -wait", pending, plural(pending), pluralVerb(pending), st.stateFlags())}
 		}
 		return exitWith(exitPending)
 	}

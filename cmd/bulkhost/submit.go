@@ -35,6 +35,9 @@ func (c *cli) submit(ctx context.Context, cfg *config) error {
 		return failed(err)
 	}
 	defer cleanup()
+	if err := c.checkClaims(cfg, client); err != nil {
+		return err
+	}
 	m, err := c.openMigration(ctx, cfg, in, path, client)
 	if err != nil {
 		return err
@@ -193,7 +196,7 @@ func (m *migration) runAll(ctx context.Context) error {
 		}
 		p, _ := migrate.Summarize(ctx, m.store)
 		fmt.Fprintf(c.stderr, "bulkhost: %s.\n", report.BatchSummary(p))
-		fmt.Fprintf(c.stderr, "bulkhost: follow the numbers with: bulkhost -live -status -state %s -wait\n", m.path)
+		fmt.Fprintf(c.stderr, "bulkhost: follow the numbers with: bulkhost -live -status %s -wait\n", m.store.stateFlags())
 		return nil
 	}
 	return c.followStore(ctx, m.eng, m.store, cfg)

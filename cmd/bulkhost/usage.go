@@ -19,6 +19,7 @@ Usage:
 Flags:
 `
 
+//nolint:gosec // PASSWORD in the help text is a placeholder, not a credential
 const usageTail = `
 CSV: a header row, then one number per row. Columns (case-insensitive):
   phone_number (required, E.164), friendly_name, status_callback_url,
@@ -35,9 +36,18 @@ Journal: every migration is recorded in -state (default: the CSV's path +
   A damaged journal, one from a newer bulkhost, or one made for another
   input is refused and never overwritten.
 
+Database: -state postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=… (or
+  postgresql://…) keeps the migration in PostgreSQL instead of a file, in
+  -schema (default hostednumbers) under -migration (default default).
+  Several processes may run the same command on it at once: each joins the
+  migration and claims batches before working on them; a process that
+  dies holds its batches until its claims expire (-claim-ttl). The
+  password is shown as xxxxx everywhere; it may also come from PGPASSWORD.
+
 Eligibility: before a batch is first sent, its numbers are checked with
-  Twilio's bulk eligibility check (recorded next to the journal, in its
-  path + .eligibility; a check recorded is waited for, never created again
+  Twilio's bulk eligibility check (recorded in the journal or database; a
+  0.3.0 journal's .eligibility file is imported once and renamed
+  .eligibility.imported; a check recorded is waited for, never created again
   after a crash). Numbers not ELIGIBLE are reported check-failed with
   Twilio's reason and next step and never sent; -resubmit check-failed
   checks them again. -skip-eligibility sends without checking.
