@@ -312,3 +312,43 @@ func TestPostgresMigrationOfAnotherProgramIsRefused(t *testing.T) {
 	assert.Equal(t, []batchState{statePlanned}, storeStates(t, st))
 	assertNoPassword(t, h.stderr.String())
 }
+
+// TestPostgresLeavesABatchAnotherWorkerHolds: a batch that another worker
+// holds under a live claim is left to it: this run sends the others, says
+// which batch it left, and exits 3 (run again); once the claim is
+// released, a run sends it, once.
+func TestPostgresLeavesABatchAnotherWorkerHolds(t *testing.T) {
+	dsn := pgDSN(t)
+	schema := freshSchema(t)
+	csvPath := writeCSV(t, fivePlain)
+	args := checkedArgs(csvPath, "-state", dsn, "-schema", schema, "-batch-size", "2", "-poll", "1ms", "-worker", "bulkhost-test")
+	h := newHarness(t)
+	// A run whose checks all fail records the migration, and sends nothing.
+	h.srv.InjectFault(hostednumberstest.Fault{Method: "POST", Path: eligibilityBulk, Status: 400, Count: 100})
+	require.Equal(t, exitError, h.run(args...))
+	h.srv.Reset()
+	require.Zero(t, countMethod(h.srv, "POST"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st := openSchema(t, schema)
+	claim, err := st.Claim(ctx, "another-worker", time.Hour, 1)
+	require.NoError(t, err)
+
+	run := newHarness(t)
+	run.srv = h.srv
+	require.Equal(t, exitPending, run.run(args...))
+	assert.Contains(t, run.stderr.String(), "bulkhost: batch 1 held by another worker during this run: left to it; run the same command again (or with -wait) to see it through.")
+	assert.NotContains(t, run.stderr.String(), "batch 1 is in doubt")
+	assert.Equal(t, []batchState{statePlanned, stateAccepted, stateAccepted}, storeStates(t, st))
+	assertOneOrderEach(t, h.srv, fivePhones[2:]...)
+
+	require.NoError(t, st.Release(ctx, claim.Lease))
+	again := newHarness(t)
+	again.srv = h.srv
+	require.Equal(t, exitOK, again.run(args...))
+	assert.NotContains(t, again.stderr.String(), "held by another worker")
+	assert.Equal(t, []batchState{stateAccepted, stateAccepted, stateAccepted}, storeStates(t, st))
+	assertOneOrderEach(t, h.srv, fivePhones...)
+	assertNoPassword(t, run.stderr.String()+again.stderr.String())
+}

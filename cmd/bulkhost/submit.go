@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,8 +67,36 @@ func (c *cli) submit(ctx context.Context, cfg *config) error {
 		n := res.Marked
 		fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %d number%s in %s marked to be submitted again.\n", n, plural(n), strings.Join(statuses, ", "))
 		printHeld(c.stderr, res.Held)
+		if len(res.Busy) > 0 {
+			fmt.Fprintf(c.stderr, "bulkhost: -resubmit: %s another worker held or was changing: not marked; run -resubmit again once %s free.\n",
+				batchList(res.Busy), map[bool]string{true: "it is", false: "they are"}[len(res.Busy) == 1])
+		}
 	}
 	return m.runAll(ctx)
+}
+
+// batchList names batches for a message: "batch 4", "batches 2, 5 and 9",
+// at most 10 of them and how many more.
+func batchList(batches []int) string {
+	const show = 10
+	words := make([]string, 0, min(len(batches), show))
+	for i, b := range batches {
+		if i == show {
+			break
+		}
+		words = append(words, strconv.Itoa(b))
+	}
+	if len(batches) > show {
+		return fmt.Sprintf("batches %s and %d more", strings.Join(words, ", "), len(batches)-show)
+	}
+	switch len(words) {
+	case 0:
+		return "no batch"
+	case 1:
+		return "batch " + words[0]
+	default:
+		return "batches " + strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+	}
 }
 
 // printHeld says, for each number -resubmit held back, why and what to
@@ -177,9 +206,16 @@ func (m *migration) runAll(ctx context.Context) error {
 		failure.hints = append(failure.hints, fmt.Sprintf("%s. Run the same command again to resume: accepted batches are kept, uncertain ones are checked with Twilio before anything is sent again.", report.BatchSummary(p)))
 		return failure
 	}
-	if len(res.InDoubt) > 0 {
+	if len(res.HeldElsewhere) > 0 {
+		// Without -wait: batches another worker held during the run are
+		// its, for now; a run after it (or -wait) finds them done or takes
+		// them over once its claims have expired.
+		fmt.Fprintf(c.stderr, "bulkhost: %s held by another worker during this run: left to it; run the same command again (or with -wait) to see %s through.\n",
+			batchList(res.HeldElsewhere), map[bool]string{true: "it", false: "them"}[len(res.HeldElsewhere) == 1])
+	}
+	if len(res.InDoubt) > 0 || len(res.HeldElsewhere) > 0 {
 		// Without -wait: batches in doubt, and when to run again.
-		m.explainDoubts(ctx)
+		m.explainDoubts(ctx, res.HeldElsewhere...)
 		if cfg.jsonOut {
 			if err := m.writeReport(ctx, true); err != nil {
 				return failf("writing the report: %v", err)
@@ -232,8 +268,9 @@ func (m *migration) stepFailed(ctx context.Context, err error) *runError {
 }
 
 // explainDoubts says, for each batch still in doubt, why, and at what
-// time running the command again can settle it.
-func (m *migration) explainDoubts(ctx context.Context) {
+// time running the command again can settle it; the batches of
+// heldElsewhere, another worker's for now, are left out.
+func (m *migration) explainDoubts(ctx context.Context, heldElsewhere ...int) {
 	w := m.c.stderr
 	meta, err := m.store.Meta(ctx)
 	if err != nil {
@@ -242,8 +279,8 @@ func (m *migration) explainDoubts(ctx context.Context) {
 	var latest time.Time
 	for i := 1; i <= meta.Batches; i++ {
 		b, err := m.store.Batch(ctx, i)
-		if err != nil || !b.State.InDoubt() {
-			continue
+		if err != nil || !b.State.InDoubt() || slices.Contains(heldElsewhere, i) {
+			continue // another worker's batch is told of with them
 		}
 		if b.Doubt == nil {
 			fmt.Fprintf(w, "bulkhost: batch %d is in doubt and has not been looked at yet: run the same command again.\n", b.Index)
