@@ -24,7 +24,7 @@ import (
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
-const Version = "0.3.0"
+const Version = "0.4.0"
 
 // Defaults for every setting an Option can change.
 const (
