@@ -26,8 +26,12 @@ func bulkFetches(srv *hostednumberstest.Server) int {
 }
 
 func TestCreateIsQueuedAndMakesNothingUntilProcessingStarts(t *testing.T) {
-	// A long queue, so that "nothing yet" is surely observed before it ends.
-	srv := newServer(t, hostednumberstest.WithProcessingDelay(time.Second, 100*time.Millisecond))
+	// A long queue, so that "nothing yet" is surely observed before it
+	// ends, and hosting that outlasts the test, so that the orders are
+	// still pending-loa when the last fetch reads them, however slow the
+	// machine.
+	srv := newServer(t, hostednumberstest.WithProcessingDelay(2*time.Second, 100*time.Millisecond),
+		hostednumberstest.WithHostingDuration(time.Hour))
 	client := srv.Client()
 	created := create(t, client, sampleParams())
 	assert.Equal(t, hostednumbers.RequestStatusQueued, created.RequestStatus)
@@ -44,8 +48,8 @@ func TestCreateIsQueuedAndMakesNothingUntilProcessingStarts(t *testing.T) {
 	assert.Len(t, srv.AuthorizationDocuments(), 2, "one document per request item")
 	for _, o := range srv.HostedNumberOrders() {
 		assert.Equal(t, created.BulkHostingSID, o.BulkHostingRequestSID.String)
-		assert.False(t, o.DateCreated.Time.Before(created.DateCreated.Time.Add(time.Second)),
-			"made when processing started, a second after the create")
+		assert.False(t, o.DateCreated.Time.Before(created.DateCreated.Time.Add(2*time.Second)),
+			"made when processing started, two seconds after the create")
 	}
 	waitFor(t, 10*time.Second, func() bool { return srv.Orders()[0].RequestStatus == hostednumbers.RequestStatusProcessed })
 	assert.Equal(t, fetches, bulkFetches(srv), "the order moved on without a fetch")
