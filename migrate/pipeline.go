@@ -168,17 +168,12 @@ func (m *Migrator) Submit(ctx context.Context) (*SubmitResult, error) {
 	return res, nil
 }
 
-// pass works on every batch that needs it once, many at a time, and
-// returns the first failure. A panic of a step (a test's kill) stops the
-// pass as a failure does and is raised again on the caller's goroutine
-// once every step has returned.
-func (p *pipeline) pass(ctx context.Context, batches, pass int) error {
-	m := p.m
+// begin starts a pass: work ends when a step fails, and no step starts
+// after it; fail records the pass's first failure and ends work.
+func (p *pipeline) begin(ctx context.Context) (work context.Context, stop context.CancelFunc, fail func(error)) {
 	p.next, p.confirmNext = time.Time{}, time.Time{}
-	// work ends when a step fails: no step starts after it.
-	work, stop := context.WithCancel(ctx)
-	defer stop()
-	fail := func(err error) {
+	work, stop = context.WithCancel(ctx)
+	fail = func(err error) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.err == nil {
@@ -187,13 +182,28 @@ func (p *pipeline) pass(ctx context.Context, batches, pass int) error {
 		p.stopped = true
 		stop()
 	}
-	// The batches worked on at once: one at a time, in order, with a
-	// budget of one request.
-	width := checksAhead * m.o.Concurrency
-	if m.o.Concurrency == 1 {
+	return work, stop, fail
+}
+
+// slots returns the semaphore of the batches worked on at once: one at a
+// time, in order, with a budget of one request.
+func (p *pipeline) slots() chan struct{} {
+	width := checksAhead * p.m.o.Concurrency
+	if p.m.o.Concurrency == 1 {
 		width = 1
 	}
-	ahead := make(chan struct{}, width)
+	return make(chan struct{}, width)
+}
+
+// pass works on every batch that needs it once, many at a time, and
+// returns the first failure. A panic of a step (a test's kill) stops the
+// pass as a failure does and is raised again on the caller's goroutine
+// once every step has returned.
+func (p *pipeline) pass(ctx context.Context, batches, pass int) error {
+	m := p.m
+	work, stop, fail := p.begin(ctx)
+	defer stop()
+	ahead := p.slots()
 	var wg sync.WaitGroup
 	for i := 1; i <= batches && work.Err() == nil; i++ {
 		p.mu.Lock()

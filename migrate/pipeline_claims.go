@@ -97,23 +97,9 @@ func rejectedSince(b *Batch, t time.Time) bool {
 // claimPass is one pass of submitClaimed.
 func (p *pipeline) claimPass(ctx context.Context, pass int) error {
 	m := p.m
-	work, stop := context.WithCancel(ctx)
+	work, stop, fail := p.begin(ctx)
 	defer stop()
-	p.next, p.confirmNext = time.Time{}, time.Time{}
-	fail := func(err error) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if p.err == nil {
-			p.err = err
-		}
-		p.stopped = true
-		stop()
-	}
-	width := checksAhead * m.o.Concurrency
-	if m.o.Concurrency == 1 {
-		width = 1
-	}
-	ahead := make(chan struct{}, width)
+	ahead := p.slots()
 	var wg sync.WaitGroup
 	after := 0
 pages:
